@@ -1,0 +1,195 @@
+"""The cable record: plain dataclasses, no parsing logic.
+
+Like ``email.message``, the model only holds data. The parser (``cablegram.parse``)
+fills it; the store and the API read it. ``Cable.to_dict()`` gives plain JSON-ready
+data and ``Cable.from_dict()`` reads it back, so a record survives any round trip
+through JSON Lines, the database or the HTTP API unchanged.
+
+Conventions:
+- A field the rendering lacks stays empty ("" / None / []); nothing is guessed.
+- Dates are ISO 8601 strings: ``dtg`` is ``YYYY-MM-DDTHH:MM:00Z`` (UTC),
+  ``declassify_on`` is ``YYYY-MM-DD`` or the literal text (``OADR``, ``1.6X1``...).
+- Everything the parser repaired or could not read is a ``Defect``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+# Overall classification levels, lowest first. LOU and SBU sit between U and C.
+CLASSIFICATION_LEVELS: tuple[str, ...] = (
+    "UNCLASSIFIED",
+    "LIMITED OFFICIAL USE",
+    "SENSITIVE BUT UNCLASSIFIED",
+    "CONFIDENTIAL",
+    "SECRET",
+    "TOP SECRET",
+)
+
+
+@dataclass
+class Defect:
+    """Something the parser repaired, doubted or could not read."""
+
+    code: str
+    message: str
+
+
+@dataclass
+class Origin:
+    code: str = ""  # as in the reference id: BAKU, USUNNEWYORK, STATE
+    name: str = ""  # archive style: Embassy Baku, Secretary of State
+    routing: str = ""  # routing indicator of the sending station: RUEHKB
+
+
+@dataclass
+class Official:
+    """The classifying official of ``Classified By:``."""
+
+    name: str = ""
+    title: str = ""
+
+
+@dataclass
+class Tag:
+    code: str
+    kind: str = ""  # subject | country | organisation | programme | person | unknown
+    name: str = ""
+
+
+@dataclass
+class Reference:
+    """A cable cited in the REF block (or in the csv's reference column)."""
+
+    id: str = ""  # canonical reference id (09STATE12345); "" when unresolvable
+    text: str = ""  # as written: "B. 08 BAKU 123"
+    year_inferred: bool = False  # the year was not written and was taken from the cable
+    label: str = ""  # A, B, C... when the block is lettered
+
+
+@dataclass
+class Addressee:
+    routing: str = ""  # RUEHC
+    name: str = ""  # as written: SECSTATE WASHDC
+    precedence: str = ""  # IMMEDIATE, PRIORITY, ROUTINE, FLASH, NIACT IMMEDIATE
+    serial: str = ""  # message control number: 1280
+
+
+@dataclass
+class Paragraph:
+    number: int | None = None  # true number after repair; None for unnumbered text
+    marking: str = ""  # portion marking as written, normalised: C, S/NF, SBU, U
+    heading: str = ""  # the heading that stands above this paragraph
+    text: str = ""
+
+
+@dataclass
+class ArchiveMeta:
+    """What an archive rendering says about the cable outside the telegram itself."""
+
+    reference_id: str = ""
+    created: str = ""  # ISO 8601, archive time
+    released: str = ""
+    classification: str = ""  # as shown: SECRET//NOFORN
+    origin: str = ""  # Embassy Baku
+    title: str = ""  # the page title (the subject, often truncated)
+
+
+@dataclass
+class Cable:
+    id: str = ""
+    origin: Origin = field(default_factory=Origin)
+    transmission_id: str = ""
+    dtg: str | None = None
+    precedence: str = ""
+    security_line: str = ""
+    classification: str = ""
+    caveats: list[str] = field(default_factory=list)
+    sections: int | None = None
+    eo: str = ""
+    declassify_on: str = ""
+    reasons: list[str] = field(default_factory=list)
+    classified_by: Official | None = None
+    tags: list[Tag] = field(default_factory=list)
+    subject: str = ""
+    subject_marking: str = ""
+    references: list[Reference] = field(default_factory=list)
+    to: list[Addressee] = field(default_factory=list)
+    info: list[Addressee] = field(default_factory=list)
+    paragraphs: list[Paragraph] = field(default_factory=list)
+    summary: str = ""
+    comment: str = ""
+    signer: str = ""
+    septels: list[str] = field(default_factory=list)
+    defects: list[Defect] = field(default_factory=list)
+    # Provenance: which rendering it came from and what the archive page said.
+    rendering: str = ""
+    archive: ArchiveMeta | None = None
+    header: str = ""  # normalised transmission header text
+    body: str = ""  # normalised telegram text from the banner on
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Cable:
+        """Read back what ``to_dict`` wrote; unknown keys are ignored."""
+        d = dict(data)
+
+        def many(key: str, kind: type) -> list:
+            return [kind(**_known(kind, x)) for x in d.get(key) or []]
+
+        def one(key: str, kind: type):
+            v = d.get(key)
+            return kind(**_known(kind, v)) if isinstance(v, dict) else None
+
+        simple = {f.name for f in dataclasses.fields(cls)} - _NESTED
+        kwargs: dict[str, Any] = {k: d[k] for k in simple if k in d}
+        kwargs["origin"] = one("origin", Origin) or Origin()
+        kwargs["classified_by"] = one("classified_by", Official)
+        kwargs["archive"] = one("archive", ArchiveMeta)
+        kwargs["tags"] = many("tags", Tag)
+        kwargs["references"] = many("references", Reference)
+        kwargs["to"] = many("to", Addressee)
+        kwargs["info"] = many("info", Addressee)
+        kwargs["paragraphs"] = many("paragraphs", Paragraph)
+        kwargs["defects"] = many("defects", Defect)
+        for key in ("caveats", "reasons", "septels"):
+            kwargs[key] = list(d.get(key) or [])
+        return cls(**kwargs)
+
+    # Convenience views used by the store, the CLI and the web UI.
+    @property
+    def year(self) -> int | None:
+        src = self.dtg or (self.archive.created if self.archive else "")
+        return int(src[:4]) if src and src[:4].isdigit() else None
+
+    def defect_codes(self) -> list[str]:
+        return [d.code for d in self.defects]
+
+    def text(self) -> str:
+        """The paragraphs as plain text, one per block (for search and display)."""
+        return "\n\n".join(p.text for p in self.paragraphs)
+
+
+_NESTED = {
+    "origin",
+    "classified_by",
+    "archive",
+    "tags",
+    "references",
+    "to",
+    "info",
+    "paragraphs",
+    "defects",
+    "caveats",
+    "reasons",
+    "septels",
+}
+
+
+def _known(kind: type, data: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in dataclasses.fields(kind)}
+    return {k: v for k, v in data.items() if k in names}

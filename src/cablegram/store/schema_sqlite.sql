@@ -1,0 +1,140 @@
+-- Cablegram SQLite schema, version 1. Documented in docs/schema.md.
+-- Normalised so a person can read it in sqlite3 or Datasette. The current version of each
+-- cable is spread over the tables below; every version's full record stays in `versions`.
+
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- One row per distinct content (a release's rendering of a cable). Content hashes decide
+-- idempotence: the same bytes ingested twice make one row.
+CREATE TABLE IF NOT EXISTS versions (
+    version_id INTEGER PRIMARY KEY,
+    cable_id TEXT NOT NULL,
+    content_hash TEXT NOT NULL UNIQUE,   -- sha256 of the input document's bytes
+    source TEXT NOT NULL,                -- file path (or archive path)
+    member TEXT NOT NULL DEFAULT '',     -- member inside an archive, csv row number...
+    rendering TEXT NOT NULL DEFAULT '',
+    completeness INTEGER NOT NULL DEFAULT 0,  -- higher = more fields/text; the shown version is the max
+    run_id INTEGER,
+    ingested_at TEXT NOT NULL,
+    record TEXT NOT NULL                 -- Cable.to_dict() as JSON
+);
+CREATE INDEX IF NOT EXISTS versions_cable ON versions(cable_id);
+
+-- The shown (most complete) version of each cable, flattened.
+CREATE TABLE IF NOT EXISTS cables (
+    id TEXT PRIMARY KEY,
+    version_id INTEGER NOT NULL REFERENCES versions(version_id),
+    origin_code TEXT NOT NULL DEFAULT '',
+    origin_name TEXT NOT NULL DEFAULT '',
+    origin_routing TEXT NOT NULL DEFAULT '',
+    dtg TEXT,                             -- ISO 8601 UTC
+    date TEXT,                            -- YYYY-MM-DD (from dtg, else archive created)
+    year INTEGER,
+    month TEXT,                           -- YYYY-MM
+    precedence TEXT NOT NULL DEFAULT '',
+    classification TEXT NOT NULL DEFAULT '',
+    class_level INTEGER NOT NULL DEFAULT 0,   -- 0 U, 1 LOU, 2 SBU, 3 C, 4 S, 5 TS
+    subject TEXT NOT NULL DEFAULT '',
+    summary TEXT NOT NULL DEFAULT '',
+    comment TEXT NOT NULL DEFAULT '',
+    signer TEXT NOT NULL DEFAULT '',
+    sections INTEGER,
+    eo TEXT NOT NULL DEFAULT '',
+    declassify_on TEXT NOT NULL DEFAULT '',
+    classified_by_name TEXT NOT NULL DEFAULT '',
+    classified_by_title TEXT NOT NULL DEFAULT '',
+    transmission_id TEXT NOT NULL DEFAULT '',
+    rendering TEXT NOT NULL DEFAULT '',
+    n_versions INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX IF NOT EXISTS cables_date ON cables(date);
+CREATE INDEX IF NOT EXISTS cables_origin ON cables(origin_code);
+CREATE INDEX IF NOT EXISTS cables_class ON cables(class_level);
+
+CREATE TABLE IF NOT EXISTS caveats (
+    cable_id TEXT NOT NULL,
+    caveat TEXT NOT NULL,
+    PRIMARY KEY (cable_id, caveat)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS caveats_caveat ON caveats(caveat);
+
+CREATE TABLE IF NOT EXISTS tags (
+    cable_id TEXT NOT NULL,
+    code TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT '',
+    name TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (cable_id, code)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS tags_code ON tags(code);
+
+CREATE TABLE IF NOT EXISTS addressees (
+    cable_id TEXT NOT NULL,
+    role TEXT NOT NULL,                  -- to | info
+    seq INTEGER NOT NULL,
+    routing TEXT NOT NULL DEFAULT '',
+    name TEXT NOT NULL DEFAULT '',
+    precedence TEXT NOT NULL DEFAULT '',
+    serial TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (cable_id, role, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS refs (
+    cable_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    ref_id TEXT NOT NULL DEFAULT '',     -- canonical id of the cited cable ('' if unresolved)
+    text TEXT NOT NULL DEFAULT '',
+    year_inferred INTEGER NOT NULL DEFAULT 0,
+    label TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (cable_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS refs_ref ON refs(ref_id);
+
+-- Searchable portions of the shown version: the subject (kind 'subject') and each paragraph
+-- (kind 'para'), each with its own portion marking so search can be restricted to what a
+-- reader may see. `level` uses the class_level scale; `caveats` is a space-separated list.
+CREATE TABLE IF NOT EXISTS portions (
+    portion_id INTEGER PRIMARY KEY,
+    cable_id TEXT NOT NULL,
+    kind TEXT NOT NULL,                  -- subject | para
+    seq INTEGER NOT NULL,                -- order in the cable (subject = 0)
+    number INTEGER,                      -- paragraph number
+    marking TEXT NOT NULL DEFAULT '',    -- as written (C, S/NF); '' when unmarked
+    level INTEGER NOT NULL DEFAULT 0,    -- effective level (unmarked -> cable's level)
+    caveats TEXT NOT NULL DEFAULT '',
+    heading TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS portions_cable ON portions(cable_id, seq);
+
+-- Full text over portions (external content: text lives once, in `portions`).
+CREATE VIRTUAL TABLE IF NOT EXISTS portions_fts USING fts5(
+    text, heading,
+    content='portions', content_rowid='portion_id',
+    tokenize="unicode61 remove_diacritics 2"
+);
+
+CREATE TABLE IF NOT EXISTS ingest_runs (
+    run_id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    args TEXT NOT NULL DEFAULT '',
+    new INTEGER NOT NULL DEFAULT 0,
+    updated INTEGER NOT NULL DEFAULT 0,
+    unchanged INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0
+);
+
+-- Every input document that did not become a cable, naming the file, the member and why.
+CREATE TABLE IF NOT EXISTS errors (
+    error_id INTEGER PRIMARY KEY,
+    run_id INTEGER,
+    source TEXT NOT NULL,
+    member TEXT NOT NULL DEFAULT '',
+    content_hash TEXT,
+    reason TEXT NOT NULL,
+    at TEXT NOT NULL,
+    UNIQUE (source, member, content_hash)
+);
