@@ -1,10 +1,11 @@
-"""The parser: any rendering of a cable in, a ``Cable`` out, never an exception."""
+"""The parser: any rendering of a cable in, a ``Cable`` out, never an exception.
 
-from __future__ import annotations
+Modules, in the order a cable flows through them: ``decode`` (bytes to text),
+``render`` (detect the rendering, undo its damage), ``header`` (transmission header),
+``preamble`` (banner, caveats, E.O., TAGS, SUBJECT, REF, Classified By), ``body``
+(paragraphs, summary, comment, signer), ``core`` (putting it together).
+"""
 
-from cablegram.model import Cable, Defect
+from cablegram.parse.core import parse
 
-
-def parse(data: str | bytes, *, hint: str | None = None) -> Cable:
-    # Placeholder while the real parser is written (see parse/core.py).
-    return Cable(defects=[Defect("not-implemented", "parser not written yet")])
+__all__ = ["parse"]

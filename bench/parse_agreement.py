@@ -1,0 +1,141 @@
+"""How well does the parser agree with the archive's own metadata on the dev pages?
+
+For every cablegate page in the dev set, parse it twice: as shipped (HTML with its
+metadata table) and as raw text (the two <pre> blocks with the HTML and the table
+removed, which is how raw telegrams arrive). Compare with the page's table and title:
+
+- id (table Reference ID, canonicalised), origin.name (table Origin),
+- classification + NOFORN/FOUO caveats (table Classification),
+- subject (the <h3> title, which the site truncates: a prefix match counts),
+- dtg within 24 h of Created.
+
+"Where the text carries them": a field counts in the denominator when the page's text
+holds it (e.g. a raw page whose banner was lost cannot give an id). Both figures print.
+
+    python bench/parse_agreement.py [samples/cablegate-dev.tar.xz] [--list N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import re
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from cablegram import parse
+from cablegram.parse.core import _canonical_id
+from cablegram.parse.render import _PRE, _cablegate
+from cablegram.sources import iter_documents
+
+ROOT = Path(__file__).resolve().parent.parent
+FIELDS = ("id", "origin.name", "classification", "subject", "dtg")
+
+
+def raw_text(page: str) -> str:
+    """The page's <pre> blocks as plain text: no table, no title, no HTML."""
+    blocks = [html.unescape(re.sub(r"<[^>]+>", "", b)) for b in _PRE.findall(page)]
+    return "\n\n".join(blocks)
+
+
+def norm_subject(s: str) -> str:
+    return re.sub(r"[^A-Z0-9]+", "", s.upper())
+
+
+def truth(page: str) -> dict[str, str]:
+    prep = _cablegate(page, [])
+    m = prep.meta
+    assert m is not None
+    cls, _, cav = m.classification.upper().partition("//")
+    cavs = set()
+    if "NOFORN" in cav or "NOFORN" in cls:
+        cavs.add("NOFORN")
+    if "OFFICIAL USE" in cav:
+        cavs.add("FOUO")
+    return {
+        "id": _canonical_id(m.reference_id) or m.reference_id,
+        "origin.name": m.origin,
+        "classification": cls.replace(" NOFORN", "").strip() + "".join(f"//{c}" for c in sorted(cavs)),
+        "subject": m.title,
+        "dtg": m.created,
+    }
+
+
+def got(c) -> dict[str, str]:
+    cavs = set()
+    if "NOFORN" in c.caveats:
+        cavs.add("NOFORN")
+    if {"FOUO", "SBU"} & set(c.caveats):
+        cavs.add("FOUO")
+    return {
+        "id": c.id,
+        "origin.name": c.origin.name,
+        "classification": (c.classification + "".join(f"//{x}" for x in sorted(cavs)))
+        if c.classification else "",
+        "subject": c.subject,
+        "dtg": c.dtg or "",
+    }
+
+
+def agree(field: str, t: str, g: str) -> bool:
+    if field == "subject":
+        a, b = norm_subject(t), norm_subject(g)
+        return bool(a) and bool(b) and (b.startswith(a) or a.startswith(b))
+    if field == "dtg":
+        try:
+            x = datetime.fromisoformat(t.replace("Z", "+00:00"))
+            y = datetime.fromisoformat(g.replace("Z", "+00:00"))
+        except ValueError:
+            return False
+        return abs((x - y).total_seconds()) <= 86400
+    if field == "origin.name":
+        return t.lower().replace(" ", "") == g.lower().replace(" ", "")
+    return t == g
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("archive", nargs="?", default=str(ROOT / "samples" / "cablegate-dev.tar.xz"))
+    ap.add_argument("--list", type=int, default=15, help="disagreements to list per field")
+    args = ap.parse_args()
+    stats = {mode: {f: [0, 0, 0] for f in FIELDS} for mode in ("html", "raw")}  # agree, carried, total
+    misses: dict[tuple[str, str], list[str]] = {}
+    n = 0
+    t0 = time.perf_counter()
+    for doc in iter_documents([args.archive]):
+        if not doc.member.endswith(".html"):
+            continue
+        page = doc.data.decode("utf-8", errors="replace")
+        n += 1
+        tr = truth(page)
+        for mode, c in (("html", parse(page)), ("raw", parse(raw_text(page), hint="telegram"))):
+            g = got(c)
+            for f in FIELDS:
+                s = stats[mode][f]
+                s[2] += 1
+                if not g[f]:
+                    continue  # the text does not carry it
+                s[1] += 1
+                if agree(f, tr[f], g[f]):
+                    s[0] += 1
+                else:
+                    misses.setdefault((mode, f), []).append(
+                        f"{doc.member.rsplit('/', 1)[-1]}: table {tr[f]!r} vs parsed {g[f]!r}")
+    dt = time.perf_counter() - t0
+    print(f"{n} dev pages, parsed twice each in {dt:.1f} s\n")
+    print(f"{'mode':5} {'field':15} {'agree':>6} {'carried':>8} {'pages':>6} {'of carried':>11} {'of all':>8}")
+    for mode in ("html", "raw"):
+        for f in FIELDS:
+            a, c, t = stats[mode][f]
+            print(f"{mode:5} {f:15} {a:6d} {c:8d} {t:6d} {100 * a / max(c, 1):10.2f}% {100 * a / max(t, 1):7.2f}%")
+    for (mode, f), rows in sorted(misses.items()):
+        print(f"\n## {mode} {f}: {len(rows)} disagreements")
+        for r in rows[: args.list]:
+            print("  " + r)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
