@@ -41,6 +41,8 @@ def raw_text(page: str) -> str:
 
 
 def norm_subject(s: str) -> str:
+    # The site's titles drop the "(" of a subject's portion marking: "S) TITLE".
+    s = re.sub(r"^\s*\(?(?:[A-Z]{1,4}(?:/[A-Z]{1,4})?)\)\s*", "", s.strip())
     return re.sub(r"[^A-Z0-9]+", "", s.upper())
 
 
@@ -115,8 +117,8 @@ def main() -> int:
             for f in FIELDS:
                 s = stats[mode][f]
                 s[2] += 1
-                if not g[f]:
-                    continue  # the text does not carry it
+                if not g[f] or not tr[f]:
+                    continue  # the text does not carry it, or the page has no ground truth
                 s[1] += 1
                 if agree(f, tr[f], g[f]):
                     s[0] += 1

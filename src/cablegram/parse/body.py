@@ -99,6 +99,13 @@ def parse_body(text: str, defects: list[Defect]) -> Body:
     b.summary = _between(full, _SUMMARY, _END_SUMMARY)
     b.comment = _between(full, _COMMENT, _END_COMMENT)
     if not b.comment:
+        # Older cables: a paragraph opening "COMMENT." with no END COMMENT.
+        for p in b.paragraphs:
+            m = re.match(r"(?:COMMENT|Comment)\s*[:.\-]\s*", p.text)
+            if m:
+                b.comment = p.text[m.end():].strip()
+                break
+    if not b.comment:
         under = [p.text for p in b.paragraphs if re.fullmatch(r"(?i)comments?", p.heading or "")]
         if under:
             idx = next(i for i, p in enumerate(b.paragraphs) if p.text == under[0])

@@ -118,7 +118,7 @@ def build(prep: Prepared, defects: list[Defect]) -> Cable:
     c.signer, c.septels = b.signer, b.septels
     if not c.classified_by:
         # A fragment: only a "Classified By:" line.
-        m = re.search(r"(?i)classified\s+by\s*:?\s*(.+)", text)
+        m = re.search(r"(?i)(?<![a-z])classified\s+by\s*:?\s*(.+)", text)
         if m:
             c.classified_by, c.reasons = parse_classified_by(m[1], defects)
 
@@ -194,6 +194,9 @@ def _classification(c: Cable, banner, caveats: list[str], meta: ArchiveMeta | No
     for x in caveats:
         if x not in cav:
             cav.append(x)
+    if c.classification not in ("UNCLASSIFIED", "") and "SBU" in cav:
+        # SENSITIVE on a classified cable is prose, not the SBU caveat.
+        cav.remove("SBU")
     for x in meta_cav:
         family = {"FOUO", "SBU"} if x in {"FOUO", "SBU"} else {x}
         if not family & set(cav):
@@ -209,8 +212,10 @@ def _canonical_id(rid: str) -> str:
         return ""
     origin = m[2]
     if origin not in reference.known_origins():
-        origin = reference.canonical_origin(origin) or ""
-    return f"{m[1]}{origin}{int(m[3])}" if origin else ""
+        # Strip known junk (NOFORN, SECTION 02 OF 02...) when a known post remains;
+        # an origin we simply do not know is kept as written.
+        origin = reference.canonical_origin(origin) or origin
+    return f"{m[1]}{origin}{int(m[3])}"
 
 
 def _identity(c: Cable, banner, fm: str, routing: str, year: int | None,

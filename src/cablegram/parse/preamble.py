@@ -42,8 +42,24 @@ CAVEAT_SPELLINGS: list[tuple[str, str]] = [
     ("EFTO", "EFTO"),
     ("SBU", "SBU"),
 ]
-_CAVEAT_RE = re.compile("|".join(re.escape(s) for s, _ in CAVEAT_SPELLINGS))
-_CAVEAT_CODE = dict(CAVEAT_SPELLINGS)
+# Archive renderings glue fields together ("SIPDISSIPDISNOFORNE.O. 12958"): a caveat
+# may follow a non-letter, a digit or another caveat, and be followed by anything but a
+# lower-case letter.
+_CAVEAT_RE = re.compile(
+    r"(?:(?<![A-Za-z])|(?<=SIPDIS)|(?<=NOFORN)|(?<=SENSITIVE))("
+    + "|".join(re.escape(s).replace(r"\ ", r"\s+") for s, _ in CAVEAT_SPELLINGS)
+    + r")(?![a-z])"
+)
+_CAVEAT_CODE = {s: code for s, code in CAVEAT_SPELLINGS}
+
+
+def find_caveats(zone: str) -> list[str]:
+    out: list[str] = []
+    for m in _CAVEAT_RE.finditer(zone):
+        code = _CAVEAT_CODE[re.sub(r"\s+", " ", m[1])]
+        if code not in out:
+            out.append(code)
+    return out
 
 
 @dataclass
@@ -62,8 +78,8 @@ class Banner:
 _ORIGIN_SERIAL = re.compile(r"([A-Z][A-Z.'\-]*(?: [A-Z][A-Z.'\-]*){0,4}) ?(\d{2,7})(?!\d)")
 _SECTION = re.compile(r"S?E?C?TION (\d{1,2}) OF ?(\d{1,2})")
 _CLASS_WORD = re.compile(
-    r"TOP ?SECRET|SECRET|CONFIDENTIAL|UNCLASSIFIED|UNCLAS|LIMITED ?OFFICIAL ?USE|"
-    r"ECRET|ONFIDENTIAL|CONFIDENTIA|NCLASSIFIED|NCLAS"
+    r"(?:TOP ?SECRET|SECRET|CONFIDENTIAL|UNCLASSIFIED|UNCLAS|LIMITED ?OFFICIAL ?USE|"
+    r"ECRET|ONFIDENTIAL|CONFIDENTIA|NCLASSIFIED|NCLAS)(?!ARY|ARIES|ARIAT|ITY|SIF)"
 )
 
 
@@ -79,28 +95,52 @@ def _looks_spaced(s: str) -> bool:
 
 
 def find_banner(text: str, defects: list[Defect]) -> Banner | None:
-    """Find the classification banner among the first lines of the telegram text."""
+    """Find the classification banner among the first lines of the telegram text.
+
+    Archive pages sometimes put other class lines first (``UNCLASSIFIED//FOR OFFICIAL
+    USE ONLY``, a partial extract's ``CONFIDENTIAL PTQ1859``): a line naming a known post
+    and a serial wins over one that does not.
+    """
     offset = 0
+    candidates: list[Banner] = []
     for n, raw in enumerate(text.split("\n")):
-        line = raw.strip()
-        if n > 60:
+        if n > 80:
             break
+        line = raw.strip()
         if line:
             b = _banner_line(line)
             if b:
                 b.start = offset + raw.find(line[:1])
                 b.end = b.start + b.end
-                if b.damaged:
-                    defects.append(Defect("banner", f"damaged banner repaired: {line[:60]!r}"))
-                return b
+                candidates.append(b)
+                if b.serial and _known(b.origin_text):
+                    break
         offset += len(raw) + 1
-    return None
+    if not candidates:
+        return None
+    best = next((b for b in candidates if b.serial and _known(b.origin_text)), None) or next(
+        (b for b in candidates if b.serial), candidates[0])
+    if best.damaged:
+        defects.append(Defect("banner", "damaged banner repaired"))
+    return best
+
+
+def _known(origin_text: str) -> bool:
+    code = re.sub(r"[^A-Z]", "", origin_text.upper())
+    return code in reference.known_origins() or bool(reference.canonical_origin(code))
 
 
 def _banner_line(line: str) -> Banner | None:
+    first = re.sub(r"^(?:ID:\s*\d+\s*)?(?:Cable dated:\s*[\dT:\-]{19})?", "", line.lstrip(" \"'>].,"))
+    word = first.split(" ", 1)[0]
+    # Prose ("Secretary Rice...") is not a banner: the first word is upper case or a
+    # letter-spaced one ("S e c r e t state 0123" exists).
+    if not word or not (word.isupper() or len(word) == 1 or word[:1].isdigit()):
+        return None
     up = line.upper()
     # Leading debris seen in archive pages: quotes, brackets, dots, stray digits.
-    lead = re.match(r"^[\s\"'>\].,]*\d{0,6}", up)
+    lead = re.match(
+        r"^[\s\"'>\].,]*(?:ID:\s*\d+\s*)?(?:CABLE DATED:\s*[\dT:\-]{19})?\d{0,6}", up)
     pos = lead.end() if lead else 0
     head = up[pos : pos + 120]
     squeezed = _squeeze_letters(head)
@@ -159,9 +199,7 @@ def _banner_line(line: str) -> Banner | None:
     elif sm is None:
         b.sections = 1
     # Caveats written on the banner line itself ("S E C R E T NOFORN", "//NOFORN").
-    cav_zone = pre + " " + end_rest[:40]
-    for c in _CAVEAT_RE.findall(cav_zone.replace(" ", "")):
-        code = _CAVEAT_CODE[c]
+    for code in find_caveats(pre + " " + end_rest[:40]):
         if code not in b.caveats:
             b.caveats.append(code)
     if re.search(r"E ?F ?T ?O", pre):
@@ -188,11 +226,11 @@ _TAGS = re.compile(r"\bTAGS\s*[:;.]?\s*(?P<tags>[^\n]*?)(?=\s*(?:SUBJECT|SUBJ\b|
 _SUBJECT = re.compile(r"\bSUBJ(?:ECT)?\s*[:;.]\s*", re.I)
 _SUBJECT_END = re.compile(
     r"\n\s*\n|\bREFS?\s*[:;.]|\bREFTELS?\s*[:;.]|\bREFERENCES?\s*[:;]|"
-    r"\bCLASSIFIED\s+BY\b|Classified\s+By\b|¶|\n\s*1\s?\.\s|\n\s*\(?[A-Z]\)\s|\bSUMMARY\s*:",
+    r"(?<![A-Za-z])CLASSIFIED\s+BY\b|¶|\n\s*1\s?\.\s|\n\s*\(?[A-Z]\)\s|\bSUMMARY\s*:",
     re.I,
 )
 _REF = re.compile(r"(?:^|\n|\s)(REFS?|REFTELS?|REFERENCES?|REF\s+[A-Z]|REFTEL)\s*[:;.]?\s", re.I)
-_CLASSIFIED_BY = re.compile(r"CLASSIFIED\s+BY\s*:?\s*", re.I)
+_CLASSIFIED_BY = re.compile(r"(?<![A-Za-z])CLASSIFIED\s+BY\s*:?\s*", re.I)
 _REASONS = re.compile(
     r"(?:REASONS?|REASON\s+FOR\s+CLASSIFICATION)?\s*:?\s*"
     r"(1\s?\.\s?[456])\s*(\(?\s*[A-H](?:\s*\)?\s*(?:,|AND|&|/|\+|OR)?\s*\(?\s*[A-H]\b)*\s*\)?)",
@@ -249,12 +287,12 @@ def parse_preamble(text: str, cable_year: int | None, defects: list[Defect]) -> 
         p.tags = split_tags(m["tags"])
         last = max(last, m.end())
     # Caveats: anywhere before the E.O./TAGS line, or between banner and subject.
-    first_field = min([x for x in (_pos(_EO, zone), _pos(_TAGS, zone), _pos(_SUBJECT, zone))
-                       if x >= 0] or [min(len(zone), 400)])
-    for c in _CAVEAT_RE.findall(zone[:first_field].upper().replace(" ", "")):
-        code = _CAVEAT_CODE[c]
-        if code not in p.caveats:
-            p.caveats.append(code)
+    head = text[:3000]
+    first_field = min(
+        [x for x in (_pos(_EO, head), _pos(_TAGS, head), _pos(_SUBJECT, head), _pos(_PARA_START, head))
+         if x >= 0] or [min(len(head), 600)]
+    )
+    p.caveats = find_caveats(head[:first_field])
     m = _SUBJECT.search(zone)
     if m:
         rest = text[m.end():]
@@ -304,11 +342,15 @@ def _first_paragraph(text: str) -> int:
         return m.start()
     # Unnumbered cable: the body starts after the last preamble field.
     last = 0
-    for rx in (_EO, _TAGS, _SUBJECT, _CLASSIFIED_BY):
+    for rx in (_EO, _TAGS, _SUBJECT, _CLASSIFIED_BY, _REF):
         mm = rx.search(text[:3000])
         if mm:
             blank = re.search(r"\n\s*\n", text[mm.end():])
-            last = max(last, mm.end() + (blank.end() if blank else 0))
+            if blank:
+                last = max(last, mm.end() + blank.end())
+            else:  # no blank line after the field: it runs to the end of its line
+                nl = text.find("\n", mm.end())
+                last = max(last, len(text) if nl < 0 else nl + 1)
     return last
 
 
