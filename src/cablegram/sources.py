@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import csv
 import io
+import lzma
 import os
 import sys
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,18 @@ csv.field_size_limit(2**31 - 1)
 
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.bz2", ".tbz2")
 SKIP_NAMES = {".DS_Store", "Thumbs.db"}
+# What a damaged archive or compressed stream can raise while it is read.
+ARCHIVE_ERRORS = (
+    tarfile.TarError,
+    zipfile.BadZipFile,
+    OSError,
+    EOFError,
+    ValueError,
+    lzma.LZMAError,
+    zlib.error,
+    RuntimeError,  # zipfile: encrypted member
+    NotImplementedError,  # zipfile: unsupported compression method
+)
 
 
 @dataclass
@@ -36,6 +50,7 @@ class Document:
     data: bytes = b""
     hint: str | None = None  # rendering hint for the parser: csv-row, json, ...
     error: str = ""  # set when the document could not even be read
+    nbytes: int = 0  # bytes of the input (as stored: compressed) this document accounts for
 
     @property
     def label(self) -> str:
@@ -44,7 +59,29 @@ class Document:
 
 def iter_documents(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Document]:
     for p in paths:
-        yield from _iter_path(str(p))
+        yield from _iter_path(os.fspath(p))
+
+
+def input_size(paths: Iterable[str | os.PathLike[str]]) -> int | None:
+    """Bytes the paths hold on disk (what the documents' ``nbytes`` add up to, about);
+    None when unknown (standard input)."""
+    total = 0
+    for p in map(os.fspath, paths):
+        if p == "-":
+            return None
+        if os.path.isdir(p):
+            for root, _dirs, files in os.walk(p):
+                for name in files:
+                    try:
+                        total += os.path.getsize(os.path.join(root, name))
+                    except OSError:
+                        pass
+        else:
+            try:
+                total += os.path.getsize(p)
+            except OSError:
+                pass
+    return total
 
 
 def _iter_path(path: str) -> Iterator[Document]:
@@ -93,15 +130,19 @@ def _iter_file(path: str) -> Iterator[Document]:
             with open(path, "rb") as fh:
                 yield from _iter_jsonl(path, "", fh)
         else:
-            yield Document(path, "", Path(path).read_bytes())
+            data = Path(path).read_bytes()
+            yield Document(path, "", data, nbytes=len(data))
     except OSError as exc:
         yield Document(path, "", error=f"cannot read: {exc.strerror or exc}")
 
 
 def _iter_stream(source: str, data: bytes) -> Iterator[Document]:
     """Standard input: an archive, a csv, JSON Lines or a single document, by sniffing."""
-    if data[:5] == b"\xfd7zXZ" or data[:2] == b"\x1f\x8b" or data[:3] == b"BZh" or (
-        len(data) > 262 and data[257:262] == b"ustar"
+    if (
+        data[:5] == b"\xfd7zXZ"
+        or data[:2] == b"\x1f\x8b"
+        or data[:3] == b"BZh"
+        or (len(data) > 262 and data[257:262] == b"ustar")
     ):
         yield from _iter_tar(source, fileobj=io.BytesIO(data))
     elif data[:4] == b"PK\x03\x04":
@@ -109,42 +150,69 @@ def _iter_stream(source: str, data: bytes) -> Iterator[Document]:
     elif data[:1] == b"{":
         yield from _iter_jsonl(source, "", io.BytesIO(data))
     else:
-        yield Document(source, "", data)
+        yield Document(source, "", data, nbytes=len(data))
 
 
-def _iter_tar(path: str, fileobj: io.BytesIO | None = None) -> Iterator[Document]:
+def _iter_tar(path: str, fileobj: io.BufferedIOBase | None = None) -> Iterator[Document]:
+    raw = fileobj
     try:
-        # 'r|*' streams: members are read in order, never extracted to disk.
-        tar = tarfile.open(path if fileobj is None else None, mode="r|*", fileobj=fileobj)
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        yield Document(path, "", error=f"not a readable tar archive: {exc}")
+        if raw is None:
+            raw = open(path, "rb")  # noqa: SIM115 - closed in the finally below
+        # 'r|*' streams: members are read in order, never extracted to disk. ignore_zeros
+        # lets the reader step over a damaged header to the next good one; the gap it
+        # leaves is reported below.
+        tar = tarfile.open(fileobj=raw, mode="r|*", ignore_zeros=True)  # noqa: SIM115
+    except ARCHIVE_ERRORS as exc:
+        if raw is not None and fileobj is None:
+            raw.close()
+        yield Document(path, "", error=f"not a readable tar archive: {_why(exc)}")
         return
-    with tar:
-        try:
+    pos = 0  # bytes of the raw (compressed) file consumed so far
+    expected = 0  # where the next header should start if nothing is damaged
+    current = ""
+    try:
+        with tar:
             for info in tar:
+                if info.offset > expected:
+                    yield Document(
+                        path,
+                        f"@{expected}",
+                        error=f"corrupt archive member header: {info.offset - expected} bytes "
+                        f"skipped before member {info.name}",
+                    )
+                blocks = -(-info.size // tarfile.BLOCKSIZE)
+                expected = info.offset_data + blocks * tarfile.BLOCKSIZE
                 if not info.isfile():
                     continue
-                name = info.name
+                name = current = info.name
                 base = name.rsplit("/", 1)[-1]
                 if base in SKIP_NAMES or base.startswith("."):
                     continue
                 fh = tar.extractfile(info)
-                try:
-                    data = fh.read() if fh else b""
-                except (tarfile.TarError, OSError, EOFError) as exc:
-                    yield Document(path, name, error=f"corrupt archive member: {exc}")
-                    return
-                yield from _inner(path, name, data)
-        except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
-            # A truncated or corrupt stream: what was read is kept, the rest is reported.
-            yield Document(path, "", error=f"archive ends early or is corrupt: {exc}")
+                data = fh.read() if fh else b""
+                now = raw.tell()
+                nbytes, pos = now - pos, now
+                yield from _inner(path, name, data, nbytes)
+                current = ""
+    except ARCHIVE_ERRORS as exc:
+        # A truncated or corrupt stream: what was read is kept, the rest is reported.
+        where = f"member {current}" if current else "archive"
+        yield Document(path, current, error=f"{where} unreadable, archive ends early or is "
+                       f"corrupt: {_why(exc)}")  # fmt: skip
+    finally:
+        if fileobj is None:
+            raw.close()
+
+
+def _why(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def _iter_zip(path: str, fileobj: io.BytesIO | None = None) -> Iterator[Document]:
     try:
         zf = zipfile.ZipFile(fileobj if fileobj is not None else path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        yield Document(path, "", error=f"not a readable zip archive: {exc}")
+    except ARCHIVE_ERRORS as exc:
+        yield Document(path, "", error=f"not a readable zip archive: {_why(exc)}")
         return
     with zf:
         for info in sorted(zf.infolist(), key=lambda i: i.filename):
@@ -153,27 +221,28 @@ def _iter_zip(path: str, fileobj: io.BytesIO | None = None) -> Iterator[Document
             base = info.filename.rsplit("/", 1)[-1]
             if base in SKIP_NAMES or base.startswith("."):
                 continue
+            nbytes = info.compress_size + 30 + len(info.filename)  # + local header
             try:
                 data = zf.read(info)
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-                # zlib.error is a subclass of Exception only; caught below.
-                yield Document(path, info.filename, error=f"corrupt archive member: {exc}")
+            except ARCHIVE_ERRORS as exc:
+                yield Document(path, info.filename, error=f"corrupt archive member: {_why(exc)}",
+                               nbytes=nbytes)  # fmt: skip
                 continue
-            except Exception as exc:  # noqa: BLE001 - zlib.error and friends
-                yield Document(path, info.filename, error=f"corrupt archive member: {exc}")
-                continue
-            yield from _inner(path, info.filename, data)
+            yield from _inner(path, info.filename, data, nbytes)
 
 
-def _inner(path: str, member: str, data: bytes) -> Iterator[Document]:
+def _inner(path: str, member: str, data: bytes, nbytes: int) -> Iterator[Document]:
     """A member of an archive may itself be a csv or JSON Lines file."""
     kind = _kind(member)
-    if kind == "csv":
-        yield from _iter_csv(path, member, io.BytesIO(data))
-    elif kind == "jsonl":
-        yield from _iter_jsonl(path, member, io.BytesIO(data))
+    if kind in ("csv", "jsonl"):
+        # Progress inside the member is in uncompressed bytes: scale it to the archive's.
+        scale = nbytes / len(data) if data else 0.0
+        sub = _iter_csv if kind == "csv" else _iter_jsonl
+        for doc in sub(path, member, io.BytesIO(data)):
+            doc.nbytes = round(doc.nbytes * scale)
+            yield doc
     else:
-        yield Document(path, member, data)
+        yield Document(path, member, data, nbytes=nbytes)
 
 
 def _iter_csv(path: str, member: str, fh: io.BufferedIOBase) -> Iterator[Document]:
@@ -186,6 +255,7 @@ def _iter_csv(path: str, member: str, fh: io.BufferedIOBase) -> Iterator[Documen
     reader = csv.reader(text, escapechar="\\", doublequote=False, strict=False)
     prefix = f"{member}#" if member else ""
     n = 0
+    pos = 0
     while True:
         n += 1
         try:
@@ -195,10 +265,19 @@ def _iter_csv(path: str, member: str, fh: io.BufferedIOBase) -> Iterator[Documen
         except csv.Error as exc:
             yield Document(path, f"{prefix}row {n}", error=f"malformed csv row: {exc}")
             continue
+        now = _tell(fh, pos)
+        nbytes, pos = now - pos, now
         if not row or row == [""]:
             continue
         data = encode_csv_row(row)
-        yield Document(path, f"{prefix}row {n}", data, hint="csv-row")
+        yield Document(path, f"{prefix}row {n}", data, hint="csv-row", nbytes=nbytes)
+
+
+def _tell(fh: io.BufferedIOBase, default: int) -> int:
+    try:
+        return fh.tell()
+    except (OSError, ValueError):
+        return default
 
 
 def encode_csv_row(row: list[str]) -> bytes:
@@ -211,4 +290,5 @@ def _iter_jsonl(path: str, member: str, fh: io.BufferedIOBase) -> Iterator[Docum
     prefix = f"{member}#" if member else ""
     for n, line in enumerate(fh, 1):
         if line.strip():
-            yield Document(path, f"{prefix}line {n}", line.rstrip(b"\r\n"), hint="json")
+            data = line.rstrip(b"\r\n")
+            yield Document(path, f"{prefix}line {n}", data, hint="json", nbytes=len(line))

@@ -1,6 +1,7 @@
 -- Cablegram SQLite schema, version 1. Documented in docs/schema.md.
 -- Normalised so a person can read it in sqlite3 or Datasette. The current version of each
 -- cable is spread over the tables below; every version's full record stays in `versions`.
+-- Every statement is idempotent (IF NOT EXISTS): the store runs this script on each open.
 
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
@@ -48,30 +49,35 @@ CREATE TABLE IF NOT EXISTS cables (
     classified_by_title TEXT NOT NULL DEFAULT '',
     transmission_id TEXT NOT NULL DEFAULT '',
     rendering TEXT NOT NULL DEFAULT '',
-    n_versions INTEGER NOT NULL DEFAULT 1
+    n_versions INTEGER NOT NULL DEFAULT 1,
+    created TEXT NOT NULL DEFAULT '',     -- archive metadata: when the archive says it was made
+    released TEXT NOT NULL DEFAULT '',    -- archive metadata: when it was released
+    n_paragraphs INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS cables_date ON cables(date);
 CREATE INDEX IF NOT EXISTS cables_origin ON cables(origin_code);
 CREATE INDEX IF NOT EXISTS cables_class ON cables(class_level);
+CREATE INDEX IF NOT EXISTS cables_year ON cables(year);
 
 CREATE TABLE IF NOT EXISTS caveats (
-    cable_id TEXT NOT NULL,
+    cable_id TEXT NOT NULL REFERENCES cables(id) ON DELETE CASCADE,
     caveat TEXT NOT NULL,
     PRIMARY KEY (cable_id, caveat)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS caveats_caveat ON caveats(caveat);
 
 CREATE TABLE IF NOT EXISTS tags (
-    cable_id TEXT NOT NULL,
+    cable_id TEXT NOT NULL REFERENCES cables(id) ON DELETE CASCADE,
     code TEXT NOT NULL,
     kind TEXT NOT NULL DEFAULT '',
     name TEXT NOT NULL DEFAULT '',
+    seq INTEGER NOT NULL DEFAULT 0,      -- order in the TAGS line
     PRIMARY KEY (cable_id, code)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS tags_code ON tags(code);
 
 CREATE TABLE IF NOT EXISTS addressees (
-    cable_id TEXT NOT NULL,
+    cable_id TEXT NOT NULL REFERENCES cables(id) ON DELETE CASCADE,
     role TEXT NOT NULL,                  -- to | info
     seq INTEGER NOT NULL,
     routing TEXT NOT NULL DEFAULT '',
@@ -80,9 +86,10 @@ CREATE TABLE IF NOT EXISTS addressees (
     serial TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (cable_id, role, seq)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS addressees_routing ON addressees(routing);
 
 CREATE TABLE IF NOT EXISTS refs (
-    cable_id TEXT NOT NULL,
+    cable_id TEXT NOT NULL REFERENCES cables(id) ON DELETE CASCADE,
     seq INTEGER NOT NULL,
     ref_id TEXT NOT NULL DEFAULT '',     -- canonical id of the cited cable ('' if unresolved)
     text TEXT NOT NULL DEFAULT '',
@@ -92,14 +99,34 @@ CREATE TABLE IF NOT EXISTS refs (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS refs_ref ON refs(ref_id);
 
--- Searchable portions of the shown version: the subject (kind 'subject') and each paragraph
--- (kind 'para'), each with its own portion marking so search can be restricted to what a
--- reader may see. `level` uses the class_level scale; `caveats` is a space-separated list.
+-- E.O. classification reasons (1.4(b), 1.4(d)...), one row each.
+CREATE TABLE IF NOT EXISTS reasons (
+    cable_id TEXT NOT NULL REFERENCES cables(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (cable_id, seq)
+) WITHOUT ROWID;
+
+-- What the parser repaired or could not read in the shown version.
+CREATE TABLE IF NOT EXISTS defects (
+    cable_id TEXT NOT NULL REFERENCES cables(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    code TEXT NOT NULL,
+    message TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (cable_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS defects_code ON defects(code);
+
+-- Searchable portions of the shown version: the subject (kind 'subject', seq 0) and each
+-- paragraph (kind 'para', seq 1..n), each with its own portion marking so search can be
+-- restricted to what a reader may see. `level` uses the class_level scale; `caveats` is a
+-- space-separated list. The summary is normally cut from a paragraph and searchable there;
+-- only a summary found in no paragraph gets a portion of its own (kind 'summary', seq 0).
 CREATE TABLE IF NOT EXISTS portions (
     portion_id INTEGER PRIMARY KEY,
-    cable_id TEXT NOT NULL,
-    kind TEXT NOT NULL,                  -- subject | para
-    seq INTEGER NOT NULL,                -- order in the cable (subject = 0)
+    cable_id TEXT NOT NULL REFERENCES cables(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,                  -- subject | summary | para
+    seq INTEGER NOT NULL,                -- order in the cable (subject and summary = 0)
     number INTEGER,                      -- paragraph number
     marking TEXT NOT NULL DEFAULT '',    -- as written (C, S/NF); '' when unmarked
     level INTEGER NOT NULL DEFAULT 0,    -- effective level (unmarked -> cable's level)
@@ -116,18 +143,34 @@ CREATE VIRTUAL TABLE IF NOT EXISTS portions_fts USING fts5(
     tokenize="unicode61 remove_diacritics 2"
 );
 
+-- The triggers keep portions_fts in step with portions, whoever writes.
+CREATE TRIGGER IF NOT EXISTS portions_ai AFTER INSERT ON portions BEGIN
+    INSERT INTO portions_fts(rowid, text, heading) VALUES (new.portion_id, new.text, new.heading);
+END;
+CREATE TRIGGER IF NOT EXISTS portions_ad AFTER DELETE ON portions BEGIN
+    INSERT INTO portions_fts(portions_fts, rowid, text, heading)
+    VALUES ('delete', old.portion_id, old.text, old.heading);
+END;
+CREATE TRIGGER IF NOT EXISTS portions_au AFTER UPDATE ON portions BEGIN
+    INSERT INTO portions_fts(portions_fts, rowid, text, heading)
+    VALUES ('delete', old.portion_id, old.text, old.heading);
+    INSERT INTO portions_fts(rowid, text, heading) VALUES (new.portion_id, new.text, new.heading);
+END;
+
 CREATE TABLE IF NOT EXISTS ingest_runs (
     run_id INTEGER PRIMARY KEY,
     started_at TEXT NOT NULL,
-    finished_at TEXT,
+    finished_at TEXT,                    -- NULL: still running, or killed
     args TEXT NOT NULL DEFAULT '',
     new INTEGER NOT NULL DEFAULT 0,
     updated INTEGER NOT NULL DEFAULT 0,
     unchanged INTEGER NOT NULL DEFAULT 0,
-    failed INTEGER NOT NULL DEFAULT 0
+    failed INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL DEFAULT 'running'   -- running | done | interrupted
 );
 
 -- Every input document that did not become a cable, naming the file, the member and why.
+-- content_hash is '' when the document could not even be read (a corrupt archive).
 CREATE TABLE IF NOT EXISTS errors (
     error_id INTEGER PRIMARY KEY,
     run_id INTEGER,
@@ -136,5 +179,12 @@ CREATE TABLE IF NOT EXISTS errors (
     content_hash TEXT,
     reason TEXT NOT NULL,
     at TEXT NOT NULL,
+    code TEXT NOT NULL DEFAULT '',       -- empty | binary | no-id | read | json | parser | crash
     UNIQUE (source, member, content_hash)
 );
+CREATE INDEX IF NOT EXISTS errors_hash ON errors(content_hash);
+CREATE INDEX IF NOT EXISTS errors_code ON errors(code);
+
+-- Search (cablegram.search): signer: and origin:"Post Name" filters compare case-insensitively.
+CREATE INDEX IF NOT EXISTS cables_signer ON cables(signer COLLATE NOCASE);
+CREATE INDEX IF NOT EXISTS cables_origin_name ON cables(origin_name COLLATE NOCASE);

@@ -1,0 +1,67 @@
+"""Parser throughput: cables/s and MB/s over the dev pages, single process, full record.
+
+The pages are read into memory first (decompressing the archive is not parsing), then
+parsed one after another in this process. The baseline measured in the same run is the
+cost of only decoding each page and finding its two <pre> blocks: the floor any parser of
+these pages pays. ``--profile`` prints the hottest functions.
+
+    python bench/parse_speed.py [--repeat 3] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import re
+import sys
+import time
+from pathlib import Path
+
+from cablegram import parse
+from cablegram.sources import iter_documents
+
+ROOT = Path(__file__).resolve().parent.parent
+_PRE = re.compile(r"<code><pre>(.*?)</pre></code>", re.S)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("archive", nargs="?", default=str(ROOT / "samples" / "cablegate-dev.tar.xz"))
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--profile", action="store_true")
+    args = ap.parse_args()
+    pages = [d.data for d in iter_documents([args.archive]) if d.member.endswith(".html")]
+    mb = sum(len(p) for p in pages) / 1e6
+    print(f"{len(pages)} pages, {mb:.1f} MB of HTML as shipped")
+
+    t0 = time.perf_counter()
+    for p in pages:
+        _PRE.findall(p.decode("utf-8"))
+    floor = time.perf_counter() - t0
+
+    best = float("inf")
+    fields = 0
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        for p in pages:
+            c = parse(p)
+            fields += len(c.paragraphs)
+        best = min(best, time.perf_counter() - t0)
+    rate = len(pages) / best
+    print(f"baseline (decode + find <pre> blocks): {len(pages) / floor:,.0f} pages/s")
+    print(f"parse, full record (best of {args.repeat}): {rate:,.0f} cables/s, {mb / best:.1f} MB/s")
+    print(f"ratio parse / baseline time: {best / floor:.1f}x")
+    print(f"target 2,000 cables/s: {'met' if rate >= 2000 else 'NOT met'}")
+    if args.profile:
+        prof = cProfile.Profile()
+        prof.enable()
+        for p in pages:
+            parse(p)
+        prof.disable()
+        pstats.Stats(prof).sort_stats("tottime").print_stats(15)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

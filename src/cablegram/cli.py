@@ -1,0 +1,553 @@
+"""The ``cablegram`` command: a thin skin over :class:`cablegram.archive.Archive`.
+
+Every command that reads or writes a database takes ``--db FILE`` (default
+``cablegram.db``, or ``$CABLEGRAM_DB``). Output for people goes through Rich; ``--json``
+gives machine-readable output on the commands that print results.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from cablegram import __version__
+from cablegram.archive import EXPORT_FORMATS, Archive
+from cablegram.model import Addressee, Cable
+
+DEFAULT_DB = "cablegram.db"
+
+
+def _out() -> Console:
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _err() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def db_option(f: Callable) -> Callable:
+    return click.option(
+        "--db",
+        "db",
+        default=DEFAULT_DB,
+        envvar="CABLEGRAM_DB",
+        show_default=True,
+        type=click.Path(dir_okay=False),
+        help="The database file (or $CABLEGRAM_DB).",
+    )(f)
+
+
+def _open(db: str) -> Archive:
+    try:
+        return Archive(db, create=False)
+    except FileNotFoundError:
+        raise click.ClickException(f"no database at {db}; run `cablegram ingest` first") from None
+
+
+def _rows(con: Console, headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """A table on a terminal; tab-separated lines (whole values, for grep and cut) otherwise."""
+    if not con.is_terminal:
+        for r in rows:
+            click.echo("\t".join(r))
+        return
+    t = Table(*headers, box=None)
+    for r in rows:
+        t.add_row(*(escape(x) for x in r))
+    con.print(t)
+
+
+def _json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_jsonable))
+
+
+def _jsonable(o: Any) -> Any:
+    if dataclasses.is_dataclass(o):
+        return dataclasses.asdict(o)
+    if isinstance(o, set | frozenset):
+        return sorted(o)
+    return str(o)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cablegram")
+def main() -> None:
+    """Parse, archive and search US diplomatic cables."""
+
+
+# --- ingest -------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@db_option
+@click.option(
+    "--workers",
+    "-j",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Parser processes (default: one per CPU; 0: parse in this process).",
+)
+@click.option("--force", is_flag=True, help="Re-parse documents already stored.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no error list.")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Documents per worker task and per transaction.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def ingest(paths: tuple[str, ...], db: str, workers: int | None, force: bool, quiet: bool,
+           batch_size: int | None, as_json: bool) -> None:  # fmt: skip
+    """Ingest files, folders, .tar.*/.zip archives, cables.csv or JSON Lines (.jsonl).
+
+    Re-running is safe and fast: content already stored is skipped. The exit status is 1
+    when any document failed (see `cablegram errors`).
+    """
+    kwargs: dict[str, Any] = {"workers": workers, "progress": not quiet, "force": force}
+    if batch_size:
+        kwargs["chunk_size"] = batch_size
+    with Archive(db) as arc:
+        try:
+            report = arc.ingest(list(paths), **kwargs)
+        except KeyboardInterrupt:
+            _err().print("[yellow]interrupted[/yellow]: what was written is kept; run the same "
+                         "command again to resume")  # fmt: skip
+            sys.exit(130)
+    if as_json:
+        _json(report.to_dict())
+    else:
+        con = _out()
+        con.print(f"[bold]ingest[/bold] {escape(report.summary())}")
+        if report.failed and not quiet:
+            err = _err()
+            for e in report.errors[:10]:
+                err.print(f"[red]failed[/red] {escape(e.label)}: {escape(e.reason)}")
+            more = report.failed - min(10, len(report.errors))
+            if more > 0:
+                err.print(f"... and {more:,} more: `cablegram errors --db {escape(db)}`")
+    if not report.ok:
+        sys.exit(1)
+
+
+# --- search -------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("query", nargs=-1, required=True)
+@db_option
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option(
+    "--per-page", "-n", type=click.IntRange(min=1, max=100), default=10, show_default=True
+)
+@click.option(
+    "--sort",
+    type=click.Choice(["relevance", "date", "date-asc"]),
+    default="relevance",
+    show_default=True,
+)
+@click.option("--no-facets", is_flag=True, help="Skip the facet counts.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def search(query: tuple[str, ...], db: str, page: int, per_page: int, sort: str,
+           no_facets: bool, as_json: bool) -> None:  # fmt: skip
+    """Search the archive: words, "phrases", tag:PGOV, origin:BAKU, date:2009..."""
+    q = " ".join(query)
+    from cablegram.search.query import QueryError
+
+    with _open(db) as arc:
+        try:
+            res = arc.search(q, page=page, per_page=per_page, sort=sort, facets=not no_facets)
+        except QueryError as exc:
+            raise click.ClickException(f"{exc}\n{exc.pointer(q)}") from None
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    if as_json:
+        _json(dataclasses.asdict(res))
+        return
+    print_result(res, _out())
+
+
+def print_result(res: Any, con: Console) -> None:
+    first = (res.page - 1) * res.per_page + 1 if res.total else 0
+    last = first + len(res.hits) - 1 if res.hits else 0
+    con.print(
+        f"[bold]{res.total:,}[/bold] cables match [cyan]{escape(res.query)}[/cyan]"
+        + (f"  (showing {first:,}-{last:,}, page {res.page} of {res.pages})" if res.hits else "")
+    )
+    for hit in res.hits:
+        con.print()
+        origin = hit.origin_name or hit.origin_code
+        con.print(
+            f"[bold green]{escape(hit.id)}[/bold green]  {escape(hit.date or '')}  "
+            f"{escape(origin)}  [magenta]{escape(hit.classification)}[/magenta]"
+        )
+        if hit.subject:
+            con.print(f"  [bold]{escape(hit.subject)}[/bold]")
+        for sn in hit.snippets:
+            t = Text("  ")
+            if sn.number is not None or sn.marking:
+                label = " ".join(x for x in (f"¶{sn.number}" if sn.number is not None else "",
+                                             f"({sn.marking})" if sn.marking else "") if x)  # fmt: skip
+                t.append(label + " ", style="dim")
+            start = len(t)
+            t.append(sn.text)
+            for a, b in sn.highlights:
+                t.stylize("bold yellow", start + a, start + b)
+            con.print(t)
+    facets = {k: v for k, v in (res.facets or {}).items() if v}
+    if facets:
+        con.print()
+        labels = getattr(res, "facet_labels", {}) or {}
+        for name, values in facets.items():
+            shown = ", ".join(
+                f"{escape(labels.get(name, {}).get(str(v), str(v)))} ({n:,})" for v, n in values[:8]
+            )
+            con.print(f"[dim]{name}:[/dim] {shown}")
+
+
+# --- show ---------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("cable_id")
+@db_option
+@click.option(
+    "--version",
+    "-v",
+    "version",
+    default=None,
+    help="A version number or content-hash prefix (default: the shown one).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
+def show(cable_id: str, db: str, version: str | None, as_json: bool) -> None:
+    """Show one cable: the decoded header, then its paragraphs with their markings."""
+    with _open(db) as arc:
+        cable = arc.version(cable_id, version) if version else arc.get(cable_id)
+        if cable is None:
+            raise click.ClickException(
+                f"no cable {cable_id}" + (f" version {version}" if version else "")
+            )
+        versions = arc.versions(cable_id)
+    if as_json:
+        _json(cable.to_dict())
+        return
+    render_cable(cable, _out(), versions)
+
+
+def _ref(name: str) -> Callable[..., Any] | None:
+    """A lookup of cablegram.reference, or None when it is not there."""
+    try:
+        from cablegram import reference
+    except ImportError:  # pragma: no cover
+        return None
+    return getattr(reference, name, None)
+
+
+def _lookup(name: str, *args: Any) -> Any:
+    fn = _ref(name)
+    if fn is None:
+        return None
+    try:
+        return fn(*args)
+    except (KeyError, ValueError, TypeError, LookupError):
+        return None
+
+
+def _addressee(a: Addressee) -> str:
+    station = _lookup("routing_name", a.routing) if a.routing else None
+    post = _lookup("post_name", a.name) if a.name else None
+    parts = [f"[cyan]{escape(a.routing)}[/cyan]" if a.routing else ""]
+    names = [x for x in dict.fromkeys((station, post)) if x]
+    if names:
+        parts.append(escape(" / ".join(names)))
+    if a.name and a.name not in names:
+        parts.append(f"[dim]({escape(a.name)})[/dim]")
+    if a.precedence:
+        parts.append(escape(a.precedence))
+    if a.serial:
+        parts.append(f"[dim]#{escape(a.serial)}[/dim]")
+    return " ".join(p for p in parts if p)
+
+
+def _tag(code: str, kind: str, name: str) -> str:
+    if not name:
+        t = _lookup("tag", code)
+        name = getattr(t, "name", "") if t is not None else ""
+        kind = kind or (getattr(t, "kind", "") if t is not None else "")
+    label = f"[bold]{escape(code)}[/bold]"
+    if name:
+        label += f" {escape(name)}"
+    if kind and kind != "unknown":
+        label += f" [dim]({escape(kind)})[/dim]"
+    return label
+
+
+def _reason(reason: str) -> str:
+    desc = _lookup("eo_reason", reason)
+    return f"{escape(reason)} {escape(desc)}" if isinstance(desc, str) and desc else escape(reason)
+
+
+def render_cable(c: Cable, con: Console, versions: list | None = None) -> None:
+    title = Text(c.id, style="bold green")
+    if c.subject:
+        title.append("  " + c.subject, style="bold")
+    con.print(title)
+    t = Table.grid(padding=(0, 2))
+    t.add_column(style="dim", justify="right")
+    t.add_column()
+
+    def row(label: str, value: str) -> None:
+        if value:
+            t.add_row(label, value)
+
+    prec = c.precedence
+    row("Precedence", escape(prec))
+    if c.dtg:
+        row("Date", escape(c.dtg.replace("T", " ").replace(":00Z", " UTC")))
+    elif c.archive and c.archive.created:
+        row("Date", escape(c.archive.created) + " [dim](archive)[/dim]")
+    origin = c.origin.name or _lookup("post_name", c.origin.code) or c.origin.code
+    if not origin and c.origin.routing:
+        origin = _lookup("routing_name", c.origin.routing) or ""
+    bits = [escape(origin or "")]
+    if c.origin.routing:
+        bits.append(f"[cyan]{escape(c.origin.routing)}[/cyan]")
+    row("From", " ".join(b for b in bits if b))
+    for i, a in enumerate(c.to):
+        row("To" if i == 0 else "", _addressee(a))
+    for i, a in enumerate(c.info):
+        row("Info" if i == 0 else "", _addressee(a))
+    cls = " // ".join(x for x in (c.classification, *c.caveats) if x)
+    row("Classification", f"[magenta]{escape(cls)}[/magenta]" if cls else "")
+    if c.sections:
+        row("Sections", str(c.sections))
+    eo = " ".join(x for x in (f"E.O. {c.eo}" if c.eo else "",
+                              f"declassify on {c.declassify_on}" if c.declassify_on else "") if x)  # fmt: skip
+    row("E.O.", escape(eo))
+    for i, r in enumerate(c.reasons):
+        row("Reasons" if i == 0 else "", _reason(r))
+    if c.classified_by:
+        row("Classified by", escape(", ".join(x for x in (c.classified_by.name,
+                                                           c.classified_by.title) if x)))  # fmt: skip
+    for i, tg in enumerate(c.tags):
+        row("Tags" if i == 0 else "", _tag(tg.code, tg.kind, tg.name))
+    if c.subject:
+        mark = f"[dim]({escape(c.subject_marking)})[/dim] " if c.subject_marking else ""
+        row("Subject", mark + escape(c.subject))
+    for i, r in enumerate(c.references):
+        label = f"{r.label}. " if r.label else ""
+        rid = f"[green]{escape(r.id)}[/green]" if r.id else "[dim]unresolved[/dim]"
+        extra = f" [dim]{escape(r.text)}[/dim]" if r.text else ""
+        row("References" if i == 0 else "", f"{escape(label)}{rid}{extra}")
+    if c.archive:
+        a = c.archive
+        row("Archive", escape(", ".join(x for x in (
+            a.classification, a.origin, f"created {a.created}" if a.created else "",
+            f"released {a.released}" if a.released else "") if x)))  # fmt: skip
+    con.print(t)
+    if c.summary:
+        con.print()
+        con.print(Text("Summary", style="bold underline"))
+        con.print(c.summary, markup=False)
+    con.print()
+    heading = ""
+    for p in c.paragraphs:
+        if p.heading and p.heading != heading:
+            con.print(Text(p.heading, style="bold"))
+            heading = p.heading
+        line = Text()
+        if p.number is not None:
+            line.append(f"¶{p.number}. ", style="bold")
+        if p.marking:
+            line.append(f"({p.marking}) ", style="magenta")
+        line.append(p.text)
+        con.print(line)
+        con.print()
+    if c.signer:
+        con.print(Text(c.signer, style="bold"))
+    if c.defects:
+        con.print()
+        con.print(Text("Parser notes", style="dim underline"))
+        for d in c.defects:
+            con.print(Text(f"  {d.code}: {d.message}", style="dim"))
+    if versions and len(versions) > 1:
+        con.print()
+        con.print(Text(f"{len(versions)} versions (cablegram diff {c.id})", style="dim underline"))
+        for v in versions:
+            mark = "*" if v.shown else " "
+            where = f"{v.source}:{v.member}" if v.member else v.source
+            con.print(Text(f" {mark}{v.number}  {v.content_hash[:12]}  {v.rendering}  {where}",
+                           style="dim"))  # fmt: skip
+
+
+# --- versions & diff ----------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("cable_id")
+@db_option
+@click.option("--json", "as_json", is_flag=True)
+def versions(cable_id: str, db: str, as_json: bool) -> None:
+    """List the stored versions of a cable (* marks the one shown)."""
+    with _open(db) as arc:
+        vs = arc.versions(cable_id)
+    if not vs:
+        raise click.ClickException(f"no cable {cable_id}")
+    if as_json:
+        _json(vs)
+        return
+    rows = [
+        ("*" if v.shown else "", str(v.number), v.content_hash[:12], str(v.completeness),
+         v.rendering, f"{v.source}:{v.member}" if v.member else v.source)
+        for v in vs
+    ]  # fmt: skip
+    _rows(_out(), ("", "#", "hash", "score", "rendering", "source"), rows)
+
+
+@main.command()
+@click.argument("cable_id")
+@db_option
+@click.option(
+    "--from",
+    "a",
+    default=None,
+    help="Version number or hash prefix (default: the latest version other than --to).",
+)
+@click.option(
+    "--to", "b", default=None, help="Version number or hash prefix (default: the shown version)."
+)
+@click.option("--json", "as_json", is_flag=True)
+def diff(cable_id: str, db: str, a: str | None, b: str | None, as_json: bool) -> None:
+    """Show what changed between two versions of a cable."""
+    with _open(db) as arc:
+        try:
+            d = arc.diff(cable_id, a, b)
+        except LookupError as exc:
+            raise click.ClickException(str(exc.args[0] if exc.args else exc)) from None
+    if as_json:
+        _json(d)
+        return
+    con = _out()
+    if d.a.number == d.b.number:
+        con.print(f"{escape(d.cable_id)} has only one version")
+        return
+    con.print(
+        f"[bold]{escape(d.cable_id)}[/bold]: version {d.a.number} [dim]{d.a.content_hash[:12]} "
+        f"{escape(d.a.source)}[/dim] -> version {d.b.number} [dim]{d.b.content_hash[:12]} "
+        f"{escape(d.b.source)}[/dim]"
+    )
+    if not d.changed:
+        con.print("no differences")
+        return
+    if d.fields:
+        t = Table("field", "from", "to", box=None)
+        for ch in d.fields:
+            t.add_row(ch.field, escape(_short(ch.old)), escape(_short(ch.new)))
+        con.print(t)
+    for line in d.text:
+        style = ("bold" if line.startswith(("---", "+++")) else
+                 "green" if line.startswith("+") else
+                 "red" if line.startswith("-") else
+                 "cyan" if line.startswith("@@") else None)  # fmt: skip
+        con.print(Text(line.rstrip("\n"), style=style or ""))
+
+
+def _short(v: Any) -> str:
+    s = json.dumps(v, ensure_ascii=False, default=_jsonable) if not isinstance(v, str) else v
+    return s if len(s) <= 60 else s[:57] + "..."
+
+
+# --- stats, errors, export ----------------------------------------------------------------
+
+
+@main.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True)
+def stats(db: str, as_json: bool) -> None:
+    """Counts per year, origin, classification and caveat; top tags; errors."""
+    with _open(db) as arc:
+        st = arc.stats()
+    if as_json:
+        _json(st)
+        return
+    con = _out()
+    con.print(
+        f"[bold]{st['cables']:,}[/bold] cables, {st['versions']:,} versions, "
+        f"{st['portions']:,} portions, {st['errors']:,} errors, {st['runs']:,} ingest runs"
+    )
+    for key, title, limit in (
+        ("years", "year", None),
+        ("classifications", "classification", None),
+        ("caveats", "caveat", None),
+        ("origins", "origin", 15),
+        ("tags", "tag", 15),
+        ("error_codes", "error", None),
+    ):
+        items = list(st[key].items())
+        if not items:
+            continue
+        t = Table(title, "cables" if key != "error_codes" else "documents", box=None,
+                  title_justify="left")  # fmt: skip
+        for k, n in items[:limit]:
+            t.add_row(escape(str(k if k not in (None, "") else "(none)")), f"{n:,}")
+        if limit and len(items) > limit:
+            t.add_row(f"... {len(items) - limit} more", "")
+        con.print()
+        con.print(t)
+
+
+@main.command()
+@db_option
+@click.option("--run", "run_id", type=int, default=None, help="Only errors met in this run.")
+@click.option("--limit", type=click.IntRange(min=1), default=None)
+@click.option("--json", "as_json", is_flag=True)
+def errors(db: str, run_id: int | None, limit: int | None, as_json: bool) -> None:
+    """List the documents that did not become cables, and why."""
+    with _open(db) as arc:
+        errs = arc.errors(run_id=run_id, limit=limit)
+    if as_json:
+        _json(errs)
+        return
+    con = _out()
+    if not errs:
+        con.print("no errors")
+        return
+    _rows(con, ("source", "member", "code", "reason"),
+          [(e.source, e.member, e.code, e.reason) for e in errs])  # fmt: skip
+
+
+@main.command()
+@db_option
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True)
+@click.option("--query", "-q", default=None, help="Only cables matching this search.")
+@click.option(
+    "--output", "-o", default="-", show_default=True, help="Output file ('-': standard output)."
+)
+def export(db: str, fmt: str, query: str | None, output: str) -> None:
+    """Export the cables as JSON Lines, CSV or Parquet (streamed, no size cap)."""
+    if fmt == "parquet" and output == "-" and sys.stdout.isatty():
+        raise click.ClickException("parquet is binary: give -o FILE or redirect the output")
+    from cablegram.search.query import QueryError
+
+    with _open(db) as arc:
+        try:
+            n = arc.export(fmt, output, query=query)
+        except QueryError as exc:
+            raise click.ClickException(f"{exc}\n{exc.pointer(query)}") from None
+    if output != "-":
+        _err().print(f"exported {n:,} cables to {escape(output)}")
+
+
+# --- commands defined elsewhere -------------------------------------------------------------
+
+from cablegram.cli_parse import parse_command  # noqa: E402 - registered after the group
+
+main.add_command(parse_command)

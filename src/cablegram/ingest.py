@@ -1,0 +1,463 @@
+"""Ingest: input paths in, cables (or error rows) in the store out.
+
+The parent process reads the inputs (``cablegram.sources``) and hashes each document;
+a document whose content hash is already stored is skipped before parsing. The rest go,
+in chunks, to worker processes that parse them and flatten the result into rows
+(``cablegram.store.rows.flatten``); the parent writes each chunk's rows in one transaction,
+in input order. At most a few chunks are in flight, so memory does not grow with the
+collection. See docs/ingest.md.
+
+Resumability follows from three facts: each chunk is written in one transaction (a kill
+loses only uncommitted chunks), a committed document is skipped on the next run by its
+hash, and which version a cable shows depends only on the set of stored versions, never
+on the order they came in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from cablegram.model import Cable
+from cablegram.sources import Document, input_size, iter_documents
+from cablegram.store import (
+    FAILED,
+    NEW,
+    UNCHANGED,
+    UPDATED,
+    ErrorInfo,
+    Failed,
+    Parsed,
+    Seen,
+    Store,
+    WriteItem,
+)
+from cablegram.store.rows import CableRows, flatten
+
+CHUNK_DOCS = 64  # documents per chunk: one worker task, one transaction
+CHUNK_BYTES = 8 << 20  # ... or fewer, when their bytes add up to this
+MAX_REPORTED_ERRORS = 100
+STALL_ENV = "CABLEGRAM_TEST_STALL"  # fault injection for the kill/resume tests
+
+# A worker's answer for one document: rows to store, or (error code, reason).
+Outcome = CableRows | tuple[str, str]
+
+
+@dataclass
+class IngestReport:
+    run_id: int
+    documents: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+    interrupted: bool = False
+    errors: list[ErrorInfo] = field(default_factory=list)  # the first ones met in this run
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0 and not self.interrupted
+
+    def summary(self) -> str:
+        rate = self.documents / self.seconds if self.seconds > 0 else 0.0
+        return (
+            f"{self.documents:,} documents in {self.seconds:.1f} s ({rate:,.0f}/s): "
+            f"{self.new:,} new, {self.updated:,} updated, {self.unchanged:,} unchanged, "
+            f"{self.failed:,} failed"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# --- what happens to one document ---------------------------------------------------------
+
+
+def examine(data: bytes, hint: str | None = None) -> Cable | tuple[str, str]:
+    """Parse one document: a ``Cable`` with an id, or ``(code, reason)`` saying why not."""
+    if not data:
+        return "empty", "empty file"
+    if not data.strip():
+        return "empty", "empty file (whitespace only)"
+    if is_binary(data):
+        return "binary", "binary file"
+    if hint == "json":
+        try:
+            obj = json.loads(data)
+        except (ValueError, UnicodeDecodeError):
+            obj = None
+        if isinstance(obj, dict):
+            try:
+                cable = Cable.from_dict(obj)
+            except (TypeError, ValueError, AttributeError) as exc:
+                return "json", f"not a cable record: {type(exc).__name__}: {exc}"
+            if not cable.id:
+                return "no-id", "no reference id (JSON record without 'id')"
+            return cable
+    from cablegram.parse import parse
+
+    try:
+        cable = parse(data, hint=hint)
+    except Exception as exc:  # noqa: BLE001 - the parser promises not to raise; be sure
+        return "parser", f"parser failed: {type(exc).__name__}: {exc}"
+    if not cable.id:
+        return "no-id", "no reference id"
+    return cable
+
+
+def is_binary(data: bytes) -> bool:
+    """NUL bytes or many control characters in the first 8 KiB (a UTF-16 BOM is text)."""
+    head = data[:8192]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
+    return controls > len(head) // 10
+
+
+def process(data: bytes, hint: str | None) -> Outcome:
+    """examine + flatten: what a worker sends back for one document."""
+    result = examine(data, hint)
+    if isinstance(result, tuple):
+        return result
+    try:
+        return flatten(result)
+    except Exception as exc:  # noqa: BLE001 - one odd record never stops a batch
+        return "parser", f"cannot store parse result: {type(exc).__name__}: {exc}"
+
+
+def _worker_init() -> None:
+    # Ctrl-C reaches the whole process group: the parent handles it and stops the pool.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _work(tasks: list[tuple[bytes, str | None]]) -> list[Outcome]:
+    return [process(data, hint) for data, hint in tasks]
+
+
+# --- the pipeline -------------------------------------------------------------------------
+
+
+@dataclass
+class _Job:
+    items: list[WriteItem | None]  # None: filled from the parse results, in order
+    slots: list[tuple[int, Document, str]]  # (index in items, document, hash) to parse
+    hashes: list[str]  # content hashes this job put in flight
+    nbytes: int
+    future: Future | None = None
+    results: list[Outcome] | None = None
+
+
+def default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def ingest(
+    store: Store,
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    workers: int | None = None,
+    progress: bool = False,
+    force: bool = False,
+    chunk_docs: int = CHUNK_DOCS,
+    chunk_bytes: int = CHUNK_BYTES,
+    on_chunk: Callable[[IngestReport], None] | None = None,
+) -> IngestReport:
+    """Ingest ``paths`` into ``store``; see the module docstring.
+
+    ``workers``: parser processes (default: one per CPU; 0 parses in this process).
+    ``progress``: a Rich progress bar on standard error (only when it is a terminal).
+    ``force``: re-parse documents whose content is already stored, and store the new parse.
+    ``on_chunk``: called with the running report after each chunk is written.
+    """
+    paths = [os.fspath(p) for p in paths]
+    workers = default_workers() if workers is None else max(0, workers)
+    run_args = json.dumps({"paths": paths, "workers": workers, "force": force})
+    run_id = store.begin_run(run_args)
+    report = IngestReport(run_id)
+    bar = _ProgressBar(paths) if progress else None
+    pipe = _Pipeline(store, report, workers, force, bar, on_chunk)
+    started = time.monotonic()
+    status = "interrupted"
+    try:
+        pipe.run(_chunks(iter_documents(paths), max(1, chunk_docs), chunk_bytes))
+        status = "done"
+    finally:
+        pipe.close()
+        if bar:
+            bar.stop()
+        report.seconds = time.monotonic() - started
+        report.interrupted = status != "done"
+        counts = {NEW: report.new, UPDATED: report.updated, UNCHANGED: report.unchanged,
+                  FAILED: report.failed}  # fmt: skip
+        try:
+            store.finish_run(run_id, counts, status)
+            report.errors = store.errors(run_id=run_id, limit=MAX_REPORTED_ERRORS)
+        except Exception:  # noqa: BLE001 - never hide the exception that got us here
+            if status == "done":
+                raise
+    return report
+
+
+def _chunks(docs: Iterator[Document], max_docs: int, max_bytes: int) -> Iterator[list[Document]]:
+    chunk: list[Document] = []
+    size = 0
+    for doc in docs:
+        chunk.append(doc)
+        size += len(doc.data)
+        if len(chunk) >= max_docs or size >= max_bytes:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+class _Pipeline:
+    def __init__(
+        self,
+        store: Store,
+        report: IngestReport,
+        workers: int,
+        force: bool,
+        bar: _ProgressBar | None,
+        on_chunk: Callable[[IngestReport], None] | None,
+    ) -> None:
+        self.store = store
+        self.report = report
+        self.workers = workers
+        self.force = force
+        self.bar = bar
+        self.on_chunk = on_chunk
+        self.max_pending = 2 * workers + 1
+        self.inflight: set[str] = set()
+        self.pool: ProcessPoolExecutor | None = None
+        self.batches = 0
+        self.stall = _stall_spec()
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(
+                self.workers, mp_context=_mp_context(), initializer=_worker_init
+            )
+        return self.pool
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def run(self, chunks: Iterator[list[Document]]) -> None:
+        head = list(itertools.islice(chunks, 2))
+        # A single chunk is parsed here; otherwise the workers are forked now, before the
+        # progress bar starts its thread.
+        parallel = bool(self.workers) and len(head) > 1
+        if parallel:
+            self._pool()
+        if self.bar:
+            self.bar.start()
+        pending: deque[_Job] = deque()
+        for docs in itertools.chain(head, chunks):
+            pending.append(self._prepare(docs, inline=not parallel))
+            while len(pending) > self.max_pending:
+                self._finish(pending.popleft())
+        while pending:
+            self._finish(pending.popleft())
+
+    def _prepare(self, docs: list[Document], inline: bool) -> _Job:
+        hashed = [
+            (doc, hashlib.sha256(doc.data).hexdigest() if not doc.error else "") for doc in docs
+        ]
+        known = (
+            set()
+            if self.force
+            else self.store.known_versions(h for _, h in hashed if h and h not in self.inflight)
+        )
+        job = _Job([], [], [], sum(d.nbytes for d in docs))
+        for doc, h in hashed:
+            if doc.error:
+                job.items.append(Failed("", doc.source, doc.member, "read", doc.error))
+            elif h in self.inflight or h in known:
+                job.items.append(Seen(h, doc.source, doc.member))
+            else:
+                self.inflight.add(h)
+                job.hashes.append(h)
+                job.slots.append((len(job.items), doc, h))
+                job.items.append(None)
+        tasks = [(doc.data, doc.hint) for _, doc, _ in job.slots]
+        if not tasks:
+            job.results = []
+        elif inline:
+            job.results = _work(tasks)
+        else:
+            try:
+                job.future = self._pool().submit(_work, tasks)
+            except BrokenProcessPool:
+                self._drop_pool()  # no future: _results parses this chunk in a new pool
+        return job
+
+    def _results(self, job: _Job) -> list[Outcome]:
+        if job.results is not None:
+            return job.results
+        try:
+            if job.future is None:
+                raise BrokenProcessPool("the pool broke before this chunk was submitted")
+            return job.future.result()
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory...). Parse this chunk again one document
+            # at a time in a new pool, so only a document that kills a worker is lost.
+            self._drop_pool()
+            out: list[Outcome] = []
+            for _, doc, _ in job.slots:
+                try:
+                    out.append(self._pool().submit(_work, [(doc.data, doc.hint)]).result()[0])
+                except BrokenProcessPool:
+                    self._drop_pool()
+                    out.append(("crash", "the parser process died on this document"))
+            return out
+
+    def _drop_pool(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
+
+    def _finish(self, job: _Job) -> None:
+        results = self._results(job)
+        items = job.items
+        for (i, doc, h), res in zip(job.slots, results, strict=True):
+            if isinstance(res, tuple):
+                items[i] = Failed(h, doc.source, doc.member, res[0], res[1])
+            else:
+                items[i] = Parsed(h, doc.source, doc.member, res)
+        self.batches += 1
+        outcomes = self.store.write(
+            items,  # type: ignore[arg-type]
+            self.report.run_id,
+            force=self.force,
+            before_commit=self._before_commit,
+        )
+        if self.stall == (self.batches, "committed"):
+            _stall()
+        self.inflight.difference_update(job.hashes)
+        r = self.report
+        for outcome in outcomes:
+            setattr(r, outcome, getattr(r, outcome) + 1)
+        r.documents += len(outcomes)
+        if self.bar:
+            self.bar.advance(job.nbytes, r)
+        if self.on_chunk:
+            self.on_chunk(r)
+
+    def _before_commit(self) -> None:
+        if self.stall == (self.batches, "open"):
+            _stall()
+
+
+def _mp_context() -> multiprocessing.context.BaseContext:
+    # fork: cheap, and the caller's main module is not imported again (forkserver and
+    # spawn re-run a script that lacks the `if __name__ == "__main__"` guard). Workers are
+    # forked before the progress bar starts a thread, and never touch the open database.
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")  # pragma: no cover - not POSIX
+
+
+def _stall_spec() -> tuple[int, str] | None:
+    """CABLEGRAM_TEST_STALL=N stops inside batch N's open transaction; N:committed right
+    after batch N is committed. The process then waits to be killed (tests only)."""
+    spec = os.environ.get(STALL_ENV, "")
+    if not spec:
+        return None
+    n, _, when = spec.partition(":")
+    return int(n), (when or "open")
+
+
+def _stall() -> None:
+    print(f"cablegram: {STALL_ENV}: stalled, waiting to be killed", file=sys.stderr, flush=True)
+    while True:
+        time.sleep(3600)
+
+
+# --- the progress bar ---------------------------------------------------------------------
+
+
+class _ProgressBar:
+    """Rich progress on standard error, in input bytes (for the ETA) and documents."""
+
+    def __init__(self, paths: list[str]) -> None:
+        from rich.console import Console
+
+        self.console = Console(stderr=True)
+        self.enabled = self.console.is_terminal
+        self.paths = paths
+        self.progress = None
+        self.task = None
+
+    def start(self) -> None:
+        if not self.enabled:
+            return
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.progress = Progress(
+            TextColumn("[bold]ingest"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[docs]:>9,} docs"),
+            TextColumn("{task.fields[rate]:>7,.0f}/s"),
+            TextColumn("[green]{task.fields[new]:,} new"),
+            TextColumn("[red]{task.fields[failed]:,} failed"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=False,
+        )
+        self.progress.start()
+        self.task = self.progress.add_task(
+            "ingest", total=input_size(self.paths), docs=0, rate=0.0, new=0, failed=0
+        )
+
+    def advance(self, nbytes: int, report: IngestReport) -> None:
+        if self.progress is None:
+            return
+        task = self.progress.tasks[0]
+        elapsed = task.elapsed or 0.0
+        self.progress.update(
+            self.task,
+            advance=nbytes,
+            docs=report.documents,
+            rate=report.documents / elapsed if elapsed > 0 else 0.0,
+            new=report.new + report.updated,
+            failed=report.failed,
+        )
+
+    def stop(self) -> None:
+        if self.progress is None:
+            return
+        task = self.progress.tasks[0]
+        if task.total is not None:
+            self.progress.update(self.task, completed=task.total)
+        self.progress.stop()

@@ -1,0 +1,248 @@
+"""Where cables live: one interface, SQLite first.
+
+Callers (``Archive``, the ingest pipeline, the CLI) only use :class:`Store`; a backend is
+chosen by :func:`open_store` from a path or URL, so a PostgreSQL store can follow without
+changing them. A backend writes the normalised tables of ``docs/schema.md``.
+
+Writes come as a list of :class:`Parsed`, :class:`Failed` and :class:`Seen` items, written
+in one transaction by :meth:`Store.write`. Item order matters: items are applied one by
+one, so the result does not depend on how a stream of items is cut into batches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cablegram.model import Cable, Reference
+from cablegram.store.rows import CableRows, completeness, flatten
+
+__all__ = [
+    "CableRows",
+    "ErrorInfo",
+    "Failed",
+    "Parsed",
+    "RunInfo",
+    "Seen",
+    "Store",
+    "VersionInfo",
+    "completeness",
+    "flatten",
+    "open_store",
+]
+
+# Outcomes of writing one item.
+NEW, UPDATED, UNCHANGED, FAILED = "new", "updated", "unchanged", "failed"
+
+
+@dataclass
+class Parsed:
+    """A document that parsed into a cable version."""
+
+    content_hash: str
+    source: str
+    member: str
+    rows: CableRows
+
+
+@dataclass
+class Failed:
+    """A document that did not become a cable. ``content_hash`` is '' when unreadable."""
+
+    content_hash: str
+    source: str
+    member: str
+    code: str  # empty | binary | no-id | read | json | parser | crash
+    reason: str
+
+
+@dataclass
+class Seen:
+    """A document whose content hash was met before (in the store, or earlier in this input).
+
+    The store resolves it: unchanged when that content is a stored version, otherwise the
+    earlier failure is recorded again for this document's own file and member.
+    """
+
+    content_hash: str
+    source: str
+    member: str
+
+
+WriteItem = Parsed | Failed | Seen
+
+
+@dataclass
+class VersionInfo:
+    number: int  # 1-based, in order of ingestion
+    cable_id: str
+    content_hash: str
+    source: str
+    member: str
+    rendering: str
+    completeness: int
+    ingested_at: str
+    shown: bool  # this is the version shown in `cables`
+
+
+@dataclass
+class ErrorInfo:
+    source: str
+    member: str
+    code: str
+    reason: str
+    content_hash: str
+    run_id: int | None
+    at: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.source}:{self.member}" if self.member else self.source
+
+
+@dataclass
+class RunInfo:
+    run_id: int
+    started_at: str
+    finished_at: str | None
+    args: str
+    status: str
+    new: int
+    updated: int
+    unchanged: int
+    failed: int
+
+
+class Store(ABC):
+    """The storage interface. Backends: :class:`cablegram.store.sqlite.SQLiteStore`."""
+
+    url: str
+
+    # -- lifecycle -------------------------------------------------------------------------
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- ingest side -----------------------------------------------------------------------
+    @abstractmethod
+    def begin_run(self, args: str = "") -> int:
+        """Record the start of an ingest run; returns its id."""
+
+    @abstractmethod
+    def finish_run(self, run_id: int, counts: Mapping[str, int], status: str = "done") -> None: ...
+
+    @abstractmethod
+    def known_versions(self, hashes: Iterable[str]) -> set[str]:
+        """The subset of ``hashes`` already stored as versions (checked before parsing)."""
+
+    @abstractmethod
+    def write(
+        self,
+        items: list[WriteItem],
+        run_id: int | None = None,
+        *,
+        force: bool = False,
+        before_commit: Callable[[], None] | None = None,
+    ) -> list[str]:
+        """Apply ``items`` in order in one transaction; one outcome per item
+        (``new``, ``updated``, ``unchanged`` or ``failed``).
+
+        With ``force``, a Parsed item whose content is already stored replaces that
+        version's record (a re-parse with a newer parser).
+        """
+
+    def add(
+        self, cable: Cable, *, content_hash: str | None = None, source: str = "", member: str = ""
+    ) -> str:
+        """Store one cable version (outside an ingest run); returns its outcome. Without
+        a ``content_hash``, the hash of its record stands in for the document's."""
+        rows = flatten(cable)
+        if content_hash is None:
+            content_hash = hashlib.sha256(rows.record.encode("utf-8")).hexdigest()
+        return self.write([Parsed(content_hash, source, member, rows)])[0]
+
+    # -- read side -------------------------------------------------------------------------
+    @abstractmethod
+    def get(self, cable_id: str) -> Cable | None:
+        """The shown version of a cable."""
+
+    @abstractmethod
+    def versions(self, cable_id: str) -> list[VersionInfo]: ...
+
+    @abstractmethod
+    def version(self, cable_id: str, ref: int | str) -> tuple[VersionInfo, Cable] | None:
+        """One version by number (1-based) or by a prefix of its content hash."""
+
+    @abstractmethod
+    def iter_records(
+        self, ids: Iterable[str] | None = None, *, batch_size: int = 500
+    ) -> Iterator[str]:
+        """The shown versions' records (``Cable.to_dict()`` as JSON), by id order (or in
+        the order of ``ids``, skipping unknown ones), read in batches."""
+
+    def iter_cables(
+        self, ids: Iterable[str] | None = None, *, batch_size: int = 500
+    ) -> Iterator[Cable]:
+        for rec in self.iter_records(ids, batch_size=batch_size):
+            yield Cable.from_dict(json.loads(rec))
+
+    @abstractmethod
+    def count(self) -> int: ...
+
+    @abstractmethod
+    def present(self, ids: Iterable[str]) -> set[str]:
+        """The subset of ``ids`` that are cables in the store."""
+
+    @abstractmethod
+    def references_of(self, cable_id: str) -> list[Reference]:
+        """The REF block of the shown version, in order."""
+
+    @abstractmethod
+    def cited_by(self, cable_id: str) -> list[str]:
+        """Ids of the cables whose REF block cites ``cable_id``, newest first."""
+
+    @abstractmethod
+    def stats(self) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def errors(self, *, run_id: int | None = None, limit: int | None = None) -> list[ErrorInfo]: ...
+
+    @abstractmethod
+    def runs(self) -> list[RunInfo]: ...
+
+    @abstractmethod
+    def search(self, q: str, **kwargs: Any) -> Any:
+        """Run the search engine of this backend (``cablegram.search.<backend>``)."""
+
+    @abstractmethod
+    def search_ids(self, q: str, *, visible: Any = None) -> Iterator[str]:
+        """Every cable id matching ``q``, newest first, with no cap on their number."""
+
+    @abstractmethod
+    def dump(self) -> Iterator[tuple[str, tuple]]:
+        """Every stored fact as (table, row), in a canonical order, without timestamps,
+        run ids or surrogate keys: two stores with the same content dump the same."""
+
+
+def open_store(target: str | os.PathLike[str], *, create: bool = True) -> Store:
+    """A store from a path (SQLite) or URL (``sqlite:///path``; ``postgresql://`` later)."""
+    url = os.fspath(target)
+    if url.startswith(("postgres://", "postgresql://")):
+        raise NotImplementedError("the PostgreSQL store is not written yet")
+    if url.startswith("sqlite:///"):
+        url = url[len("sqlite:///") :]
+    elif url.startswith("sqlite://"):
+        url = url[len("sqlite://") :] or ":memory:"
+    from cablegram.store.sqlite import SQLiteStore
+
+    return SQLiteStore(url, create=create)

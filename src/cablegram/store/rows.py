@@ -1,0 +1,206 @@
+"""From a ``Cable`` to the rows of the normalised tables, with no database in sight.
+
+Ingest workers call :func:`flatten` so the parent process only executes SQL. Everything
+here is backend-neutral: a PostgreSQL store writes the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from cablegram.model import Cable
+from cablegram.reference import classification_level, parse_marking
+
+# Packing of the completeness score: fields first, then paragraphs, then text length.
+_FIELD_WEIGHT = 10**9
+_PARA_WEIGHT = 10**6
+_MAX_PARAS = 999
+_MAX_TEXT = 10**6 - 1
+
+
+@dataclass
+class CableRows:
+    """One cable version, ready to be written: its record and its flattened rows."""
+
+    cable_id: str
+    completeness: int
+    rendering: str
+    record: str  # Cable.to_dict() as JSON
+    cable: dict[str, Any]  # cables columns (without id, version_id, n_versions)
+    caveats: list[str] = field(default_factory=list)
+    tags: list[tuple[str, str, str, int]] = field(default_factory=list)  # code, kind, name, seq
+    addressees: list[tuple[str, int, str, str, str, str]] = field(default_factory=list)
+    refs: list[tuple[int, str, str, int, str]] = field(default_factory=list)
+    reasons: list[tuple[int, str]] = field(default_factory=list)
+    defects: list[tuple[int, str, str]] = field(default_factory=list)
+    # kind, seq, number, marking, level, caveats, heading, text
+    portions: list[tuple[str, int, int | None, str, int, str, str, str]] = field(
+        default_factory=list
+    )
+
+
+def completeness(cable: Cable) -> int:
+    """How complete a version is; the shown version of a cable has the highest score.
+
+    Lexicographic, packed in one integer: the number of non-empty telegram fields
+    (a rendering with the transmission header beats a partial extract), then the number of
+    paragraphs with text, then the length of that text (each capped). Ties are broken by
+    the smallest content hash, so the choice never depends on the order of ingestion.
+    """
+    c = cable
+    fields: list[Any] = [
+        c.id,
+        c.origin.code,
+        c.origin.name,
+        c.origin.routing,
+        c.transmission_id,
+        c.dtg,
+        c.precedence,
+        c.security_line,
+        c.classification,
+        c.caveats,
+        c.sections,
+        c.eo,
+        c.declassify_on,
+        c.reasons,
+        c.classified_by and (c.classified_by.name or c.classified_by.title),
+        c.tags,
+        c.subject,
+        c.subject_marking,
+        c.references,
+        c.to,
+        c.info,
+        c.summary,
+        c.comment,
+        c.signer,
+        c.septels,
+    ]
+    n_fields = sum(1 for v in fields if v not in (None, "", [], 0))
+    texts = [p.text for p in c.paragraphs if p.text.strip()]
+    text_len = sum(len(t) for t in texts)
+    return (
+        n_fields * _FIELD_WEIGHT
+        + min(len(texts), _MAX_PARAS) * _PARA_WEIGHT
+        + min(text_len, _MAX_TEXT)
+    )
+
+
+def level_of(classification: str) -> int:
+    """The 0 (UNCLASSIFIED) .. 5 (TOP SECRET) level of an overall classification; 0 when
+    it cannot be read."""
+    return max(classification_level(classification), 0) if classification else 0
+
+
+def marking_of(marking: str, default: tuple[int, list[str]]) -> tuple[int, list[str]]:
+    """(level, caveats) of a portion marking; ``default`` when unmarked or unreadable."""
+    if not marking.strip():
+        return default
+    lvl, caveats = parse_marking(marking)
+    return (lvl, list(caveats)) if lvl >= 0 else default
+
+
+def caveat_list(caveats: list[str]) -> str:
+    """The space-separated form of ``portions.caveats``; a caveat's own spaces become '_'
+    (REL TO USA, GBR -> REL_TO_USA,_GBR) so each stays one word."""
+    return " ".join("_".join(c.split()) for c in caveats)
+
+
+def flatten(cable: Cable) -> CableRows:
+    c = cable
+    arch = c.archive
+    level = level_of(c.classification or (arch.classification if arch else ""))
+    caveats = _unique(c.caveats)
+    default = (level, caveats)
+
+    date = _date(c.dtg) or _date(arch.created if arch else "")
+    classified_by = c.classified_by
+    texts = [p for p in c.paragraphs if p.text.strip() or p.heading.strip()]
+    row = {
+        "origin_code": c.origin.code,
+        "origin_name": c.origin.name or (arch.origin if arch else ""),
+        "origin_routing": c.origin.routing,
+        "dtg": c.dtg or None,
+        "date": date,
+        "year": int(date[:4]) if date else c.year,
+        "month": date[:7] if date else None,
+        "precedence": c.precedence,
+        "classification": c.classification or (arch.classification if arch else ""),
+        "class_level": level,
+        "subject": c.subject,
+        "summary": c.summary,
+        "comment": c.comment,
+        "signer": c.signer,
+        "sections": c.sections,
+        "eo": c.eo,
+        "declassify_on": c.declassify_on,
+        "classified_by_name": classified_by.name if classified_by else "",
+        "classified_by_title": classified_by.title if classified_by else "",
+        "transmission_id": c.transmission_id,
+        "rendering": c.rendering,
+        "created": arch.created if arch else "",
+        "released": arch.released if arch else "",
+        "n_paragraphs": len(texts),
+    }
+
+    tags, seen = [], set()
+    for i, t in enumerate(c.tags):
+        if t.code and t.code not in seen:
+            seen.add(t.code)
+            tags.append((t.code, t.kind, t.name, i))
+    addressees = [
+        (role, i, a.routing, a.name, a.precedence, a.serial)
+        for role, group in (("to", c.to), ("info", c.info))
+        for i, a in enumerate(group)
+    ]
+    refs = [(i, r.id, r.text, int(r.year_inferred), r.label) for i, r in enumerate(c.references)]
+    reasons = list(enumerate(_unique(c.reasons)))
+    defects = [(i, d.code, d.message) for i, d in enumerate(c.defects)]
+
+    portions = []
+    if c.subject.strip():
+        lvl, cav = marking_of(c.subject_marking, default)
+        portions.append(
+            ("subject", 0, None, c.subject_marking, lvl, caveat_list(cav), "", c.subject)
+        )
+    if c.summary.strip() and not _in_paragraphs(c.summary, c):
+        # Usually the summary is cut from a paragraph, so its text is searchable there
+        # already; otherwise (a record without its body) it gets its own portion.
+        lvl, cav = default
+        portions.append(("summary", 0, None, "", lvl, caveat_list(cav), "", c.summary))
+    for seq, p in enumerate(texts, 1):
+        lvl, cav = marking_of(p.marking, default)
+        portions.append(
+            ("para", seq, p.number, p.marking, lvl, caveat_list(cav), p.heading, p.text)
+        )
+
+    return CableRows(
+        cable_id=c.id,
+        completeness=completeness(c),
+        rendering=c.rendering,
+        record=json.dumps(c.to_dict(), ensure_ascii=False),
+        cable=row,
+        caveats=caveats,
+        tags=tags,
+        addressees=addressees,
+        refs=refs,
+        reasons=reasons,
+        defects=defects,
+        portions=portions,
+    )
+
+
+def _in_paragraphs(text: str, c: Cable) -> bool:
+    probe = " ".join(text.split()[:12])
+    return any(probe in " ".join(p.text.split()) for p in c.paragraphs)
+
+
+def _date(s: str | None) -> str | None:
+    if s and len(s) >= 10 and s[:4].isdigit() and s[4] == "-" and s[7] == "-":
+        return s[:10]
+    return None
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(x for x in items if x))

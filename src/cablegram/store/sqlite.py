@@ -1,0 +1,522 @@
+"""The SQLite store: WAL, FTS5 over portions, foreign keys, synchronous=NORMAL."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+from cablegram.model import Cable, Reference
+from cablegram.store import (
+    FAILED,
+    NEW,
+    UNCHANGED,
+    UPDATED,
+    ErrorInfo,
+    Failed,
+    Parsed,
+    RunInfo,
+    Seen,
+    Store,
+    VersionInfo,
+    WriteItem,
+)
+from cablegram.store.rows import CableRows, flatten
+
+SCHEMA_VERSION = "1"
+
+_CABLE_COLUMNS = (
+    "origin_code", "origin_name", "origin_routing", "dtg", "date", "year", "month",
+    "precedence", "classification", "class_level", "subject", "summary", "comment", "signer",
+    "sections", "eo", "declassify_on", "classified_by_name", "classified_by_title",
+    "transmission_id", "rendering", "created", "released", "n_paragraphs",
+)  # fmt: skip
+_UPSERT_CABLE = (
+    f"INSERT INTO cables (id, version_id, n_versions, {', '.join(_CABLE_COLUMNS)}) "
+    f"VALUES (?, ?, ?, {', '.join('?' * len(_CABLE_COLUMNS))}) "
+    "ON CONFLICT(id) DO UPDATE SET version_id = excluded.version_id, "
+    "n_versions = excluded.n_versions, " + ", ".join(f"{c} = excluded.{c}" for c in _CABLE_COLUMNS)
+)
+_CHILD_TABLES = ("caveats", "tags", "addressees", "refs", "reasons", "defects", "portions")
+
+# The canonical dump: per table, the columns that are content (no timestamps, run ids or
+# surrogate keys) and a total order. cables.version_id is replaced by the content hash.
+_DUMP = {
+    "meta": "SELECT key, value FROM meta ORDER BY key",
+    "versions": "SELECT cable_id, content_hash, source, member, rendering, completeness, record "
+    "FROM versions ORDER BY content_hash",
+    "cables": "SELECT c.id, v.content_hash, c.n_versions, "
+    + ", ".join(f"c.{x}" for x in _CABLE_COLUMNS)
+    + " FROM cables c JOIN versions v USING (version_id) ORDER BY c.id",
+    "caveats": "SELECT * FROM caveats ORDER BY cable_id, caveat",
+    "tags": "SELECT * FROM tags ORDER BY cable_id, code",
+    "addressees": "SELECT * FROM addressees ORDER BY cable_id, role, seq",
+    "refs": "SELECT * FROM refs ORDER BY cable_id, seq",
+    "reasons": "SELECT * FROM reasons ORDER BY cable_id, seq",
+    "defects": "SELECT * FROM defects ORDER BY cable_id, seq",
+    "portions": "SELECT cable_id, kind, seq, number, marking, level, caveats, heading, text "
+    "FROM portions ORDER BY cable_id, seq, kind",
+    "errors": "SELECT source, member, content_hash, code, reason FROM errors "
+    "ORDER BY source, member, content_hash",
+    # The full-text index itself, summarised per term, independent of rowids.
+    "portions_fts": "SELECT term, doc, cnt FROM temp.cablegram_fts_vocab ORDER BY term",
+}
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class SQLiteStore(Store):
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        create: bool = True,
+        check_same_thread: bool = True,
+        timeout: float = 60.0,
+    ) -> None:
+        self.path = os.fspath(path)
+        self.url = self.path
+        if not create and self.path != ":memory:" and not os.path.exists(self.path):
+            raise FileNotFoundError(f"no database at {self.path}")
+        self.conn = sqlite3.connect(
+            self.path, isolation_level=None, timeout=timeout, check_same_thread=check_same_thread
+        )
+        self._wrote = False
+        c = self.conn
+        c.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        if self.path != ":memory:":
+            c.execute("PRAGMA journal_mode = WAL")
+        c.execute("PRAGMA synchronous = NORMAL")
+        c.execute("PRAGMA foreign_keys = ON")
+        c.execute("PRAGMA cache_size = -65536")  # 64 MiB
+        c.execute("PRAGMA temp_store = MEMORY")
+        self._init_schema()
+
+    def _init_schema(self) -> None:
+        ddl = resources.files("cablegram.store").joinpath("schema_sqlite.sql").read_text("utf-8")
+        c = self.conn
+        row = None
+        if c.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone():
+            row = c.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row and row[0] != SCHEMA_VERSION:
+            raise RuntimeError(
+                f"{self.path}: schema version {row[0]}, this cablegram knows {SCHEMA_VERSION}"
+            )
+        if row:
+            return  # current: opening takes no write lock (readers during an ingest)
+        # One transaction: a kill during creation leaves nothing half made.
+        c.executescript(
+            f"BEGIN IMMEDIATE;\n{ddl}\n"
+            f"INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}');\n"
+            "COMMIT;"
+        )
+
+    def close(self) -> None:
+        if self.conn is not None:
+            if self._wrote:  # refresh the planner's statistics after changes
+                try:
+                    self.conn.execute("PRAGMA optimize")
+                except sqlite3.Error:
+                    pass
+            self.conn.close()
+            self.conn = None  # type: ignore[assignment]
+
+    # -- ingest side -----------------------------------------------------------------------
+    def begin_run(self, args: str = "") -> int:
+        cur = self.conn.execute(
+            "INSERT INTO ingest_runs (started_at, args) VALUES (?, ?)", (_now(), args)
+        )
+        return int(cur.lastrowid)
+
+    def finish_run(self, run_id: int, counts: Mapping[str, int], status: str = "done") -> None:
+        self.conn.execute(
+            "UPDATE ingest_runs SET finished_at = ?, status = ?, new = ?, updated = ?, "
+            "unchanged = ?, failed = ? WHERE run_id = ?",
+            (
+                _now(),
+                status,
+                counts.get(NEW, 0),
+                counts.get(UPDATED, 0),
+                counts.get(UNCHANGED, 0),
+                counts.get(FAILED, 0),
+                run_id,
+            ),
+        )
+
+    def known_versions(self, hashes: Iterable[str]) -> set[str]:
+        hs = list(dict.fromkeys(h for h in hashes if h))
+        found: set[str] = set()
+        for i in range(0, len(hs), 500):
+            part = hs[i : i + 500]
+            q = f"SELECT content_hash FROM versions WHERE content_hash IN ({','.join('?' * len(part))})"
+            found.update(r[0] for r in self.conn.execute(q, part))
+        return found
+
+    def write(
+        self,
+        items: list[WriteItem],
+        run_id: int | None = None,
+        *,
+        force: bool = False,
+        before_commit: Callable[[], None] | None = None,
+    ) -> list[str]:
+        c = self.conn
+        now = _now()
+        out: list[str] = []
+        self._wrote = True
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            for it in items:
+                if isinstance(it, Parsed):
+                    out.append(self._write_parsed(it, run_id, now, force))
+                elif isinstance(it, Failed):
+                    self._write_error(
+                        it.source, it.member, it.content_hash, it.code, it.reason, run_id, now
+                    )
+                    out.append(FAILED)
+                elif isinstance(it, Seen):
+                    out.append(self._write_seen(it, run_id, now))
+                else:  # pragma: no cover
+                    raise TypeError(f"not a write item: {it!r}")
+            if before_commit is not None:
+                before_commit()
+            c.execute("COMMIT")
+        except BaseException:
+            if c.in_transaction:  # a Ctrl-C can land just after COMMIT returned
+                c.execute("ROLLBACK")
+            raise
+        return out
+
+    def _write_parsed(self, it: Parsed, run_id: int | None, now: str, force: bool) -> str:
+        c = self.conn
+        r = it.rows
+        cur = c.execute(
+            "INSERT INTO versions (cable_id, content_hash, source, member, rendering, "
+            "completeness, run_id, ingested_at, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (content_hash) DO NOTHING",
+            (r.cable_id, it.content_hash, it.source, it.member, r.rendering, r.completeness,
+             run_id, now, r.record),
+        )  # fmt: skip
+        if cur.rowcount == 0:
+            if not force:
+                return UNCHANGED
+            return self._reparse(it)
+        vid = int(cur.lastrowid)
+        # The content is now a cable: an error recorded for it by an older parser is gone.
+        c.execute("DELETE FROM errors WHERE content_hash = ?", (it.content_hash,))
+        shown = c.execute(
+            "SELECT v.completeness, v.content_hash FROM cables c "
+            "JOIN versions v USING (version_id) WHERE c.id = ?",
+            (r.cable_id,),
+        ).fetchone()
+        if shown is None:
+            self._put_cable(r, vid, 1)
+            return NEW
+        n = self._n_versions(r.cable_id)
+        if _better(r.completeness, it.content_hash, shown[0], shown[1]):
+            self._put_cable(r, vid, n)
+        else:
+            c.execute("UPDATE cables SET n_versions = ? WHERE id = ?", (n, r.cable_id))
+        return UPDATED
+
+    def _reparse(self, it: Parsed) -> str:
+        """--force: the stored version of this content gets the new parse."""
+        c = self.conn
+        r = it.rows
+        old = c.execute(
+            "SELECT cable_id, record FROM versions WHERE content_hash = ?", (it.content_hash,)
+        ).fetchone()
+        if old[0] == r.cable_id and old[1] == r.record:
+            return UNCHANGED
+        c.execute(
+            "UPDATE versions SET cable_id = ?, rendering = ?, completeness = ?, record = ? "
+            "WHERE content_hash = ?",
+            (r.cable_id, r.rendering, r.completeness, r.record, it.content_hash),
+        )
+        for cid in dict.fromkeys((old[0], r.cable_id)):
+            self.refresh(cid, rebuild=True)
+        return UPDATED
+
+    def refresh(self, cable_id: str, *, rebuild: bool = False) -> None:
+        """Make `cables` & co show the best stored version of ``cable_id`` (or drop it)."""
+        c = self.conn
+        best = c.execute(
+            "SELECT version_id, record FROM versions WHERE cable_id = ? "
+            "ORDER BY completeness DESC, content_hash ASC LIMIT 1",
+            (cable_id,),
+        ).fetchone()
+        if best is None:
+            c.execute("DELETE FROM cables WHERE id = ?", (cable_id,))  # children cascade
+            return
+        cur = c.execute("SELECT version_id FROM cables WHERE id = ?", (cable_id,)).fetchone()
+        n = self._n_versions(cable_id)
+        if rebuild or cur is None or cur[0] != best[0]:
+            self._put_cable(flatten(Cable.from_dict(json.loads(best[1]))), best[0], n)
+        else:
+            c.execute("UPDATE cables SET n_versions = ? WHERE id = ?", (n, cable_id))
+
+    def _n_versions(self, cable_id: str) -> int:
+        return self.conn.execute(
+            "SELECT count(*) FROM versions WHERE cable_id = ?", (cable_id,)
+        ).fetchone()[0]
+
+    def _put_cable(self, r: CableRows, version_id: int, n_versions: int) -> None:
+        c = self.conn
+        cid = r.cable_id
+        for table in _CHILD_TABLES:
+            c.execute(f"DELETE FROM {table} WHERE cable_id = ?", (cid,))
+        c.execute(
+            _UPSERT_CABLE, (cid, version_id, n_versions, *(r.cable[k] for k in _CABLE_COLUMNS))
+        )
+        c.executemany(
+            "INSERT INTO caveats (cable_id, caveat) VALUES (?, ?)", [(cid, x) for x in r.caveats]
+        )
+        c.executemany(
+            "INSERT INTO tags (cable_id, code, kind, name, seq) VALUES (?, ?, ?, ?, ?)",
+            [(cid, *t) for t in r.tags],
+        )
+        c.executemany(
+            "INSERT INTO addressees (cable_id, role, seq, routing, name, precedence, serial) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(cid, *a) for a in r.addressees],
+        )
+        c.executemany(
+            "INSERT INTO refs (cable_id, seq, ref_id, text, year_inferred, label) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(cid, *x) for x in r.refs],
+        )
+        c.executemany(
+            "INSERT INTO reasons (cable_id, seq, reason) VALUES (?, ?, ?)",
+            [(cid, *x) for x in r.reasons],
+        )
+        c.executemany(
+            "INSERT INTO defects (cable_id, seq, code, message) VALUES (?, ?, ?, ?)",
+            [(cid, *x) for x in r.defects],
+        )
+        c.executemany(
+            "INSERT INTO portions (cable_id, kind, seq, number, marking, level, caveats, "
+            "heading, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(cid, *p) for p in r.portions],
+        )
+
+    def _write_error(self, source: str, member: str, content_hash: str, code: str, reason: str,
+                     run_id: int | None, now: str) -> None:  # fmt: skip
+        self.conn.execute(
+            "INSERT INTO errors (run_id, source, member, content_hash, code, reason, at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (source, member, content_hash) DO UPDATE SET "
+            "code = excluded.code, reason = excluded.reason, run_id = excluded.run_id",
+            (run_id, source, member, content_hash or "", code, reason, now),
+        )
+
+    def _write_seen(self, it: Seen, run_id: int | None, now: str) -> str:
+        c = self.conn
+        if c.execute(
+            "SELECT 1 FROM versions WHERE content_hash = ?", (it.content_hash,)
+        ).fetchone():
+            return UNCHANGED
+        err = c.execute(
+            "SELECT code, reason FROM errors WHERE content_hash = ? LIMIT 1", (it.content_hash,)
+        ).fetchone()
+        if err is None:  # pragma: no cover - a Seen item always follows its first occurrence
+            self._write_error(it.source, it.member, it.content_hash, "read",
+                              "content seen but not stored", run_id, now)  # fmt: skip
+        else:
+            self._write_error(it.source, it.member, it.content_hash, err[0], err[1], run_id, now)
+        return FAILED
+
+    # -- read side -------------------------------------------------------------------------
+    def get(self, cable_id: str) -> Cable | None:
+        row = self.conn.execute(
+            "SELECT v.record FROM cables c JOIN versions v USING (version_id) WHERE c.id = ?",
+            (cable_id,),
+        ).fetchone()
+        return Cable.from_dict(json.loads(row[0])) if row else None
+
+    def versions(self, cable_id: str) -> list[VersionInfo]:
+        rows = self.conn.execute(
+            "SELECT v.cable_id, v.content_hash, v.source, v.member, v.rendering, "
+            "v.completeness, v.ingested_at, v.version_id = c.version_id "
+            "FROM versions v LEFT JOIN cables c ON c.id = v.cable_id "
+            "WHERE v.cable_id = ? ORDER BY v.version_id",
+            (cable_id,),
+        ).fetchall()
+        return [VersionInfo(i, *r[:7], shown=bool(r[7])) for i, r in enumerate(rows, 1)]
+
+    def version(self, cable_id: str, ref: int | str) -> tuple[VersionInfo, Cable] | None:
+        infos = self.versions(cable_id)
+        pick = None
+        s = str(ref).strip().lower()
+        if s.isdigit() and len(s) < 6:
+            k = int(s)
+            pick = infos[k - 1] if 1 <= k <= len(infos) else None
+        elif s:
+            hits = [v for v in infos if v.content_hash.startswith(s)]
+            pick = hits[0] if len(hits) == 1 else None
+        if pick is None:
+            return None
+        rec = self.conn.execute(
+            "SELECT record FROM versions WHERE content_hash = ?", (pick.content_hash,)
+        ).fetchone()[0]
+        return pick, Cable.from_dict(json.loads(rec))
+
+    def iter_records(
+        self, ids: Iterable[str] | None = None, *, batch_size: int = 500
+    ) -> Iterator[str]:
+        if ids is None:
+            last = ""
+            while True:
+                rows = self.conn.execute(
+                    "SELECT c.id, v.record FROM cables c JOIN versions v USING (version_id) "
+                    "WHERE c.id > ? ORDER BY c.id LIMIT ?",
+                    (last, batch_size),
+                ).fetchall()
+                if not rows:
+                    return
+                for _, rec in rows:
+                    yield rec
+                last = rows[-1][0]
+        batch: list[str] = []
+        for cid in ids:
+            batch.append(cid)
+            if len(batch) >= batch_size:
+                yield from self._records_by_id(batch)
+                batch = []
+        if batch:
+            yield from self._records_by_id(batch)
+
+    def _records_by_id(self, ids: list[str]) -> Iterator[str]:
+        q = (
+            "SELECT c.id, v.record FROM cables c JOIN versions v USING (version_id) "
+            f"WHERE c.id IN ({','.join('?' * len(ids))})"
+        )
+        found = dict(self.conn.execute(q, ids).fetchall())
+        for cid in ids:
+            if cid in found:
+                yield found[cid]
+
+    def count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM cables").fetchone()[0]
+
+    def present(self, ids: Iterable[str]) -> set[str]:
+        want = list(dict.fromkeys(x for x in ids if x))
+        found: set[str] = set()
+        for i in range(0, len(want), 500):
+            part = want[i : i + 500]
+            q = f"SELECT id FROM cables WHERE id IN ({','.join('?' * len(part))})"
+            found.update(r[0] for r in self.conn.execute(q, part))
+        return found
+
+    def references_of(self, cable_id: str) -> list[Reference]:
+        rows = self.conn.execute(
+            "SELECT ref_id, text, year_inferred, label FROM refs WHERE cable_id = ? ORDER BY seq",
+            (cable_id,),
+        )
+        return [Reference(r[0], r[1], bool(r[2]), r[3]) for r in rows]
+
+    def cited_by(self, cable_id: str) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT DISTINCT c.id, c.date FROM refs r JOIN cables c ON c.id = r.cable_id "
+            "WHERE r.ref_id = ? AND r.cable_id != ? ORDER BY c.date IS NULL, c.date DESC, c.id",
+            (cable_id, cable_id),
+        )
+        return [r[0] for r in rows]
+
+    def stats(self) -> dict[str, Any]:
+        c = self.conn
+
+        def one(q: str) -> int:
+            return c.execute(q).fetchone()[0]
+
+        def pairs(q: str) -> dict[Any, int]:
+            return {k: n for k, n in c.execute(q)}
+
+        return {
+            "cables": one("SELECT count(*) FROM cables"),
+            "versions": one("SELECT count(*) FROM versions"),
+            "portions": one("SELECT count(*) FROM portions"),
+            "errors": one("SELECT count(*) FROM errors"),
+            "runs": one("SELECT count(*) FROM ingest_runs"),
+            "years": pairs("SELECT year, count(*) FROM cables GROUP BY year ORDER BY year"),
+            "origins": pairs(
+                "SELECT CASE WHEN origin_name != '' THEN origin_name ELSE origin_code END AS o, "
+                "count(*) AS n FROM cables GROUP BY o ORDER BY n DESC, o"
+            ),
+            "classifications": pairs(
+                "SELECT classification, count(*) AS n FROM cables GROUP BY classification "
+                "ORDER BY max(class_level), classification"
+            ),
+            "caveats": pairs(
+                "SELECT caveat, count(*) AS n FROM caveats GROUP BY caveat ORDER BY n DESC, caveat"
+            ),
+            "tags": pairs(
+                "SELECT code, count(*) AS n FROM tags GROUP BY code ORDER BY n DESC, code LIMIT 25"
+            ),
+            "error_codes": pairs(
+                "SELECT code, count(*) AS n FROM errors GROUP BY code ORDER BY n DESC, code"
+            ),
+        }
+
+    def errors(self, *, run_id: int | None = None, limit: int | None = None) -> list[ErrorInfo]:
+        q = "SELECT source, member, code, reason, content_hash, run_id, at FROM errors"
+        args: list[Any] = []
+        if run_id is not None:
+            q += " WHERE run_id = ?"
+            args.append(run_id)
+        q += " ORDER BY error_id"
+        if limit is not None:
+            q += " LIMIT ?"
+            args.append(limit)
+        return [ErrorInfo(*r) for r in self.conn.execute(q, args)]
+
+    def runs(self) -> list[RunInfo]:
+        rows = self.conn.execute(
+            "SELECT run_id, started_at, finished_at, args, status, new, updated, unchanged, "
+            "failed FROM ingest_runs ORDER BY run_id"
+        )
+        return [RunInfo(*r) for r in rows]
+
+    def search(self, q: str, **kwargs: Any) -> Any:
+        from cablegram.search.sqlite import search
+
+        return search(self.conn, q, **kwargs)
+
+    def search_ids(self, q: str, *, visible: Any = None) -> Iterator[str]:
+        from cablegram.search import sqlite as engine
+
+        if hasattr(engine, "iter_ids"):  # a streaming entry point, when the engine has one
+            yield from engine.iter_ids(self.conn, q, visible=visible)
+            return
+        per_page = getattr(engine, "MAX_PER_PAGE", 100)
+        page = 1
+        while True:
+            res = engine.search(
+                self.conn, q, page=page, per_page=per_page, sort="date", facets=False,
+                visible=visible,
+            )  # fmt: skip
+            for hit in res.hits:
+                yield hit.id
+            if page * per_page >= res.total or not res.hits:
+                return
+            page += 1
+
+    def dump(self) -> Iterator[tuple[str, tuple]]:
+        c = self.conn
+        c.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.cablegram_fts_vocab "
+            "USING fts5vocab(main, portions_fts, row)"
+        )
+        for table, q in _DUMP.items():
+            for row in c.execute(q):
+                yield table, tuple(row)
+
+
+def _better(score: int, content_hash: str, other_score: int, other_hash: str) -> bool:
+    """Is (score, hash) the more complete version? Ties go to the smaller content hash."""
+    return score > other_score or (score == other_score and content_hash < other_hash)
