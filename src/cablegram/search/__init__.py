@@ -1,0 +1,23 @@
+"""Search: the query language (``query``) and its execution on SQLite (``sqlite``).
+
+    >>> from cablegram.search import search, parse_query, Visibility
+    >>> result = search(conn, 'origin:BAKU "naval base" -tag:PREL', per_page=10)
+
+See docs/search.md for the syntax.
+"""
+
+from cablegram.search.query import QueryError, parse_query, unparse
+from cablegram.search.sqlite import Hit, SearchResult, Snippet, search, search_ids
+from cablegram.search.visibility import Visibility
+
+__all__ = [
+    "Hit",
+    "QueryError",
+    "SearchResult",
+    "Snippet",
+    "Visibility",
+    "parse_query",
+    "search",
+    "search_ids",
+    "unparse",
+]
