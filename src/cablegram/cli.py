@@ -549,5 +549,7 @@ def export(db: str, fmt: str, query: str | None, output: str) -> None:
 # --- commands defined elsewhere -------------------------------------------------------------
 
 from cablegram.cli_parse import parse_command  # noqa: E402 - registered after the group
+from cablegram.cli_serve import serve_command  # noqa: E402
 
 main.add_command(parse_command)
+main.add_command(serve_command)

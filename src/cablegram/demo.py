@@ -39,8 +39,12 @@ def sample_paths(root: Path | None = None) -> list[Path]:
     help="Folder holding the samples (default: samples/ of the source tree).",
 )
 @click.option("--workers", "-j", type=click.IntRange(min=0), default=None)
-def main(db: str, query: str, samples: str | None, workers: int | None) -> None:
-    """Ingest samples/ and run a sample search."""
+@click.option("--serve/--no-serve", default=True, show_default=True,
+              help="End by serving the web UI on http://127.0.0.1:8000.")
+@click.option("--port", type=int, default=8000, show_default=True)
+def main(db: str, query: str, samples: str | None, workers: int | None, serve: bool,
+         port: int) -> None:
+    """Ingest samples/, run a sample search, then serve the web UI."""
     con = Console(highlight=False)
     paths = sample_paths(Path(samples) if samples else None)
     if not paths:
@@ -77,6 +81,11 @@ def main(db: str, query: str, samples: str | None, workers: int | None) -> None:
             f"cablegram show --db {db} 09BAKU433   cablegram diff --db {db} {DIFF_EXAMPLE}   "
             f"cablegram stats --db {db}"
         )
+    if serve:
+        from cablegram.serve import serve as run_server
+
+        con.rule("[bold]web UI")
+        run_server(db, "127.0.0.1", port)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,211 @@
+"""The FastAPI application: the HTTP API under ``/api/`` and the web pages.
+
+    from cablegram.api import create_app
+    app = create_app("cablegram.db")      # then: uvicorn.run(app)
+
+Cable text is untrusted input: pages are rendered with autoescaping, and every response
+carries a strict Content-Security-Policy (scripts only from our own static files).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cablegram import __version__
+from cablegram.api.pool import ArchivePool
+from cablegram.api.problems import PROBLEM_MEDIA_TYPE, problem
+from cablegram.api.routes import router
+from cablegram.search import QueryError
+
+__all__ = ["CSP", "create_app", "app_from_env"]
+
+log = logging.getLogger("cablegram.api")
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+
+DESCRIPTION = """\
+Search and read diplomatic cables.
+
+* `GET /api/search?q=...` runs the query language of the web UI (words, "phrases",
+  AND/OR/NOT, parentheses, filters such as `tag:PGOV`, `origin:BAKU`, `class:>=C`,
+  `date:2009-01..2009-06`) with facets and pagination.
+* `GET /api/cables/{id}` is a cable's record; `/text`, `/versions`, `/diff`,
+  `/references` and `/cited-by` hang below it.
+* `GET /api/export?q=...&format=jsonl|csv` streams a whole result set.
+
+Errors are RFC 9457 problem details (`application/problem+json`).
+"""
+
+
+class SecurityHeaders:
+    """Adds the security headers to every HTTP response (pure ASGI: streams untouched)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                have = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in have]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _is_api(request: Request) -> bool:
+    path = request.url.path
+    return path == "/openapi.json" or path.startswith("/api/") or path == "/api"
+
+
+def _problem(request: Request, status: int, detail: str, **extra: Any) -> JSONResponse:
+    return JSONResponse(
+        problem(status, detail, instance=request.url.path, **extra),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+    )
+
+
+def _param_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    out = []
+    for err in exc.errors():
+        loc = [str(x) for x in err.get("loc", ())]
+        name = ".".join(loc) or "request"
+        msg = str(err.get("msg", "invalid"))
+        ctx = err.get("ctx") or {}
+        if err.get("type") == "literal_error" and "expected" in ctx:
+            msg = f"must be one of {ctx['expected']}"
+        out.append({"name": name, "reason": msg[0].lower() + msg[1:] if msg else msg})
+    return out
+
+
+def create_app(db: str | os.PathLike[str], *, readers: int | None = None, web: bool = True,
+               cache_size: int = 256) -> FastAPI:  # fmt: skip
+    """The application serving the archive at ``db`` (which must exist)."""
+    pool = ArchivePool(db, readers=readers, cache_size=cache_size)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        pool.close()
+
+    app = FastAPI(
+        title="Cablegram API",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.pool = pool
+    app.include_router(router)
+
+    renderer = None
+    if web:
+        from cablegram.web import routes as web_routes
+
+        web_routes.mount(app)
+        renderer = web_routes.render_error
+
+    @app.exception_handler(QueryError)
+    async def bad_query(request: Request, exc: QueryError) -> Response:
+        query = exc.query or request.query_params.get("q", "")
+        if renderer is not None and not _is_api(request):
+            return await renderer(request, 400, "The search query is not valid", exc.message)
+        return _problem(
+            request, 400, exc.message, position=exc.position, pointer=exc.pointer(query)
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_params(request: Request, exc: RequestValidationError) -> Response:
+        errors = _param_errors(exc)
+        detail = "; ".join(f"{e['name'].split('.')[-1]}: {e['reason']}" for e in errors)
+        if renderer is not None and not _is_api(request):
+            return await renderer(request, 422, "Bad request", detail)
+        return _problem(request, 422, detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"Nothing here: {request.url.path}"
+        if renderer is not None and not _is_api(request):
+            resp = await renderer(request, exc.status_code, None, detail)
+        else:
+            resp = _problem(request, exc.status_code, detail)
+        for k, v in (exc.headers or {}).items():
+            resp.headers[k] = v
+        return resp
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception) -> Response:
+        log.exception("error serving %s", request.url.path)
+        detail = "Something went wrong on our side; the error has been logged."
+        if renderer is not None and not _is_api(request):
+            return await renderer(request, 500, None, detail)
+        return _problem(request, 500, detail)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        _problem_schemas(schema)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def _problem_schemas(schema: dict[str, Any]) -> None:
+    """Error responses are problem+json only; FastAPI's default 422 schema is replaced."""
+    ref = {"$ref": "#/components/schemas/Problem"}
+    for ops in schema.get("paths", {}).values():
+        for op in ops.values():
+            for status, resp in op.get("responses", {}).items():
+                if status.isdigit() and int(status) >= 400:
+                    resp["content"] = {PROBLEM_MEDIA_TYPE: {"schema": ref}}
+                    if status == "422":
+                        resp["description"] = (
+                            "A parameter is missing, of the wrong type or out of range."
+                        )
+    comps = schema.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        comps.pop(name, None)
+
+
+def app_from_env() -> FastAPI:
+    """For ``uvicorn --factory cablegram.api.app:app_from_env`` (several worker processes):
+    the database is ``$CABLEGRAM_DB``."""
+    readers = int(os.environ.get("CABLEGRAM_READERS", "0") or 0) or None
+    return create_app(os.environ.get("CABLEGRAM_DB", "cablegram.db"), readers=readers)

@@ -1,0 +1,126 @@
+"""From the archive's objects to the API's response models (shared with the web pages)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from cablegram.api import models as m
+from cablegram.reference import classification_level, tag
+
+__all__ = ["CLASS_ABBR", "facet_filter", "quote_value", "search_out", "stats_out", "version_out"]
+
+CLASS_ABBR = ("U", "LOU", "SBU", "C", "S", "TS")
+_BARE = re.compile(r"[A-Za-z0-9][\w.\-/]*")
+
+
+def quote_value(value: str) -> str:
+    """A filter value as the query language reads it: bare when simple, else quoted."""
+    if _BARE.fullmatch(value) and value.upper() not in ("AND", "OR", "NOT"):
+        return value
+    return '"' + value.replace('"', "") + '"'
+
+
+def facet_filter(name: str, value: str) -> str:
+    """The query filter selecting one facet value: ``tag:PGOV``, ``date:2009-06``..."""
+    if name == "year":
+        return f"year:{value}"
+    if name == "month":
+        return f"date:{value}"
+    if name == "classification":
+        level = classification_level(value)
+        if 0 <= level < len(CLASS_ABBR):
+            return f"class:{CLASS_ABBR[level]}"
+        return "class:" + quote_value(value)
+    return f"{name}:{quote_value(value)}"
+
+
+def facet_label(name: str, value: str, labels: dict[str, dict[str, str]]) -> str:
+    label = labels.get(name, {}).get(value, "")
+    if not label and name == "tag":
+        label = tag(value).name
+    if name == "classification":
+        label = value.title()
+    return label or value
+
+
+def search_out(res: Any) -> m.SearchOut:
+    labels = getattr(res, "facet_labels", {}) or {}
+    return m.SearchOut(
+        query=res.query,
+        total=res.total,
+        page=res.page,
+        per_page=res.per_page,
+        pages=res.pages,
+        sort=res.sort,
+        hits=[
+            m.HitOut(
+                id=h.id,
+                url=f"/api/cables/{h.id}",
+                score=h.score,
+                subject=h.subject,
+                date=h.date,
+                origin_code=h.origin_code,
+                origin_name=h.origin_name,
+                classification=h.classification,
+                snippets=[
+                    m.SnippetOut(
+                        number=s.number,
+                        marking=s.marking,
+                        text=s.text,
+                        highlights=[tuple(x) for x in s.highlights],
+                        html=s.html(),
+                    )
+                    for s in h.snippets
+                ],
+            )
+            for h in res.hits
+        ],
+        facets={
+            name: [
+                m.FacetValue(
+                    value=str(v),
+                    label=facet_label(name, str(v), labels),
+                    count=n,
+                    filter=facet_filter(name, str(v)),
+                )
+                for v, n in values
+            ]
+            for name, values in (res.facets or {}).items()
+        },
+    )
+
+
+def version_out(v: Any) -> m.VersionOut:
+    return m.VersionOut(
+        number=v.number,
+        content_hash=v.content_hash,
+        source=v.source,
+        member=v.member,
+        rendering=v.rendering,
+        completeness=v.completeness,
+        ingested_at=v.ingested_at,
+        shown=v.shown,
+    )
+
+
+def stats_out(st: dict[str, Any]) -> m.Stats:
+    def names(d: dict[Any, int]) -> list[m.NameCount]:
+        return [m.NameCount(name=str(k or ""), count=n) for k, n in d.items()]
+
+    return m.Stats(
+        cables=st.get("cables", 0),
+        versions=st.get("versions", 0),
+        portions=st.get("portions", 0),
+        errors=st.get("errors", 0),
+        runs=st.get("runs", 0),
+        years=[m.YearCount(year=y, count=n) for y, n in st.get("years", {}).items()],
+        origins=names(st.get("origins", {})),
+        classifications=names(st.get("classifications", {})),
+        caveats=names(st.get("caveats", {})),
+        tags=[
+            m.TagCount(code=code, name=tag(code).name, count=n)
+            for code, n in st.get("tags", {}).items()
+        ],
+        error_codes=names(st.get("error_codes", {})),
+    )

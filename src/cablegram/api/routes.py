@@ -1,0 +1,337 @@
+"""The HTTP API, under ``/api/``: search, cables, citations, stats, export."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
+
+from cablegram.api import models as m
+from cablegram.api.convert import search_out, stats_out, version_out
+from cablegram.api.export import MEDIA_TYPES, stream_export
+from cablegram.api.pool import ArchivePool
+from cablegram.api.problems import problem_responses
+from cablegram.archive import Archive, render_text
+from cablegram.model import Cable
+from cablegram.search.query import MAX_LENGTH
+
+__all__ = ["MAX_PAGE", "MAX_PER_PAGE", "router"]
+
+MAX_PER_PAGE = 100
+MAX_PAGE = 1000  # deep pages cost as much as all before them; export streams everything
+MAX_CITED_BY = 500
+
+router = APIRouter(prefix="/api")
+
+CableId = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=64,
+        description="Reference id, e.g. 09BAKU433 (case-insensitive).",
+        examples=["09BAKU433"],
+    ),
+]
+VersionRef = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=64,
+        description="Version number (1-based, in order of ingestion) or a content-hash prefix.",
+        examples=["1"],
+    ),
+]
+QueryText = Annotated[
+    str,
+    Query(
+        min_length=1,
+        max_length=MAX_LENGTH,
+        description='A query in the search language: words, "phrases", AND/OR/NOT, '
+        "parentheses and filters such as tag:PGOV origin:BAKU class:>=C date:2009-01..2009-06.",
+        examples=['tag:PGOV "naval base"'],
+    ),
+]
+
+
+def pool_of(request: Request) -> ArchivePool:
+    return request.app.state.pool
+
+
+def _not_found(cable_id: str) -> HTTPException:
+    return HTTPException(404, f"There is no cable {cable_id.strip().upper()} in this archive.")
+
+
+@router.get(
+    "/search",
+    response_model=m.SearchOut,
+    summary="Search cables",
+    responses=problem_responses(400, 422),
+)
+async def search(
+    request: Request,
+    q: QueryText,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page.")] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description="Hits per page.")] = 20,
+    sort: Annotated[
+        m.Sort,
+        Query(
+            description="relevance (best first; newest first without words), "
+            "date (newest first) or date-asc."
+        ),  # fmt: skip
+    ] = "relevance",
+    facets: Annotated[bool, Query(description="Count facet values (slower).")] = True,
+) -> Response:
+    """Search with the full query language; hits come with highlighted snippets and, unless
+    `facets=false`, facet counts over the whole result set."""
+    pool = pool_of(request)
+
+    def run(arc: Archive) -> bytes:
+        res = arc.search(q, page=page, per_page=per_page, sort=sort, facets=facets)
+        return search_out(res).model_dump_json().encode()
+
+    # Results are remembered until the database changes: shared links, the back button and
+    # popular queries cost one search.
+    body = await pool.run(
+        lambda arc: pool.cached(("api-search", q, page, per_page, sort, facets), lambda: run(arc))
+    )
+    return Response(body, media_type="application/json")
+
+
+def _get(arc: Archive, cable_id: str) -> Cable:
+    cable = arc.get(cable_id)
+    if cable is None:
+        raise _not_found(cable_id)
+    return cable
+
+
+@router.get(
+    "/cables/{cable_id}",
+    response_model=Cable,
+    summary="A cable's record",
+    responses=problem_responses(404, 422),
+)
+async def cable(request: Request, cable_id: CableId) -> Cable:
+    """The shown (most complete) version of a cable, as `Cable.to_dict()`."""
+    return await pool_of(request).run(_get, cable_id)
+
+
+@router.get(
+    "/cables/{cable_id}/text",
+    response_class=PlainTextResponse,
+    summary="A cable as plain text",
+    responses={
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
+        **problem_responses(404, 422),
+    },
+)
+async def cable_text(request: Request, cable_id: CableId) -> PlainTextResponse:
+    """The shown version rendered as text: header fields, then the paragraphs."""
+    cable = await pool_of(request).run(_get, cable_id)
+    return PlainTextResponse(render_text(cable))
+
+
+@router.get(
+    "/cables/{cable_id}/versions",
+    response_model=list[m.VersionOut],
+    summary="A cable's versions",
+    responses=problem_responses(404, 422),
+)
+async def versions(request: Request, cable_id: CableId) -> list[m.VersionOut]:
+    """Every stored version (one per distinct source document), in order of ingestion."""
+    infos = await pool_of(request).run(lambda arc: arc.versions(cable_id))
+    if not infos:
+        raise _not_found(cable_id)
+    return [version_out(v) for v in infos]
+
+
+@router.get(
+    "/cables/{cable_id}/versions/{ref}",
+    response_model=Cable,
+    summary="One version of a cable",
+    responses=problem_responses(404, 422),
+)
+async def version(request: Request, cable_id: CableId, ref: VersionRef) -> Cable:
+    """The record of one version, by number or content-hash prefix."""
+
+    def get(arc: Archive) -> Cable:
+        if not arc.versions(cable_id):
+            raise _not_found(cable_id)
+        found = arc.version(cable_id, ref)
+        if found is None:
+            raise HTTPException(
+                404, f"{cable_id.strip().upper()} has no version {ref!r} (use a number "
+                "from /versions or a unique prefix of a content hash)."
+            )  # fmt: skip
+        return found
+
+    return await pool_of(request).run(get)
+
+
+@router.get(
+    "/cables/{cable_id}/diff",
+    response_model=m.Diff,
+    summary="What changed between two versions",
+    responses=problem_responses(404, 422),
+)
+async def diff(
+    request: Request,
+    cable_id: CableId,
+    a: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=64,
+            description="Older version (default: the latest version other than b).",
+        ),  # fmt: skip
+    ] = None,
+    b: Annotated[
+        str | None,
+        Query(min_length=1, max_length=64, description="Newer version (default: the shown one)."),
+    ] = None,
+) -> m.Diff:
+    """Field changes and a unified diff of the rendered text between two versions."""
+
+    def run(arc: Archive):
+        if not arc.versions(cable_id):
+            raise _not_found(cable_id)
+        try:
+            return arc.diff(cable_id, a, b)
+        except LookupError as exc:
+            msg = str(exc)
+            raise HTTPException(404, f"{msg[:1].upper()}{msg[1:]}.") from None
+
+    d = await pool_of(request).run(run)
+    return m.Diff(
+        cable_id=d.cable_id,
+        a=version_out(d.a),
+        b=version_out(d.b),
+        changed=d.changed,
+        fields=[m.FieldChangeOut(field=c.field, old=c.old, new=c.new) for c in d.fields],
+        text="".join(d.text),
+    )
+
+
+@router.get(
+    "/cables/{cable_id}/references",
+    response_model=m.References,
+    summary="Cables this cable cites",
+    responses=problem_responses(404, 422),
+)
+async def references(request: Request, cable_id: CableId) -> m.References:
+    """The REF block, each reference resolved to a cable in the archive where possible,
+    and the septel mentions of the text."""
+
+    def run(arc: Archive) -> m.References:
+        cable = _get(arc, cable_id)
+        refs = arc.references_of(cable.id)
+        return m.References(
+            cable_id=cable.id,
+            references=[
+                m.ReferenceOut(
+                    label=r.label,
+                    text=r.text,
+                    id=r.id,
+                    year_inferred=r.year_inferred,
+                    in_archive=present,
+                    url=f"/api/cables/{r.id}" if present else None,
+                )
+                for r, present in refs
+            ],
+            septels=list(cable.septels),
+        )
+
+    return await pool_of(request).run(run)
+
+
+def citing(
+    arc: Archive, cable_id: str, limit: int = MAX_CITED_BY
+) -> tuple[int, list[m.CitingCable]]:
+    """The cables citing ``cable_id``, newest first: (total, first ``limit``)."""
+    ids = arc.cited_by(cable_id)
+    out: list[m.CitingCable] = []
+    if ids:
+        found = {}
+        for i in range(0, min(len(ids), limit), 40):
+            q = " OR ".join(f'id:"{x}"' for x in ids[i : i + 40])
+            res = arc.search(q, per_page=40, sort="date", facets=False)
+            found.update({h.id: h for h in res.hits})
+        for i in ids[:limit]:
+            h = found.get(i)
+            if h is not None:
+                out.append(
+                    m.CitingCable(
+                        id=h.id,
+                        url=f"/api/cables/{h.id}",
+                        subject=h.subject,
+                        date=h.date,
+                        origin_name=h.origin_name or h.origin_code,
+                        classification=h.classification,
+                    )
+                )
+    return len(ids), out
+
+
+@router.get(
+    "/cables/{cable_id}/cited-by",
+    response_model=m.CitedBy,
+    summary="Cables citing this cable",
+    responses=problem_responses(404, 422),
+)
+async def cited_by(request: Request, cable_id: CableId) -> m.CitedBy:
+    """The cables whose REF block cites this one, newest first (at most 500 listed)."""
+
+    def run(arc: Archive) -> m.CitedBy:
+        cable = _get(arc, cable_id)
+        total, items = citing(arc, cable.id)
+        return m.CitedBy(cable_id=cable.id, total=total, cited_by=items)
+
+    return await pool_of(request).run(run)
+
+
+@router.get("/stats", response_model=m.Stats, summary="Archive statistics")
+async def stats(request: Request) -> m.Stats:
+    """Counts of cables, versions and errors; cables per year, origin, classification and
+    caveat; the most used tags."""
+    pool = pool_of(request)
+    st = await pool.run(lambda arc: pool.cached(("stats",), arc.stats))
+    return stats_out(st)
+
+
+@router.get(
+    "/export",
+    summary="Export a result set",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "Every matching cable, streamed: one JSON record per line "
+            "(jsonl) or one CSV row per cable (csv).",
+            "content": {
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        },
+        **problem_responses(400, 422),
+    },
+)
+async def export(
+    request: Request,
+    q: Annotated[
+        str | None,
+        Query(max_length=MAX_LENGTH, description="A search query; absent or empty: every cable."),
+    ] = None,
+    format: Annotated[  # noqa: A002 - the parameter's public name
+        Literal["jsonl", "csv"], Query(description="jsonl: Cable records; csv: flat columns.")
+    ] = "jsonl",
+) -> StreamingResponse:
+    """The shown version of every matching cable, streamed as JSON Lines or CSV."""
+    pool = pool_of(request)
+    query = q if q and q.strip() else None
+    if query is not None:  # a bad query is a 400 before the stream starts, not a cut stream
+        await pool.run(lambda arc: arc.search(query, per_page=1, facets=False))
+    name = "cablegram-export." + format
+    return StreamingResponse(
+        stream_export(pool.path, format, query),
+        media_type=MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

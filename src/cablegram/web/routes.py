@@ -1,0 +1,529 @@
+"""Page routes: search, cable, diff, stats. Mounted on the API's app by ``mount(app)``.
+
+Every page is rendered on a reader thread of the pool (database work and template
+rendering together), so the event loop stays free.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader
+from markupsafe import Markup
+
+from cablegram import __version__
+from cablegram.api.convert import facet_filter, facet_label, quote_value
+from cablegram.api.pool import ArchivePool
+from cablegram.api.routes import citing
+from cablegram.archive import Archive, render_text
+from cablegram.reference import classification_level, precedence_name, tag
+from cablegram.search import QueryError
+from cablegram.search.query import MAX_LENGTH
+from cablegram.web import charts, present
+
+__all__ = ["mount", "render_error"]
+
+HERE = Path(__file__).resolve().parent
+PER_PAGE = 20
+MAX_PAGE = 500
+SORTS = {"relevance": "Relevance", "date": "Newest", "date-asc": "Oldest"}
+FACET_TITLES = {
+    "origin": "Origin",
+    "classification": "Classification",
+    "tag": "Tags",
+    "caveat": "Caveats",
+    "year": "Year",
+    "signer": "Signer",
+}
+EXAMPLES = [
+    ('"naval base"', "a phrase"),
+    ("tag:PGOV iran", "a tag and a word"),
+    ("origin:BAKU nagorno karabakh", "one post"),
+    ("class:>=S caveat:NOFORN", "secret or above, not for foreigners"),
+    ("date:2009-01..2009-06 tag:PREL", "a date range"),
+    ("(oil OR gas) -tag:ECON", "OR, parentheses, NOT"),
+]
+SYNTAX = [
+    ("word word", "both words, anywhere in the cable (AND is implied)"),
+    ('"exact phrase"', "the words together, in one paragraph"),
+    ("a OR b", "either; OR binds tighter than AND"),
+    ("-word, NOT word", "without"),
+    ("( )", "grouping"),
+    ("kara*", "a prefix"),
+    ("tag:PGOV", "TAGS (subjects, countries, organisations)"),
+    ("origin:BAKU", 'sending post (origin:"Embassy Baku" by name)'),
+    ("class:C, class:>=S", "classification: U, LOU, SBU, C, S, TS"),
+    ("caveat:NOFORN", "handling caveat"),
+    ("date:2009-06, year:2009, from:, to:", "dates; ranges with .."),
+    ("id:09BAKU433, ref:08BAKU123", "a cable; cables citing one"),
+    ("subject:word, signer:DERSE", "subject line; who signed"),
+]
+
+env = Environment(
+    loader=FileSystemLoader(str(HERE / "templates")),
+    autoescape=True,  # cable text is untrusted: everything is escaped unless marked safe
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def search_href(q: str = "", sort: str = "relevance", page: int = 1) -> str:
+    params: dict[str, Any] = {}
+    if q:
+        params["q"] = q
+    if sort and sort != "relevance":
+        params["sort"] = sort
+    if page and page > 1:
+        params["page"] = page
+    return "/search" + ("?" + urlencode(params) if params else "")
+
+
+def _fmt(n: int | None) -> str:
+    return "" if n is None else f"{n:,}"
+
+
+env.globals.update(search_href=search_href, version=__version__, SORTS=SORTS)
+env.filters["n"] = _fmt
+env.filters["date_words"] = present.date_words
+env.filters["basename"] = lambda p: str(p).replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+
+
+def _filter_re(f: str) -> re.Pattern[str]:
+    return re.compile(r"(?<!\S)" + re.escape(f) + r"(?!\S)", re.I)
+
+
+def has_filter(q: str, f: str) -> bool:
+    return bool(_filter_re(f).search(q))
+
+
+def add_filter(q: str, f: str) -> str:
+    return f"{q.strip()} {f}".strip()
+
+
+def remove_filter(q: str, f: str) -> str:
+    return " ".join(_filter_re(f).sub(" ", q).split())
+
+
+def _int(value: str | None, default: int, lo: int, hi: int) -> int:
+    try:
+        n = int(value) if value is not None else default
+    except ValueError:
+        return default
+    return max(lo, min(hi, n))
+
+
+def _pages(page: int, pages: int) -> list[int | None]:
+    """Page numbers to link, ``None`` for a gap: 1 … 4 5 [6] 7 8 … 20."""
+    want = {1, pages, *range(page - 2, page + 3)}
+    out: list[int | None] = []
+    last = 0
+    for p in sorted(x for x in want if 1 <= x <= pages):
+        if p - last > 1:
+            out.append(None)
+        out.append(p)
+        last = p
+    return out
+
+
+def _render(name: str, **ctx: Any) -> str:
+    return env.get_template(name).render(**ctx)
+
+
+def _html(body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(body, status_code=status)
+
+
+# ---------------------------------------------------------------------------- search
+
+
+def _facet_groups(q: str, sort: str, res: Any) -> list[dict[str, Any]]:
+    labels = getattr(res, "facet_labels", {}) or {}
+    groups = []
+    for name, title in FACET_TITLES.items():
+        values = list(res.facets.get(name) or [])
+        if name == "year":
+            values = sorted(values, key=lambda x: str(x[0]), reverse=True)
+        items = []
+        for value, count in values:
+            value = str(value)
+            f = facet_filter(name, value)
+            active = has_filter(q, f)
+            label = facet_label(name, value, labels)
+            items.append(
+                {
+                    "label": label,
+                    "code": value if label != value and name in ("tag", "origin") else "",
+                    "count": count,
+                    "filter": f,
+                    "active": active,
+                    "href": search_href(remove_filter(q, f) if active else add_filter(q, f), sort),
+                    "css": present.level_class(classification_level(value))
+                    if name == "classification"
+                    else "",
+                }
+            )
+        if items:
+            groups.append({"name": name, "title": title, "items": items})
+    return groups
+
+
+def _histogram(q: str, sort: str, res: Any) -> Markup:
+    unit, bars = charts.time_buckets(list(res.facets.get("month") or []))
+    for b in bars:
+        f = f"date:{b.key}" if unit == "month" else f"year:{b.key}"
+        if b.count and not has_filter(q, f):
+            b.href = search_href(add_filter(q, f), sort)
+    what = "month" if unit == "month" else "year"
+    return charts.histogram(bars, label=f"Matching cables per {what}", width=878, height=120)
+
+
+def _home(arc: Archive, pool: ArchivePool) -> dict[str, Any]:
+    st = pool.cached(("stats",), arc.stats)
+    years = {y: n for y, n in st.get("years", {}).items() if isinstance(y, int)}
+    bars = charts.year_bars(years)
+    for b in bars:
+        if b.count:
+            b.href = search_href(f"year:{b.key}")
+    tags = [
+        {"code": code, "name": tag(code).name, "count": n, "href": search_href(f"tag:{code}")}
+        for code, n in list(st.get("tags", {}).items())[:12]
+    ]
+    return {
+        "stats": st,
+        "first_year": min(years) if years else None,
+        "last_year": max(years) if years else None,
+        "chart": charts.histogram(bars, label="Cables per year", width=778, height=150),
+        "top_tags": tags,
+    }
+
+
+def search_page(arc: Archive, pool: ArchivePool, q: str, sort: str, page: int) -> tuple[str, int]:
+    ctx: dict[str, Any] = {
+        "q": q,
+        "sort": sort,
+        "page": page,
+        "examples": [(ex, why, search_href(ex)) for ex, why in EXAMPLES],
+        "syntax": SYNTAX,
+        "max_length": MAX_LENGTH,
+        "nav": "search",
+    }
+    if not q.strip():
+        ctx.update(_home(arc, pool))
+        return _render("home.html", **ctx), 200
+
+    def run(page: int) -> Any:
+        return pool.cached(
+            ("web-search", q, page, sort),
+            lambda: arc.search(q, page=page, per_page=PER_PAGE, sort=sort, facets=True),
+        )
+
+    try:
+        res = run(page)
+    except QueryError as exc:
+        ctx["error"] = {"message": exc.message, "pointer": exc.pointer(q), "position": exc.position}
+        return _render("search.html", **ctx), 400
+    if res.total and page > res.pages:
+        res = run(res.pages)
+        ctx["page"] = page = res.page
+    groups = _facet_groups(q, sort, res)
+    active = [item for group in groups for item in group["items"] if item["active"]]
+    hits = []
+    for h in res.hits:
+        hits.append(
+            {
+                "id": h.id,
+                "href": f"/cables/{h.id}",
+                "subject": h.subject,
+                "date": h.date,
+                "date_words": present.date_words(h.date),
+                "origin": h.origin_name or h.origin_code,
+                "classification": h.classification,
+                "css": present.level_class(classification_level(h.classification)),
+                "snippets": [
+                    {
+                        "number": s.number,
+                        "marking": present.marking_view(s.marking) if s.marking else None,
+                        "html": Markup(s.html()),  # escaped first, then <mark> added
+                    }
+                    for s in h.snippets
+                ],
+            }
+        )
+    ctx.update(
+        result=res,
+        hits=hits,
+        groups=groups,
+        active=active,
+        histogram=_histogram(q, sort, res),
+        pages=_pages(res.page, res.pages),
+        sorts=[(key, label, search_href(q, key)) for key, label in SORTS.items()],
+        export_jsonl="/api/export?" + urlencode({"q": q, "format": "jsonl"}),
+        export_csv="/api/export?" + urlencode({"q": q, "format": "csv"}),
+        api_href="/api/search?" + urlencode({"q": q, "sort": sort, "page": res.page}),
+    )
+    return _render("search.html", **ctx), 200
+
+
+# ----------------------------------------------------------------------------- cable
+
+
+def _pick_version(versions: list[Any], ref: str) -> Any:
+    """A version by number or unique content-hash prefix (as ``Archive.version``)."""
+    s = ref.strip().lower()
+    if s.isdigit() and len(s) < 6:
+        k = int(s)
+        return versions[k - 1] if 1 <= k <= len(versions) else None
+    hits = [v for v in versions if s and v.content_hash.startswith(s)]
+    return hits[0] if len(hits) == 1 else None
+
+
+def cable_page(arc: Archive, cable_id: str, version: str | None) -> tuple[str, int] | str:
+    """The page, or the canonical URL to redirect to."""
+    cable = arc.get(cable_id)
+    if cable is None:
+        return _render_error_body(404, "No such cable",
+                                  f"There is no cable {cable_id.strip().upper()} in this archive."), 404  # fmt: skip
+    if cable_id != cable.id:
+        return f"/cables/{cable.id}" + (f"?v={version}" if version else "")
+    versions = arc.versions(cable.id)
+    shown = next((v for v in versions if v.shown), versions[-1] if versions else None)
+    selected = shown
+    if version:
+        pick = _pick_version(versions, version)
+        other = arc.version(cable.id, pick.number) if pick else None
+        if pick is None or other is None:
+            return _render_error_body(
+                404, "No such version", f"{cable.id} has no version {version}."
+            ), 404  # fmt: skip
+        selected, cable = pick, other
+    today = date.today()
+    refs = [
+        {"ref": r, "present": ok, "href": f"/cables/{r.id}" if ok else None}
+        for r, ok in (
+            [(r, ok) for r, ok in arc.references_of(cable.id)]
+            if selected is shown
+            else [(r, r.id in arc.present([r.id])) for r in cable.references]
+        )
+    ]
+    total_citing, citing_list = citing(arc, cable.id, limit=100)
+    raw = "\n".join(x for x in (cable.header, cable.body) if x) or render_text(cable)
+    ctx = {
+        "c": cable,
+        "nav": "cable",
+        "q": "",
+        "versions": versions,
+        "shown": shown,
+        "selected": selected,
+        "classification": present.classification_view(cable),
+        "origin": present.origin_view(cable),
+        "to": [present.addressee_view(a) for a in cable.to],
+        "info": [present.addressee_view(a) for a in cable.info],
+        "precedence": precedence_name(cable.precedence) or cable.precedence,
+        "precedence_note": present.PRECEDENCE_NOTES.get(
+            precedence_name(cable.precedence) or cable.precedence, ""
+        ),
+        "dtg_words": present.dtg_words(cable.dtg),
+        "dtg_tele": present.dtg_telegraphic(cable.dtg),
+        "eo": present.eo_view(cable.eo),
+        "reasons": present.reasons_view(cable),
+        "declass": present.declassification(cable, today),
+        "tags": [
+            (code, name, kind, search_href(f"tag:{quote_value(code)}"))
+            for code, name, kind in present.tags_view(cable)
+        ],
+        "paragraphs": present.paragraphs_view(cable),
+        "refs": refs,
+        "cited_by": citing_list,
+        "cited_total": total_citing,
+        "raw": raw,
+        "json_href": f"/api/cables/{cable.id}"
+        + (f"/versions/{selected.number}" if selected is not shown and selected else ""),
+        "text_href": f"/api/cables/{cable.id}/text",
+        "origin_href": search_href(f"origin:{quote_value(cable.origin.code)}")
+        if cable.origin.code
+        else None,
+        "today": today,
+        "signer_href": search_href(f"signer:{quote_value(cable.signer)}") if cable.signer else "",
+    }
+    return _render("cable.html", **ctx), 200
+
+
+def _shown_value(v: Any) -> str:
+    if v in (None, "", [], {}):
+        return "—"
+    if isinstance(v, list):
+        return "; ".join(_shown_value(x) for x in v)
+    if isinstance(v, dict):
+        return ", ".join(f"{k}: {_shown_value(x)}" for k, x in v.items() if x not in (None, "", []))
+    return str(v)
+
+
+def diff_page(arc: Archive, cable_id: str, a: str | None, b: str | None) -> tuple[str, int]:
+    cid = cable_id.strip().upper()
+    versions = arc.versions(cid)
+    if not versions:
+        return _render_error_body(404, "No such cable",
+                                  f"There is no cable {cid} in this archive."), 404  # fmt: skip
+    cable = arc.get(cid)
+    ctx: dict[str, Any] = {"cid": cid, "c": cable, "versions": versions, "nav": "cable", "q": ""}
+    if len(versions) < 2:
+        ctx["single"] = True
+        return _render("diff.html", **ctx), 200
+    try:
+        d = arc.diff(cid, a or None, b or None)
+    except LookupError as exc:
+        return _render_error_body(404, "No such version", f"{exc}."), 404
+    lines = []
+    for line in d.text:
+        line = line.rstrip("\n")
+        if line.startswith(("+++", "---")):
+            kind = "file"
+        elif line.startswith("@@"):
+            kind = "hunk"
+        elif line.startswith("+"):
+            kind = "add"
+        elif line.startswith("-"):
+            kind = "del"
+        else:
+            kind = "ctx"
+        lines.append((kind, line))
+    fields = [
+        {"field": ch.field, "old": _shown_value(ch.old), "new": _shown_value(ch.new)}
+        for ch in d.fields
+    ]
+    ctx.update(d=d, lines=lines, fields=fields)
+    return _render("diff.html", **ctx), 200
+
+
+# ----------------------------------------------------------------------------- stats
+
+
+def stats_page(arc: Archive, pool: ArchivePool) -> str:
+    st = pool.cached(("stats",), arc.stats)
+    years = {y: n for y, n in st.get("years", {}).items() if isinstance(y, int)}
+    bars = charts.year_bars(years)
+    for bar in bars:
+        if bar.count:
+            bar.href = search_href(f"year:{bar.key}")
+    origins = [
+        charts.Row(
+            name or "(unknown)", n, search_href(f"origin:{quote_value(name)}") if name else None
+        )
+        for name, n in list(st.get("origins", {}).items())[:25]
+    ]
+    classes = []
+    for name, n in st.get("classifications", {}).items():
+        level = classification_level(name or "")
+        f = facet_filter("classification", name) if name else ""
+        classes.append(
+            charts.Row(
+                name or "(unknown)",
+                n,
+                search_href(f) if f else None,
+                css=present.level_class(level),
+            )  # fmt: skip
+        )
+    tags = [
+        charts.Row(
+            tag(code).name or code, n, search_href(f"tag:{quote_value(code)}"), sub=code
+        )  # fmt: skip
+        for code, n in st.get("tags", {}).items()
+    ]
+    caveats = [
+        charts.Row(name, n, search_href(f"caveat:{quote_value(name)}"))
+        for name, n in st.get("caveats", {}).items()
+    ]
+    total = st.get("cables", 0) or 0
+    ctx = {
+        "nav": "stats",
+        "q": "",
+        "st": st,
+        "n_origins": len(st.get("origins", {})),
+        "first_year": min(years) if years else None,
+        "last_year": max(years) if years else None,
+        "years_chart": charts.histogram(bars, label="Cables per year", width=1098, height=200),
+        "origins_chart": charts.hbars(
+            origins, label="Cables per origin", width=518, label_width=200
+        ),
+        "class_chart": charts.stacked(classes, label="Classification mix", width=1098),
+        "classes": [{"row": r, "pct": 100 * r.count / total if total else 0} for r in classes],
+        "tags_chart": charts.hbars(tags, label="Most used tags", width=518, label_width=200),
+        "caveats_chart": charts.hbars(
+            caveats, label="Handling caveats", width=540, label_width=200
+        ),
+    }
+    return _render("stats.html", **ctx)
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+def _render_error_body(status: int, title: str | None, detail: str) -> str:
+    titles = {404: "Not found", 422: "Bad request", 400: "Bad request", 500: "Server error"}
+    return _render(
+        "error.html",
+        status=status,
+        title=title or titles.get(status, "Error"),
+        detail=detail,
+        nav="",
+        q="",
+    )
+
+
+async def render_error(request: Request, status: int, title: str | None, detail: str) -> Response:
+    return _html(_render_error_body(status, title, detail), status)
+
+
+# ----------------------------------------------------------------------------- mount
+
+
+def mount(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    def pool(request: Request) -> ArchivePool:
+        return request.app.state.pool
+
+    @app.get("/", include_in_schema=False)
+    @app.get("/search", include_in_schema=False)
+    async def search(request: Request) -> Response:
+        params = request.query_params
+        q = (params.get("q") or "")[: MAX_LENGTH + 1]
+        sort = params.get("sort") or "relevance"
+        if sort not in SORTS:
+            sort = "relevance"
+        page = _int(params.get("page"), 1, 1, MAX_PAGE)
+        p = pool(request)
+        body, status = await p.run(search_page, p, q, sort, page)
+        return _html(body, status)
+
+    @app.get("/cables/{cable_id}", include_in_schema=False)
+    async def cable(request: Request, cable_id: str) -> Response:
+        v = request.query_params.get("v") or None
+        if v is not None and len(v) > 64:
+            v = v[:64]
+        out = await pool(request).run(cable_page, cable_id[:64], v)
+        if isinstance(out, str):
+            return RedirectResponse(out, status_code=301)
+        return _html(*out)
+
+    @app.get("/cables/{cable_id}/diff", include_in_schema=False)
+    async def diff(request: Request, cable_id: str) -> Response:
+        a = (request.query_params.get("a") or "")[:64] or None
+        b = (request.query_params.get("b") or "")[:64] or None
+        return _html(*await pool(request).run(diff_page, cable_id[:64], a, b))
+
+    @app.get("/stats", include_in_schema=False)
+    async def stats(request: Request) -> Response:
+        p = pool(request)
+        return _html(await p.run(stats_page, p))
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return RedirectResponse("/static/favicon.svg", status_code=301)

@@ -1,0 +1,37 @@
+// Cablegram: small conveniences only. Every page works without this file.
+(function () {
+  "use strict";
+
+  // "/" focuses the search box (unless typing somewhere already); Escape leaves it.
+  document.addEventListener("keydown", function (ev) {
+    var t = ev.target;
+    var typing = t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
+    if (ev.key === "/" && !typing && !ev.ctrlKey && !ev.metaKey && !ev.altKey) {
+      var box = document.querySelector("input[data-hotkey='/']");
+      if (box) {
+        ev.preventDefault();
+        box.focus();
+        box.select();
+      }
+    } else if (ev.key === "Escape" && typing && t.blur) {
+      t.blur();
+    }
+  });
+
+  // The version pickers of the diff page compare as soon as one changes.
+  var form = document.querySelector("form.diff-form");
+  if (form) {
+    form.querySelectorAll("select").forEach(function (sel) {
+      sel.addEventListener("change", function () { form.submit(); });
+    });
+  }
+
+  // A paragraph number copies a link to that paragraph.
+  document.querySelectorAll("a.para-no").forEach(function (a) {
+    a.addEventListener("click", function () {
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(a.href).catch(function () {});
+      }
+    });
+  });
+})();
