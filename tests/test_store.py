@@ -115,8 +115,10 @@ def test_open_store_targets(tmp_path):
     with pytest.raises(FileNotFoundError):
         open_store(tmp_path / "missing.db", create=False)
     assert not (tmp_path / "missing.db").exists()
-    with pytest.raises(NotImplementedError):
-        open_store("postgresql://localhost/cables")
+    import psycopg
+
+    with pytest.raises(psycopg.OperationalError):  # the PostgreSQL store; no server there
+        open_store("postgresql://127.0.0.1:1/cables?connect_timeout=5")
     with open_store(f"sqlite:///{tmp_path / 'u.db'}") as s:
         assert s.count() == 0
     assert (tmp_path / "u.db").exists()
@@ -374,3 +376,15 @@ def test_readers_open_and_read_while_a_writer_holds_the_lock(tmp_path):
         with SQLiteStore(tmp_path / "t.db", timeout=0.2) as reader:
             assert reader.count() == 1 and reader.get("09BAKU433") == baku()
         s.conn.execute("ROLLBACK")
+
+
+def test_indexes_added_to_the_schema_reach_older_databases(tmp_path):
+    with open_store(tmp_path / "t.db") as s:
+        put(s, baku(), "a")
+    with sqlite3.connect(tmp_path / "t.db") as conn:  # as a database made before them
+        conn.execute("DROP INDEX portions_search")
+        conn.execute("DROP INDEX cables_hit")
+    with open_store(tmp_path / "t.db") as s:
+        names = {r[0] for r in rows(s, "SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert {"portions_search", "cables_hit"} <= names
+        assert s.count() == 1

@@ -89,6 +89,13 @@ class Archive:
     def __iter__(self) -> Iterator[Cable]:
         return self.store.iter_cables()
 
+    def as_reader(self, reader: Any, *, audit: Any = None) -> Any:
+        """The access-checked view of this archive for ``reader`` (``cablegram.access``):
+        the same read methods, each showing only the portions the reader may see."""
+        from cablegram.access.view import ReaderArchive
+
+        return ReaderArchive(self, reader, audit)
+
     # -- writing ---------------------------------------------------------------------------
     def ingest(
         self,
@@ -98,13 +105,17 @@ class Archive:
         progress: bool = False,
         force: bool = False,
         chunk_size: int = CHUNK_DOCS,
+        engine: str = "local",
+        scheduler: str | None = None,
     ) -> IngestReport:
-        """Ingest files, folders, archives, cables.csv or JSON Lines; see docs/ingest.md."""
+        """Ingest files, folders, archives, cables.csv or JSON Lines; see docs/ingest.md.
+        ``engine="dask"`` parses on a Dask cluster (``scheduler`` address, or a local one):
+        docs/scaling.md."""
         if isinstance(paths, str | os.PathLike):
             paths = [paths]
         return ingest(
             self.store, paths, workers=workers, progress=progress, force=force,
-            chunk_docs=chunk_size,
+            chunk_docs=chunk_size, engine=engine, scheduler=scheduler,
         )  # fmt: skip
 
     # -- reading ---------------------------------------------------------------------------
@@ -205,12 +216,27 @@ class Archive:
         query: str | None = None,
         *,
         batch_size: int = EXPORT_BATCH,
+        partition_by: str | None = None,
     ) -> int:
         """Stream the shown version of every cable (or of those matching ``query``) to
         ``out`` (a path, '-' for standard output, or an open file) as ``jsonl``, ``csv``
-        or ``parquet``. Returns the number of cables written."""
+        or ``parquet``. Returns the number of cables written.
+
+        ``partition_by="year"`` (parquet only): ``out`` is a directory, written as a
+        Hive-partitioned Parquet dataset (``year=2009/part-0.parquet``; undated cables in
+        ``year=__HIVE_DEFAULT_PARTITION__``) that Dask, Spark, DuckDB or pyarrow read as one
+        table."""
         if fmt not in EXPORT_FORMATS:
             raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}")
+        if partition_by is not None:
+            if fmt != "parquet" or partition_by != "year":
+                raise ValueError("partition_by='year' is for the parquet format only")
+            if not isinstance(out, str | os.PathLike) or os.fspath(out) == "-":
+                raise ValueError("a partitioned parquet export needs a directory path")
+            ids = self.search_ids(query) if query else None
+            return _export_parquet_dataset(
+                self.store.iter_cables(ids, batch_size=batch_size), os.fspath(out), batch_size
+            )
         ids = self.search_ids(query) if query else None
         binary = fmt == "parquet"
         with _open_out(out, binary) as fh:
@@ -220,6 +246,76 @@ class Archive:
             if fmt == "csv":
                 return _export_csv(cables, fh)
             return _export_parquet(cables, fh, batch_size)
+
+    # -- entities: people, organisations, places (cablegram.enrich, docs/entities.md) -----
+    def enrich(
+        self,
+        *,
+        workers: int | None = None,
+        force: bool = False,
+        ids: Iterable[str] | None = None,
+        progress: Any = None,
+    ) -> Any:
+        """Extract and resolve entities in the cables that need it (new or changed text,
+        or a new extractor); ``force`` redoes all. Returns an ``EnrichReport``."""
+        from cablegram.enrich.run import enrich
+
+        if ids is not None:
+            ids = [_norm(i) for i in ids]
+        return enrich(self.store.conn, workers=workers, force=force, ids=ids, progress=progress)  # type: ignore[attr-defined]
+
+    def entities(
+        self, kind: str | None = None, *, query: str | None = None, sort: str = "cables",
+        limit: int = 50, offset: int = 0,
+    ) -> list[Any]:  # fmt: skip
+        """Entities (``EntitySummary``), most cited first; ``kind``: person, org, place."""
+        from cablegram.enrich.api import list_entities
+
+        return list_entities(self.store.conn, kind, query=query, sort=sort, limit=limit, offset=offset)  # type: ignore[attr-defined]
+
+    def entity(self, entity_id: str, *, visible: Any = None, limit: int = 100) -> Any:
+        """An entity page (``EntityPage``: aliases, titles over time, cables, co-mentioned
+        entities), by id (``person:safar-abiyev``) or ``kind:Name``; None if unknown."""
+        from cablegram.enrich.api import get_entity
+
+        return get_entity(self.store.conn, entity_id, visible=visible, limit=limit)  # type: ignore[attr-defined]
+
+    def cable_entities(self, cable_id: str, *, visible: Any = None) -> list[dict[str, Any]]:
+        """The entity mentions of one cable, in reading order."""
+        from cablegram.enrich.api import cable_entities
+
+        return cable_entities(self.store.conn, cable_id, visible=visible)  # type: ignore[attr-defined]
+
+    def merge_entities(self, source: str, into: str, *, note: str = "") -> Any:
+        """Merge ``source`` into ``into``; kept across re-enrichment."""
+        from cablegram.enrich.api import merge_entities
+
+        return merge_entities(self.store.conn, source, into, note=note)  # type: ignore[attr-defined]
+
+    def split_entity(self, entity_id: str, name: str, **scope: Any) -> Any:
+        """Split mentions off ``entity_id`` into a new entity ``name``: ``cables=[...]``,
+        ``before="YYYY-MM-DD"``, ``after=...`` or ``aliases=[...]``."""
+        from cablegram.enrich.api import split_entity
+
+        return split_entity(self.store.conn, entity_id, name, **scope)  # type: ignore[attr-defined]
+
+    def rename_entity(self, entity_id: str, name: str, *, note: str = "") -> Any:
+        from cablegram.enrich.api import rename_entity
+
+        return rename_entity(self.store.conn, entity_id, name, note=note)  # type: ignore[attr-defined]
+
+    def delete_entity(self, entity_id: str, *, note: str = "") -> Any:
+        """Mark an entity as no entity (a false positive); kept across re-enrichment."""
+        from cablegram.enrich.api import delete_entity
+
+        return delete_entity(self.store.conn, entity_id, note=note)  # type: ignore[attr-defined]
+
+    def entity_facets(self, query: str, *, limit: int = 10, visible: Any = None) -> dict[str, Any]:
+        """Top people, organisations and places among the cables matching ``query``."""
+        from cablegram.enrich.api import entity_facets
+
+        ids = self.search_ids(query, visible=visible)
+        return entity_facets(self.store.conn, ids, limit=limit, visible=visible)  # type: ignore[attr-defined]
 
 
 def _norm(cable_id: str) -> str:
@@ -409,9 +505,8 @@ def _export_csv(cables: Iterable[Cable], fh: IO[str]) -> int:
     return n
 
 
-def _export_parquet(cables: Iterable[Cable], fh: IO[bytes], batch_size: int) -> int:
+def _parquet_schema() -> Any:
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     para = pa.struct(
         [("number", pa.int32()), ("marking", pa.string()), ("heading", pa.string()),
@@ -426,18 +521,73 @@ def _export_parquet(cables: Iterable[Cable], fh: IO[bytes], batch_size: int) -> 
         else:
             fields.append(pa.field(name, pa.string()))
     fields.append(pa.field("paragraphs", pa.list_(para)))
-    schema = pa.schema(fields)
+    return pa.schema(fields)
+
+
+def _parquet_row(c: Cable) -> dict[str, Any]:
+    row = _row(c)
+    row["paragraphs"] = [
+        {"number": p.number, "marking": p.marking, "heading": p.heading, "text": p.text}
+        for p in c.paragraphs
+    ]
+    return row
+
+
+def _export_parquet_dataset(cables: Iterable[Cable], out: str, batch_size: int) -> int:
+    """A Hive-partitioned dataset by year (``out/year=2009/part-0.parquet``; the year is in
+    the path, not the files), written batch by batch in this thread (the store's
+    connection may be bound to it)."""
+    import shutil
+    from pathlib import Path
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = _parquet_schema()
+    root = Path(out)
+    root.mkdir(parents=True, exist_ok=True)
+    for old in root.glob("year=*"):
+        if old.is_dir():
+            shutil.rmtree(old)
+    writers: dict[str, Any] = {}
+    buffers: dict[str, list[dict[str, Any]]] = {}
+    n = 0
+
+    def flush(key: str) -> None:
+        if key not in writers:
+            (root / f"year={key}").mkdir()
+            writers[key] = pq.ParquetWriter(root / f"year={key}" / "part-0.parquet", schema,
+                                            compression="zstd")  # fmt: skip
+        writers[key].write_batch(pa.RecordBatch.from_pylist(buffers.pop(key), schema=schema))
+
+    try:
+        for c in cables:
+            row = _parquet_row(c)
+            d = row["date"]
+            key = d[:4] if d and d[:4].isdigit() else "__HIVE_DEFAULT_PARTITION__"
+            buffers.setdefault(key, []).append(row)
+            n += 1
+            if len(buffers[key]) >= batch_size:
+                flush(key)
+        for key in list(buffers):
+            flush(key)
+    finally:
+        for w in writers.values():
+            w.close()
+    return n
+
+
+def _export_parquet(cables: Iterable[Cable], fh: IO[bytes], batch_size: int) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = _parquet_schema()
     n = 0
     batch: list[dict[str, Any]] = []
     sink = fh if not isinstance(fh, io.TextIOBase) else fh.buffer  # type: ignore[attr-defined]
     with pq.ParquetWriter(sink, schema, compression="zstd") as writer:
         for c in cables:
-            row = _row(c)
-            row["paragraphs"] = [
-                {"number": p.number, "marking": p.marking, "heading": p.heading, "text": p.text}
-                for p in c.paragraphs
-            ]
-            batch.append(row)
+            batch.append(_parquet_row(c))
             if len(batch) >= batch_size:
                 writer.write_batch(pa.RecordBatch.from_pylist(batch, schema=schema))
                 n += len(batch)

@@ -21,6 +21,7 @@ from rich.text import Text
 
 from cablegram import __version__
 from cablegram.archive import EXPORT_FORMATS, Archive
+from cablegram.cli_scale import engine_options, partition_option
 from cablegram.model import Addressee, Cable
 
 DEFAULT_DB = "cablegram.db"
@@ -42,7 +43,7 @@ def db_option(f: Callable) -> Callable:
         envvar="CABLEGRAM_DB",
         show_default=True,
         type=click.Path(dir_okay=False),
-        help="The database file (or $CABLEGRAM_DB).",
+        help="The database file or postgresql:// URL (or $CABLEGRAM_DB).",
     )(f)
 
 
@@ -105,14 +106,17 @@ def main() -> None:
     help="Documents per worker task and per transaction.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@engine_options
 def ingest(paths: tuple[str, ...], db: str, workers: int | None, force: bool, quiet: bool,
-           batch_size: int | None, as_json: bool) -> None:  # fmt: skip
+           batch_size: int | None, as_json: bool, engine: str,
+           scheduler: str | None) -> None:  # fmt: skip
     """Ingest files, folders, .tar.*/.zip archives, cables.csv or JSON Lines (.jsonl).
 
     Re-running is safe and fast: content already stored is skipped. The exit status is 1
     when any document failed (see `cablegram errors`).
     """
-    kwargs: dict[str, Any] = {"workers": workers, "progress": not quiet, "force": force}
+    kwargs: dict[str, Any] = {"workers": workers, "progress": not quiet, "force": force,
+                              "engine": engine, "scheduler": scheduler}  # fmt: skip
     if batch_size:
         kwargs["chunk_size"] = batch_size
     with Archive(db) as arc:
@@ -531,15 +535,18 @@ def errors(db: str, run_id: int | None, limit: int | None, as_json: bool) -> Non
 @click.option(
     "--output", "-o", default="-", show_default=True, help="Output file ('-': standard output)."
 )
-def export(db: str, fmt: str, query: str | None, output: str) -> None:
+@partition_option
+def export(db: str, fmt: str, query: str | None, output: str, partition_by: str | None) -> None:
     """Export the cables as JSON Lines, CSV or Parquet (streamed, no size cap)."""
+    if partition_by and (fmt != "parquet" or output == "-"):
+        raise click.ClickException("--partition-by year needs --format parquet -o DIRECTORY")
     if fmt == "parquet" and output == "-" and sys.stdout.isatty():
         raise click.ClickException("parquet is binary: give -o FILE or redirect the output")
     from cablegram.search.query import QueryError
 
     with _open(db) as arc:
         try:
-            n = arc.export(fmt, output, query=query)
+            n = arc.export(fmt, output, query=query, partition_by=partition_by)
         except QueryError as exc:
             raise click.ClickException(f"{exc}\n{exc.pointer(query)}") from None
     if output != "-":
@@ -549,7 +556,9 @@ def export(db: str, fmt: str, query: str | None, output: str) -> None:
 # --- commands defined elsewhere -------------------------------------------------------------
 
 from cablegram.cli_parse import parse_command  # noqa: E402 - registered after the group
+from cablegram.cli_scale import migrate_command  # noqa: E402
 from cablegram.cli_serve import serve_command  # noqa: E402
 
 main.add_command(parse_command)
 main.add_command(serve_command)
+main.add_command(migrate_command)

@@ -179,6 +179,8 @@ def ingest(
     chunk_docs: int = CHUNK_DOCS,
     chunk_bytes: int = CHUNK_BYTES,
     on_chunk: Callable[[IngestReport], None] | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
 ) -> IngestReport:
     """Ingest ``paths`` into ``store``; see the module docstring.
 
@@ -186,14 +188,26 @@ def ingest(
     ``progress``: a Rich progress bar on standard error (only when it is a terminal).
     ``force``: re-parse documents whose content is already stored, and store the new parse.
     ``on_chunk``: called with the running report after each chunk is written.
+    ``engine``: ``"local"`` (a process pool) or ``"dask"`` (``cablegram.distributed``:
+    parse on a Dask cluster, at ``scheduler`` or a LocalCluster of ``workers`` processes).
     """
+    if engine not in ("local", "dask"):
+        raise ValueError("engine must be 'local' or 'dask'")
     paths = [os.fspath(p) for p in paths]
     workers = default_workers() if workers is None else max(0, workers)
-    run_args = json.dumps({"paths": paths, "workers": workers, "force": force})
-    run_id = store.begin_run(run_args)
+    args: dict[str, Any] = {"paths": paths, "workers": workers, "force": force}
+    if engine != "local":
+        args.update(engine=engine, scheduler=scheduler)
+    run_id = store.begin_run(json.dumps(args))
     report = IngestReport(run_id)
     bar = _ProgressBar(paths) if progress else None
-    pipe = _Pipeline(store, report, workers, force, bar, on_chunk)
+    if engine == "dask":
+        from cablegram.distributed import DaskPipeline
+
+        pipe: _Pipeline = DaskPipeline(store, report, workers, force, bar, on_chunk,
+                                       scheduler=scheduler)  # fmt: skip
+    else:
+        pipe = _Pipeline(store, report, workers, force, bar, on_chunk)
     started = time.monotonic()
     status = "interrupted"
     try:

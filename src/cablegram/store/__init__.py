@@ -33,6 +33,7 @@ __all__ = [
     "VersionInfo",
     "completeness",
     "flatten",
+    "is_postgres_url",
     "open_store",
 ]
 
@@ -234,11 +235,17 @@ class Store(ABC):
         run ids or surrogate keys: two stores with the same content dump the same."""
 
 
+def is_postgres_url(target: str | os.PathLike[str]) -> bool:
+    return os.fspath(target).startswith(("postgres://", "postgresql://"))
+
+
 def open_store(target: str | os.PathLike[str], *, create: bool = True) -> Store:
-    """A store from a path (SQLite) or URL (``sqlite:///path``; ``postgresql://`` later)."""
+    """A store from a path (SQLite) or URL (``sqlite:///path``, ``postgresql://...``)."""
     url = os.fspath(target)
-    if url.startswith(("postgres://", "postgresql://")):
-        raise NotImplementedError("the PostgreSQL store is not written yet")
+    if is_postgres_url(url):
+        from cablegram.store.postgres import PostgresStore
+
+        return PostgresStore(url, create=create)
     if url.startswith("sqlite:///"):
         url = url[len("sqlite:///") :]
     elif url.startswith("sqlite://"):

@@ -1,0 +1,600 @@
+"""Run a parsed query against the PostgreSQL store (``store/migrations``).
+
+The same query language as SQLite (``search.query.parse_query``; no second parser) and
+the same semantics (docs/search.md): a word, phrase or prefix matches a *portion*;
+``AND``/``OR``/``NOT`` combine *cables*; filters select cables by their metadata; every
+clearance check goes through ``Visibility.portion_clause``.
+
+How the tree becomes SQL:
+
+* each distinct word/phrase becomes a ``tsquery`` (``'naval' <-> 'base'``, ``'pipe':*``)
+  and a materialised CTE of (cable, best ``ts_rank_cd`` over its matching visible
+  portions), found through the GIN index on ``portions.tsv``;
+* the tree becomes one ``WHERE`` over ``cables c`` (words as ``c.id IN (cte)``, filters as
+  indexed columns or ``IN`` sub-selects); the matching set is one more materialised CTE,
+  from which a single statement returns the page, the total and every facet;
+* snippets: the page's matching paragraphs are read back and highlighted here, with the
+  same tokenizer that built the ``tsvector`` (offsets into the plain text, as SQLite's
+  ``highlight()`` gives them), cut by the same windowing code as the SQLite engine.
+
+Tokens: ``portions.tsv`` is not built by ``to_tsvector`` (whose parser splits ``T-72``,
+e-mail addresses and URLs its own way, and stems or drops stop words depending on the
+configuration) but from :func:`lexemes`, which splits and folds text like SQLite's
+``unicode61 remove_diacritics 2``, so both backends find the same portions. User text
+reaches SQL only as bound parameters; tsquery strings are built from quoted lexemes.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from cablegram.search.query import (
+    And,
+    CableId,
+    Caveat,
+    Classification,
+    DateRange,
+    Entity,
+    Node,
+    Not,
+    Or,
+    Origin,
+    QueryError,
+    Ref,
+    Signer,
+    Tag,
+    Text,
+    parse_query,
+)
+from cablegram.search.sqlite import (
+    FACETS,
+    MAX_PER_PAGE,
+    SNIPPETS_PER_HIT,
+    SORTS,
+    Hit,
+    SearchResult,
+    Snippet,
+    _snippet,
+)
+from cablegram.search.visibility import Visibility
+
+__all__ = [
+    "MAX_PER_PAGE",
+    "Hit",
+    "SearchResult",
+    "Snippet",
+    "Visibility",
+    "iter_ids",
+    "lexemes",
+    "search",
+    "search_ids",
+    "tsquery_of",
+    "tsvector_literal",
+]
+
+_OPEN, _CLOSE = "\x02", "\x03"
+_TOKEN = re.compile(r"[^\W_]+")  # letters and digits (unicode61's token characters)
+MAX_POS = 16383  # tsvector positions stop there
+MAX_POSITIONS = 255  # per lexeme and portion
+MAX_LEXEME = 2046  # bytes
+HEADING_GAP = 2  # heading positions follow the text's after a gap: no phrase spans both
+# ts_rank_cd normalisation 32: rank / (rank + 1), so a score is in [0, 1) per word.
+RANK_NORM = 32
+
+
+# ------------------------------------------------------------------------- tokens
+
+
+@functools.lru_cache(maxsize=200_000)
+def fold(token: str) -> str:
+    """Lower-case and strip diacritics (Café -> cafe), as unicode61 remove_diacritics 2."""
+    if token.isascii():
+        return token.lower()
+    s = unicodedata.normalize("NFD", token)
+    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", s).lower()
+
+
+def lexemes(text: str) -> list[tuple[str, int, int]]:
+    """(lexeme, start, end) of each token of ``text``; start/end are character offsets."""
+    out = []
+    for m in _TOKEN.finditer(text):
+        lex = fold(m.group())
+        if lex and len(lex.encode("utf-8")) <= MAX_LEXEME:
+            out.append((lex, m.start(), m.end()))
+    return out
+
+
+def _quote(lex: str) -> str:
+    return "'" + lex.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsvector_literal(text: str, heading: str = "") -> str:
+    """The ``tsvector`` input string for one portion: the text's lexemes at positions 1..n,
+    then the heading's after a gap."""
+    positions: dict[str, list[int]] = {}
+    pos = 0
+    for lex, _, _ in lexemes(text):
+        pos += 1
+        positions.setdefault(lex, []).append(min(pos, MAX_POS))
+    if heading:
+        pos += HEADING_GAP
+        for lex, _, _ in lexemes(heading):
+            pos += 1
+            positions.setdefault(lex, []).append(min(pos, MAX_POS))
+    parts = []
+    for lex, ps in positions.items():
+        ps = sorted(set(ps))[:MAX_POSITIONS]
+        parts.append(_quote(lex) + ":" + ",".join(map(str, ps)))
+    return " ".join(parts)
+
+
+def _leaf_lexemes(node: Text) -> list[str]:
+    return [lex for tok in node.tokens for lex, _, _ in lexemes(tok)]
+
+
+def tsquery_of(node: Text) -> str | None:
+    """The tsquery input string of a word/phrase (None when it has no letters or digits)."""
+    lex = _leaf_lexemes(node)
+    if not lex:
+        return None
+    parts = [_quote(x) for x in lex]
+    if node.prefix:
+        parts[-1] += ":*"
+    return " <-> ".join(parts)
+
+
+# ------------------------------------------------------------------------ compiler
+
+
+def _ph(sql: str) -> str:
+    """Visibility.portion_clause writes '?' placeholders (sqlite3); psycopg wants %s."""
+    return sql.replace("?", "%s")
+
+
+def _like(prefix: str) -> str:
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _nocase(s: str) -> str:
+    # SQLite's NOCASE folds ASCII only; lower() on a COLLATE "C" column does the same.
+    return s.translate(_ASCII_LOWER)
+
+
+_OPS = {"=", "<", "<=", ">", ">="}
+
+
+@dataclass
+class _Leaf:
+    node: Text
+    name: str
+    query: str | None
+    positive: bool = False
+
+
+class _Compiler:
+    def __init__(self, conn: Any, visible: Visibility | None) -> None:
+        self.conn = conn
+        self.visible = visible
+        self.leaves: dict[tuple, _Leaf] = {}
+        self._entities: bool | None = None
+
+    def leaf(self, node: Text, negated: bool) -> _Leaf:
+        key = (node.tokens, node.prefix, node.field)
+        leaf = self.leaves.get(key)
+        if leaf is None:
+            leaf = self.leaves[key] = _Leaf(node, f"l{len(self.leaves)}", tsquery_of(node))
+        if not negated:
+            leaf.positive = True
+        return leaf
+
+    def where(self, node: Node, negated: bool = False) -> tuple[str, list[Any]]:
+        if isinstance(node, And | Or):
+            parts = [self.where(item, negated) for item in node.items]
+            op = " AND " if isinstance(node, And) else " OR "
+            return "(" + op.join(s for s, _ in parts) + ")", [p for _, ps in parts for p in ps]
+        if isinstance(node, Not):
+            sql, params = self.where(node.item, not negated)
+            return f"NOT {sql}", params
+        if isinstance(node, Text):
+            leaf = self.leaf(node, negated)
+            return f"c.id IN (SELECT cable_id FROM {leaf.name})", []
+        if isinstance(node, Origin):
+            if node.by_name:
+                if node.prefix:
+                    return "lower(c.origin_name) LIKE %s ESCAPE '\\'", [_like(_nocase(node.value))]
+                return "lower(c.origin_name) = %s", [_nocase(node.value)]
+            if node.prefix:
+                return "c.origin_code LIKE %s ESCAPE '\\'", [_like(node.value)]
+            return "c.origin_code = %s", [node.value]
+        if isinstance(node, Tag):
+            if node.prefix:
+                return ("c.id IN (SELECT cable_id FROM tags WHERE code LIKE %s ESCAPE '\\')",
+                        [_like(node.code)])  # fmt: skip
+            return "c.id IN (SELECT cable_id FROM tags WHERE code = %s)", [node.code]
+        if isinstance(node, Classification):
+            if node.op not in _OPS:  # pragma: no cover - the parser only makes these
+                raise QueryError(f"bad comparison {node.op!r}", node.pos)
+            return f"c.class_level {node.op} %s", [node.level]
+        if isinstance(node, Caveat):
+            return "c.id IN (SELECT cable_id FROM caveats WHERE caveat = %s)", [node.name]
+        if isinstance(node, DateRange):
+            conds, params = [], []
+            if node.start:
+                conds.append("c.date >= %s")
+                params.append(node.start)
+            if node.end:
+                conds.append("c.date <= %s")
+                params.append(node.end + "~")
+            return "(" + " AND ".join(conds) + ")", params
+        if isinstance(node, CableId):
+            if node.prefix:
+                return "c.id LIKE %s ESCAPE '\\'", [_like(node.id)]
+            return "c.id = %s", [node.id]
+        if isinstance(node, Ref):
+            return "c.id IN (SELECT cable_id FROM refs WHERE ref_id = %s)", [node.id]
+        if isinstance(node, Signer):
+            if node.prefix:
+                return "lower(c.signer) LIKE %s ESCAPE '\\'", [_like(_nocase(node.name))]
+            return "lower(c.signer) = %s", [_nocase(node.name)]
+        if isinstance(node, Entity):
+            return self.entity(node)
+        raise TypeError(f"not a query node: {node!r}")
+
+    def entity(self, node: Entity) -> tuple[str, list[Any]]:
+        if self._entities is None:
+            cols: dict[str, set[str]] = {}
+            for table in ("entities", "mentions"):
+                rows = self.conn.execute(
+                    "SELECT column_name FROM information_schema.columns "
+                    "WHERE table_schema = current_schema() AND table_name = %s",
+                    (table,),
+                ).fetchall()
+                cols[table] = {r[0] for r in rows}
+            self._entities = {"entity_id", "kind", "name"} <= cols["entities"] and {
+                "entity_id",
+                "cable_id",
+            } <= cols["mentions"]
+            self._mention_portions = "portion_id" in cols["mentions"]
+        if not self._entities:
+            raise QueryError(
+                f"{node.kind}: filters need entity tables; run `cablegram enrich` first", node.pos
+            )
+        sql = (
+            "c.id IN (SELECT m.cable_id FROM mentions m JOIN entities e "
+            "ON e.entity_id = m.entity_id"
+        )
+        params: list[Any] = []
+        if self.visible is not None:
+            if not self._mention_portions:
+                raise QueryError(
+                    f"{node.kind}: filters cannot be restricted to visible text "
+                    "(mentions lack portion_id); re-run `cablegram enrich`",
+                    node.pos,
+                )
+            vis, params = self.visible.portion_clause("vp")
+            sql += f" JOIN portions vp ON vp.portion_id = m.portion_id AND {_ph(vis)}"
+        sql += " WHERE e.kind = %s AND lower(e.name) = lower(%s))"
+        return sql, [*params, node.kind, node.value]
+
+    def leaf_cte(self, leaf: _Leaf) -> tuple[str, list[Any]]:
+        if leaf.query is None:
+            return (f"{leaf.name} AS (SELECT NULL::text AS cable_id, 0.0::float8 AS score "
+                    "WHERE false)", [])  # fmt: skip
+        conds = ["p.tsv @@ %s::tsquery"]
+        params: list[Any] = [leaf.query, leaf.query]
+        if leaf.node.field == "subject":
+            conds.append("p.kind = 'subject'")
+        if self.visible is not None:
+            vis, vparams = self.visible.portion_clause("p")
+            conds.append(_ph(vis))
+            params.extend(vparams)
+        return (
+            f"{leaf.name} AS MATERIALIZED (SELECT p.cable_id, "
+            f"max(ts_rank_cd(p.tsv, %s::tsquery, {RANK_NORM}))::float8 AS score "
+            f"FROM portions p WHERE {' AND '.join(conds)} GROUP BY p.cable_id)",
+            params,
+        )
+
+
+def _guarantees_visible(node: Node) -> bool:
+    if isinstance(node, Text):
+        return True
+    if isinstance(node, And):
+        return any(_guarantees_visible(item) for item in node.items)
+    if isinstance(node, Or):
+        return all(_guarantees_visible(item) for item in node.items)
+    return False
+
+
+def _required(node: Node) -> list[Node]:
+    return list(node.items) if isinstance(node, And) else [node]
+
+
+_ORDER = {
+    "relevance": "score DESC, date IS NULL, date DESC, id",
+    "date": "date IS NULL, date DESC, score DESC, id",
+    "date-asc": "date IS NULL, date ASC, score DESC, id",
+}
+
+
+@dataclass
+class _Matching:
+    sql: str  # "WITH ... m AS MATERIALIZED (...)" : the CTEs, ending with the matching set m
+    params: list[Any]
+    ranked: list[_Leaf]
+
+
+def _compile(conn: Any, q: str, visible: Visibility | None) -> _Matching:
+    node = parse_query(q)
+    comp = _Compiler(conn, visible)
+    try:
+        where, wparams = comp.where(node)
+    except QueryError as e:
+        e.query = q
+        raise
+    ctes: list[str] = []
+    params: list[Any] = []
+    for leaf in comp.leaves.values():
+        sql, ps = comp.leaf_cte(leaf)
+        ctes.append(sql)
+        params.extend(ps)
+    ranked = [leaf for leaf in comp.leaves.values() if leaf.positive]
+    # Drive from a word every match must contain: the join starts from its cables.
+    required = [
+        comp.leaves[(t.tokens, t.prefix, t.field)] for t in _required(node) if isinstance(t, Text)
+    ]
+    driver = required[0] if required else None
+    joins = []
+    for leaf in ranked:
+        if leaf is not driver:
+            joins.append(f" LEFT JOIN {leaf.name} ON {leaf.name}.cable_id = c.id")
+    score = " + ".join(f"coalesce({leaf.name}.score, 0)" for leaf in ranked) or "0"
+    source = (
+        f"{driver.name} JOIN cables c ON c.id = {driver.name}.cable_id"
+        if driver is not None
+        else "cables c"
+    )
+    cond = where
+    if visible is not None and not _guarantees_visible(node):
+        vis, vparams = visible.portion_clause("vp")
+        cond += f" AND EXISTS (SELECT 1 FROM portions vp WHERE vp.cable_id = c.id AND {_ph(vis)})"
+        wparams = [*wparams, *vparams]
+    ctes.append(
+        f"m AS MATERIALIZED (SELECT c.id, ({score})::float8 AS score, c.date, c.origin_code, "
+        "c.origin_name, c.year, c.month, c.classification, c.signer "
+        f"FROM {source}{''.join(joins)} WHERE {cond})"
+    )
+    return _Matching("WITH " + ",\n".join(ctes), [*params, *wparams], ranked)
+
+
+# -------------------------------------------------------------------------- search
+
+
+def search(
+    conn: Any,
+    q: str,
+    *,
+    page: int = 1,
+    per_page: int = 20,
+    sort: str = "relevance",
+    facets: bool = True,
+    facet_limit: int = 20,
+    visible: Visibility | None = None,
+) -> SearchResult:
+    """Search the cables (a psycopg connection in autocommit mode). Same arguments, result
+    and errors as ``cablegram.search.sqlite.search``."""
+    if sort not in SORTS:
+        raise ValueError(f"sort must be one of {', '.join(SORTS)}")
+    if page < 1 or per_page < 1:
+        raise ValueError("page and per_page start at 1")
+    per_page = min(per_page, MAX_PER_PAGE)
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        m = _compile(conn, q, visible)
+        order = _ORDER[sort if m.ranked else ("date" if sort == "relevance" else sort)]
+        parts = [
+            f"SELECT 0 AS part, row_number() OVER (ORDER BY {order}) AS ord, id AS a, date AS b, "
+            "origin_code AS c, origin_name AS d, classification AS e, NULL::bigint AS n, "
+            "score FROM (SELECT * FROM m ORDER BY " + order + " LIMIT %s OFFSET %s) pg",
+            "SELECT 1, 0, NULL, NULL, NULL, NULL, NULL, count(*), NULL FROM m",
+        ]
+        params = [*m.params, per_page, (page - 1) * per_page]
+        if facets:
+            parts += [
+                "SELECT 2, 0, origin_code, max(origin_name), NULL, NULL, NULL, count(*), NULL "
+                "FROM m WHERE origin_code != '' GROUP BY origin_code",
+                "SELECT 3, 0, year::text, month, NULL, NULL, NULL, count(*), NULL "
+                "FROM m WHERE year IS NOT NULL GROUP BY year, month",
+                "SELECT 4, 0, classification, NULL, NULL, NULL, NULL, count(*), NULL "
+                "FROM m WHERE classification != '' GROUP BY classification",
+                "SELECT 5, 0, v.caveat, NULL, NULL, NULL, NULL, count(*), NULL "
+                "FROM m JOIN caveats v ON v.cable_id = m.id GROUP BY v.caveat",
+                'SELECT 6, 0, t.code, max(t.name COLLATE "C"), NULL, NULL, NULL, count(*), NULL '
+                "FROM m JOIN tags t ON t.cable_id = m.id GROUP BY t.code",
+                "SELECT 7, 0, signer, NULL, NULL, NULL, NULL, count(*), NULL "
+                "FROM m WHERE signer != '' GROUP BY signer",
+            ]
+        sql = m.sql + "\n" + "\nUNION ALL ".join(parts)
+        rows = conn.execute(sql, params).fetchall()
+        rows.sort(key=lambda r: (r[0], r[1]))
+        hits = [
+            Hit(id=r[2], score=r[8] or 0.0, subject="", date=r[3], origin_code=r[4] or "",
+                origin_name=r[5] or "", classification=r[6] or "")
+            for r in rows if r[0] == 0
+        ]  # fmt: skip
+        total = next(r[7] for r in rows if r[0] == 1)
+        if hits:
+            _subjects(conn, hits, visible)
+            _snippets(conn, hits, [x for x in m.ranked if x.node.field is None], visible)
+        facet_values: dict[str, list[tuple[str, int]]] = {}
+        labels: dict[str, dict[str, str]] = {}
+        if facets:
+            facet_values, labels = _facets([r for r in rows if r[0] >= 2], facet_limit)
+            _tag_labels(conn, facet_values, labels)
+            if not total:
+                facet_values, labels = {name: [] for name in FACETS}, {}
+    return SearchResult(q, total, hits, facet_values, page, per_page, sort, labels)
+
+
+def search_ids(
+    conn: Any, q: str, *, visible: Visibility | None = None, sort: str = "date"
+) -> list[str]:
+    return list(iter_ids(conn, q, visible=visible, sort=sort))
+
+
+def iter_ids(
+    conn: Any, q: str, *, visible: Visibility | None = None, sort: str = "date"
+) -> Iterator[str]:
+    """Every matching id, newest first, streamed through a server-side cursor."""
+    if sort not in SORTS:
+        raise ValueError(f"sort must be one of {', '.join(SORTS)}")
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        m = _compile(conn, q, visible)
+        order = _ORDER[sort if m.ranked else ("date" if sort == "relevance" else sort)]
+        with conn.cursor(name="cablegram_ids") as cur:
+            cur.itersize = 2000
+            cur.execute(m.sql + f"\nSELECT id FROM m ORDER BY {order}", m.params)
+            for (cid,) in cur:
+                yield cid
+
+
+def _subjects(conn: Any, hits: list[Hit], visible: Visibility | None) -> None:
+    ids = [h.id for h in hits]
+    if visible is None:
+        rows = conn.execute("SELECT id, subject FROM cables WHERE id = ANY(%s)", (ids,))
+    else:
+        vis, vparams = visible.portion_clause("p")
+        rows = conn.execute(
+            "SELECT p.cable_id, p.text FROM portions p WHERE p.cable_id = ANY(%s) "
+            f"AND p.kind = 'subject' AND {_ph(vis)}",
+            [ids, *vparams],
+        )
+    subjects = dict(rows.fetchall())
+    for h in hits:
+        h.subject = subjects.get(h.id) or ""
+
+
+def highlight(text: str, leaves: list[_Leaf]) -> str:
+    """``text`` with each match of the leaves wrapped in \\x02...\\x03, as FTS5's
+    ``highlight()`` does: an instance spans a phrase's tokens; overlapping instances merge."""
+    toks = lexemes(text)
+    words = [t[0] for t in toks]
+    spans: list[tuple[int, int]] = []
+    for leaf in leaves:
+        want = _leaf_lexemes(leaf.node)
+        if not want:
+            continue
+        k = len(want)
+        for i in range(len(words) - k + 1):
+            if words[i : i + k - 1] != want[:-1]:
+                continue
+            last = words[i + k - 1]
+            if last == want[-1] or (leaf.node.prefix and last.startswith(want[-1])):
+                spans.append((i, i + k - 1))
+    if not spans:
+        return text
+    spans.sort()
+    merged = [list(spans[0])]
+    for a, b in spans[1:]:
+        if a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    out: list[str] = []
+    at = 0
+    for a, b in merged:
+        start, end = toks[a][1], toks[b][2]
+        out += [text[at:start], _OPEN, text[start:end], _CLOSE]
+        at = end
+    out.append(text[at:])
+    return "".join(out)
+
+
+def _snippets(conn: Any, hits: list[Hit], leaves: list[_Leaf], visible: Visibility | None) -> None:
+    vis, vparams = visible.portion_clause("p") if visible is not None else ("true", [])
+    vis = _ph(vis)
+    queries = list(dict.fromkeys(leaf.query for leaf in leaves if leaf.query))
+    ids = [h.id for h in hits]
+    found: dict[str, list[tuple]] = {}
+    if queries:
+        tsq = " || ".join(["%s::tsquery"] * len(queries))
+        for cid, seq, number, marking, text in conn.execute(
+            "SELECT p.cable_id, p.seq, p.number, p.marking, p.text FROM portions p "
+            f"WHERE p.cable_id = ANY(%s) AND p.kind != 'subject' AND p.tsv @@ ({tsq}) AND {vis}",
+            [ids, *queries, *vparams],
+        ):
+            found.setdefault(cid, []).append((seq, number, marking, highlight(text, leaves)))
+    missing = [h.id for h in hits if not found.get(h.id)]
+    if missing:
+        for cid, seq, number, marking, text in conn.execute(
+            "SELECT DISTINCT ON (p.cable_id) p.cable_id, p.seq, p.number, p.marking, p.text "
+            f"FROM portions p WHERE p.cable_id = ANY(%s) AND p.kind != 'subject' AND {vis} "
+            "ORDER BY p.cable_id, p.seq",
+            [missing, *vparams],
+        ):
+            found[cid] = [(seq, number, marking, text)]
+    for h in hits:
+        rows = found.get(h.id, [])
+        rows.sort(key=lambda r: (-r[3].count(_OPEN), r[0]))
+        rows = rows[:SNIPPETS_PER_HIT]
+        h.snippets = [_snippet(number, marking, text) for _, number, marking, text in sorted(rows)]
+
+
+def _tag_labels(
+    conn: Any, values: dict[str, list[tuple[str, int]]], labels: dict[str, dict[str, str]]
+) -> None:
+    """A tag code's name, as the SQLite engine takes it: from the code's first row in
+    ``tags`` (the same reference name on every row)."""
+    codes = [code for code, _ in values.get("tag", [])]
+    labels["tag"] = {}
+    if not codes:
+        return
+    rows = conn.execute(
+        "SELECT DISTINCT ON (code) code, name FROM tags WHERE code = ANY(%s) "
+        "ORDER BY code, cable_id",
+        (codes,),
+    ).fetchall()
+    labels["tag"] = {code: name for code, name in rows if name}
+
+
+def _facets(
+    rows: list[tuple], limit: int
+) -> tuple[dict[str, list[tuple[str, int]]], dict[str, dict[str, str]]]:
+    by: dict[int, list[tuple]] = {}
+    for r in rows:
+        by.setdefault(r[0], []).append(r)
+
+    def top(part: int) -> list[tuple]:
+        got = sorted(by.get(part, []), key=lambda r: (-r[7], r[2]))
+        return got[:limit]
+
+    out: dict[str, list[tuple[str, int]]] = {}
+    labels: dict[str, dict[str, str]] = {"origin": {}, "tag": {}}
+    origin = top(2)
+    out["origin"] = [(r[2], r[7]) for r in origin]
+    labels["origin"] = {r[2]: r[3] or "" for r in origin}
+    years: dict[str, int] = {}
+    months: list[tuple[str, int]] = []
+    for r in sorted(by.get(3, []), key=lambda r: (int(r[2]), r[3] is not None, r[3] or "")):
+        years[r[2]] = years.get(r[2], 0) + r[7]
+        if r[3]:
+            months.append((r[3], r[7]))
+    out["year"] = list(years.items())
+    out["month"] = months
+    out["classification"] = [(r[2], r[7]) for r in top(4)]
+    out["caveat"] = [(r[2], r[7]) for r in top(5)]
+    tags = top(6)
+    out["tag"] = [(r[2], r[7]) for r in tags]
+    labels["tag"] = {r[2]: r[3] for r in tags if r[3]}
+    out["signer"] = [(r[2], r[7]) for r in top(7)]
+    return out, labels

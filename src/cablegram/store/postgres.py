@@ -1,0 +1,592 @@
+"""The PostgreSQL store: the tables of docs/schema.md on a server, full text in a GIN-indexed
+``tsvector`` per portion, psycopg 3 with a connection pool for readers.
+
+``open_store("postgresql://user@host:5432/db")`` returns a :class:`PostgresStore`. The
+schema is created and upgraded by the versioned SQL files in ``store/migrations`` (applied in
+order, each in one transaction, under an advisory lock; recorded in ``schema_migrations``).
+
+Writes happen on one dedicated connection (no threads: the ingest forks its parser processes
+after the store is open); each :meth:`write` is one transaction that first takes a
+transaction-level advisory lock, so writers (several ingests, even on several machines)
+are serialised the way SQLite's ``BEGIN IMMEDIATE`` serialises them, while readers, served
+from a ``psycopg_pool.ConnectionPool``, read MVCC snapshots and are never blocked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+import psycopg
+
+from cablegram.model import Cable, Reference
+from cablegram.store import (
+    FAILED,
+    NEW,
+    UNCHANGED,
+    UPDATED,
+    ErrorInfo,
+    Failed,
+    Parsed,
+    RunInfo,
+    Seen,
+    Store,
+    VersionInfo,
+    WriteItem,
+)
+from cablegram.store.rows import CableRows, flatten
+
+SCHEMA_VERSION = "1"  # the meta.schema_version the SQLite store also writes
+WRITE_LOCK = 0x6361626C  # advisory lock key ("cabl"): one writer transaction at a time
+MIGRATE_LOCK = 0x6361626D
+POOL_MAX = int(os.environ.get("CABLEGRAM_PG_POOL_MAX", "10"))
+
+_CABLE_COLUMNS = (
+    "origin_code", "origin_name", "origin_routing", "dtg", "date", "year", "month",
+    "precedence", "classification", "class_level", "subject", "summary", "comment", "signer",
+    "sections", "eo", "declassify_on", "classified_by_name", "classified_by_title",
+    "transmission_id", "rendering", "created", "released", "n_paragraphs",
+)  # fmt: skip
+_UPSERT_CABLE = (
+    f"INSERT INTO cables (id, version_id, n_versions, {', '.join(_CABLE_COLUMNS)}) "
+    f"VALUES (%s, %s, %s, {', '.join(['%s'] * len(_CABLE_COLUMNS))}) "
+    "ON CONFLICT (id) DO UPDATE SET version_id = excluded.version_id, "
+    "n_versions = excluded.n_versions, " + ", ".join(f"{c} = excluded.{c}" for c in _CABLE_COLUMNS)
+)
+_CHILD_TABLES = ("caveats", "tags", "addressees", "refs", "reasons", "defects", "portions")
+
+# The canonical dump: the same tables, columns and order as the SQLite store's, so that two
+# PostgreSQL databases with the same content dump the same. The full-text index is
+# summarised per lexeme by ts_stat (documents, occurrences).
+_DUMP = {
+    "meta": "SELECT key, value FROM meta ORDER BY key",
+    "versions": "SELECT cable_id, content_hash, source, member, rendering, completeness, record "
+    "FROM versions ORDER BY content_hash",
+    "cables": "SELECT c.id, v.content_hash, c.n_versions, "
+    + ", ".join(f"c.{x}" for x in _CABLE_COLUMNS)
+    + " FROM cables c JOIN versions v USING (version_id) ORDER BY c.id",
+    "caveats": "SELECT cable_id, caveat FROM caveats ORDER BY cable_id, caveat",
+    "tags": "SELECT cable_id, code, kind, name, seq FROM tags ORDER BY cable_id, code",
+    "addressees": "SELECT cable_id, role, seq, routing, name, precedence, serial "
+    "FROM addressees ORDER BY cable_id, role, seq",
+    "refs": "SELECT cable_id, seq, ref_id, text, year_inferred, label FROM refs "
+    "ORDER BY cable_id, seq",
+    "reasons": "SELECT cable_id, seq, reason FROM reasons ORDER BY cable_id, seq",
+    "defects": "SELECT cable_id, seq, code, message FROM defects ORDER BY cable_id, seq",
+    "portions": "SELECT cable_id, kind, seq, number, marking, level, caveats, heading, text "
+    "FROM portions ORDER BY cable_id, seq, kind",
+    "errors": "SELECT source, member, content_hash, code, reason FROM errors "
+    "ORDER BY source, member, content_hash",
+    "portions_fts": "SELECT word, ndoc, nentry FROM ts_stat('SELECT tsv FROM portions') "
+    'ORDER BY word COLLATE "C"',
+}
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _clean(v: Any) -> Any:
+    # PostgreSQL text cannot hold NUL; the SQLite store keeps it. Rare (binary files are
+    # refused before parsing), and the record's JSON keeps it escaped as \u0000.
+    return v.replace("\x00", "") if isinstance(v, str) and "\x00" in v else v
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every migration shipped, in order."""
+    out = []
+    folder = resources.files("cablegram.store").joinpath("migrations")
+    for entry in folder.iterdir():
+        m = re.fullmatch(r"(\d{4})_(\w+)\.sql", entry.name)
+        if m:
+            out.append((int(m.group(1)), m.group(2), entry.read_text("utf-8")))
+    return sorted(out)
+
+
+def _conninfo(url: str) -> str:
+    # postgres:// is libpq's alias too; keep the URL as given otherwise.
+    return url
+
+
+class PostgresStore(Store):
+    def __init__(self, url: str, *, create: bool = True, pool_max: int = POOL_MAX) -> None:
+        self.url = url
+        self._conninfo = _conninfo(url)
+        self._pool_max = max(1, pool_max)
+        self._pool: Any = None
+        self._pool_lock = threading.Lock()
+        self.conn = psycopg.connect(self._conninfo, autocommit=True)
+        self._lock = threading.RLock()  # the writer connection is used by one thread at a time
+        try:
+            self._migrate(create)
+        except BaseException:
+            self.conn.close()
+            raise
+
+    # -- schema ----------------------------------------------------------------------------
+    def _migrate(self, create: bool) -> None:
+        c = self.conn
+        have = c.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone()[0]
+        applied: set[int] = set()
+        if have:
+            applied = {r[0] for r in c.execute("SELECT version FROM schema_migrations")}
+        todo = [m for m in migrations() if m[0] not in applied]
+        if not todo:
+            return
+        if not create and not applied:
+            raise FileNotFoundError(f"no cablegram schema in {self.url}")
+        known = max(m[0] for m in migrations())
+        if applied and max(applied) > known:
+            raise RuntimeError(f"{self.url}: schema migration {max(applied)} is newer than "
+                               f"this cablegram ({known})")  # fmt: skip
+        with c.transaction():
+            c.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK,))
+            c.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                "name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            applied = {r[0] for r in c.execute("SELECT version FROM schema_migrations")}
+            for version, name, sql in migrations():
+                if version in applied:
+                    continue
+                c.execute(sql)  # type: ignore[arg-type] - our own files, never user text
+                c.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (%s, %s, %s)",
+                    (version, name, _now()),
+                )
+            c.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', %s) "
+                "ON CONFLICT (key) DO NOTHING",
+                (SCHEMA_VERSION,),
+            )
+
+    # -- connections -----------------------------------------------------------------------
+    def pool(self) -> Any:
+        """The reader pool (``psycopg_pool.ConnectionPool``), opened on first use."""
+        with self._pool_lock:
+            if self._pool is None:
+                from psycopg_pool import ConnectionPool
+
+                self._pool = ConnectionPool(
+                    self._conninfo,
+                    min_size=1,
+                    max_size=self._pool_max,
+                    kwargs={"autocommit": True},
+                    open=True,
+                    name="cablegram-readers",
+                )
+            return self._pool
+
+    @contextmanager
+    def reader(self) -> Iterator[psycopg.Connection]:
+        with self.pool().connection() as conn:
+            yield conn
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+        if self.conn is not None and not self.conn.closed:
+            self.conn.close()
+
+    # -- ingest side -----------------------------------------------------------------------
+    def begin_run(self, args: str = "") -> int:
+        with self._lock:
+            return int(
+                self.conn.execute(
+                    "INSERT INTO ingest_runs (started_at, args) VALUES (%s, %s) RETURNING run_id",
+                    (_now(), args),
+                ).fetchone()[0]
+            )
+
+    def finish_run(self, run_id: int, counts: Mapping[str, int], status: str = "done") -> None:
+        with self._lock:
+            if counts.get(NEW, 0) + counts.get(UPDATED, 0):
+                # Fresh planner statistics (as SQLite's PRAGMA optimize on close): the
+                # first searches after a big ingest would otherwise plan on empty tables.
+                self.conn.execute("ANALYZE cables, portions, tags, caveats, refs")
+            self.conn.execute(
+                "UPDATE ingest_runs SET finished_at = %s, status = %s, new = %s, updated = %s, "
+                "unchanged = %s, failed = %s WHERE run_id = %s",
+                (_now(), status, counts.get(NEW, 0), counts.get(UPDATED, 0),
+                 counts.get(UNCHANGED, 0), counts.get(FAILED, 0), run_id),
+            )  # fmt: skip
+
+    def known_versions(self, hashes: Iterable[str]) -> set[str]:
+        hs = list(dict.fromkeys(h for h in hashes if h))
+        if not hs:
+            return set()
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT content_hash FROM versions WHERE content_hash = ANY(%s)", (hs,)
+            ).fetchall()
+        return {r[0] for r in rows}
+
+    def write(
+        self,
+        items: list[WriteItem],
+        run_id: int | None = None,
+        *,
+        force: bool = False,
+        before_commit: Callable[[], None] | None = None,
+    ) -> list[str]:
+        now = _now()
+        out: list[str] = []
+        with self._lock, self.conn.transaction():
+            c = self.conn
+            c.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            for it in items:
+                if isinstance(it, Parsed):
+                    out.append(self._write_parsed(it, run_id, now, force))
+                elif isinstance(it, Failed):
+                    self._write_error(it.source, it.member, it.content_hash, it.code,
+                                      it.reason, run_id, now)  # fmt: skip
+                    out.append(FAILED)
+                elif isinstance(it, Seen):
+                    out.append(self._write_seen(it, run_id, now))
+                else:  # pragma: no cover
+                    raise TypeError(f"not a write item: {it!r}")
+            if before_commit is not None:
+                before_commit()
+        return out
+
+    def _write_parsed(self, it: Parsed, run_id: int | None, now: str, force: bool) -> str:
+        c = self.conn
+        r = it.rows
+        row = c.execute(
+            "INSERT INTO versions (cable_id, content_hash, source, member, rendering, "
+            "completeness, run_id, ingested_at, record) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (content_hash) DO NOTHING RETURNING version_id",
+            (r.cable_id, it.content_hash, _clean(it.source), _clean(it.member), r.rendering,
+             r.completeness, run_id, now, _clean(r.record)),
+        ).fetchone()  # fmt: skip
+        if row is None:
+            if not force:
+                return UNCHANGED
+            return self._reparse(it)
+        vid = int(row[0])
+        c.execute("DELETE FROM errors WHERE content_hash = %s", (it.content_hash,))
+        shown = c.execute(
+            "SELECT v.completeness, v.content_hash FROM cables c "
+            "JOIN versions v USING (version_id) WHERE c.id = %s",
+            (r.cable_id,),
+        ).fetchone()
+        if shown is None:
+            self._put_cable(r, vid, 1, fresh=True)
+            return NEW
+        n = self._n_versions(r.cable_id)
+        if _better(r.completeness, it.content_hash, shown[0], shown[1]):
+            self._put_cable(r, vid, n)
+        else:
+            c.execute("UPDATE cables SET n_versions = %s WHERE id = %s", (n, r.cable_id))
+        return UPDATED
+
+    def _reparse(self, it: Parsed) -> str:
+        c = self.conn
+        r = it.rows
+        old = c.execute(
+            "SELECT cable_id, record FROM versions WHERE content_hash = %s", (it.content_hash,)
+        ).fetchone()
+        if old[0] == r.cable_id and old[1] == _clean(r.record):
+            return UNCHANGED
+        c.execute(
+            "UPDATE versions SET cable_id = %s, rendering = %s, completeness = %s, record = %s "
+            "WHERE content_hash = %s",
+            (r.cable_id, r.rendering, r.completeness, _clean(r.record), it.content_hash),
+        )
+        for cid in dict.fromkeys((old[0], r.cable_id)):
+            self.refresh(cid, rebuild=True)
+        return UPDATED
+
+    def refresh(self, cable_id: str, *, rebuild: bool = False) -> None:
+        c = self.conn
+        best = c.execute(
+            "SELECT version_id, record FROM versions WHERE cable_id = %s "
+            "ORDER BY completeness DESC, content_hash ASC LIMIT 1",
+            (cable_id,),
+        ).fetchone()
+        if best is None:
+            c.execute("DELETE FROM cables WHERE id = %s", (cable_id,))
+            return
+        cur = c.execute("SELECT version_id FROM cables WHERE id = %s", (cable_id,)).fetchone()
+        n = self._n_versions(cable_id)
+        if rebuild or cur is None or cur[0] != best[0]:
+            self._put_cable(flatten(Cable.from_dict(json.loads(best[1]))), best[0], n)
+        else:
+            c.execute("UPDATE cables SET n_versions = %s WHERE id = %s", (n, cable_id))
+
+    def _n_versions(self, cable_id: str) -> int:
+        return self.conn.execute(
+            "SELECT count(*) FROM versions WHERE cable_id = %s", (cable_id,)
+        ).fetchone()[0]
+
+    def _put_cable(
+        self, r: CableRows, version_id: int, n_versions: int, *, fresh: bool = False
+    ) -> None:
+        """Write the shown version's rows. Pipelined: the statements go to the server
+        without waiting for each answer (one round trip per cable, not per statement).
+        ``fresh``: no cables row existed, so there are no child rows to delete."""
+        with self.conn.pipeline():
+            self._put_rows(r, version_id, n_versions, fresh)
+
+    def _put_rows(self, r: CableRows, version_id: int, n_versions: int, fresh: bool) -> None:
+        from cablegram.search.postgres import tsvector_literal
+
+        c = self.conn
+        cid = r.cable_id
+        for table in () if fresh else _CHILD_TABLES:
+            c.execute(f"DELETE FROM {table} WHERE cable_id = %s", (cid,))  # type: ignore[arg-type]
+        c.execute(
+            _UPSERT_CABLE,  # type: ignore[arg-type]
+            (cid, version_id, n_versions, *(_clean(r.cable[k]) for k in _CABLE_COLUMNS)),
+        )
+        with c.cursor() as cur:
+
+            def many(sql: str, rows: list[tuple]) -> None:
+                if rows:
+                    cur.executemany(sql, [tuple(_clean(v) for v in x) for x in rows])  # type: ignore[arg-type]
+
+            many("INSERT INTO caveats (cable_id, caveat) VALUES (%s, %s)",
+                 [(cid, x) for x in r.caveats])  # fmt: skip
+            many("INSERT INTO tags (cable_id, code, kind, name, seq) VALUES (%s, %s, %s, %s, %s)",
+                 [(cid, *t) for t in r.tags])  # fmt: skip
+            many(
+                "INSERT INTO addressees (cable_id, role, seq, routing, name, precedence, serial) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                [(cid, *a) for a in r.addressees],
+            )
+            many(
+                "INSERT INTO refs (cable_id, seq, ref_id, text, year_inferred, label) "
+                "VALUES (%s, %s, %s, %s, %s, %s)",
+                [(cid, *x) for x in r.refs],
+            )
+            many("INSERT INTO reasons (cable_id, seq, reason) VALUES (%s, %s, %s)",
+                 [(cid, *x) for x in r.reasons])  # fmt: skip
+            many("INSERT INTO defects (cable_id, seq, code, message) VALUES (%s, %s, %s, %s)",
+                 [(cid, *x) for x in r.defects])  # fmt: skip
+            many(
+                "INSERT INTO portions (cable_id, kind, seq, number, marking, level, caveats, "
+                "heading, text, tsv) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector)",
+                [(cid, *p, tsvector_literal(_clean(p[7]), _clean(p[6]))) for p in r.portions],
+            )
+
+    def _write_error(self, source: str, member: str, content_hash: str, code: str, reason: str,
+                     run_id: int | None, now: str) -> None:  # fmt: skip
+        self.conn.execute(
+            "INSERT INTO errors (run_id, source, member, content_hash, code, reason, at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (source, member, content_hash) DO UPDATE SET "
+            "code = excluded.code, reason = excluded.reason, run_id = excluded.run_id",
+            (run_id, _clean(source), _clean(member), content_hash or "", code, _clean(reason),
+             now),
+        )  # fmt: skip
+
+    def _write_seen(self, it: Seen, run_id: int | None, now: str) -> str:
+        c = self.conn
+        if c.execute(
+            "SELECT 1 FROM versions WHERE content_hash = %s", (it.content_hash,)
+        ).fetchone():
+            return UNCHANGED
+        err = c.execute(
+            "SELECT code, reason FROM errors WHERE content_hash = %s LIMIT 1", (it.content_hash,)
+        ).fetchone()
+        if err is None:  # pragma: no cover
+            self._write_error(it.source, it.member, it.content_hash, "read",
+                              "content seen but not stored", run_id, now)  # fmt: skip
+        else:
+            self._write_error(it.source, it.member, it.content_hash, err[0], err[1], run_id, now)
+        return FAILED
+
+    # -- read side -------------------------------------------------------------------------
+    def _one(self, sql: str, params: Any = ()) -> Any:
+        with self.reader() as conn:
+            return conn.execute(sql, params).fetchone()  # type: ignore[arg-type]
+
+    def _all(self, sql: str, params: Any = ()) -> list[Any]:
+        with self.reader() as conn:
+            return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+
+    def get(self, cable_id: str) -> Cable | None:
+        row = self._one(
+            "SELECT v.record FROM cables c JOIN versions v USING (version_id) WHERE c.id = %s",
+            (cable_id,),
+        )
+        return Cable.from_dict(json.loads(row[0])) if row else None
+
+    def versions(self, cable_id: str) -> list[VersionInfo]:
+        rows = self._all(
+            "SELECT v.cable_id, v.content_hash, v.source, v.member, v.rendering, "
+            "v.completeness, v.ingested_at, v.version_id = c.version_id "
+            "FROM versions v LEFT JOIN cables c ON c.id = v.cable_id "
+            "WHERE v.cable_id = %s ORDER BY v.version_id",
+            (cable_id,),
+        )
+        return [VersionInfo(i, *r[:7], shown=bool(r[7])) for i, r in enumerate(rows, 1)]
+
+    def version(self, cable_id: str, ref: int | str) -> tuple[VersionInfo, Cable] | None:
+        infos = self.versions(cable_id)
+        pick = None
+        s = str(ref).strip().lower()
+        if s.isdigit() and len(s) < 6:
+            k = int(s)
+            pick = infos[k - 1] if 1 <= k <= len(infos) else None
+        elif s:
+            hits = [v for v in infos if v.content_hash.startswith(s)]
+            pick = hits[0] if len(hits) == 1 else None
+        if pick is None:
+            return None
+        rec = self._one("SELECT record FROM versions WHERE content_hash = %s",
+                        (pick.content_hash,))[0]  # fmt: skip
+        return pick, Cable.from_dict(json.loads(rec))
+
+    def iter_records(
+        self, ids: Iterable[str] | None = None, *, batch_size: int = 500
+    ) -> Iterator[str]:
+        if ids is None:
+            last = ""
+            while True:
+                rows = self._all(
+                    "SELECT c.id, v.record FROM cables c JOIN versions v USING (version_id) "
+                    "WHERE c.id > %s ORDER BY c.id LIMIT %s",
+                    (last, batch_size),
+                )
+                if not rows:
+                    return
+                for _, rec in rows:
+                    yield rec
+                last = rows[-1][0]
+        batch: list[str] = []
+        for cid in ids:
+            batch.append(cid)
+            if len(batch) >= batch_size:
+                yield from self._records_by_id(batch)
+                batch = []
+        if batch:
+            yield from self._records_by_id(batch)
+
+    def _records_by_id(self, ids: list[str]) -> Iterator[str]:
+        found = dict(
+            self._all(
+                "SELECT c.id, v.record FROM cables c JOIN versions v USING (version_id) "
+                "WHERE c.id = ANY(%s)",
+                (ids,),
+            )
+        )
+        for cid in ids:
+            if cid in found:
+                yield found[cid]
+
+    def count(self) -> int:
+        return self._one("SELECT count(*) FROM cables")[0]
+
+    def present(self, ids: Iterable[str]) -> set[str]:
+        want = list(dict.fromkeys(x for x in ids if x))
+        if not want:
+            return set()
+        return {r[0] for r in self._all("SELECT id FROM cables WHERE id = ANY(%s)", (want,))}
+
+    def references_of(self, cable_id: str) -> list[Reference]:
+        rows = self._all(
+            "SELECT ref_id, text, year_inferred, label FROM refs WHERE cable_id = %s ORDER BY seq",
+            (cable_id,),
+        )
+        return [Reference(r[0], r[1], bool(r[2]), r[3]) for r in rows]
+
+    def cited_by(self, cable_id: str) -> list[str]:
+        rows = self._all(
+            "SELECT DISTINCT c.id, c.date, c.date IS NULL FROM refs r "
+            "JOIN cables c ON c.id = r.cable_id WHERE r.ref_id = %s AND r.cable_id != %s "
+            "ORDER BY c.date IS NULL, c.date DESC, c.id",
+            (cable_id, cable_id),
+        )
+        return [r[0] for r in rows]
+
+    def stats(self) -> dict[str, Any]:
+        with self.reader() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+
+            def one(q: str) -> int:
+                return conn.execute(q).fetchone()[0]  # type: ignore[arg-type,index]
+
+            def pairs(q: str) -> dict[Any, int]:
+                return {k: n for k, n in conn.execute(q)}  # type: ignore[arg-type]
+
+            return {
+                "cables": one("SELECT count(*) FROM cables"),
+                "versions": one("SELECT count(*) FROM versions"),
+                "portions": one("SELECT count(*) FROM portions"),
+                "errors": one("SELECT count(*) FROM errors"),
+                "runs": one("SELECT count(*) FROM ingest_runs"),
+                "years": pairs(
+                    "SELECT year, count(*) FROM cables GROUP BY year ORDER BY year NULLS FIRST"
+                ),
+                "origins": pairs(
+                    "SELECT CASE WHEN origin_name != '' THEN origin_name ELSE origin_code END "
+                    "AS o, count(*) AS n FROM cables GROUP BY o ORDER BY n DESC, o"
+                ),
+                "classifications": pairs(
+                    "SELECT classification, count(*) AS n FROM cables GROUP BY classification "
+                    "ORDER BY max(class_level), classification"
+                ),
+                "caveats": pairs(
+                    "SELECT caveat, count(*) AS n FROM caveats GROUP BY caveat "
+                    "ORDER BY n DESC, caveat"
+                ),
+                "tags": pairs(
+                    "SELECT code, count(*) AS n FROM tags GROUP BY code "
+                    "ORDER BY n DESC, code LIMIT 25"
+                ),
+                "error_codes": pairs(
+                    "SELECT code, count(*) AS n FROM errors GROUP BY code ORDER BY n DESC, code"
+                ),
+            }
+
+    def errors(self, *, run_id: int | None = None, limit: int | None = None) -> list[ErrorInfo]:
+        q = "SELECT source, member, code, reason, content_hash, run_id, at FROM errors"
+        args: list[Any] = []
+        if run_id is not None:
+            q += " WHERE run_id = %s"
+            args.append(run_id)
+        q += " ORDER BY error_id"
+        if limit is not None:
+            q += " LIMIT %s"
+            args.append(limit)
+        return [ErrorInfo(*r) for r in self._all(q, args)]
+
+    def runs(self) -> list[RunInfo]:
+        rows = self._all(
+            "SELECT run_id, started_at, finished_at, args, status, new, updated, unchanged, "
+            "failed FROM ingest_runs ORDER BY run_id"
+        )
+        return [RunInfo(*r) for r in rows]
+
+    def search(self, q: str, **kwargs: Any) -> Any:
+        from cablegram.search.postgres import search
+
+        with self.reader() as conn:
+            return search(conn, q, **kwargs)
+
+    def search_ids(self, q: str, *, visible: Any = None) -> Iterator[str]:
+        from cablegram.search.postgres import iter_ids
+
+        with self.reader() as conn:
+            yield from iter_ids(conn, q, visible=visible)
+
+    def dump(self) -> Iterator[tuple[str, tuple]]:
+        with self.reader() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            for table, q in _DUMP.items():
+                for row in conn.execute(q):  # type: ignore[arg-type]
+                    yield table, tuple(row)
+
+
+def _better(score: int, content_hash: str, other_score: int, other_hash: str) -> bool:
+    return score > other_score or (score == other_score and content_hash < other_hash)

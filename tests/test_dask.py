@@ -1,0 +1,111 @@
+"""Ingest on Dask (``engine="dask"``): a LocalCluster of 2 worker processes; the same
+database as the local engine, and a worker killed mid-ingest changes nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+import pg
+from cablegram.archive import Archive
+from cablegram.ingest import ingest
+from cablegram.store import open_store
+from conftest import BAKU_MD, CSV_SAMPLE, make_tar, read_pages
+
+distributed = pytest.importorskip("distributed")
+pg_server = pg.pg_server  # fixture
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    cl = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=50)  # fmt: skip
+    yield cl
+    cl.close()
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    d = tmp_path_factory.mktemp("dask-inputs")
+    pages = read_pages(60)
+    # one empty and one binary member: errors travel through Dask too
+    pages += [("cable/empty.html", b""), ("cable/blob.bin", b"\x00\x01\x02" * 100)]
+    return [make_tar(d / "pages.tar.gz", pages, "w:gz"), BAKU_MD, CSV_SAMPLE]
+
+
+def _dump(target) -> list[tuple]:
+    with Archive(target, create=False) as arc:
+        return list(arc.store.dump())
+
+
+def test_dask_ingest_equals_local(cluster, inputs, tmp_path):
+    local, dask = tmp_path / "local.db", tmp_path / "dask.db"
+    with Archive(local) as arc:
+        arc.ingest(inputs, workers=0)
+    with Archive(dask) as arc:
+        report = arc.ingest(inputs, engine="dask", scheduler=cluster.scheduler_address,
+                            chunk_size=8)  # fmt: skip
+        assert report.failed == 2 and report.new + report.updated == 63
+        again = arc.ingest(inputs, engine="dask", scheduler=cluster.scheduler_address)
+        assert again.new == again.updated == 0
+        assert {e.code for e in arc.errors()} == {"empty", "binary"}
+    assert _dump(dask) == _dump(local)
+
+
+def test_dask_engine_starts_its_own_cluster(tmp_path):
+    db = tmp_path / "own.db"
+    with Archive(db) as arc:
+        report = arc.ingest([BAKU_MD, CSV_SAMPLE], engine="dask", workers=1)
+    assert report.ok and report.new == 3
+    with pytest.raises(ValueError):
+        Archive(tmp_path / "x.db").ingest([BAKU_MD], engine="spark")
+
+
+def test_killed_worker_mid_ingest_on_postgres(pg_server, cluster, inputs):
+    """SIGKILL a Dask worker that is parsing, in the middle of an ingest into PostgreSQL:
+    the scheduler re-runs its tasks, the parent writes each result once, and the database
+    equals an undisturbed run's."""
+    calm, hit = pg_server.create_database(), pg_server.create_database()
+    client = distributed.Client(cluster, set_as_default=False)
+    try:
+        with Archive(calm) as arc:
+            arc.ingest(inputs, workers=0)
+        before = client.run(os.getpid)
+        killed: list[int] = []
+
+        def kill_one(report) -> None:
+            if killed or report.documents < 8:
+                return
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:  # a worker that is busy right now
+                busy = [w for w, keys in client.processing().items() if keys]
+                if busy:
+                    break
+                time.sleep(0.01)
+            victim = busy[0] if busy else next(iter(before))
+            pid = client.run(os.getpid, workers=[victim])[victim]
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+        store = open_store(hit)
+        try:
+            report = ingest(store, inputs, engine="dask", scheduler=cluster.scheduler_address,
+                            chunk_docs=4, on_chunk=kill_one)  # fmt: skip
+        finally:
+            store.close()
+        assert killed, "no worker was killed"
+        assert report.documents == 65 and report.failed == 2
+        with Archive(hit, create=False) as arc:
+            assert not [e for e in arc.errors() if e.code == "crash"]
+        assert _dump(hit) == _dump(calm)
+        # the nanny replaced the dead worker
+        client.wait_for_workers(2, timeout=60)
+        assert killed[0] not in client.run(os.getpid).values()
+    finally:
+        client.close()
+        pg_server.drop_database(calm)
+        pg_server.drop_database(hit)
