@@ -287,6 +287,7 @@ def test_openapi_schema(api_client):
         "/api/cables/{cable_id}/versions", "/api/cables/{cable_id}/versions/{ref}",
         "/api/cables/{cable_id}/diff", "/api/cables/{cable_id}/references",
         "/api/cables/{cable_id}/cited-by", "/api/stats", "/api/export",
+        "/api/me", "/api/declass",
     }  # fmt: skip
     comps = schema["components"]["schemas"]
     assert {"Problem", "SearchOut", "Cable", "Diff", "Stats"} <= set(comps)

@@ -178,7 +178,7 @@ def test_screenshots(browser, full_db, tmp_path):
     """The pictures of docs/web.md: the search page and the seed cable's page."""
     out = Path(os.environ.get("CABLEGRAM_SCREENSHOTS") or tmp_path)
     out.mkdir(parents=True, exist_ok=True)
-    with LiveServer(full_db) as server:
+    with LiveServer(full_db, web_fixtures.published_access(tmp_path)) as server:
         tab = Page(browser, server.url)
         try:
             page = tab.goto("/search?q=tag%3APGOV+iran")

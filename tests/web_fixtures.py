@@ -87,34 +87,49 @@ def web_db(full_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
-def _client(db: Path):
+def published_access(folder: Path) -> Path:
+    """An access file whose anonymous policy is "as published".
+
+    The API, web and browser tests of reading features predate clearance-aware access
+    (issue 6) and read classified text anonymously; they run, consciously, on an archive
+    published as is. Access rules themselves are tested in tests/test_access*.py.
+    """
+    from cablegram.access import AccessDB
+
+    path = folder / "published.access.db"
+    with AccessDB(path) as acc:
+        acc.set_policy("anonymous", "as-published")
+    return path
+
+
+def _client(db: Path, access: Path | None = None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # starlette's notice about httpx
         from fastapi.testclient import TestClient
 
     from cablegram.api import create_app
 
-    return TestClient(create_app(db, readers=2), follow_redirects=False)
+    return TestClient(create_app(db, readers=2, access=access), follow_redirects=False)
 
 
 @pytest.fixture(scope="session")
-def api_client(full_db: Path):
-    """A TestClient on the app serving every shipped sample."""
-    with _client(full_db) as client:
+def api_client(full_db: Path, tmp_path_factory: pytest.TempPathFactory):
+    """A TestClient on the app serving every shipped sample, as published."""
+    with _client(full_db, published_access(tmp_path_factory.mktemp("api-access"))) as client:
         yield client
 
 
 @pytest.fixture(scope="session")
-def web_client(web_db: Path):
-    """A TestClient on the app serving the samples and the crafted cables."""
-    with _client(web_db) as client:
+def web_client(web_db: Path, tmp_path_factory: pytest.TempPathFactory):
+    """A TestClient on the app serving the samples and the crafted cables, as published."""
+    with _client(web_db, published_access(tmp_path_factory.mktemp("web-access"))) as client:
         yield client
 
 
 class LiveServer:
     """uvicorn in a thread, on a free loopback port."""
 
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: Path, access: Path | None = None) -> None:
         import uvicorn
 
         from cablegram.api import create_app
@@ -124,7 +139,8 @@ class LiveServer:
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(db, readers=2), log_level="warning", lifespan="on")
+        app = create_app(db, readers=2, access=access)
+        config = uvicorn.Config(app, log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
@@ -146,6 +162,8 @@ class LiveServer:
 
 
 @pytest.fixture(scope="module")
-def live_server(web_db: Path) -> Iterator[LiveServer]:
-    with LiveServer(web_db) as server:
+def live_server(web_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The crafted archive served as published (see ``published_access``)."""
+    access = published_access(tmp_path_factory.mktemp("live-access"))
+    with LiveServer(web_db, access) as server:
         yield server

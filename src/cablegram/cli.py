@@ -555,6 +555,12 @@ def export(db: str, fmt: str, query: str | None, output: str, partition_by: str 
 
 # --- commands defined elsewhere -------------------------------------------------------------
 
+from cablegram.cli_access import (  # noqa: E402
+    audit_group,
+    declass_command,
+    policy_group,
+    users_group,
+)
 from cablegram.cli_parse import parse_command  # noqa: E402 - registered after the group
 from cablegram.cli_scale import migrate_command  # noqa: E402
 from cablegram.cli_serve import serve_command  # noqa: E402
@@ -562,3 +568,5 @@ from cablegram.cli_serve import serve_command  # noqa: E402
 main.add_command(parse_command)
 main.add_command(serve_command)
 main.add_command(migrate_command)
+for _command in (users_group, policy_group, audit_group, declass_command):
+    main.add_command(_command)

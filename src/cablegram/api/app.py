@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cablegram import __version__
+from cablegram.access.db import AccessDB
 from cablegram.api.pool import ArchivePool
 from cablegram.api.problems import PROBLEM_MEDIA_TYPE, problem
 from cablegram.api.routes import router
@@ -107,9 +108,16 @@ def _param_errors(exc: RequestValidationError) -> list[dict[str, str]]:
 
 
 def create_app(db: str | os.PathLike[str], *, readers: int | None = None, web: bool = True,
-               cache_size: int = 256) -> FastAPI:  # fmt: skip
-    """The application serving the archive at ``db`` (which must exist)."""
+               cache_size: int = 256, access: str | os.PathLike[str] | None = None,
+               session_hours: float = 8) -> FastAPI:  # fmt: skip
+    """The application serving the archive at ``db`` (which must exist).
+
+    Readers, sessions, the anonymous policy and the audit log are in the access file
+    ``access`` (default: next to the archive, ``x.db`` -> ``x.access.db``; docs/access.md).
+    Web sessions last ``session_hours``.
+    """
     pool = ArchivePool(db, readers=readers, cache_size=cache_size)
+    access_db = AccessDB(access) if access is not None else AccessDB.for_archive(pool.path)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -125,6 +133,8 @@ def create_app(db: str | os.PathLike[str], *, readers: int | None = None, web: b
         lifespan=lifespan,
     )
     app.state.pool = pool
+    app.state.access = access_db
+    app.state.session_hours = session_hours
     app.include_router(router)
 
     renderer = None

@@ -11,7 +11,8 @@ from __future__ import annotations
 import io
 import queue
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import anyio
 
@@ -66,12 +67,12 @@ def put(q: queue.Queue, item: object, cancel: threading.Event) -> None:
                 raise _Cancelled from None
 
 
-def _produce(path: str, fmt: str, query: str | None, q: queue.Queue,
-             cancel: threading.Event) -> None:  # fmt: skip
+def _produce(path: str, fmt: str, query: str | None, view: Callable[[Archive], Any],
+             q: queue.Queue, cancel: threading.Event) -> None:  # fmt: skip
     try:
         with Archive(path, create=False) as arc:
             out = _QueueWriter(q, cancel)
-            arc.export(fmt, out, query=query)
+            view(arc).export(fmt, out, query=query)
             out.send()
         put(q, _DONE, cancel)
     except _Cancelled:
@@ -83,12 +84,17 @@ def _produce(path: str, fmt: str, query: str | None, q: queue.Queue,
             return
 
 
-async def stream_export(path: str, fmt: str, query: str | None) -> AsyncIterator[bytes]:
-    """The export's bytes, chunk by chunk. The caller has validated ``query``."""
+async def stream_export(path: str, fmt: str, query: str | None,
+                        view: Callable[[Archive], Any]) -> AsyncIterator[bytes]:  # fmt: skip
+    """The export's bytes, chunk by chunk, of what ``view(archive)`` (the reader's
+    access-checked view) shows. The caller has validated ``query``."""
     q: queue.Queue = queue.Queue(maxsize=QUEUE_CHUNKS)
     cancel = threading.Event()
     worker = threading.Thread(
-        target=_produce, args=(path, fmt, query, q, cancel), name="cablegram-export", daemon=True
+        target=_produce,
+        args=(path, fmt, query, view, q, cancel),
+        name="cablegram-export",
+        daemon=True,
     )
     worker.start()
     try:

@@ -17,6 +17,7 @@ __all__ = [
     "FacetValue",
     "FieldChangeOut",
     "HitOut",
+    "Me",
     "References",
     "ReferenceOut",
     "SearchOut",
@@ -160,3 +161,10 @@ class Stats(BaseModel):
     caveats: list[NameCount]
     tags: list[TagCount]
     error_codes: list[NameCount]
+
+
+class Me(BaseModel):
+    name: str = Field(description="The user's name; '' when anonymous.")
+    via: str = Field(description="token, session or anonymous.")
+    rights: str = Field(description="What the reader may see, e.g. SECRET // NOFORN.")
+    admin: bool

@@ -19,6 +19,8 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 # status -> (type, title)
 PROBLEM_TYPES: dict[int, tuple[str, str]] = {
     400: ("/api/problems/bad-query", "The search query is not valid"),
+    401: ("/api/problems/unauthorized", "Not authenticated"),
+    403: ("/api/problems/forbidden", "Forbidden"),
     404: ("/api/problems/not-found", "Not found"),
     405: ("/api/problems/method-not-allowed", "Method not allowed"),
     406: ("/api/problems/not-acceptable", "Not acceptable"),
@@ -74,6 +76,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries for the given error statuses."""
     descriptions = {
         400: "The query is malformed: the detail says why, `pointer` shows where.",
+        401: "The API token is wrong, expired or revoked (or the archive needs one).",
         404: "No such cable (or version).",
         422: "A parameter is missing, of the wrong type or out of range.",
     }

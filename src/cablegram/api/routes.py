@@ -1,4 +1,7 @@
-"""The HTTP API, under ``/api/``: search, cables, citations, stats, export."""
+"""The HTTP API, under ``/api/``: search, cables, citations, stats, export.
+
+Every route reads through ``cablegram.api.auth.read``: the reader's access-checked view
+of the archive (``ReaderArchive``), never the raw ``Archive``."""
 
 from __future__ import annotations
 
@@ -7,12 +10,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 
+from cablegram.access.view import ReaderArchive
 from cablegram.api import models as m
+from cablegram.api.auth import read, reader_of, view_factory
 from cablegram.api.convert import search_out, stats_out, version_out
 from cablegram.api.export import MEDIA_TYPES, stream_export
 from cablegram.api.pool import ArchivePool
 from cablegram.api.problems import problem_responses
-from cablegram.archive import Archive, render_text
+from cablegram.archive import render_text
 from cablegram.model import Cable
 from cablegram.search.query import MAX_LENGTH
 
@@ -85,20 +90,26 @@ async def search(
     """Search with the full query language; hits come with highlighted snippets and, unless
     `facets=false`, facet counts over the whole result set."""
     pool = pool_of(request)
+    key = reader_of(request).key
 
-    def run(arc: Archive) -> bytes:
-        res = arc.search(q, page=page, per_page=per_page, sort=sort, facets=facets)
-        return search_out(res).model_dump_json().encode()
+    def run(arc: ReaderArchive) -> tuple[bytes, int]:
+        res = arc.search(q, page=page, per_page=per_page, sort=sort, facets=facets, audit=False)
+        return search_out(res).model_dump_json().encode(), res.total
 
-    # Results are remembered until the database changes: shared links, the back button and
-    # popular queries cost one search.
-    body = await pool.run(
-        lambda arc: pool.cached(("api-search", q, page, per_page, sort, facets), lambda: run(arc))
-    )
+    def cached(arc: ReaderArchive) -> bytes:
+        # Results are remembered (per set of rights) until the database changes: shared
+        # links, the back button and popular queries cost one search. A cached answer is
+        # still audited.
+        body, total = pool.cached(("api-search", key, q, page, per_page, sort, facets),
+                                  lambda: run(arc))  # fmt: skip
+        arc._log("search", "", q, total)
+        return body
+
+    body = await read(request, cached)
     return Response(body, media_type="application/json")
 
 
-def _get(arc: Archive, cable_id: str) -> Cable:
+def _get(arc: ReaderArchive, cable_id: str) -> Cable:
     cable = arc.get(cable_id)
     if cable is None:
         raise _not_found(cable_id)
@@ -113,7 +124,7 @@ def _get(arc: Archive, cable_id: str) -> Cable:
 )
 async def cable(request: Request, cable_id: CableId) -> Cable:
     """The shown (most complete) version of a cable, as `Cable.to_dict()`."""
-    return await pool_of(request).run(_get, cable_id)
+    return await read(request, _get, cable_id)
 
 
 @router.get(
@@ -127,7 +138,7 @@ async def cable(request: Request, cable_id: CableId) -> Cable:
 )
 async def cable_text(request: Request, cable_id: CableId) -> PlainTextResponse:
     """The shown version rendered as text: header fields, then the paragraphs."""
-    cable = await pool_of(request).run(_get, cable_id)
+    cable = await read(request, _get, cable_id)
     return PlainTextResponse(render_text(cable))
 
 
@@ -139,7 +150,7 @@ async def cable_text(request: Request, cable_id: CableId) -> PlainTextResponse:
 )
 async def versions(request: Request, cable_id: CableId) -> list[m.VersionOut]:
     """Every stored version (one per distinct source document), in order of ingestion."""
-    infos = await pool_of(request).run(lambda arc: arc.versions(cable_id))
+    infos = await read(request, lambda arc: arc.versions(cable_id))
     if not infos:
         raise _not_found(cable_id)
     return [version_out(v) for v in infos]
@@ -154,7 +165,7 @@ async def versions(request: Request, cable_id: CableId) -> list[m.VersionOut]:
 async def version(request: Request, cable_id: CableId, ref: VersionRef) -> Cable:
     """The record of one version, by number or content-hash prefix."""
 
-    def get(arc: Archive) -> Cable:
+    def get(arc: ReaderArchive) -> Cable:
         if not arc.versions(cable_id):
             raise _not_found(cable_id)
         found = arc.version(cable_id, ref)
@@ -165,7 +176,7 @@ async def version(request: Request, cable_id: CableId, ref: VersionRef) -> Cable
             )  # fmt: skip
         return found
 
-    return await pool_of(request).run(get)
+    return await read(request, get)
 
 
 @router.get(
@@ -192,7 +203,7 @@ async def diff(
 ) -> m.Diff:
     """Field changes and a unified diff of the rendered text between two versions."""
 
-    def run(arc: Archive):
+    def run(arc: ReaderArchive):
         if not arc.versions(cable_id):
             raise _not_found(cable_id)
         try:
@@ -201,7 +212,7 @@ async def diff(
             msg = str(exc)
             raise HTTPException(404, f"{msg[:1].upper()}{msg[1:]}.") from None
 
-    d = await pool_of(request).run(run)
+    d = await read(request, run)
     return m.Diff(
         cable_id=d.cable_id,
         a=version_out(d.a),
@@ -222,7 +233,7 @@ async def references(request: Request, cable_id: CableId) -> m.References:
     """The REF block, each reference resolved to a cable in the archive where possible,
     and the septel mentions of the text."""
 
-    def run(arc: Archive) -> m.References:
+    def run(arc: ReaderArchive) -> m.References:
         cable = _get(arc, cable_id)
         refs = arc.references_of(cable.id)
         return m.References(
@@ -241,11 +252,11 @@ async def references(request: Request, cable_id: CableId) -> m.References:
             septels=list(cable.septels),
         )
 
-    return await pool_of(request).run(run)
+    return await read(request, run)
 
 
 def citing(
-    arc: Archive, cable_id: str, limit: int = MAX_CITED_BY
+    arc: ReaderArchive, cable_id: str, limit: int = MAX_CITED_BY
 ) -> tuple[int, list[m.CitingCable]]:
     """The cables citing ``cable_id``, newest first: (total, first ``limit``)."""
     ids = arc.cited_by(cable_id)
@@ -254,7 +265,7 @@ def citing(
         found = {}
         for i in range(0, min(len(ids), limit), 40):
             q = " OR ".join(f'id:"{x}"' for x in ids[i : i + 40])
-            res = arc.search(q, per_page=40, sort="date", facets=False)
+            res = arc.search(q, per_page=40, sort="date", facets=False, audit=False)
             found.update({h.id: h for h in res.hits})
         for i in ids[:limit]:
             h = found.get(i)
@@ -281,12 +292,12 @@ def citing(
 async def cited_by(request: Request, cable_id: CableId) -> m.CitedBy:
     """The cables whose REF block cites this one, newest first (at most 500 listed)."""
 
-    def run(arc: Archive) -> m.CitedBy:
+    def run(arc: ReaderArchive) -> m.CitedBy:
         cable = _get(arc, cable_id)
         total, items = citing(arc, cable.id)
         return m.CitedBy(cable_id=cable.id, total=total, cited_by=items)
 
-    return await pool_of(request).run(run)
+    return await read(request, run)
 
 
 @router.get("/stats", response_model=m.Stats, summary="Archive statistics")
@@ -294,8 +305,13 @@ async def stats(request: Request) -> m.Stats:
     """Counts of cables, versions and errors; cables per year, origin, classification and
     caveat; the most used tags."""
     pool = pool_of(request)
-    st = await pool.run(lambda arc: pool.cached(("stats",), arc.stats))
-    return stats_out(st)
+    key = reader_of(request).key
+
+    def run(arc: ReaderArchive) -> dict:
+        arc._log("stats")
+        return pool.cached(("stats", key), lambda: arc.stats(audit=False))
+
+    return stats_out(await read(request, run))
 
 
 @router.get(
@@ -328,10 +344,38 @@ async def export(
     pool = pool_of(request)
     query = q if q and q.strip() else None
     if query is not None:  # a bad query is a 400 before the stream starts, not a cut stream
-        await pool.run(lambda arc: arc.search(query, per_page=1, facets=False))
+        await read(request, lambda arc: arc.search(query, per_page=1, facets=False, audit=False))
     name = "cablegram-export." + format
     return StreamingResponse(
-        stream_export(pool.path, format, query),
+        stream_export(pool.path, format, query, view_factory(request)),
         media_type=MEDIA_TYPES[format],
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+@router.get("/me", response_model=m.Me, summary="Who is asking", responses=problem_responses(401))
+async def me(request: Request) -> m.Me:
+    """The reader this request is served as: a user (by token or web session) or anonymous,
+    and what they may read."""
+    r = reader_of(request)
+    return m.Me(name=r.name, via=r.kind, rights=r.describe(), admin=r.admin)
+
+
+@router.get("/declass", summary="Declassification review", responses=problem_responses(401, 422))
+async def declass(
+    request: Request,
+    due: Annotated[
+        str | None,
+        Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD (default: today)."),
+    ] = None,
+) -> dict:
+    """Visible cables whose declassify-on date has passed by `due`, by origin and
+    classification; values that are no date (OADR, X1, N/A ...) reported separately."""
+    from datetime import date
+
+    try:
+        when = date.fromisoformat(due) if due else None
+    except ValueError:
+        raise HTTPException(422, f"due: not a date: {due}") from None
+    rep = await read(request, lambda arc: arc.declassification(when))
+    return rep.to_dict()

@@ -1,7 +1,9 @@
-"""Page routes: search, cable, diff, stats. Mounted on the API's app by ``mount(app)``.
+"""Page routes: search, cable, diff, stats, declassification review, login. Mounted on
+the API's app by ``mount(app)``.
 
 Every page is rendered on a reader thread of the pool (database work and template
-rendering together), so the event loop stays free.
+rendering together), so the event loop stays free. Pages get the reader's access-checked
+view of the archive (``cablegram.api.auth.read``), never the raw archive.
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 
 from cablegram import __version__
+from cablegram.access.rules import WITHHELD
+from cablegram.access.view import ReaderArchive as Archive  # pages only ever get a view
+from cablegram.api import auth
 from cablegram.api.convert import facet_filter, facet_label, quote_value
 from cablegram.api.pool import ArchivePool
 from cablegram.api.routes import citing
-from cablegram.archive import Archive, render_text
+from cablegram.archive import render_text
 from cablegram.reference import classification_level, precedence_name, tag
 from cablegram.search import QueryError
 from cablegram.search.query import MAX_LENGTH
@@ -89,7 +94,7 @@ def _fmt(n: int | None) -> str:
     return "" if n is None else f"{n:,}"
 
 
-env.globals.update(search_href=search_href, version=__version__, SORTS=SORTS)
+env.globals.update(search_href=search_href, version=__version__, SORTS=SORTS, WITHHELD=WITHHELD)
 env.filters["n"] = _fmt
 env.filters["date_words"] = present.date_words
 env.filters["basename"] = lambda p: str(p).replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
@@ -184,8 +189,13 @@ def _histogram(q: str, sort: str, res: Any) -> Markup:
     return charts.histogram(bars, label=f"Matching cables per {what}", width=878, height=120)
 
 
+def _stats(arc: Archive, pool: ArchivePool) -> dict[str, Any]:
+    arc._log("stats")
+    return pool.cached(("stats", arc.reader.key), lambda: arc.stats(audit=False))
+
+
 def _home(arc: Archive, pool: ArchivePool) -> dict[str, Any]:
-    st = pool.cached(("stats",), arc.stats)
+    st = _stats(arc, pool)
     years = {y: n for y, n in st.get("years", {}).items() if isinstance(y, int)}
     bars = charts.year_bars(years)
     for b in bars:
@@ -204,8 +214,10 @@ def _home(arc: Archive, pool: ArchivePool) -> dict[str, Any]:
     }
 
 
-def search_page(arc: Archive, pool: ArchivePool, q: str, sort: str, page: int) -> tuple[str, int]:
+def search_page(arc: Archive, pool: ArchivePool, q: str, sort: str, page: int,
+                who: dict[str, Any] | None = None) -> tuple[str, int]:  # fmt: skip
     ctx: dict[str, Any] = {
+        "who": who,
         "q": q,
         "sort": sort,
         "page": page,
@@ -219,10 +231,13 @@ def search_page(arc: Archive, pool: ArchivePool, q: str, sort: str, page: int) -
         return _render("home.html", **ctx), 200
 
     def run(page: int) -> Any:
-        return pool.cached(
-            ("web-search", q, page, sort),
-            lambda: arc.search(q, page=page, per_page=PER_PAGE, sort=sort, facets=True),
-        )
+        res = pool.cached(
+            ("web-search", arc.reader.key, q, page, sort),
+            lambda: arc.search(q, page=page, per_page=PER_PAGE, sort=sort, facets=True,
+                               audit=False),
+        )  # fmt: skip
+        arc._log("search", "", q, res.total)
+        return res
 
     try:
         res = run(page)
@@ -284,7 +299,8 @@ def _pick_version(versions: list[Any], ref: str) -> Any:
     return hits[0] if len(hits) == 1 else None
 
 
-def cable_page(arc: Archive, cable_id: str, version: str | None) -> tuple[str, int] | str:
+def cable_page(arc: Archive, cable_id: str, version: str | None,
+               who: dict[str, Any] | None = None) -> tuple[str, int] | str:  # fmt: skip
     """The page, or the canonical URL to redirect to."""
     cable = arc.get(cable_id)
     if cable is None:
@@ -314,8 +330,11 @@ def cable_page(arc: Archive, cable_id: str, version: str | None) -> tuple[str, i
     ]
     total_citing, citing_list = citing(arc, cable.id, limit=100)
     raw = "\n".join(x for x in (cable.header, cable.body) if x) or render_text(cable)
+    withheld = [p for p in cable.paragraphs if p.text == WITHHELD]
     ctx = {
+        "who": who,
         "c": cable,
+        "withheld": withheld,
         "nav": "cable",
         "q": "",
         "versions": versions,
@@ -365,14 +384,16 @@ def _shown_value(v: Any) -> str:
     return str(v)
 
 
-def diff_page(arc: Archive, cable_id: str, a: str | None, b: str | None) -> tuple[str, int]:
+def diff_page(arc: Archive, cable_id: str, a: str | None, b: str | None,
+              who: dict[str, Any] | None = None) -> tuple[str, int]:  # fmt: skip
     cid = cable_id.strip().upper()
     versions = arc.versions(cid)
     if not versions:
         return _render_error_body(404, "No such cable",
                                   f"There is no cable {cid} in this archive."), 404  # fmt: skip
     cable = arc.get(cid)
-    ctx: dict[str, Any] = {"cid": cid, "c": cable, "versions": versions, "nav": "cable", "q": ""}
+    ctx: dict[str, Any] = {"cid": cid, "c": cable, "versions": versions, "nav": "cable", "q": "",
+                           "who": who}  # fmt: skip
     if len(versions) < 2:
         ctx["single"] = True
         return _render("diff.html", **ctx), 200
@@ -405,8 +426,8 @@ def diff_page(arc: Archive, cable_id: str, a: str | None, b: str | None) -> tupl
 # ----------------------------------------------------------------------------- stats
 
 
-def stats_page(arc: Archive, pool: ArchivePool) -> str:
-    st = pool.cached(("stats",), arc.stats)
+def stats_page(arc: Archive, pool: ArchivePool, who: dict[str, Any] | None = None) -> str:
+    st = _stats(arc, pool)
     years = {y: n for y, n in st.get("years", {}).items() if isinstance(y, int)}
     bars = charts.year_bars(years)
     for bar in bars:
@@ -442,6 +463,7 @@ def stats_page(arc: Archive, pool: ArchivePool) -> str:
     ]
     total = st.get("cables", 0) or 0
     ctx = {
+        "who": who,
         "nav": "stats",
         "q": "",
         "st": st,
@@ -500,7 +522,7 @@ def mount(app: FastAPI) -> None:
             sort = "relevance"
         page = _int(params.get("page"), 1, 1, MAX_PAGE)
         p = pool(request)
-        body, status = await p.run(search_page, p, q, sort, page)
+        body, status = await auth.read(request, search_page, p, q, sort, page, auth.who(request))
         return _html(body, status)
 
     @app.get("/cables/{cable_id}", include_in_schema=False)
@@ -508,7 +530,7 @@ def mount(app: FastAPI) -> None:
         v = request.query_params.get("v") or None
         if v is not None and len(v) > 64:
             v = v[:64]
-        out = await pool(request).run(cable_page, cable_id[:64], v)
+        out = await auth.read(request, cable_page, cable_id[:64], v, auth.who(request))
         if isinstance(out, str):
             return RedirectResponse(out, status_code=301)
         return _html(*out)
@@ -517,12 +539,26 @@ def mount(app: FastAPI) -> None:
     async def diff(request: Request, cable_id: str) -> Response:
         a = (request.query_params.get("a") or "")[:64] or None
         b = (request.query_params.get("b") or "")[:64] or None
-        return _html(*await pool(request).run(diff_page, cable_id[:64], a, b))
+        return _html(*await auth.read(request, diff_page, cable_id[:64], a, b, auth.who(request)))
 
     @app.get("/stats", include_in_schema=False)
     async def stats(request: Request) -> Response:
         p = pool(request)
-        return _html(await p.run(stats_page, p))
+        return _html(await auth.read(request, stats_page, p, auth.who(request)))
+
+    @app.get("/declass", include_in_schema=False)
+    async def declass(request: Request) -> Response:
+        raw = (request.query_params.get("due") or "")[:10]
+        try:
+            due = date.fromisoformat(raw) if raw else date.today()
+        except ValueError:
+            due = date.today()
+        rep = await auth.read(request, lambda arc: arc.declassification(due))
+        return _html(_render("declass.html", rep=rep, who=auth.who(request), nav="declass", q=""))
+
+    from cablegram.web import login
+
+    login.mount(app, _render, _html)
 
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon() -> Response:

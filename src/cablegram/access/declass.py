@@ -1,0 +1,163 @@
+"""Declassification review: which cables' declassify-on date has passed.
+
+``DECL:`` lines hold a date (``2019-06-01``, ``06/01/2019``, ``DNG: CO 06/01/2019``,
+``8 OCTOBER 2019``), a period from the cable's date (``TEN YEARS``, ``TWENTY YEARS``), or
+something that is no date at all (``OADR``, ``X1``, ``25X1-HUMAN``, ``N/A``, ``MR``). The
+report lists the cables due by ``due``, grouped by origin and classification, and the
+non-date values separately with their counts.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+__all__ = ["DeclassReport", "DueCable", "declass_date", "report"]
+
+_MONTHS = {m: i for i, m in enumerate(
+    ("JANUARY", "FEBRUARY", "MARCH", "APRIL", "MAY", "JUNE", "JULY", "AUGUST", "SEPTEMBER",
+     "OCTOBER", "NOVEMBER", "DECEMBER"), 1)}  # fmt: skip
+_ISO = re.compile(r"\b(\d{4})[-/](\d{1,2})[-/](\d{1,2})\b")
+_US = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
+_DMY = re.compile(r"\b(\d{1,2})\s+([A-Z]{3,9})\.?,?\s+(\d{4})\b")
+_MDY = re.compile(r"\b([A-Z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})\b")
+_YEARS = {"TEN YEARS": 10, "10 YEARS": 10, "TWENTY YEARS": 20, "20 YEARS": 20,
+          "TWENTY-FIVE YEARS": 25, "25 YEARS": 25}  # fmt: skip
+
+
+def _month(name: str) -> int | None:
+    for full, i in _MONTHS.items():
+        if len(name) >= 3 and full.startswith(name):
+            return i
+    return None
+
+
+def _mk(y: int, m: int | None, d: int) -> date | None:
+    try:
+        return date(y, m, d) if m else None
+    except ValueError:
+        return None
+
+
+def declass_date(raw: str, cable_date: str | None = None) -> date | None:
+    """The date a ``DECL:`` value names, or None when it names none."""
+    s = " ".join((raw or "").upper().split())
+    if not s:
+        return None
+    if s.startswith("DECLASSIFIED"):  # already declassified on that day: due
+        pass
+    m = _ISO.search(s)
+    if m:
+        return _mk(int(m[1]), int(m[2]), int(m[3]))
+    m = _US.search(s)
+    if m:
+        return _mk(int(m[3]), int(m[1]), int(m[2]))
+    m = _DMY.search(s)
+    if m:
+        return _mk(int(m[3]), _month(m[2]), int(m[1]))
+    m = _MDY.search(s)
+    if m:
+        return _mk(int(m[3]), _month(m[1]), int(m[2]))
+    if s in _YEARS and cable_date and len(cable_date) >= 10:
+        y, mo, d = int(cable_date[:4]), int(cable_date[5:7]), int(cable_date[8:10])
+        return _mk(y + _YEARS[s], mo, min(d, 28))
+    return None
+
+
+@dataclass
+class DueCable:
+    id: str
+    date: str | None
+    origin: str
+    classification: str
+    declassify_on: str
+    when: date
+
+
+@dataclass
+class DeclassReport:
+    due: date
+    due_cables: list[DueCable] = field(default_factory=list)  # oldest due date first
+    by_origin: dict[str, int] = field(default_factory=dict)
+    by_classification: dict[str, int] = field(default_factory=dict)
+    by_origin_and_classification: dict[tuple[str, str], int] = field(default_factory=dict)
+    not_yet: int = 0  # a date after ``due``
+    no_date: dict[str, int] = field(default_factory=dict)  # value -> cables (OADR, X1 ...)
+    no_date_cables: dict[str, list[str]] = field(default_factory=dict)
+    missing: int = 0  # no DECL line at all
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "due": self.due.isoformat(),
+            "due_cables": [
+                {
+                    "id": c.id,
+                    "date": c.date,
+                    "origin": c.origin,
+                    "classification": c.classification,
+                    "declassify_on": c.declassify_on,
+                    "when": c.when.isoformat(),
+                }
+                for c in self.due_cables
+            ],  # fmt: skip
+            "by_origin": self.by_origin,
+            "by_classification": self.by_classification,
+            "by_origin_and_classification": [
+                {"origin": o, "classification": k, "cables": n}
+                for (o, k), n in self.by_origin_and_classification.items()
+            ],
+            "not_yet": self.not_yet,
+            "no_date": self.no_date,
+            "no_date_cables": self.no_date_cables,
+            "missing": self.missing,
+        }
+
+
+def report(conn: sqlite3.Connection, due: date | str | None = None, *,
+           ids: set[str] | None = None) -> DeclassReport:  # fmt: skip
+    """The review for cables ``ids`` (None: all)."""
+    if due is None:
+        due = date.today()
+    elif isinstance(due, str):
+        due = date.fromisoformat(due)
+    rep = DeclassReport(due)
+    by_o: Counter[str] = Counter()
+    by_c: Counter[str] = Counter()
+    by_oc: Counter[tuple[str, str]] = Counter()
+    no_date: Counter[str] = Counter()
+    rows = conn.execute(
+        "SELECT id, date, CASE WHEN origin_name != '' THEN origin_name ELSE origin_code END, "
+        "classification, class_level, declassify_on FROM cables"
+    )
+    for cid, cdate, origin, cls, _level, raw in rows:
+        if ids is not None and cid not in ids:
+            continue
+        raw = (raw or "").strip()
+        if not raw:
+            rep.missing += 1
+            continue
+        when = declass_date(raw, cdate)
+        if when is None:
+            key = " ".join(raw.upper().rstrip("\\ ").split())
+            no_date[key] += 1
+            rep.no_date_cables.setdefault(key, []).append(cid)
+            continue
+        if when > due:
+            rep.not_yet += 1
+            continue
+        rep.due_cables.append(DueCable(cid, cdate, origin or "", cls or "", raw, when))
+        by_o[origin or ""] += 1
+        by_c[cls or ""] += 1
+        by_oc[(origin or "", cls or "")] += 1
+    rep.due_cables.sort(key=lambda c: (c.when, c.id))
+    rep.by_origin = dict(by_o.most_common())
+    rep.by_classification = dict(by_c.most_common())
+    rep.by_origin_and_classification = dict(by_oc.most_common())
+    rep.no_date = dict(no_date.most_common())
+    for v in rep.no_date_cables.values():
+        v.sort()
+    return rep
