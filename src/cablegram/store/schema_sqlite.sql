@@ -188,3 +188,12 @@ CREATE INDEX IF NOT EXISTS errors_code ON errors(code);
 -- Search (cablegram.search): signer: and origin:"Post Name" filters compare case-insensitively.
 CREATE INDEX IF NOT EXISTS cables_signer ON cables(signer COLLATE NOCASE);
 CREATE INDEX IF NOT EXISTS cables_origin_name ON cables(origin_name COLLATE NOCASE);
+
+-- Search at archive scale (docs/benchmarks.md): covering indexes, so that matching a
+-- common word reads cable ids and portion levels from a narrow index instead of the wide
+-- portions rows (text inline), and the matching set reads its page and facet columns
+-- without visiting the cables rows.
+CREATE INDEX IF NOT EXISTS portions_search ON portions(portion_id, cable_id, kind, level, caveats);
+CREATE INDEX IF NOT EXISTS cables_hit ON cables(
+    id, date, origin_code, origin_name, year, month, classification, signer, class_level
+);

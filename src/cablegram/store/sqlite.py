@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -28,6 +29,9 @@ from cablegram.store import (
 from cablegram.store.rows import CableRows, flatten
 
 SCHEMA_VERSION = "1"
+# Indexes may be added to the schema without a version change; an older database gets
+# them when it is next opened (see _add_missing_indexes).
+_INDEX_DDL = re.compile(r"CREATE INDEX IF NOT EXISTS (\w+) ON [^;]+", re.S)
 
 _CABLE_COLUMNS = (
     "origin_code", "origin_name", "origin_routing", "dtg", "date", "year", "month",
@@ -96,6 +100,8 @@ class SQLiteStore(Store):
         c.execute("PRAGMA foreign_keys = ON")
         c.execute("PRAGMA cache_size = -65536")  # 64 MiB
         c.execute("PRAGMA temp_store = MEMORY")
+        if self.path != ":memory:":
+            c.execute("PRAGMA mmap_size = 1073741824")  # 1 GiB of the file read via mmap
         self._init_schema()
 
     def _init_schema(self) -> None:
@@ -109,13 +115,28 @@ class SQLiteStore(Store):
                 f"{self.path}: schema version {row[0]}, this cablegram knows {SCHEMA_VERSION}"
             )
         if row:
-            return  # current: opening takes no write lock (readers during an ingest)
+            # Current: opening takes no write lock (readers during an ingest), unless an
+            # index added to the schema since the database was made is missing.
+            self._add_missing_indexes(ddl)
+            return
         # One transaction: a kill during creation leaves nothing half made.
         c.executescript(
             f"BEGIN IMMEDIATE;\n{ddl}\n"
             f"INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}');\n"
             "COMMIT;"
         )
+
+    def _add_missing_indexes(self, ddl: str) -> None:
+        c = self.conn
+        have = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        missing = [m.group(0) for m in _INDEX_DDL.finditer(ddl) if m.group(1) not in have]
+        if not missing:
+            return
+        try:
+            c.executescript("BEGIN IMMEDIATE;\n" + ";\n".join(missing) + ";\nCOMMIT;")
+        except sqlite3.OperationalError:  # read-only file or connection: search still works
+            if c.in_transaction:
+                c.execute("ROLLBACK")
 
     def close(self) -> None:
         if self.conn is not None:
