@@ -7,11 +7,16 @@ from dataclasses import dataclass, field
 
 from cablegram import reference
 from cablegram.model import Defect, Paragraph
+from cablegram.parse import scan
 
-# "BAKU 00000433 002 OF 003" (cablegate continuation page header).
+# "BAKU 00000433 002 OF 003" (cablegate continuation page header), with the blank lines
+# before it. Written "\n(?:[ \t]*\n)*" rather than the equal "(?:\n[ \t]*)*\n" so that the
+# pattern opens with a literal, which the regex engine jumps to instead of trying every
+# position.
 _PAGE_HEADER = re.compile(
-    r"(?:\n[ \t]*)*\n[ \t]*[A-Z][A-Z .'\-]{1,30} 0{2,}\d{1,8} +\d{3} OF \d{3}[ \t]*(?:\n[ \t]*)*(?=\n|$)"
+    r"\n(?:[ \t]*\n)*[ \t]*[A-Z][A-Z .'\-]{1,30} 0{2,}\d{1,8} +\d{3} OF \d{3}[ \t]*(?:\n[ \t]*)*(?=\n|$)"
 )
+_PAGE_MARK = re.compile(r" OF \d{2}")  # in every page header, old or new; in few other cables
 # Old printouts: "PAGE 02 HARARE 06677 01 OF 03 291400Z" with the class line above it.
 _OLD_PAGE = re.compile(
     r"(?:\b(?:UNCLASSIFIED|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE)[ \t]*\n)?"
@@ -23,7 +28,14 @@ _PARA = re.compile(
     r"(?:\(\s*(?P<mark>[A-Z][A-Z/ ]{0,14}?)\s*\))?\s*(?P<rest>.*)$",
     re.S,
 )
-_LIST_ITEM = re.compile(r"^\s*(?:--?\s|-\s|[A-Z]\s?\.\s|\(\w{1,3}\)\s|o\s|\*\s|\d{1,2}\)\s)")
+# The start of a list item ("-- ", "A. ", "(b) ", "o ", "* ", "3) ") after a line break
+# between stripped lines; [^\S\n] is white space within that line. Lines are joined with
+# one pass over a block instead of a regex call per line.
+_LIST_ITEM_START = (
+    r"(?:--?[^\S\n]|-[^\S\n]|[A-Z][^\S\n]?\.[^\S\n]|\(\w{1,3}\)[^\S\n]|o[^\S\n]|\*[^\S\n]|\d{1,2}\)[^\S\n])"
+)
+_LIST_ITEM_LINE = re.compile(r"\n(?=" + _LIST_ITEM_START + ")")
+_WRAPPED_LINE_BREAK = re.compile(r"\n(?!" + _LIST_ITEM_START + ")")
 _SUMMARY = re.compile(r"\b(?:SUMMARY(?: AND (?:COMMENT|ACTION REQUEST))?|Summary(?: and (?:comment|Comment))?)\s*[:.\-]\s*")
 _END_SUMMARY = re.compile(r"\bEND\s+(?:OF\s+)?SUMMARY(?:\s+AND\s+(?:COMMENT|ACTION REQUEST))?\b\.?", re.I)
 _COMMENT = re.compile(r"\b(?:COMMENT|Comment)\s*[:.\-]\s*")
@@ -31,6 +43,13 @@ _END_COMMENT = re.compile(r"\bEND\s+(?:OF\s+)?COMMENT\b\.?", re.I)
 _SEPTEL = re.compile(r"\bSEPTELS?\b", re.I)
 _SENTENCE_END = re.compile(r"[.!?\n]")
 _SIGNER = re.compile(r"^[A-Z][A-Z'\-]+(?:[ /][A-Z][A-Z'\-]+){0,2}\s*$")
+_NOT_SIGNER = re.compile(r"(?:UNCLASSIFIED|CONFIDENTIAL|SECRET|NOFORN|SIPDIS|BT)")
+_GLUED_SIGNER = re.compile(r"[.!?)\"]\s+([A-Z][A-Z'\-]{2,}(?:/[A-Z]+)?)\s*$")
+_COMMENT_OPENING = re.compile(r"(?:COMMENT|Comment)\s*[:.\-]\s*")
+_COMMENT_HEADING = re.compile(r"(?i)comments?")
+_SUMMARY_HEADING = re.compile(r"(?i)summary(?: and comment)?")
+_SLASH = re.compile(r"\s*/\s*")
+_SPACES = re.compile(r"\s+")
 
 
 @dataclass
@@ -52,11 +71,11 @@ def strip_page_headers(text: str, defects: list[Defect]) -> str:
 
     # The header and the blank lines around it go, leaving one line break: a paragraph
     # cut by a page break reads on as one block.
-    # Cheap literal checks first: most cables have no old-style page headers at all.
-    if " OF " in text:
+    # Cheap checks first: most cables have no page headers, and few old-style ones.
+    if scan.search(_PAGE_MARK, text, " OF"):
         text = _PAGE_HEADER.sub(count, text)
-    if "PAGE " in text:
-        text = _OLD_PAGE.sub(lambda m: count(m) + " ", text)
+        if "PAGE " in text:
+            text = _OLD_PAGE.sub(lambda m: count(m) + " ", text)
     if n:
         defects.append(Defect("page-header", f"removed {n} page header(s) inside the text"))
     return text
@@ -64,16 +83,14 @@ def strip_page_headers(text: str, defects: list[Defect]) -> str:
 
 def parse_body(text: str, defects: list[Defect]) -> Body:
     b = Body()
-    blocks = _blocks(text)
-    blocks, b.signer = _take_signer(blocks)
+    flats, b.signer = _flat_blocks(text)
     paras: list[Paragraph] = []
     pending_heading = ""
     observed: list[int] = []
-    for block in blocks:
-        flat = _join_lines(block)
-        m = _PARA.match(flat)
-        if m and _valid_marking(m["mark"]):
-            mark = _norm_marking(m["mark"] or "")
+    for flat in flats:
+        m = _para(flat)
+        mark = _marking(m["mark"]) if m else None
+        if mark is not None:
             paras.append(Paragraph(number=int(m["num"]), marking=mark,
                                    heading=pending_heading, text=m["rest"].strip()))
             observed.append(len(paras) - 1)
@@ -96,17 +113,18 @@ def parse_body(text: str, defects: list[Defect]) -> Body:
     _repair_numbers(paras, observed, defects)
     b.paragraphs = [p for p in paras if p.text or p.number is not None]
     full = "\n\n".join(p.text for p in b.paragraphs)
-    b.summary = _between(full, _SUMMARY, _END_SUMMARY)
-    b.comment = _between(full, _COMMENT, _END_COMMENT)
+    folded = scan.fold(full)
+    b.summary = _between(full, folded, _SUMMARY, "summary", _END_SUMMARY)
+    b.comment = _between(full, folded, _COMMENT, "comment", _END_COMMENT)
     if not b.comment:
         # Older cables: a paragraph opening "COMMENT." with no END COMMENT.
         for p in b.paragraphs:
-            m = re.match(r"(?:COMMENT|Comment)\s*[:.\-]\s*", p.text)
+            m = _COMMENT_OPENING.match(p.text) if p.text.startswith(("COMMENT", "Comment")) else None
             if m:
                 b.comment = p.text[m.end():].strip()
                 break
     if not b.comment:
-        under = [p.text for p in b.paragraphs if re.fullmatch(r"(?i)comments?", p.heading or "")]
+        under = [p.text for p in b.paragraphs if p.heading and _COMMENT_HEADING.fullmatch(p.heading)]
         if under:
             idx = next(i for i, p in enumerate(b.paragraphs) if p.text == under[0])
             texts = [b.paragraphs[idx].text]
@@ -117,7 +135,7 @@ def parse_body(text: str, defects: list[Defect]) -> Body:
             b.comment = "\n\n".join(texts)
     if not b.summary:
         for i, p in enumerate(b.paragraphs):
-            if re.fullmatch(r"(?i)summary(?: and comment)?", p.heading or ""):
+            if p.heading and _SUMMARY_HEADING.fullmatch(p.heading):
                 texts = [p.text]
                 for q in b.paragraphs[i + 1:]:
                     if q.heading:
@@ -127,48 +145,72 @@ def parse_body(text: str, defects: list[Defect]) -> Body:
                 e = _END_SUMMARY.search(joined)
                 b.summary = joined[: e.start()].strip() if e else p.text
                 break
-    b.septels = _septels(full)
+    b.septels = _septels(full, folded)
     return b
 
 
-def _blocks(text: str) -> list[str]:
+def _flat_blocks(text: str) -> tuple[list[str], str]:
+    """The blocks of ``text``, each with its lines joined, and the signer taken off the
+    last block."""
     lines = text.split("\n")
-    blocks: list[list[str]] = []
-    cur: list[str] = []
-    for line in lines:
-        if not line.strip() or _RULE.match(line):
-            if cur:
-                blocks.append(cur)
-                cur = []
-            continue
-        # A numbered paragraph starting on a line of its own begins a new block even
-        # without a blank line before it (re-flowed renderings).
-        if cur and _PARA.match(line.strip()) and _looks_para_start(line.strip()):
-            blocks.append(cur)
-            cur = []
-        cur.append(line)
-    if cur:
-        blocks.append(cur)
-    return ["\n".join(b) for b in blocks]
+    stripped = list(map(str.strip, lines))
+    spans = _block_spans(lines, stripped)
+    flats = [_join_stripped(stripped[a:z]) for a, z in spans]
+    signer = ""
+    if spans:
+        a, z = spans[-1]
+        last, signer = _take_signer("\n".join(lines[a:z]))
+        if signer:
+            flats[-1:] = [] if last is None else [_join_lines(last)]
+    return flats, signer
 
 
-def _looks_para_start(line: str) -> bool:
-    m = _PARA.match(line)
-    return bool(m and (m["pil"] or m["mark"]) and _valid_marking(m["mark"]))
+def _block_spans(lines: list[str], stripped: list[str]) -> list[tuple[int, int]]:
+    """The line ranges of the blocks: text between blank lines and rules. A numbered
+    paragraph starting on a line of its own begins a new block even without a blank line
+    before it (re-flowed renderings)."""
+    # Only blank lines and lines opening with a rule character, a pilcrow, "P" or a digit
+    # can end a block; the lines between are kept as they come.
+    marks = [i for i, s in enumerate(stripped) if not s or s[0] in "-=_*¶P" or s[0].isdecimal()]
+    spans: list[tuple[int, int]] = []
+    start = 0  # the first line of the current block
+    for i in marks:
+        s = stripped[i]
+        if not s or (s[0] in "-=_*" and _RULE.match(lines[i])):
+            if start < i:
+                spans.append((start, i))
+            start = i + 1
+        elif start < i and _looks_para_start(_para(s)):
+            spans.append((start, i))
+            start = i
+    if start < len(lines):
+        spans.append((start, len(lines)))
+    return spans
+
+
+def _para(s: str) -> re.Match[str] | None:
+    """``_PARA.match(s)``; most lines fail on their first character, without the regex."""
+    c = s[:1]
+    return _PARA.match(s) if c == "¶" or c == "P" or c.isdecimal() else None
+
+
+def _looks_para_start(m: re.Match[str] | None) -> bool:
+    return bool(m and (m["pil"] or m["mark"]) and _marking(m["mark"]) is not None)
 
 
 def _join_lines(block: str) -> str:
     """Undo hard wrapping, but keep list items on lines of their own."""
-    out: list[str] = []
-    for line in block.split("\n"):
-        s = line.strip()
-        if not s:
-            continue
-        if out and not _LIST_ITEM.match(s):
-            out[-1] = _glue(out[-1], s)
-        else:
-            out.append(s)
-    return "\n".join(out)
+    return _join_stripped([s for s in map(str.strip, block.split("\n")) if s])
+
+
+def _join_stripped(lines: list[str]) -> str:
+    """``_join_lines`` of the block of these stripped lines (none empty)."""
+    if len(lines) == 1:
+        return lines[0]
+    joined = "\n".join(lines)
+    if _LIST_ITEM_LINE.search(joined):
+        return _WRAPPED_LINE_BREAK.sub(" ", joined)
+    return " ".join(lines)
 
 
 def _glue(a: str, b: str) -> str:
@@ -177,31 +219,32 @@ def _glue(a: str, b: str) -> str:
     return f"{a} {b}" if a and b else a or b
 
 
-def _valid_marking(mark: str | None) -> bool:
+def _marking(mark: str | None) -> str | None:
+    """A paragraph's portion marking, normalised ("s / nf" -> "S/NF"); "" when it has
+    none, None when it is not a marking (so not a paragraph number either)."""
     if not mark:
-        return True
-    level, _ = reference.parse_marking(_norm_marking(mark))
-    return level >= 0
-
-
-def _norm_marking(mark: str) -> str:
-    return re.sub(r"\s*/\s*", "/", mark.strip().upper())
+        return ""
+    mark = mark.strip().upper()
+    if "/" in mark:
+        mark = _SLASH.sub("/", mark)
+    return mark if reference.parse_marking(mark)[0] >= 0 else None
 
 
 def _is_heading(s: str) -> bool:
     if "\n" in s or len(s) > 90 or len(s) < 3:
         return False
-    if s.rstrip().endswith((".", ",", ";", '"')) and not s.isupper():
-        return False
-    if s.rstrip().endswith(("." ,",", ";")) and len(s.split()) > 6:
-        return False
+    end = s.rstrip()
     words = s.split()
+    if end.endswith((".", ",", ";", '"')) and not s.isupper():
+        return False
+    if end.endswith((".", ",", ";")) and len(words) > 6:
+        return False
     if len(words) > 12:
         return False
-    letters = [c for c in s if c.isalpha()]
+    letters = "".join(filter(str.isalpha, s))
     if not letters:
         return False
-    upper = sum(c.isupper() for c in letters) / len(letters)
+    upper = sum(map(str.isupper, letters)) / len(letters)
     if upper > 0.8:
         return True
     # Title Case Headings: most words capitalised.
@@ -212,26 +255,26 @@ def _is_heading(s: str) -> bool:
 def _continues(prev: str, nxt: str) -> bool:
     if not prev:
         return False
-    if _PARA.match(nxt) and _looks_para_start(nxt):
+    if _looks_para_start(_para(nxt)):
         return False
     end = prev.rstrip()[-1:]
     return end not in ".!?:\")'" or nxt[:1].islower()
 
 
-def _take_signer(blocks: list[str]) -> tuple[list[str], str]:
-    if not blocks:
-        return blocks, ""
-    last = blocks[-1].strip().split("\n")
+def _take_signer(block: str) -> tuple[str | None, str]:
+    """(the last block without its signer, or None when nothing else is left; the signer),
+    or (the block, "") when it ends with no signer."""
+    last = block.strip().split("\n")
     cand = last[-1].strip()
     if _SIGNER.match(cand) and cand not in {"END", "BT", "NNNN"} and len(cand) <= 40 \
-            and not re.fullmatch(r"(?:UNCLASSIFIED|CONFIDENTIAL|SECRET|NOFORN|SIPDIS|BT)", cand):
+            and not _NOT_SIGNER.fullmatch(cand):
         rest = "\n".join(last[:-1]).strip()
-        return (blocks[:-1] + [rest]) if rest else blocks[:-1], cand
+        return rest or None, cand
     # Re-flowed text: the signer is glued after the last sentence ("... END COMMENT. DERSE").
-    m = re.search(r"[.!?)\"]\s+([A-Z][A-Z'\-]{2,}(?:/[A-Z]+)?)\s*$", blocks[-1])
+    m = _GLUED_SIGNER.search(block)
     if m and m[1] not in {"END", "COMMENT", "SUMMARY", "NOFORN", "SIPDIS"}:
-        return blocks[:-1] + [blocks[-1][: m.start(1)].rstrip()], m[1]
-    return blocks, ""
+        return block[: m.start(1)].rstrip(), m[1]
+    return block, ""
 
 
 def _repair_numbers(paras: list[Paragraph], idx: list[int], defects: list[Defect]) -> None:
@@ -260,24 +303,25 @@ def _repair_numbers(paras: list[Paragraph], idx: list[int], defects: list[Defect
         defects.append(Defect("paragraph-order", "paragraph numbers go backwards"))
 
 
-def _between(full: str, start: re.Pattern[str], end: re.Pattern[str]) -> str:
-    m = start.search(full)
+def _between(full: str, folded: str | None, start: re.Pattern[str], word: str,
+             end: re.Pattern[str]) -> str:
+    m = scan.search_ci(start, full, folded, word)
     if not m:
         return ""
-    e = end.search(full, m.end())
+    e = scan.search_ci(end, full, folded, "end", m.end())
     if not e:
         return ""
     return full[m.end(): e.start()].strip()
 
 
-def _septels(full: str) -> list[str]:
+def _septels(full: str, folded: str | None) -> list[str]:
     """The sentences that mention a septel (a separate telegram), in order."""
     out: list[str] = []
-    for m in _SEPTEL.finditer(full):
+    for m in scan.finditer_ci(_SEPTEL, full, folded, "septel"):
         start = max(full.rfind(c, 0, m.start()) for c in ".!?\n") + 1
         e = _SENTENCE_END.search(full, m.end())
         end = e.end() if e else len(full)
-        sentence = _balanced(re.sub(r"\s+", " ", full[start:end]).strip())
+        sentence = _balanced(_SPACES.sub(" ", full[start:end]).strip())
         if sentence and sentence not in out:
             out.append(sentence)
     return out[:20]

@@ -13,6 +13,7 @@ from datetime import datetime
 from cablegram import reference
 from cablegram.model import ArchiveMeta, Cable, Defect, Origin, Reference, Tag
 from cablegram.parse import body as body_mod
+from cablegram.parse import scan
 from cablegram.parse.decode import decode
 from cablegram.parse.header import find_dtg, parse_header, year4
 from cablegram.parse.preamble import (
@@ -31,6 +32,12 @@ _MEDIA_DATE = re.compile(
     r"(\d{4}), (\d{2}):(\d{2})", re.M)
 _CABLE_DATED = re.compile(r"Cable dated:\s*(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})")
 _ID = re.compile(r"^(\d{2})([A-Z][A-Z0-9]*?[A-Z])(\d{1,7})$")
+_SIPDIS_LINE = re.compile(r"(?m)^\s*SIPDIS\s*$\n?")
+_CLASSIFIED_BY_ANY = re.compile(r"(?i)(?<![a-z])classified\s+by\s*:?\s*(.+)")
+_ARCHIVE_CLASS_SPLIT = re.compile(r"//|/(?=[A-Z]{4})")
+_SPACES = re.compile(r"\s+")
+_NOT_LETTERS = re.compile(r"[^A-Z]")
+_CAVEAT_CODES = dict(CAVEAT_SPELLINGS)
 _MAX_INPUT = 20_000_000
 
 
@@ -46,7 +53,7 @@ def parse(data: str | bytes, *, hint: str | None = None) -> Cable:
 def _parse(data: str | bytes, hint: str | None, defects: list[Defect]) -> Cable:
     if isinstance(data, bytes | bytearray | memoryview):
         raw = bytes(data)
-        if not raw.strip():
+        if not raw or raw.isspace():  # (not raw.strip(), without copying the input)
             defects.append(Defect("empty", "empty input"))
             return Cable(defects=defects)
         text = decode(raw, defects)
@@ -55,7 +62,7 @@ def _parse(data: str | bytes, hint: str | None, defects: list[Defect]) -> Cable:
     else:
         defects.append(Defect("input", f"cannot parse a {type(data).__name__}"))
         return Cable(defects=defects)
-    if not text.strip():
+    if not text or text.isspace():
         defects.append(Defect("empty", "empty input"))
         return Cable(defects=defects)
     if len(text) > _MAX_INPUT:
@@ -112,13 +119,15 @@ def build(prep: Prepared, defects: list[Defect]) -> Cable:
     c.subject, c.subject_marking = pre.subject, pre.subject_marking
     c.references = pre.references
     c.tags = [reference.tag(t) for t in pre.tags]
-    body_text = re.sub(r"(?m)^\s*SIPDIS\s*$\n?", "", tele[pre.end:])
+    body_text = tele[pre.end:]
+    if "SIPDIS" in body_text:
+        body_text = _SIPDIS_LINE.sub("", body_text)
     b = body_mod.parse_body(body_text, defects)
     c.paragraphs, c.summary, c.comment = b.paragraphs, b.summary, b.comment
     c.signer, c.septels = b.signer, b.septels
     if not c.classified_by:
         # A fragment: only a "Classified By:" line.
-        m = re.search(r"(?i)(?<![a-z])classified\s+by\s*:?\s*(.+)", text)
+        m = scan.search_ci(_CLASSIFIED_BY_ANY, text, scan.fold(text), "classified")
         if m:
             c.classified_by, c.reasons = parse_classified_by(m[1], defects)
 
@@ -143,7 +152,7 @@ def _leading_date(text: str) -> str:
     m = _CABLE_DATED.search(head)
     if m:
         return f"{m[1]}-{m[2]}-{m[3]}T{m[4]}:{m[5]}:00Z"
-    m = _MEDIA_DATE.search(head)
+    m = _MEDIA_DATE.search(head) if "day, " in head else None
     if m:
         mon = datetime.strptime(m[2], "%B").month
         return f"{int(m[3]):04d}-{mon:02d}-{int(m[1]):02d}T{m[4]}:{m[5]}:00Z"
@@ -158,13 +167,13 @@ def _year(dtg: str | None, meta: ArchiveMeta | None, extra: str) -> int | None:
 
 
 def _split_archive_class(s: str) -> tuple[str, list[str]]:
-    parts = [p.strip() for p in re.split(r"//|/(?=[A-Z]{4})", s.upper()) if p.strip()]
+    parts = [p.strip() for p in _ARCHIVE_CLASS_SPLIT.split(s.upper()) if p.strip()]
     if not parts:
         return "", []
     cls = parts[0]
     cav: list[str] = []
     for extra in parts[1:] + ([w for w in cls.split() if w == "NOFORN"]):
-        code = dict(CAVEAT_SPELLINGS).get(extra, extra)
+        code = _CAVEAT_CODES.get(extra, extra)
         if code not in cav:
             cav.append(code)
     cls = cls.replace(" NOFORN", "").strip()
@@ -206,7 +215,7 @@ def _classification(c: Cable, banner, caveats: list[str], meta: ArchiveMeta | No
 
 
 def _canonical_id(rid: str) -> str:
-    rid = re.sub(r"\s+", "", rid.upper())
+    rid = _SPACES.sub("", rid.upper())
     m = _ID.match(rid)
     if not m:
         return ""
@@ -223,7 +232,7 @@ def _identity(c: Cable, banner, fm: str, routing: str, year: int | None,
     text_id = ""
     code = ""
     if banner and banner.origin_text:
-        raw_code = re.sub(r"[^A-Z]", "", banner.origin_text.upper())
+        raw_code = _NOT_LETTERS.sub("", banner.origin_text.upper())
         code = raw_code if raw_code in reference.known_origins() else (
             reference.canonical_origin(raw_code) or raw_code)
         if banner.serial and year:

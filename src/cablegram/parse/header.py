@@ -2,29 +2,39 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass, field
 
 from cablegram import reference
 from cablegram.model import Addressee, Defect
+from cablegram.parse import scan
 
 MONTHS = {m: i for i, m in enumerate(
-    "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(), 1)}
+    ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1)}
 
 _VZCZC = re.compile(r"\b(VZCZC[A-Z0-9]{2,12})")
-_DE = re.compile(r"(?m)^\s*DE\s+([A-Z]{4,7})\s*#\s*(\d{1,5})(?:/(\d{1,3}))?(?:\s+(\d{7}))?")
-_ZNY = re.compile(r"(?m)^\s*ZNY\s+([A-Z]{5})")
+# The header lines are found with patterns that open with the line break before them,
+# in the text with a line break put in front (_lines): the same as (?m)^ in the text,
+# but a literal start, which the regex engine jumps to instead of trying every position.
+_DE = re.compile(r"\n\s*DE\s+([A-Z]{4,7})\s*#\s*(\d{1,5})(?:/(\d{1,3}))?(?:\s+(\d{7}))?")
+_ZNY = re.compile(r"\n\s*ZNY\s+([A-Z]{5})")
 # Precedence + DTG: "O 010335Z JUN 09", "P R 281848Z DEC 66", "R 011234Z JUN 75".
 _DTG_LINE = re.compile(
-    r"(?m)^\s*(?:(ZZ|OO|PP|RR|Z|O|P|R)\s+(?:(?:ZZ|OO|PP|RR|Z|O|P|R)\s+)?)?"
+    r"\n\s*(?:(ZZ|OO|PP|RR|Z|O|P|R)\s+(?:(?:ZZ|OO|PP|RR|Z|O|P|R)\s+)?)?"
     r"(\d{2})(\d{2})(\d{2})Z\s+([A-Z]{3})\s+(\d{2,4})\b"
 )
 _DTG_ANY = re.compile(r"\b(\d{2})(\d{2})(\d{2})Z\s?(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)\s?(\d{2,4})\b", re.I)
-_PROSIGN = re.compile(r"(?m)^\s*(ZZ|OO|PP|RR|Z|O|P|R)\s+R[A-Z]{3,6}\b")
-_FM = re.compile(r"(?m)^\s*FM\s+(.+?)\s*$")
-_ADDR = re.compile(
-    r"^(?:(?P<ri>[A-Z]{4,7})\s*/\s*)?(?P<name>.+?)"
-    r"(?:\s+(?P<prec>NIACT\s+IMMEDIATE|IMMEDIATE|PRIORITY|ROUTINE|FLASH))?"
+_PROSIGN = re.compile(r"\n\s*(ZZ|OO|PP|RR|Z|O|P|R)\s+R[A-Z]{3,6}\b")
+_FM = re.compile(r"(?m)\n\s*FM\s+(.+?)\s*$")
+# An addressee line: "RUEHC/SECSTATE WASHDC IMMEDIATE 4637" is
+#   ^(?:(?P<ri>[A-Z]{4,7})\s*/\s*)?(?P<name>.+?)<_ADDR_TAIL>
+# read in two steps (see _addressee), as one regex retries the tail after every
+# character of the name.
+_ADDR_RI = re.compile(r"([A-Z]{4,7})\s*/\s*")
+# The lookahead adds nothing to what matches, but fails fast where no tail can start.
+_ADDR_TAIL = re.compile(
+    r"(?=\s|$)(?:\s+(?P<prec>NIACT\s+IMMEDIATE|IMMEDIATE|PRIORITY|ROUTINE|FLASH))?"
     r"(?:\s+(?P<serial>\d{1,5}))?\s*$"
 )
 
@@ -57,8 +67,6 @@ def dtg_iso(day: str, hhmm: str, mon: str, yy: str, defects: list[Defect]) -> st
     if not month or not (1 <= d <= 31 and h <= 24 and m <= 59):
         defects.append(Defect("dtg", f"impossible date-time group {day}{hhmm}Z {mon} {yy}"))
         return None
-    import calendar
-
     y = year4(yy)
     if d > calendar.monthrange(y, month)[1]:
         defects.append(Defect("dtg", f"day {d} does not exist in {mon} {y}"))
@@ -71,7 +79,7 @@ def dtg_iso(day: str, hhmm: str, mon: str, yy: str, defects: list[Defect]) -> st
 
 def find_dtg(text: str, defects: list[Defect]) -> tuple[str | None, str]:
     """The first DTG in ``text`` and the precedence prosign before it, if any."""
-    m = _DTG_LINE.search(text)
+    m = _DTG_LINE.search(_lines(text))
     if m:
         return dtg_iso(m[2], m[3] + m[4], m[5], m[6], defects), m[1] or ""
     m = _DTG_ANY.search(text)
@@ -83,14 +91,15 @@ def find_dtg(text: str, defects: list[Defect]) -> tuple[str | None, str]:
 def parse_header(text: str, defects: list[Defect]) -> Header:
     """Parse a header block (``text`` holds only the header, or starts with it)."""
     h = Header()
-    m = _VZCZC.search(text)
+    m = scan.search(_VZCZC, text, "VZCZC")
     if m:
         h.transmission_id = m[1]
-    m = _DE.search(text)
+    lines = _lines(text)
+    m = _DE.search(lines)
     if m:
         h.routing, h.station_serial = m[1], m[2]
         h.section = int(m[3]) if m[3] else None
-    m = _ZNY.search(text)
+    m = _ZNY.search(lines)
     if m:
         code = m[1]
         h.security_line = reference.SECURITY_LINE.get(code, "")
@@ -98,14 +107,18 @@ def parse_header(text: str, defects: list[Defect]) -> Header:
             defects.append(Defect("security-line", f"unknown security line code {code}"))
     h.dtg, prosign = find_dtg(text, defects)
     if not prosign:
-        pm = _PROSIGN.search(text)
+        pm = _PROSIGN.search(lines)
         prosign = pm[1] if pm else ""
     h.precedence = reference.precedence_name(prosign) if prosign else ""
-    m = _FM.search(text)
+    m = _FM.search(lines)
     if m:
         h.fm = m[1].strip()
     h.to, h.info = _addressees(text)
     return h
+
+
+def _lines(text: str) -> str:
+    return "\n" + text
 
 
 _STOP = re.compile(r"^\s*(?:BT|XMT|ZEN|ZFR|E\.?\s*O\.?|TAGS|SUBJECT|[A-Z](?: [A-Z]){4,})\b")
@@ -136,9 +149,18 @@ def _addressees(text: str) -> tuple[list[Addressee], list[Addressee]]:
 
 
 def _addressee(line: str) -> Addressee | None:
-    m = _ADDR.match(line.strip())
-    if not m or not m["name"]:
+    s = line.strip()
+    if not s:
         return None
-    name = re.sub(r"\s+", " ", m["name"]).strip(" ,")
-    prec = re.sub(r"\s+", " ", m["prec"] or "")
-    return Addressee(routing=m["ri"] or "", name=name, precedence=prec, serial=m["serial"] or "")
+    ri = _ADDR_RI.match(s)
+    if not ri or ri.end() == len(s):  # the name takes at least one character
+        ri = None
+    start = ri.end() if ri else 0
+    tail = _ADDR_TAIL.search(s, start + 1)  # the first: the name is as short as can be
+    assert tail  # an empty tail matches at the end
+    if "\n" in s[start: tail.start()]:
+        return None  # the name (".+?") cannot cross a line break
+    name = scan.squash_spaces(s[start: tail.start()]).strip(" ,")
+    prec = scan.squash_spaces(tail["prec"] or "")
+    return Addressee(routing=ri[1] if ri else "", name=name, precedence=prec,
+                     serial=tail["serial"] or "")

@@ -8,10 +8,12 @@ by searching for its keyword, and each field ends where the next one starts.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from cablegram import reference
 from cablegram.model import Defect, Official, Reference
+from cablegram.parse import scan
 
 CLASS_NAMES = {
     "TS": "TOP SECRET",
@@ -45,20 +47,33 @@ CAVEAT_SPELLINGS: list[tuple[str, str]] = [
 # Archive renderings glue fields together ("SIPDISSIPDISNOFORNE.O. 12958"): a caveat
 # may follow a non-letter, a digit or another caveat, and be followed by anything but a
 # lower-case letter.
+_CAVEAT_GLUE = ("SIPDIS", "NOFORN", "SENSITIVE")
+_CAVEAT_WORD = re.compile(
+    "(" + "|".join(re.escape(s).replace(r"\ ", r"\s+") for s, _ in CAVEAT_SPELLINGS) + r")(?![a-z])"
+)
 _CAVEAT_RE = re.compile(
-    r"(?:(?<![A-Za-z])|(?<=SIPDIS)|(?<=NOFORN)|(?<=SENSITIVE))("
-    + "|".join(re.escape(s).replace(r"\ ", r"\s+") for s, _ in CAVEAT_SPELLINGS)
-    + r")(?![a-z])"
+    r"(?:(?<![A-Za-z])|" + "|".join(f"(?<={g})" for g in _CAVEAT_GLUE) + ")" + _CAVEAT_WORD.pattern
 )
 _CAVEAT_CODE = {s: code for s, code in CAVEAT_SPELLINGS}
 
 
 def find_caveats(zone: str) -> list[str]:
+    """The caveats that ``_CAVEAT_RE.finditer(zone)`` finds, in order."""
     out: list[str] = []
-    for m in _CAVEAT_RE.finditer(zone):
-        code = _CAVEAT_CODE[re.sub(r"\s+", " ", m[1])]
+    # Its lookbehinds, tried at every position, make _CAVEAT_RE slow to search: search
+    # for the spellings alone (the engine jumps to their first letters) and check what
+    # stands before each here.
+    m = _CAVEAT_WORD.search(zone)
+    while m:
+        i = m.start()
+        if i and zone[i - 1].isascii() and zone[i - 1].isalpha() and not zone.endswith(
+                _CAVEAT_GLUE, 0, i):
+            m = _CAVEAT_WORD.search(zone, i + 1)
+            continue
+        code = _CAVEAT_CODE[scan.squash_spaces(m[1])]
         if code not in out:
             out.append(code)
+        m = _CAVEAT_WORD.search(zone, m.end())
     return out
 
 
@@ -83,10 +98,12 @@ _CLASS_WORD = re.compile(
 )
 
 
+_SPACED = re.compile(r"\b(?:[A-Z]{1,3} )+(?:[A-Z]{1,3})\b(?! ?\d)")
+
+
 def _squeeze_letters(s: str) -> str:
     """Join letter-spaced words: 'C O N F I D E N T I A L SECTION' -> 'CONFIDENTIAL SECTION'."""
-    return re.sub(r"\b(?:[A-Z]{1,3} )+(?:[A-Z]{1,3})\b(?! ?\d)", lambda m: m[0].replace(" ", "")
-                  if _looks_spaced(m[0]) else m[0], s)
+    return _SPACED.sub(lambda m: m[0].replace(" ", "") if _looks_spaced(m[0]) else m[0], s)
 
 
 def _looks_spaced(s: str) -> bool:
@@ -101,11 +118,8 @@ def find_banner(text: str, defects: list[Defect]) -> Banner | None:
     USE ONLY``, a partial extract's ``CONFIDENTIAL PTQ1859``): a line naming a known post
     and a serial wins over one that does not.
     """
-    offset = 0
     candidates: list[Banner] = []
-    for n, raw in enumerate(text.split("\n")):
-        if n > 80:
-            break
+    for offset, raw in _first_lines(text, 81):
         line = raw.strip()
         if line:
             b = _banner_line(line)
@@ -115,7 +129,6 @@ def find_banner(text: str, defects: list[Defect]) -> Banner | None:
                 candidates.append(b)
                 if b.serial and _known(b.origin_text):
                     break
-        offset += len(raw) + 1
     if not candidates:
         return None
     best = next((b for b in candidates if b.serial and _known(b.origin_text)), None) or next(
@@ -125,22 +138,44 @@ def find_banner(text: str, defects: list[Defect]) -> Banner | None:
     return best
 
 
+def _first_lines(text: str, limit: int) -> Iterator[tuple[int, str]]:
+    """(offset, line) of the first ``limit`` lines, without splitting the whole text."""
+    start = 0
+    for _ in range(limit):
+        end = text.find("\n", start)
+        if end < 0:
+            yield start, text[start:]
+            return
+        yield start, text[start:end]
+        start = end + 1
+
+
+_NOT_LETTERS = re.compile(r"[^A-Z]")
+_LINE_PREFIX = re.compile(r"^(?:ID:\s*\d+\s*)?(?:Cable dated:\s*[\dT:\-]{19})?")
+# Leading debris seen in archive pages: quotes, brackets, dots, stray digits.
+_LEAD = re.compile(r"^[\s\"'>\].,]*(?:ID:\s*\d+\s*)?(?:CABLE DATED:\s*[\dT:\-]{19})?\d{0,6}")
+_CLASS_STUB = re.compile(r"^([A-Z]{0,3})(ECRET|ONFIDENTIAL|NCLAS)")
+_DIGIT_BEFORE_ORIGIN = re.compile(r"^(\d)(?=[A-Z])")
+_CAVEATS_THEN_ORIGIN = re.compile(
+    r"((?:[A-Z/]+ ){1,3}?)([A-Z][A-Z.'\-]*(?: [A-Z][A-Z.'\-]*){0,4}) ?(\d{2,7})(?!\d)")
+_SECTION_WORD = re.compile(r"^(?:SECTION|SCTION|ECTION)\s*")
+_EFTO = re.compile(r"E ?F ?T ?O")
+
+
 def _known(origin_text: str) -> bool:
-    code = re.sub(r"[^A-Z]", "", origin_text.upper())
+    code = _NOT_LETTERS.sub("", origin_text.upper())
     return code in reference.known_origins() or bool(reference.canonical_origin(code))
 
 
 def _banner_line(line: str) -> Banner | None:
-    first = re.sub(r"^(?:ID:\s*\d+\s*)?(?:Cable dated:\s*[\dT:\-]{19})?", "", line.lstrip(" \"'>].,"))
+    first = _LINE_PREFIX.sub("", line.lstrip(" \"'>].,"))
     word = first.split(" ", 1)[0]
     # Prose ("Secretary Rice...") is not a banner: the first word is upper case or a
     # letter-spaced one ("S e c r e t state 0123" exists).
     if not word or not (word.isupper() or len(word) == 1 or word[:1].isdigit()):
         return None
     up = line.upper()
-    # Leading debris seen in archive pages: quotes, brackets, dots, stray digits.
-    lead = re.match(
-        r"^[\s\"'>\].,]*(?:ID:\s*\d+\s*)?(?:CABLE DATED:\s*[\dT:\-]{19})?\d{0,6}", up)
+    lead = _LEAD.match(up)
     pos = lead.end() if lead else 0
     head = up[pos : pos + 120]
     squeezed = _squeeze_letters(head)
@@ -149,7 +184,7 @@ def _banner_line(line: str) -> Banner | None:
     if m:
         cw = m[0]
     else:
-        m2 = re.match(r"^([A-Z]{0,3})(ECRET|ONFIDENTIAL|NCLAS)", squeezed.replace(" ", ""))
+        m2 = _CLASS_STUB.match(squeezed.replace(" ", ""))
         if not m2:
             return None
         cw = m2[2]
@@ -176,15 +211,14 @@ def _banner_line(line: str) -> Banner | None:
         b.sections = int(sm[2])
         pre = rest[: sm.start()]
         tail = rest[sm.end():]
-        tail = re.sub(r"^(\d)(?=[A-Z])", "", tail)  # "OF 03QRIPOLI"
+        tail = _DIGIT_BEFORE_ORIGIN.sub("", tail)  # "OF 03QRIPOLI"
     else:
         pre = ""
     tail = tail.lstrip()
     om = _ORIGIN_SERIAL.match(tail)
     if not om:
         # Caveats may stand between the class and the origin: S E C R E T NOFORN STATE 1234
-        om2 = re.match(r"((?:[A-Z/]+ ){1,3}?)([A-Z][A-Z.'\-]*(?: [A-Z][A-Z.'\-]*){0,4}) ?(\d{2,7})(?!\d)",
-                       tail)
+        om2 = _CAVEATS_THEN_ORIGIN.match(tail)
         if om2 and _CAVEAT_RE.search(om2[1]):
             pre += " " + om2[1]
             origin, serial, end_rest = om2[2], om2[3], tail[om2.end():]
@@ -192,7 +226,7 @@ def _banner_line(line: str) -> Banner | None:
             origin, serial, end_rest = "", "", tail
     else:
         origin, serial, end_rest = om[1], om[2], tail[om.end():]
-    b.origin_text = re.sub(r"^(?:SECTION|SCTION|ECTION)\s*", "", origin).strip()
+    b.origin_text = _SECTION_WORD.sub("", origin).strip()
     b.serial = serial.lstrip("0") or ("0" if serial else "")
     if sm is None and not serial:
         b.sections = None
@@ -202,7 +236,7 @@ def _banner_line(line: str) -> Banner | None:
     for code in find_caveats(pre + " " + end_rest[:40]):
         if code not in b.caveats:
             b.caveats.append(code)
-    if re.search(r"E ?F ?T ?O", pre):
+    if _EFTO.search(pre):
         b.caveats.append("EFTO") if "EFTO" not in b.caveats else None
     b.end = len(line) if not serial else min(len(line), pos + _approx_end(line[pos:], serial))
     return b
@@ -274,6 +308,8 @@ def parse_preamble(text: str, cable_year: int | None, defects: list[Defect]) -> 
     p = Preamble()
     body_start = _first_paragraph(text)
     zone = text[:body_start]
+    # The fields are searched for before body_start, or in the first 3000 characters.
+    folded = scan.fold(text[:max(body_start, 3000)])
     last = 0
 
     m = _EO_NA.search(zone) or _EO.search(zone)
@@ -282,24 +318,28 @@ def parse_preamble(text: str, cable_year: int | None, defects: list[Defect]) -> 
         decl = m.groupdict().get("decl")
         p.declassify_on = _declassify(decl.strip(" .:;,") if decl else "N/A", defects)
         last = max(last, m.end())
-    m = _TAGS.search(zone)
+    m = scan.search(_TAGS, text, "TAGS", 0, body_start)
     if m:
         p.tags = split_tags(m["tags"])
         last = max(last, m.end())
     # Caveats: anywhere before the E.O./TAGS line, or between banner and subject.
-    head = text[:3000]
+    head = min(len(text), 3000)
     first_field = min(
-        [x for x in (_pos(_EO, head), _pos(_TAGS, head), _pos(_SUBJECT, head), _pos(_PARA_START, head))
-         if x >= 0] or [min(len(head), 600)]
+        [x for x in (_pos(_EO.search(text, 0, head)),
+                     _pos(scan.search(_TAGS, text, "TAGS", 0, head)),
+                     _pos(scan.search_ci(_SUBJECT, text, folded, "subj", 0, head)),
+                     _para_start(text, head))
+         if x >= 0] or [min(head, 600)]
     )
-    p.caveats = find_caveats(head[:first_field])
-    m = _SUBJECT.search(zone)
+    p.caveats = find_caveats(text[:first_field])
+    m = scan.search_ci(_SUBJECT, text, folded, "subj", 0, body_start)
     if m:
-        rest = text[m.end():]
-        e = _SUBJECT_END.search(rest)
-        end = e.start() if e else min(len(rest), 300)
-        subject = re.sub(r"\s+", " ", rest[:end]).strip(" .")
-        mm = re.match(r"^\(([A-Z/]{1,8})\)\s*", subject)
+        # Searched in the text from the subject on, not in a copy of the rest: the \b and
+        # the lookbehind of the pattern see the same there (the ":" or space before it).
+        e = _SUBJECT_END.search(text, m.end())
+        end = e.start() - m.end() if e else min(len(text) - m.end(), 300)
+        subject = scan.squash_spaces(text[m.end(): m.end() + end]).strip(" .")
+        mm = _SUBJECT_MARKING.match(subject)
         if mm and reference.parse_marking(mm[1])[0] >= 0:
             p.subject_marking = mm[1]
             subject = subject[mm.end():]
@@ -307,62 +347,88 @@ def parse_preamble(text: str, cable_year: int | None, defects: list[Defect]) -> 
         last = max(last, m.end() + end)
     m = _REF.search(zone, max(0, last - 1))
     if m:
-        ref_end = _CLASSIFIED_BY.search(zone, m.end())
+        ref_end = scan.search_ci(_CLASSIFIED_BY, text, folded, "classified", m.end(), body_start)
         block = zone[m.end(): ref_end.start() if ref_end else len(zone)]
         p.references = parse_references(block, cable_year, defects)
-    m = _CLASSIFIED_BY.search(zone) or _CLASSIFIED_BY.search(text[body_start: body_start + 600])
-    if m:
-        seg_start = m.end() if m.string is zone else body_start + m.end()
+    seg_start = _classified_by_end(text, folded, body_start)
+    if seg_start >= 0:
         seg = text[seg_start: seg_start + 300]
-        stop = re.search(r"\n\s*\n|¶|\n\s*\d\.\s", seg)
+        stop = _SEGMENT_END.search(seg)
         seg = seg[: stop.start()] if stop else seg
         p.classified_by, p.reasons = parse_classified_by(seg, defects)
     p.end = body_start
     return p
 
 
-def _pos(rx: re.Pattern[str], s: str) -> int:
-    m = rx.search(s)
+def _pos(m: re.Match[str] | None) -> int:
     return m.start() if m else -1
 
 
-_PARA_START = re.compile(r"(?m)^\s*(?:¶\s*)?\d{1,3}\s?\.\s*(?:\(\s*[A-Z/ ]{1,12}\))?\s*\S")
+def _classified_by_end(text: str, folded: str | None, body_start: int) -> int:
+    """Where the Classified By text starts: in the preamble, else early in the body."""
+    m = scan.search_ci(_CLASSIFIED_BY, text, folded, "classified", 0, body_start)
+    if m:
+        return m.end()
+    after = text[body_start: body_start + 600]  # a slice: the lookbehind must not see before it
+    m = scan.search_ci(_CLASSIFIED_BY, after, scan.fold(after), "classified")
+    return body_start + m.end() if m else -1
+
+
+_PARA_START_REST = r"\s*(?:¶\s*)?\d{1,3}\s?\.\s*(?:\(\s*[A-Z/ ]{1,12}\))?\s*\S"
+_PARA_START = re.compile(r"(?m)^" + _PARA_START_REST)
+# The same after a line break: opening with a literal, it is searched many times faster.
+_PARA_START_NL = re.compile(r"\n" + _PARA_START_REST)
+_BLANK_LINE = re.compile(r"\n\s*\n")
+_SEGMENT_END = re.compile(r"\n\s*\n|¶|\n\s*\d\.\s")
+_SUBJECT_MARKING = re.compile(r"^\(([A-Z/]{1,8})\)\s*")
+
+
+def _para_start(text: str, endpos: int) -> int:
+    """Where ``_PARA_START.search(text, 0, endpos)`` matches, or -1."""
+    if _PARA_START.match(text, 0, endpos):
+        return 0
+    m = _PARA_START_NL.search(text, 0, endpos)
+    return m.start() + 1 if m else -1
 
 
 def _first_paragraph(text: str) -> int:
     """Where the numbered body starts; else after the Classified By or REF block."""
-    m = _PARA_START.search(text)
-    limit = m.start() if m else len(text)
-    cb = _CLASSIFIED_BY.search(text, 0, limit)
+    start = _para_start(text, len(text))
+    if start >= 0:
+        return start
+    cb = scan.search_ci(_CLASSIFIED_BY, text, scan.fold(text), "classified")
     if cb:
-        end = re.search(r"\n\s*\n", text[cb.end():limit])
-        if end and not m:
-            return cb.end() + end.end()
-    if m:
-        return m.start()
+        end = _BLANK_LINE.search(text, cb.end())
+        if end:
+            return end.end()
     # Unnumbered cable: the body starts after the last preamble field.
     last = 0
     for rx in (_EO, _TAGS, _SUBJECT, _CLASSIFIED_BY, _REF):
-        mm = rx.search(text[:3000])
+        mm = rx.search(text, 0, 3000)
         if mm:
-            blank = re.search(r"\n\s*\n", text[mm.end():])
+            blank = _BLANK_LINE.search(text, mm.end())
             if blank:
-                last = max(last, mm.end() + blank.end())
+                last = max(last, blank.end())
             else:  # no blank line after the field: it runs to the end of its line
                 nl = text.find("\n", mm.end())
                 last = max(last, len(text) if nl < 0 else nl + 1)
     return last
 
 
+_TAG_SEP = re.compile(r"[,;]\s*|\s+")
+_TAG_SEP_COMMAS = re.compile(r"\s*[,;]\s*")
+_TAG_CODE = re.compile(r"[A-Z0-9]{2,8}")
+
+
 def split_tags(s: str) -> list[str]:
     s = s.strip().strip(".")
-    parts = re.split(r"[,;]\s*|\s+", s) if "," not in s else re.split(r"\s*[,;]\s*", s)
+    parts = _TAG_SEP.split(s) if "," not in s else _TAG_SEP_COMMAS.split(s)
     out: list[str] = []
     for part in parts:
         part = part.strip(" .")
         if not part or len(part) > 40:
             continue
-        if "," not in s and not re.fullmatch(r"[A-Z0-9]{2,8}", part):
+        if "," not in s and not _TAG_CODE.fullmatch(part):
             continue
         if part not in out:
             out.append(part)
@@ -390,14 +456,21 @@ def _declassify(decl: str, defects: list[Defect]) -> str:
         if 1 <= mo <= 12 and 1 <= day <= 31:
             return f"{y:04d}-{mo:02d}-{day:02d}"
     # Non-date values (OADR, 1.6X1, N/A, X1...) are kept as written.
-    return re.sub(r"\s+", " ", d.upper())[:60]
+    return scan.squash_spaces(d.upper())[:60]
 
 
 # -- references ------------------------------------------------------------------------
 
+# "A. 08 BAKU 123", "STATE 12345 (09)". Written for speed on long upper-case blocks, with
+# the matches of the plain form:
+# - it is tried only at a digit or at a letter after a non-letter: a match starting
+#   inside a word would also match one letter earlier, where the search finds it first;
+# - the origin's quantifiers are possessive: giving back a letter or a word of it can
+#   never be followed by the white space and the serial that must come next.
 _REF_ITEM = re.compile(
+    r"(?:(?<![A-Z])|(?=\d))"
     r"(?:(?<![A-Z])(?P<label>[A-Z])\s?[.)]\s*)?"
-    r"(?:(?P<y1>\d{2,4})\s+)?(?P<origin>[A-Z][A-Z]+(?:\s[A-Z]{2,}){0,3})\s+(?P<serial>\d{1,7})"
+    r"(?:(?P<y1>\d{2,4})\s+)?(?P<origin>[A-Z][A-Z]++(?:\s[A-Z]{2,}+){0,3}+)\s+(?P<serial>\d{1,7})"
     r"(?:\s*\((?P<y2>\d{2,4})\))?",
 )
 _REF_ID = re.compile(r"\b(\d{2})([A-Z]{3,}[A-Z]*?)(\d{1,7})\b")
@@ -405,7 +478,7 @@ _REF_ID = re.compile(r"\b(\d{2})([A-Z]{3,}[A-Z]*?)(\d{1,7})\b")
 
 def parse_references(block: str, cable_year: int | None, defects: list[Defect]) -> list[Reference]:
     out: list[Reference] = []
-    text = re.sub(r"\s+", " ", block).strip()
+    text = scan.squash_spaces(block).strip()
     if not text:
         return out
     for m in _REF_ITEM.finditer(text.upper()):
@@ -439,14 +512,21 @@ def parse_references(block: str, cable_year: int | None, defects: list[Defect]) 
     return out
 
 
+_OFFICIAL_END = re.compile(
+    r"[,.;]?\s*(?:\bFOR\s+REASONS?\b|\bREASONS?\b|\bFOR\s+REASON\b|\b1\s?\.\s?[456]\b|"
+    r"\bE\.?O\.?\s*\d|\bUNDER\b|\bPER\b)", re.I)
+_TRAILING_FOR = re.compile(r"\s*\bfor\b\s*$", re.I)
+_WHITESPACE = re.compile(r"\s")
+_REASON_LETTER = re.compile(r"(?<![A-Z])([A-H])(?![A-Z])")
+
+
 def parse_classified_by(seg: str, defects: list[Defect]) -> tuple[Official | None, list[str]]:
-    s = re.sub(r"\s+", " ", seg).strip()
+    s = scan.squash_spaces(seg).strip()
     reasons = parse_reasons(s)
     # The official is what stands before "for reasons"/"Reasons"/"1.4".
-    cut = re.search(r"[,.;]?\s*(?:\bFOR\s+REASONS?\b|\bREASONS?\b|\bFOR\s+REASON\b|\b1\s?\.\s?[456]\b|"
-                    r"\bE\.?O\.?\s*\d|\bUNDER\b|\bPER\b)", s, re.I)
+    cut = _OFFICIAL_END.search(s)
     who = (s[: cut.start()] if cut else s).strip(" ,.;:")
-    who = re.sub(r"\s*\bfor\b\s*$", "", who, flags=re.I)
+    who = _TRAILING_FOR.sub("", who)
     if not who:
         return None, reasons
     name, title = who, ""
@@ -464,8 +544,8 @@ def parse_classified_by(seg: str, defects: list[Defect]) -> tuple[Official | Non
 def parse_reasons(s: str) -> list[str]:
     out: list[str] = []
     for m in _REASONS.finditer(s):
-        sec = re.sub(r"\s", "", m[1])
-        for letter in re.findall(r"(?<![A-Z])([A-H])(?![A-Z])", m[2].upper()):
+        sec = _WHITESPACE.sub("", m[1])
+        for letter in _REASON_LETTER.findall(m[2].upper()):
             r = f"{sec}({letter.lower()})"
             if r not in out:
                 out.append(r)
