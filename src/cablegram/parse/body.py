@@ -230,8 +230,15 @@ def _marking(mark: str | None) -> str | None:
     return mark if reference.parse_marking(mark)[0] >= 0 else None
 
 
+# Not headings: E.O. reasons wrapped off the Classified By line ("1.4(B), (D)"), REF items
+# ("B) STATE 137429", "¶B. SAN JOSE 2713"), page-header debris and cut-off text ("R...").
+_NOT_HEADING = re.compile(r"\d\.\d|^¶|^[A-Z]\)\s|\d{3} OF \d|\.\.\.$|\\")
+
+
 def _is_heading(s: str) -> bool:
     if "\n" in s or len(s) > 90 or len(s) < 3:
+        return False
+    if _NOT_HEADING.search(s):
         return False
     end = s.rstrip()
     words = s.split()

@@ -356,7 +356,7 @@ def parse_preamble(text: str, cable_year: int | None, defects: list[Defect]) -> 
         stop = _SEGMENT_END.search(seg)
         seg = seg[: stop.start()] if stop else seg
         p.classified_by, p.reasons = parse_classified_by(seg, defects)
-    p.end = body_start
+    p.end = _heading_before(text, body_start)
     return p
 
 
@@ -389,6 +389,40 @@ def _para_start(text: str, endpos: int) -> int:
         return 0
     m = _PARA_START_NL.search(text, 0, endpos)
     return m.start() + 1 if m else -1
+
+
+_SECTION_WORD = re.compile(
+    r"(?i)(?:summary(?: and (?:comment|action request))?|background|introduction|overview)\W*"
+)
+_RULE_LINE = re.compile(r"[-=_]{3,}[-=_ ]*")
+
+
+def _heading_before(text: str, body_start: int) -> int:
+    """Give the body back a heading that stands right above paragraph 1.
+
+    ``Summary`` over a dashed rule belongs to paragraph 1, not to the preamble. Only a
+    section word, or a short heading line over a rule, moves: page headers and stray class
+    lines ("KABUL 00002862 001.2 OF 005", "CONFIDENTIAL") stay where they are.
+    """
+    lines = text[:body_start].rstrip().split("\n")
+    if not lines:
+        return body_start
+    idx = len(lines) - 1
+    ruled = bool(_RULE_LINE.fullmatch(lines[idx].strip()))
+    if ruled:
+        idx -= 1
+    if idx < 0:
+        return body_start
+    cand = lines[idx].strip()
+    if not cand or any(ch.isdigit() for ch in cand) or len(cand) > 60:
+        return body_start
+    if cand.upper() in ("UNCLASSIFIED", "CONFIDENTIAL", "SECRET", "NOFORN", "SIPDIS", "SENSITIVE"):
+        return body_start
+    if cand.endswith((".", ",", ";", ":")) or ":" in cand:
+        return body_start
+    if not (_SECTION_WORD.fullmatch(cand) or (ruled and len(cand.split()) <= 8)):
+        return body_start
+    return len("\n".join(lines[:idx])) + (1 if idx else 0)
 
 
 def _first_paragraph(text: str) -> int:
