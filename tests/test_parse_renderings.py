@@ -185,11 +185,9 @@ def test_portion_markings_and_noforn() -> None:
 
 
 def test_roundtrip_on_real_pages() -> None:
-    n = 0
-    for doc in iter_documents([DEV]):
+    for n, doc in enumerate(iter_documents([DEV])):
         if n >= 40:
             break
-        n += 1
         c = parse(doc.data)
         assert c.id, doc.member
         assert Cable.from_dict(json.loads(json.dumps(c.to_dict()))) == c
