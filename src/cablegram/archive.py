@@ -258,64 +258,65 @@ class Archive:
     ) -> Any:
         """Extract and resolve entities in the cables that need it (new or changed text,
         or a new extractor); ``force`` redoes all. Returns an ``EnrichReport``."""
+        from cablegram.enrich.api import connection
         from cablegram.enrich.run import enrich
 
         if ids is not None:
             ids = [_norm(i) for i in ids]
-        return enrich(self.store.conn, workers=workers, force=force, ids=ids, progress=progress)  # type: ignore[attr-defined]
+        return enrich(connection(self.store), workers=workers, force=force, ids=ids, progress=progress)
 
     def entities(
         self, kind: str | None = None, *, query: str | None = None, sort: str = "cables",
         limit: int = 50, offset: int = 0,
     ) -> list[Any]:  # fmt: skip
         """Entities (``EntitySummary``), most cited first; ``kind``: person, org, place."""
-        from cablegram.enrich.api import list_entities
+        from cablegram.enrich.api import connection, list_entities
 
-        return list_entities(self.store.conn, kind, query=query, sort=sort, limit=limit, offset=offset)  # type: ignore[attr-defined]
+        return list_entities(connection(self.store), kind, query=query, sort=sort, limit=limit, offset=offset)
 
     def entity(self, entity_id: str, *, visible: Any = None, limit: int = 100) -> Any:
         """An entity page (``EntityPage``: aliases, titles over time, cables, co-mentioned
         entities), by id (``person:safar-abiyev``) or ``kind:Name``; None if unknown."""
-        from cablegram.enrich.api import get_entity
+        from cablegram.enrich.api import connection, get_entity
 
-        return get_entity(self.store.conn, entity_id, visible=visible, limit=limit)  # type: ignore[attr-defined]
+        return get_entity(connection(self.store), entity_id, visible=visible, limit=limit)
 
     def cable_entities(self, cable_id: str, *, visible: Any = None) -> list[dict[str, Any]]:
         """The entity mentions of one cable, in reading order."""
-        from cablegram.enrich.api import cable_entities
+        from cablegram.enrich.api import cable_entities, connection
 
-        return cable_entities(self.store.conn, cable_id, visible=visible)  # type: ignore[attr-defined]
+        return cable_entities(connection(self.store), cable_id, visible=visible)
 
     def merge_entities(self, source: str, into: str, *, note: str = "") -> Any:
         """Merge ``source`` into ``into``; kept across re-enrichment."""
-        from cablegram.enrich.api import merge_entities
+        from cablegram.enrich.api import connection, merge_entities
 
-        return merge_entities(self.store.conn, source, into, note=note)  # type: ignore[attr-defined]
+        return merge_entities(connection(self.store), source, into, note=note)
 
     def split_entity(self, entity_id: str, name: str, **scope: Any) -> Any:
         """Split mentions off ``entity_id`` into a new entity ``name``: ``cables=[...]``,
         ``before="YYYY-MM-DD"``, ``after=...`` or ``aliases=[...]``."""
-        from cablegram.enrich.api import split_entity
+        from cablegram.enrich.api import connection, split_entity
 
-        return split_entity(self.store.conn, entity_id, name, **scope)  # type: ignore[attr-defined]
+        return split_entity(connection(self.store), entity_id, name, **scope)
 
     def rename_entity(self, entity_id: str, name: str, *, note: str = "") -> Any:
-        from cablegram.enrich.api import rename_entity
+        from cablegram.enrich.api import connection, rename_entity
 
-        return rename_entity(self.store.conn, entity_id, name, note=note)  # type: ignore[attr-defined]
+        return rename_entity(connection(self.store), entity_id, name, note=note)
 
     def delete_entity(self, entity_id: str, *, note: str = "") -> Any:
         """Mark an entity as no entity (a false positive); kept across re-enrichment."""
-        from cablegram.enrich.api import delete_entity
+        from cablegram.enrich.api import connection, delete_entity
 
-        return delete_entity(self.store.conn, entity_id, note=note)  # type: ignore[attr-defined]
+        return delete_entity(connection(self.store), entity_id, note=note)
 
     def entity_facets(self, query: str, *, limit: int = 10, visible: Any = None) -> dict[str, Any]:
         """Top people, organisations and places among the cables matching ``query``."""
-        from cablegram.enrich.api import entity_facets
+        from cablegram.enrich.api import connection, entity_facets
 
         ids = self.search_ids(query, visible=visible)
-        return entity_facets(self.store.conn, ids, limit=limit, visible=visible)  # type: ignore[attr-defined]
+        return entity_facets(connection(self.store), ids, limit=limit, visible=visible)
 
 
 def _norm(cable_id: str) -> str:

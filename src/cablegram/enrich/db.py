@@ -1,0 +1,648 @@
+"""The entity tables in SQLite: reading cables to enrich, writing extractions, resolving
+entities across the archive and applying the users' corrections.
+
+Everything takes a ``sqlite3.Connection`` on a Cablegram database (the store's own
+connection: ``Archive.store.conn``), in autocommit mode like the store's.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+from cablegram.enrich.extract import KINDS, CableEntities, CableText, clean_name, smart_case
+from cablegram.enrich.lexicon import norm, org_acronyms
+
+__all__ = [
+    "ensure_schema",
+    "has_tables",
+    "pending",
+    "read_cables",
+    "resolve",
+    "slug",
+    "write_extractions",
+]
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def ensure_schema(conn: sqlite3.Connection) -> None:
+    ddl = resources.files("cablegram.store").joinpath("entities_sqlite.sql").read_text("utf-8")
+    if conn.in_transaction:
+        conn.executescript(ddl)
+    else:
+        conn.executescript(f"BEGIN IMMEDIATE;\n{ddl}\nCOMMIT;")
+
+
+def has_tables(conn: sqlite3.Connection) -> bool:
+    return (
+        conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entity_corrections'"
+        ).fetchone()
+        is not None
+    )
+
+
+def slug(key: str) -> str:
+    return key.replace(" ", "-")
+
+
+def entity_id(kind: str, key: str) -> str:
+    return f"{kind}:{slug(key)}"
+
+
+# --- what to enrich --------------------------------------------------------------------
+
+
+def pending(conn: sqlite3.Connection, extractor: str, *, force: bool = False,
+            ids: Iterable[str] | None = None) -> list[tuple[str, int]]:  # fmt: skip
+    """(cable id, version id) of the cables to (re-)enrich, by id."""
+    if ids is not None:
+        wanted = list(dict.fromkeys(ids))
+        out = []
+        for i in range(0, len(wanted), 500):
+            part = wanted[i : i + 500]
+            q = (
+                "SELECT c.id, c.version_id FROM cables c LEFT JOIN enriched e ON e.cable_id = c.id "
+                f"WHERE c.id IN ({','.join('?' * len(part))})"
+            )
+            if not force:
+                q += " AND (e.cable_id IS NULL OR e.version_id != c.version_id OR e.extractor != ?)"
+            out += conn.execute(q, [*part, *([] if force else [extractor])]).fetchall()
+        return sorted(out)
+    if force:
+        return conn.execute("SELECT id, version_id FROM cables ORDER BY id").fetchall()
+    return conn.execute(
+        "SELECT c.id, c.version_id FROM cables c LEFT JOIN enriched e ON e.cable_id = c.id "
+        "WHERE e.cable_id IS NULL OR e.version_id != c.version_id OR e.extractor != ? "
+        "ORDER BY c.id",
+        (extractor,),
+    ).fetchall()
+
+
+def read_cables(
+    conn: sqlite3.Connection, ids: list[str]
+) -> list[tuple[CableText, int, dict[int, int]]]:
+    """The input of extraction for ``ids``: (CableText, version id, seq -> portion id)."""
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    head = {
+        r[0]: r[1:]
+        for r in conn.execute(
+            f"SELECT id, version_id, signer, classified_by_name, classified_by_title, year "
+            f"FROM cables WHERE id IN ({marks})",
+            ids,
+        )
+    }
+    paras: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    for cid, pid, seq, text in conn.execute(
+        f"SELECT cable_id, portion_id, seq, text FROM portions WHERE cable_id IN ({marks}) "
+        "AND kind IN ('para', 'summary') ORDER BY cable_id, seq, kind",
+        ids,
+    ):
+        paras[cid].append((pid, seq, text))
+    countries: dict[str, list[str]] = defaultdict(list)
+    for cid, name in conn.execute(
+        f"SELECT cable_id, name FROM tags WHERE cable_id IN ({marks}) AND kind = 'country' "
+        "ORDER BY cable_id, seq",
+        ids,
+    ):
+        countries[cid].append(name)
+    out = []
+    for cid in ids:
+        if cid not in head:
+            continue
+        vid, signer, cb_name, cb_title, year = head[cid]
+        # A summary portion (seq 0) and paragraphs (seq 1..n): give each its own seq key.
+        seqmap: dict[int, int] = {}
+        plist = []
+        for pid, seq, text in paras[cid]:
+            s = seq if seq not in seqmap else -1 - len(seqmap)
+            seqmap[s] = pid
+            plist.append((s, text))
+        ct = CableText(
+            cid, plist, signer or "", (cb_name or "", cb_title or ""), countries[cid], year
+        )
+        out.append((ct, vid, seqmap))
+    return out
+
+
+# --- writing extractions ---------------------------------------------------------------
+
+
+class KeyCache:
+    """kind/key -> key_id, inserting new keys."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.ids: dict[tuple[str, str], int] = {}
+
+    def get(self, kind: str, key: str) -> int:
+        k = (kind, key)
+        kid = self.ids.get(k)
+        if kid is None:
+            self.conn.execute("INSERT OR IGNORE INTO entity_keys (kind, key) VALUES (?, ?)", k)
+            kid = self.conn.execute(
+                "SELECT key_id FROM entity_keys WHERE kind = ? AND key = ?", k
+            ).fetchone()[0]
+            self.ids[k] = kid
+        return kid
+
+
+def write_extractions(conn: sqlite3.Connection, results: list[tuple[CableEntities, int, dict[int, int]]],
+                      extractor: str, keys: KeyCache) -> int:  # fmt: skip
+    """Replace the extraction of each cable (one transaction). A cable whose version
+    changed since it was read is left for the next run. Returns cables written."""
+    now = _now()
+    written = 0
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for ce, vid, seqmap in results:
+            cur = conn.execute("SELECT version_id FROM cables WHERE id = ?", (ce.id,)).fetchone()
+            if cur is None or cur[0] != vid:
+                continue
+            if not _portions_ok(conn, ce.id, list(seqmap.values())):
+                continue  # re-parsed in place since it was read: next run
+            for table in ("mentions", "entity_links", "septels"):
+                conn.execute(f"DELETE FROM {table} WHERE cable_id = ?", (ce.id,))
+            conn.execute("DELETE FROM citations WHERE cable_id = ? AND kind = 'text'", (ce.id,))
+            rows = []
+            for m in ce.mentions:
+                pid = seqmap.get(m.seq) if m.seq is not None else None
+                kid = keys.get(m.kind, m.key) if m.kind in KINDS and m.key else None
+                rows.append(
+                    (ce.id, pid, m.start, m.end, m.kind, kid, m.text, m.name, m.title, m.role)
+                )
+            conn.executemany(
+                "INSERT INTO mentions (cable_id, portion_id, start_char, end_char, kind, key_id, "
+                "text, name, title, role) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO entity_links (cable_id, kind, key, other) VALUES (?, ?, ?, ?)",
+                [(ce.id, *x) for x in ce.links],
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO citations (cable_id, cited_id, kind, seq, text) "
+                "VALUES (?, ?, 'text', ?, ?)",
+                [(ce.id, cid, seq, text) for cid, seq, text in ce.citations],
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO septels (cable_id, seq, start_char, text, keys) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [
+                    (ce.id, seq, start, text, json.dumps(ks))
+                    for seq, start, _e, text, ks in ce.septels
+                ],
+            )
+            conn.execute(
+                "INSERT INTO enriched (cable_id, version_id, extractor, enriched_at, n_mentions) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (cable_id) DO UPDATE SET "
+                "version_id = excluded.version_id, extractor = excluded.extractor, "
+                "enriched_at = excluded.enriched_at, n_mentions = excluded.n_mentions",
+                (ce.id, vid, extractor, now, len(rows)),
+            )
+            written += 1
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return written
+
+
+def _portions_ok(conn: sqlite3.Connection, cable_id: str, pids: list[int]) -> bool:
+    if not pids:
+        return True
+    n = conn.execute(
+        f"SELECT count(*) FROM portions WHERE cable_id = ? AND portion_id IN ({','.join('?' * len(pids))})",
+        [cable_id, *pids],
+    ).fetchone()[0]
+    return n == len(pids)
+
+
+# --- resolution --------------------------------------------------------------------------
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[Any, Any] = {}
+
+    def find(self, x: Any) -> Any:
+        p = self.parent.setdefault(x, x)
+        if p != x:
+            p = self.parent[x] = self.find(p)
+        return p
+
+    def union(self, a: Any, b: Any) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _anchor(keys: list[str]) -> str:
+    """The key that names a cluster's id: the longest (most words), then the first."""
+    return min(keys, key=lambda k: (-len(k.split()), -len(k), k))
+
+
+def resolve(conn: sqlite3.Connection) -> dict[str, int]:
+    """Cluster keys into entities over the whole archive, apply the corrections, rebuild
+    ``entities``, ``entity_aliases``, ``entity_titles`` and the septel citations."""
+    keys: dict[int, tuple[str, str]] = {
+        r[0]: (r[1], r[2]) for r in conn.execute(
+            "SELECT key_id, kind, key FROM entity_keys "
+            "WHERE key_id IN (SELECT DISTINCT key_id FROM mentions WHERE key_id IS NOT NULL)"
+        )
+    }  # fmt: skip
+    by_kk = {v: k for k, v in keys.items()}
+    uf = _UnionFind()
+    for kid in keys:
+        uf.find(kid)
+    # Acronym definitions seen in cables ("Office of Defense Cooperation (ODC)"), when an
+    # acronym has one expansion in the whole archive and the reference tables do not give
+    # it another ("Unidad Nacional (UN)" does not make the UN a Colombian party).
+    known = {(("org", norm(a))): norm(f) for a, f in org_acronyms().items()}
+    expansions: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for kind, a, b in conn.execute("SELECT DISTINCT kind, key, other FROM entity_links"):
+        expansions[(kind, a)].add(b)
+    for (kind, a), bs in expansions.items():
+        if len(bs) != 1 or known.get((kind, a), next(iter(bs))) != next(iter(bs)):
+            continue
+        ka, kb = by_kk.get((kind, a)), by_kk.get((kind, next(iter(bs))))
+        if ka is not None and kb is not None:
+            uf.union(ka, kb)
+    for acr, full in org_acronyms().items():
+        ka, kb = by_kk.get(("org", norm(acr))), by_kk.get(("org", norm(full)))
+        if ka is not None and kb is not None:
+            uf.union(ka, kb)
+    # People: a short form joins the one longer name it can belong to ("abiyev" ->
+    # "safar abiyev"; not "aliyev" when both "ilham aliyev" and "heydar aliyev" exist).
+    by_last: dict[str, list[str]] = defaultdict(list)
+    for kind, key in keys.values():
+        if kind == "person" and " " in key:
+            by_last[key.split()[-1]].append(key)
+    for kid, (kind, key) in keys.items():
+        if kind != "person":
+            continue
+        toks = key.split()
+        cands = [f for f in by_last.get(toks[-1], ()) if f != key and _suffix(toks, f.split())]
+        maximal = [
+            f for f in cands if not any(g != f and _suffix(f.split(), g.split()) for g in cands)
+        ]
+        if len(maximal) == 1:
+            uf.union(kid, by_kk[("person", maximal[0])])
+    clusters: dict[int, list[int]] = defaultdict(list)
+    for kid in keys:
+        clusters[uf.find(kid)].append(kid)
+    keymap: list[tuple[int, str]] = []
+    for members in clusters.values():
+        kind = keys[members[0]][0]
+        anchor = _anchor([keys[k][1] for k in members])
+        eid = entity_id(kind, anchor)
+        keymap += [(k, eid) for k in members]
+
+    began = not conn.in_transaction
+    if began:
+        conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("DROP TABLE IF EXISTS temp.cg_keymap")
+        conn.execute("CREATE TEMP TABLE cg_keymap (key_id INTEGER PRIMARY KEY, entity_id TEXT)")
+        conn.executemany("INSERT INTO temp.cg_keymap VALUES (?, ?)", keymap)
+        conn.execute(
+            "UPDATE mentions SET entity_id = km.entity_id FROM temp.cg_keymap km "
+            "WHERE mentions.key_id = km.key_id AND mentions.entity_id IS NOT km.entity_id"
+        )
+        conn.execute(
+            "UPDATE mentions SET entity_id = NULL WHERE key_id IS NULL AND entity_id IS NOT NULL"
+        )
+        names, curated = _apply_corrections(conn)
+        counts = _rebuild(conn, names, curated)
+        counts["septel_citations"] = _match_septels(conn)
+        conn.execute("DROP TABLE IF EXISTS temp.cg_keymap")
+        conn.execute(
+            "INSERT INTO enrich_meta (key, value) VALUES ('resolved_at', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (_now(),),
+        )
+        if began:
+            conn.execute("COMMIT")
+    except BaseException:
+        if began:
+            conn.execute("ROLLBACK")
+        raise
+    return counts
+
+
+def _suffix(short: list[str], long: list[str]) -> bool:
+    return len(short) < len(long) and long[-len(short) :] == short
+
+
+def current_entity(conn: sqlite3.Connection, ref: str) -> str | None:
+    """The entity a user's reference names now: an entity id, an id made from any key of
+    it (``org:nato`` for the entity anchored at ``org:north-atlantic-treaty-organization``),
+    or ``kind:Name``."""
+    ref = ref.strip()
+    if conn.execute("SELECT 1 FROM mentions WHERE entity_id = ? LIMIT 1", (ref,)).fetchone():
+        return ref
+    kind, _, rest = ref.partition(":")
+    if kind not in KINDS or not rest:
+        return None
+    for k in (norm(rest),):
+        row = conn.execute(
+            "SELECT m.entity_id FROM entity_keys k JOIN mentions m ON m.key_id = k.key_id "
+            "WHERE k.kind = ? AND k.key = ? AND m.entity_id IS NOT NULL "
+            "GROUP BY m.entity_id ORDER BY count(*) DESC LIMIT 1",
+            (kind, k),
+        ).fetchone()
+        if row:
+            return row[0]
+    return None
+
+
+class _Corrections:
+    """Applies the users' decisions in order; remembers renames, merges and deletions."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.names: dict[str, str] = {}
+        self.curated: set[str] = set()
+        self.redirect: dict[str, str] = {}
+
+    def follow(self, e: str) -> str:
+        seen = set()
+        while e in self.redirect and e not in seen:
+            seen.add(e)
+            e = self.redirect[e]
+        return e
+
+    def apply(self, row: tuple, *, sql: bool = True) -> set[str]:
+        """Apply one decision; ``sql=False`` only replays its bookkeeping (for a decision
+        already applied). Returns the entity ids it touched."""
+        conn = self.conn
+        _cid, action, ref, target, name, scope_json = row
+        eid = self.follow(ref)
+        if (
+            sql
+            and not conn.execute(
+                "SELECT 1 FROM mentions WHERE entity_id = ? LIMIT 1", (eid,)
+            ).fetchone()
+        ):
+            found = current_entity(conn, eid)
+            if found is None:
+                return set()  # nothing left to apply it to (a dormant decision)
+            eid = found
+        if action == "rename":
+            self.names[eid] = name
+            self.curated.add(eid)
+            return {eid}
+        if action == "delete":
+            if sql:
+                conn.execute("UPDATE mentions SET entity_id = NULL WHERE entity_id = ?", (eid,))
+            self.redirect[eid] = ""
+            return {eid}
+        if action == "merge":
+            into = self.follow(target)
+            if sql:
+                into = current_entity(conn, into) or into
+            if not into or into == eid or into.split(":")[0] != eid.split(":")[0]:
+                return set()
+            if sql:
+                conn.execute("UPDATE mentions SET entity_id = ? WHERE entity_id = ?", (into, eid))
+            self.redirect[eid] = into
+            self.curated.add(into)
+            return {eid, into}
+        if action == "split":
+            cond, params = _scope_sql(conn, json.loads(scope_json or "{}"))
+            if not cond:
+                return set()
+            if sql:
+                conn.execute(
+                    f"UPDATE mentions SET entity_id = ? WHERE entity_id = ? AND {cond}",
+                    [target, eid, *params],
+                )
+            self.names[target] = name
+            self.curated.update((eid, target))
+            return {eid, target}
+        return set()
+
+
+def _decisions(conn: sqlite3.Connection) -> list[tuple]:
+    return conn.execute(
+        "SELECT correction_id, action, entity_id, target, name, scope FROM entity_corrections "
+        "ORDER BY correction_id"
+    ).fetchall()
+
+
+def _apply_corrections(conn: sqlite3.Connection) -> tuple[dict[str, str], set[str]]:
+    c = _Corrections(conn)
+    for row in _decisions(conn):
+        c.apply(row)
+    return c.names, c.curated
+
+
+def apply_latest_correction(conn: sqlite3.Connection) -> set[str]:
+    """Apply the newest decision on top of the current resolution (the earlier ones are
+    in effect already) and rebuild only the entities it touches: curation stays quick on a
+    big archive. Run inside the caller's transaction."""
+    rows = _decisions(conn)
+    if not rows:
+        return set()
+    c = _Corrections(conn)
+    for row in rows[:-1]:
+        c.apply(row, sql=False)
+    touched = c.apply(rows[-1])
+    if touched:
+        _rebuild(conn, c.names, c.curated, only=touched)
+    return touched
+
+
+def _scope_sql(conn: sqlite3.Connection, scope: dict[str, Any]) -> tuple[str, list[Any]]:
+    conds: list[str] = []
+    params: list[Any] = []
+    if scope.get("cables"):
+        ids = [str(x).strip().upper() for x in scope["cables"]]
+        conds.append(f"cable_id IN ({','.join('?' * len(ids))})")
+        params += ids
+    if scope.get("before"):
+        conds.append("cable_id IN (SELECT id FROM cables WHERE date < ?)")
+        params.append(scope["before"])
+    if scope.get("after"):
+        conds.append("cable_id IN (SELECT id FROM cables WHERE date >= ?)")
+        params.append(scope["after"])
+    if scope.get("aliases"):
+        al = [norm(a) for a in scope["aliases"]]
+        conds.append(
+            "(key_id IN (SELECT key_id FROM entity_keys WHERE key IN "
+            f"({','.join('?' * len(al))})) OR lower(text) IN ({','.join('?' * len(al))}))"
+        )
+        params += al + [a.lower() for a in scope["aliases"]]
+    return " AND ".join(conds), params
+
+
+def _alias(text: str, kind: str) -> str:
+    a = clean_name(text)
+    if kind == "person" and a.isupper():
+        a = smart_case(a)
+    return a
+
+
+def _rebuild(conn: sqlite3.Connection, names: dict[str, str], curated: set[str], *,
+             only: set[str] | None = None) -> dict[str, int]:  # fmt: skip
+    """Recompute entities, aliases and titles from the mentions (all, or ``only`` these)."""
+    flt, fparams = "", []
+    if only is not None:
+        ids = sorted(only)
+        flt = f" AND m.entity_id IN ({','.join('?' * len(ids))})"
+        fparams = ids
+        for table in ("entity_aliases", "entity_titles", "entities"):
+            conn.execute(
+                f"DELETE FROM {table} WHERE entity_id IN ({','.join('?' * len(ids))})", ids
+            )
+    else:
+        for table in ("entity_aliases", "entity_titles", "entities"):
+            conn.execute(f"DELETE FROM {table}")
+    stats = conn.execute(
+        "SELECT m.entity_id, min(m.kind), count(*), count(DISTINCT m.cable_id), min(c.date), "
+        "max(c.date) FROM mentions m JOIN cables c ON c.id = m.cable_id "
+        f"WHERE m.entity_id IS NOT NULL{flt} GROUP BY m.entity_id",
+        fparams,
+    ).fetchall()
+    name_counts: dict[str, Counter[str]] = defaultdict(Counter)
+    alias_counts: dict[str, Counter[str]] = defaultdict(Counter)
+    kinds = {r[0]: r[1] for r in stats}
+    for eid, name, text, role, n in conn.execute(
+        "SELECT m.entity_id, m.name, m.text, m.role, count(*) FROM mentions m "
+        f"WHERE m.entity_id IS NOT NULL{flt} GROUP BY m.entity_id, m.name, m.text, m.role",
+        fparams,
+    ):
+        if name:
+            name_counts[eid][name] += n if role != "title" else 0
+        if role != "title":
+            a = _alias(text, kinds.get(eid, ""))
+            if a:
+                alias_counts[eid][a] += n
+    rows = []
+    for eid, kind, n, nc, first, last in stats:
+        name = (
+            names.get(eid)
+            or _display(name_counts[eid], kind)
+            or eid.split(":", 1)[1].replace("-", " ")
+        )
+        rows.append((eid, kind, name, n, nc, first, last, int(eid in curated)))
+    conn.executemany(
+        "INSERT INTO entities (entity_id, kind, name, n_mentions, n_cables, first_seen, last_seen, "
+        "curated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    alias_rows = [
+        (eid, a, n) for eid, c in alias_counts.items() if eid in kinds for a, n in c.items()
+    ]
+    # An entity answers to its display name too (a rename, a split's new name).
+    alias_rows += [(eid, r[2], 0) for r in rows for eid in (r[0],)]
+    conn.executemany(
+        "INSERT INTO entity_aliases (entity_id, alias, n) VALUES (?, ?, ?) "
+        "ON CONFLICT (entity_id, alias) DO UPDATE SET n = n + excluded.n",
+        alias_rows,
+    )
+    conn.execute(
+        "INSERT INTO entity_titles (entity_id, title, n, first_seen, last_seen) "
+        "SELECT m.entity_id, m.title, count(*), min(c.date), max(c.date) FROM mentions m "
+        "JOIN cables c ON c.id = m.cable_id WHERE m.entity_id IS NOT NULL AND m.title != ''"
+        f"{flt} GROUP BY m.entity_id, m.title",
+        fparams,
+    )
+    return {"entities": len(rows), "aliases": len(alias_rows)}
+
+
+def _display(c: Counter[str], kind: str = "") -> str:
+    if not c:
+        return ""
+    if kind == "person":
+        # A person is shown by full name ("George Bush", not "Bush") when one is known.
+        full = Counter({k: v for k, v in c.items() if " " in k and v > 0})
+        if full:
+            c = full
+    return max(
+        c.items(), key=lambda kv: (kv[1], not kv[0].isupper() or len(kv[0]) <= 6, len(kv[0]), kv[0])
+    )[0]
+
+
+# --- septels -------------------------------------------------------------------------------
+
+SEPTEL_DAYS_BEFORE = 3
+SEPTEL_DAYS_AFTER = 14
+
+
+def _match_septels(conn: sqlite3.Connection) -> int:
+    """Match each septel sentence to the archive cables it most likely names: same post,
+    sent from a few days before to two weeks after, sharing the people and organisations
+    the sentence names. Heuristic: kind 'septel', score = entities shared."""
+    conn.execute("DELETE FROM citations WHERE kind = 'septel'")
+    rows = conn.execute(
+        "SELECT s.cable_id, s.seq, s.text, s.keys, c.origin_code, c.date FROM septels s "
+        "JOIN cables c ON c.id = s.cable_id WHERE s.keys != '[]' AND c.date IS NOT NULL"
+    ).fetchall()
+    n = 0
+    for cid, seq, text, keys_json, origin, date in rows:
+        keys = [k.split(":", 1) for k in json.loads(keys_json)]
+        keys = [(k, v) for k, v in keys if k in ("person", "org")]
+        if not keys or not origin:
+            continue
+        ents = set()
+        for kind, key in keys:
+            for (eid,) in conn.execute(
+                "SELECT DISTINCT m.entity_id FROM mentions m JOIN entity_keys k ON k.key_id = m.key_id "
+                "WHERE m.cable_id = ? AND k.kind = ? AND k.key = ? AND m.entity_id IS NOT NULL",
+                (cid, kind, key),
+            ):
+                ents.add(eid)
+        if not ents:
+            continue
+        marks = ",".join("?" * len(ents))
+        cands = conn.execute(
+            "SELECT m.cable_id, count(DISTINCT m.entity_id), "
+            "count(DISTINCT CASE WHEN m.entity_id LIKE 'person:%' THEN m.entity_id END) "
+            f"FROM mentions m JOIN cables c ON c.id = m.cable_id WHERE m.entity_id IN ({marks}) "
+            "AND c.origin_code = ? AND c.id != ? AND c.date BETWEEN date(?, ?) AND date(?, ?) "
+            "GROUP BY m.cable_id ORDER BY 2 DESC, 3 DESC, 1 LIMIT 3",
+            [
+                *ents,
+                origin,
+                cid,
+                date,
+                f"-{SEPTEL_DAYS_BEFORE} days",
+                date,
+                f"+{SEPTEL_DAYS_AFTER} days",
+            ],
+        ).fetchall()
+        for other, score, people in cands:
+            if not people and score < 2:
+                continue  # one organisation in common is too little
+            conn.execute(
+                "INSERT OR IGNORE INTO citations (cable_id, cited_id, kind, seq, text, score) "
+                "VALUES (?, ?, 'septel', ?, ?, ?)",
+                (cid, other, seq, text[:300], float(score)),
+            )
+            n += 1
+    return n
+
+
+# --- queries for pages ------------------------------------------------------------------------
+
+
+def iter_mentions(conn: sqlite3.Connection, cable_id: str) -> Iterator[dict[str, Any]]:
+    for row in conn.execute(
+        "SELECT m.entity_id, m.kind, m.text, m.name, m.title, m.role, p.seq, m.start_char, "
+        "m.end_char FROM mentions m LEFT JOIN portions p ON p.portion_id = m.portion_id "
+        "WHERE m.cable_id = ? ORDER BY p.seq IS NULL, p.seq, m.start_char",
+        (cable_id,),
+    ):
+        yield dict(zip(("entity_id", "kind", "text", "name", "title", "role", "seq", "start", "end"),
+                       row, strict=True))  # fmt: skip

@@ -1,0 +1,1123 @@
+"""Entity extraction from one cable: spaCy NER plus the rules cables need.
+
+Input is a :class:`CableText` (the paragraphs, signer, classifying official and country
+TAGS of a cable); output a :class:`CableEntities`: every mention of a person,
+organisation or place with its offsets in the paragraph text, the redacted sources, the
+acronym definitions, the cables cited in the text and the septel sentences.
+
+How a paragraph is read:
+
+1. An ALL-CAPS paragraph is case-restored first (``truecase``); offsets do not move.
+2. Candidates come from rules (title + name, posts, government acronyms such as GOAJ,
+   organisation acronyms, country names) and from the spaCy model. Where they overlap the
+   rules win; a title before a name (``EUCOM Commander General``) is kept as the
+   person's title and nothing inside it becomes an entity except known acronyms.
+3. Jargon (``SEPTEL``, ``REFTEL``, ``EMBOFF``), classification banners and TAGS codes are
+   dropped; ``XXXXXXXXXXXX`` redactions are kept as redacted sources, never as people.
+
+Then, over the whole cable: one kind per name (a name the rules call a person is a
+person everywhere in the cable), further occurrences of names already found, titles used
+alone (``the Defense Minister``) when exactly one person in the cable holds that title,
+and the joining of short forms to full ones (``Abiyev`` -> ``Safar Abiyev``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cablegram import reference
+from cablegram.enrich import lexicon as lx
+from cablegram.enrich.truecase import casing_table, is_upper_text, restore_case
+
+
+def _w(text: str) -> list[str]:
+    """The words of ``text`` (word lists are written as text)."""
+    return text.split()
+
+
+def _form(low: str) -> str:
+    """The usual casing of a word in mixed-case cables ('' when unknown)."""
+    e = casing_table().get(low)
+    return e[0] if e else ""
+
+
+__all__ = [
+    "EXTRACTOR_VERSION",
+    "CableEntities",
+    "CableText",
+    "Extractor",
+    "Mention",
+    "entity_key",
+]
+
+# Bump when rules, word lists or the casing table change: enrichment redoes every cable
+# whose stored extractor version differs.
+EXTRACTOR_VERSION = "1"
+
+KINDS = ("person", "org", "place")
+
+
+@dataclass
+class Mention:
+    kind: str  # person | org | place | redacted
+    name: str  # display name after cable-level resolution ("Safar Abiyev")
+    text: str  # as written ("Abiyev", "the Defense Minister", "GOAJ")
+    seq: int | None  # portion seq of the paragraph; None for the signer / classifier
+    start: int = 0  # offsets in the paragraph text
+    end: int = 0
+    title: str = ""  # "Defense Minister"
+    role: str = "text"  # text | title | signer | classifier | redacted
+    key: str = ""  # resolution key: kind-specific normal form of the full name
+
+
+@dataclass
+class CableText:
+    """What extraction reads of a cable."""
+
+    id: str
+    paragraphs: list[tuple[int, str]] = field(default_factory=list)  # (portion seq, text)
+    signer: str = ""
+    classified_by: tuple[str, str] = ("", "")  # (name, title)
+    countries: list[str] = field(default_factory=list)  # names of the country TAGS
+    year: int | None = None
+
+
+@dataclass
+class CableEntities:
+    id: str
+    mentions: list[Mention] = field(default_factory=list)
+    links: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, key, other key)
+    citations: list[tuple[str, int, str]] = field(default_factory=list)  # (id, seq, text)
+    septels: list[tuple[int, int, int, str, list[str]]] = field(default_factory=list)
+    # (seq, start, end, sentence, keys of the entities named in it)
+
+
+# --- regular expressions ----------------------------------------------------------------
+
+
+def _alt(words: Iterable[str]) -> str:
+    return "|".join(sorted(set(words), key=len, reverse=True))
+
+
+_SPACE = r"\s+"
+_TITLE_HEAD = rf"(?:{_alt(re.escape(w).replace('_', _SPACE) for w in lx.TITLE_HEADS)})\.?(?![a-z])"
+_TITLE_MOD = rf"(?:{_alt(re.escape(w) for w in lx.TITLE_MODIFIERS)})"
+_ACRO = r"[A-Z][A-Z/&\-]{1,9}"
+_NAME_TOK = r"(?:(?:Mc|Mac|O')?[A-Z][a-z\u00e0-\u00ff]+(?:[-'\u2019][A-Za-z\u00e0-\u00ff]+)*|[A-Z]\.(?:\s?[A-Z]\.)*)"
+_PARTICLE = r"(?:al-|el-|[Aa]l|[Ee]l|[Bb]in|[Ii]bn|[Aa]bu|[Aa]bd|[Dd]e|[Dd]a|di|du|[Dd]el|della|dos|das|[Vv]an|[Vv]on|der|den|[Ll]a|[Ll]e|y|ter|bint)(?![\w])"
+_NAME = rf"{_NAME_TOK}(?:(?:\s+|(?<=-))(?:{_PARTICLE}(?:\s+|(?<=-))){{0,2}}{_NAME_TOK}){{0,4}}"
+# The (?i:...) groups make title words match in any case; the name must be capitalised.
+_OF_WORD = rf"(?i:{_alt(re.escape(w) for w in lx.TITLE_OF_WORDS | {'and'})})(?![\w-])"
+_PERSON_RULE = re.compile(
+    rf"(?<![\w'\-])(?P<title>(?:(?:(?i:{_TITLE_MOD})|{_ACRO})[\s\-]+){{0,4}}(?i:{_TITLE_HEAD})"
+    rf"(?:(?:\s+(?i:of|for)\s+(?:the\s+)?{_OF_WORD}(?:,?\s+{_OF_WORD}){{0,4}})|"
+    rf"(?:[\s\-]+(?i:{_TITLE_HEAD})))*)\s+(?P<name>{_NAME})"
+)
+_THE_TITLE = re.compile(
+    rf"\b[Tt]he\s+(?P<title>(?:(?i:{_TITLE_MOD})\s+){{0,3}}(?i:{_TITLE_HEAD})(?:\s+(?i:{_TITLE_HEAD}))*)"
+    r"(?:'s|\u2019s)?(?=[\s,.;:)'\u2019\"]|$)(?!\s+[A-Z][a-z])"
+)
+_REDACTED = re.compile(r"(?i)x{5,}")
+_ACRONYM_TOKEN = re.compile(r"(?<![\w/\-])(?:[A-Z][A-Z&]{1,8}|Go[A-Z]{1,3})(?![\w/\-])")
+_DEFINITION = re.compile(r"\(\s*(?:the\s+)?(?P<acr>[A-Z][A-Za-z&/\-]{1,11})\s*\)")
+_POST = re.compile(
+    r"(?:\b(?:U\.S\.|US|American)\s+)?\b(?P<kind>Embassy|Consulate General|Consulate|AmEmbassy|"
+    r"AmConsul|Mission)\s+(?:in\s+)?(?P<city>[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2})"
+)
+_US_POSTS = re.compile(r"\b(USNATO|USEU|USUN|USOSCE|UNVIE|USMISSION\s+[A-Z]+)\b")
+_CITE = re.compile(r"(?<![\w-])(\d{2})\s?([A-Z]{3,}(?:\s[A-Z]{3,}){0,2})\s?(\d{1,6})(?![\w-])")
+_SENTENCE = re.compile(r"[^.!?]*(?:[.!?](?![a-z0-9])|$)")
+_SEPTEL = re.compile(r"(?i)\bseptels?\b")
+_ORG_TAIL = re.compile(
+    r"\s+(?:Group|Agreement|Declaration|Summit|Process|Council|Commission|Airport|University|"
+    r"Protocol|Initiative|Accords?|Conference|Treaty|Pact|Club|Fund|Bank|Institute|Stock|"
+    r"Times|Post|Herald|News|Radio|Television|TV|Party|Front|Movement|Forum|Dialogue|Round)\b"
+)
+_KNOWN_ORGS_RE = re.compile(
+    r"(?<![\w-])(?:" + _alt(re.escape(k) for k in lx.KNOWN_ORGS) + r")(?![\w-])"
+)
+_INST_HEAD = (
+    r"(?:Ministry|Council|Commission|Committee|Court|Agency|Office|Bank|University|Institute|"
+    r"Party|Government|Assembly|Parliament|Senate|Police|Foundation|Society|Association|"
+    r"Federation|Front|Movement|Authority|Directorate|Service|Corporation|Company|Embassy|"
+    r"Consulate)"
+)
+_CAPWORD = r"(?:[A-Z][A-Za-z\-]+|[A-Z]{2,})"
+_INSTITUTION = re.compile(
+    rf"(?<![\w\-])(?:{_CAPWORD}\s+){{0,4}}{_INST_HEAD}(?![\w\-])"
+    rf"(?:\s+(?:of|for|on)\s+(?:the\s+)?{_CAPWORD}(?:,?\s+(?:and\s+)?{_CAPWORD}){{0,5}})?"
+)
+_TITLE_BEFORE = re.compile(rf"((?:(?i:{_TITLE_MOD})\s+){{0,3}}(?i:{_TITLE_HEAD}))\s*$")
+_NAME_NEXT = re.compile(r"\s+[A-Z][a-z]")
+# A name followed by one of these is a person ("Saoul said", "De Gooijer told us").
+_SPEECH = re.compile(
+    r"(?:'s)?,?\s+(?:said|says|told|noted|added|stated|explained|asked|argued|claimed|commented|"
+    r"replied|responded|confided|emphasized|emphasised|insisted|warned|agreed|stressed|"
+    r"underscored|observed|opined|remarked|acknowledged|complained|lamented|predicted|urged|"
+    r"confirmed|denied|suggested|expressed|assured|averred|reiterated|recalled)\b"
+)
+_ORGISH = frozenset(
+    _w("""ministry government embassy office council committee commission party group bank
+    agency department army police court union organization organisation company
+    corporation association movement front forces council parliament assembly""")
+)
+_HYPHEN_RIGHT = re.compile(r"-([A-Z][a-z]{2,})(?![\w])")
+_HYPHEN_LEFT = re.compile(r"(?<![\w-])([A-Z][a-z]{2,})-$")
+_STRIP = " \t\n\r,;:.!?\"'()[]{}<>\u2018\u2019\u201c\u201d-*=_/"
+
+
+@dataclass
+class _Cand:
+    start: int
+    end: int
+    kind: str  # person | org | place | block
+    name: str
+    prio: int
+    title: str = ""
+    seq: int = 0
+    text: str = ""
+
+
+# --- small helpers ----------------------------------------------------------------------
+
+_TITLE_WORDS = None
+
+
+def _title_words() -> frozenset[str]:
+    global _TITLE_WORDS
+    if _TITLE_WORDS is None:
+        words: set[str] = set()
+        for t in lx.TITLE_HEADS:
+            words.update(t.split("_"))
+        words.update(lx.TITLE_MODIFIERS)
+        _TITLE_WORDS = frozenset(w.lower() for w in words)
+    return _TITLE_WORDS
+
+
+_NOT_NAME = frozenset(
+    _w("""monday tuesday wednesday thursday friday saturday sunday january february march april
+    may june july august september october november december administration government
+    ministry embassy office council committee commission party staff the and of on in at
+    for to with by said told noted added asked stated his her their its our we they he she
+    it this that these those who which as but or if when while after before during since
+    per via also then today yesterday tomorrow""")
+)
+
+
+def clean_name(s: str) -> str:
+    s = " ".join(s.split())
+    s = re.sub(r"(?:'s|\u2019s|'|\u2019)$", "", s)
+    s = s.strip(_STRIP)
+    s = re.sub(r"(?:'s|\u2019s)$", "", s).strip(_STRIP)
+    if s[:4].lower() == "the ":
+        s = s[4:]
+    return s
+
+
+def smart_case(name: str) -> str:
+    """Title-case an ALL-CAPS name, using the casing table where it knows the word."""
+    if not name.isupper():
+        return name
+
+    def one(w: str) -> str:
+        if len(w) <= 1:
+            return w
+        form = _form(w.lower())
+        if form and not form.islower() and not form.isupper():
+            return form
+        return w[0] + w[1:].lower()
+
+    return re.sub(r"[A-Z][A-Z']*", lambda m: one(m.group()), name)
+
+
+def entity_key(kind: str, name: str) -> str:
+    """The resolution key of a name of kind ``kind`` (see ``docs/entities.md``)."""
+    k = lx.norm(name)
+    if kind == "person":
+        toks = [t for t in k.split() if t not in ("jr", "sr", "ii", "iii", "mr", "mrs", "ms", "dr")]
+        if len(toks) >= 3:
+            toks = [toks[0]] + [t for t in toks[1:-1] if len(t) > 1] + [toks[-1]]
+        return " ".join(toks)
+    if kind == "org" and k.startswith("the "):
+        return k[4:]
+    return k
+
+
+def _form_known() -> dict[str, tuple[str, float]]:
+    return casing_table()
+
+
+def _is_english_word(low: str) -> bool:
+    from cablegram.enrich.truecase import _is_english
+
+    return _is_english(low)
+
+
+def _common_word(name: str, share: float = 0.3) -> bool:
+    """A one-word name that is an ordinary word in cables ("Extraordinary", "Benchmarks")."""
+    if " " in name or "-" in name:
+        return False
+    e = casing_table().get(name.lower())
+    return e is not None and e[0].islower() and e[1] < share
+
+
+def _is_jargon(name: str) -> bool:
+    n = name.lower().strip(_STRIP)
+    if not n or n in lx.JARGON or lx.norm(n) in lx.JARGON:
+        return True
+    if name.isupper() and all(w in lx.subject_tags() or w in lx.countries() for w in name.split()):
+        return True  # TAGS codes: "PREL", "NL PREL"
+    # C O N F I D E N T I A L
+    return re.fullmatch(r"(?:[A-Z]\s){2,}[A-Z]", name) is not None
+
+
+def _good_name(name: str, kind: str) -> bool:
+    if len(name) < 2 or not re.search(r"[A-Za-z]", name) or not name[0].isalpha() and kind != "org":
+        return False
+    if not any(ch.isupper() for ch in name):
+        return False
+    if _REDACTED.search(name) or _is_jargon(name):
+        return False
+    if re.search(r"\d{3,}", name):
+        return False
+    base = re.sub(r"(?:'s|\u2019s)$", "", name)
+    if base in lx.DEMONYMS or base in lx.NOT_ENTITIES:
+        return False
+    words = base.split()
+    if len(words) > 1 and all(w in lx.DEMONYMS or w.lower() in _title_words() for w in words):
+        return False
+    return not (kind == "person" and (len(name) < 3 or name.isupper() and len(name) <= 4))
+
+
+# --- where the model needs to look ------------------------------------------------------
+
+WINDOW = 3  # words of context each side of a word that may start a name
+REPEAT = 3  # occurrences of one such word in a cable that the model reads
+_TOKEN = re.compile(r"\S+")
+_COVERED: frozenset[str] | None = None
+
+
+def _covered() -> frozenset[str]:
+    """Capitalised words the rules handle alone: known places, acronyms, titles, months."""
+    global _COVERED
+    if _COVERED is None:
+        from spacy.lang.en.stop_words import STOP_WORDS
+
+        words = {n for n in lx.place_names() if " " not in n}
+        words |= set(lx.FIXED_ORGS) | set(lx.org_acronyms())
+        words |= {w.capitalize() for w in _title_words()} | {w.upper() for w in _title_words()}
+        words |= {w.capitalize() for w in _NOT_NAME} | {"U.S.", "US", "I", "U.S", "UK", "EU", "UN"}
+        words |= {w.upper() for w in lx.JARGON} | {w.capitalize() for w in lx.JARGON}
+        words |= {w.capitalize() for w in STOP_WORDS}
+        words |= set(lx.DEMONYMS)
+        _COVERED = frozenset(words)
+    return _COVERED
+
+
+def name_windows(text: str, width: int = WINDOW, *, skip: Iterable[tuple[int, int]] = (),
+                 known: Iterable[str] = (), seen: Counter[str] | None = None,
+                 repeat: int = REPEAT) -> list[tuple[int, int]]:  # fmt: skip
+    """Character spans of ``text`` around the words that may be (part of) a name the
+    rules do not already know, ``width`` words each side, merged when they touch. Words in
+    ``skip`` spans (found by the rules) and words in ``known`` (names found already) do not
+    count; with ``seen`` (shared by a cable's paragraphs), a word counts only its first
+    ``repeat`` times: the names it is part of are found again over the whole cable."""
+    covered = _covered()
+    known = set(known)
+    mask = bytearray(len(text) + 1)
+    for a, b in skip:
+        mask[a:b] = b"\x01" * (b - a)
+    toks = list(_TOKEN.finditer(text))
+    spans: list[list[int]] = []
+    for i, t in enumerate(toks):
+        if mask[t.start()]:
+            continue
+        w = t.group().strip(_QUOTES)
+        if w.endswith(("'s", "\u2019s")):
+            w = w[:-2]
+        if not w or (not w[0].isupper() and not _PARTICLE_NAME.match(w)):
+            continue
+        if w in covered or w in known or _REDACTED.fullmatch(w):
+            continue
+        if seen is not None:
+            seen[w] += 1
+            if seen[w] > repeat:
+                continue
+        a, b = max(0, i - width), min(len(toks) - 1, i + width)
+        if spans and a <= spans[-1][1] + 1:
+            spans[-1][1] = max(spans[-1][1], b)
+        else:
+            spans.append([a, b])
+    return [(toks[a].start(), toks[b].end()) for a, b in spans]
+
+
+_QUOTES = ".,;:()[]\"'\u2018\u2019\u201c\u201d"
+_PARTICLE_NAME = re.compile(r"(?:al|el|bin|de|van|von)[-\s]?[A-Z]")
+
+
+# --- the extractor ----------------------------------------------------------------------
+
+
+class Extractor:
+    """Extract entities from cables, batching paragraphs through ``nlp.pipe``."""
+
+    def __init__(self, nlp: Any = None, *, batch_size: int = 64) -> None:
+        if nlp is None:
+            from cablegram.enrich.nlp import load_nlp
+
+            nlp = load_nlp()
+        self.nlp = nlp
+        self.batch_size = batch_size
+
+    # -- public -----------------------------------------------------------------------
+    def extract(self, cables: Iterable[CableText]) -> Iterator[CableEntities]:
+        """Entities of each cable, in input order."""
+        cables = list(cables)
+        paras: list[list[list[Any]]] = []  # per cable: [seq, orig, work, rule cands, reds, ents]
+        pieces: list[tuple[int, int, int, str]] = []  # (cable, paragraph, offset, text)
+        for ci, c in enumerate(cables):
+            countries = [n for n in c.countries if n]
+            rows = []
+            for seq, text in c.paragraphs:
+                work = restore_case(text) if is_upper_text(text) else text
+                cands, reds = self._rules(seq, text, work, countries)
+                rows.append([seq, text, work, cands, reds, []])
+            # The model reads only windows around words that may start a name the rules did
+            # not find: its context is a few words wide, and elsewhere it has nothing to add.
+            known = {w for r in rows for x in r[3] if x.kind == "person" for w in x.name.split()}
+            seen: Counter[str] = Counter()
+            for pi, r in enumerate(rows):
+                spans = [(x.start, x.end) for x in r[3] if x.kind != "title"]
+                for a, b in name_windows(r[2], skip=spans, known=known, seen=seen):
+                    pieces.append((ci, pi, a, r[2][a:b]))
+            paras.append(rows)
+        docs = self.nlp.pipe((p[3] for p in pieces), batch_size=self.batch_size)
+        for (ci, pi, a, _), doc in zip(pieces, docs, strict=True):
+            paras[ci][pi][5].extend((a + e.start_char, a + e.end_char, e.label_) for e in doc.ents)
+        for c, rows in zip(cables, paras, strict=True):
+            yield self._cable(c, rows)
+
+    def extract_one(self, cable: CableText) -> CableEntities:
+        return next(self.extract([cable]))
+
+    # -- one cable --------------------------------------------------------------------
+    def _cable(self, c: CableText, rows: list[list[Any]]) -> CableEntities:
+        out = CableEntities(c.id)
+        chosen: list[_Cand] = []
+        redacted: list[Mention] = []
+        defs: list[tuple[int, int, int, str]] = []  # (seq, start of '(', end, acronym)
+        paras = [(seq, orig, work, ents) for seq, orig, work, _, _, ents in rows]
+        for seq, orig, work, rule_cands, reds, ents in rows:
+            cands = self._model(seq, orig, work, ents, rule_cands)
+            redacted.extend(reds)
+            chosen.extend(_select(cands))
+            for m in _DEFINITION.finditer(work):
+                defs.append((seq, m.start(), m.end(), m["acr"]))
+            for m in _CITE.finditer(orig.upper() if not is_upper_text(orig) else orig):
+                cid = _citation(m, c.year)
+                if cid and cid != c.id:
+                    out.citations.append((cid, seq, m.group()))
+        titles = [x for x in chosen if x.kind == "title"]
+        chosen = self._consistent([x for x in chosen if x.kind != "title"], paras)
+        mentions = [Mention(x.kind, x.name, x.text, x.seq, x.start, x.end, x.title) for x in chosen]
+        mentions += self._header_people(c)
+        mentions += [
+            Mention("person", "", x.text, x.seq, x.start, x.end, x.title, "title") for x in titles
+        ]
+        _resolve_cable(mentions)
+        out.links = _definitions(defs, chosen)
+        out.mentions = sorted(
+            [m for m in mentions if m.key] + redacted,
+            key=lambda m: (m.seq if m.seq is not None else 1 << 30, m.start, m.end),
+        )
+        out.septels = _septels(paras, out.mentions)
+        return out
+
+    def _rules(self, seq: int, orig: str, work: str, countries: list[str]
+               ) -> tuple[list[_Cand], list[Mention]]:  # fmt: skip
+        cands: list[_Cand] = []
+        reds: list[Mention] = []
+        for m in _REDACTED.finditer(orig):
+            title = ""
+            before = work[max(0, m.start() - 60) : m.start()]
+            tm = _TITLE_BEFORE.search(before)
+            if tm:
+                title = " ".join(tm.group(1).split())
+            reds.append(
+                Mention("redacted", "", m.group(), seq, m.start(), m.end(), title, "redacted")
+            )
+            cands.append(_Cand(m.start(), m.end(), "block", "", 1000, seq=seq))
+        # Title + name: the (slow) rule runs only around title words.
+        for m in _person_matches(work):
+            name, ns, ne = _trim_name(work, m.start("name"), m.end("name"))
+            if not name:
+                continue
+            title = " ".join(m["title"].split())
+            if title.lower() in ("may", "will") or _is_jargon(name) or _common_word(name):
+                continue
+            if name.lower() in lx.TITLE_OF_WORDS or name in lx.NOT_ENTITIES:
+                continue  # "president of the Assembly"
+            cands.append(_Cand(ns, ne, "person", name, 100, title, seq))
+            cands.append(_Cand(m.start("title"), m.end("title"), "block", "", 50, seq=seq))
+        # Titles used alone ("the Defense Minister"): resolved over the cable later.
+        for m in _THE_TITLE.finditer(work):
+            title = " ".join(m["title"].split())
+            cands.append(_Cand(m.start(), m.end(), "title", "", 60, title, seq))
+        # US posts: Embassy Baku, AmEmbassy Ankara, USNATO.
+        for m in _POST.finditer(work):
+            before = work[max(0, m.start() - 12) : m.start()]
+            if re.search(
+                r"(?:[A-Z][a-z]+(?:ish|ian|an|ese|i|ch)|\b(?:UK|EU|UN|GO[A-Z]{1,3}))\s+$", before
+            ):
+                continue  # the British Embassy: not a US post
+            city = m["city"]
+            code = reference.origin_code(f"AMEMBASSY {city.upper()}") or reference.canonical_origin(
+                city.upper().replace(" ", "")
+            )
+            post = reference.post_name(code) if code else ""
+            if post:
+                end = m.start("city") + len(city)
+                cands.append(_Cand(m.start(), end, "org", post, 90, seq=seq))
+        for m in _US_POSTS.finditer(work):
+            post = reference.post_name(m.group().replace(" ", "")) or m.group()
+            cands.append(_Cand(m.start(), m.end(), "org", post, 90, seq=seq))
+        # Acronyms: GOAJ, USG, NATO...
+        acronyms = lx.org_acronyms()
+        for m in _ACRONYM_TOKEN.finditer(work):
+            tok = m.group()
+            up = tok.upper()
+            name = ""
+            if up in lx.FIXED_ORGS:
+                name = lx.FIXED_ORGS[up]
+            elif re.fullmatch(r"GO[A-Z]{1,3}", up) and (tok.isupper() or tok[:2] == "Go"):
+                name = _government(up[2:], countries) or up
+                if up in ("GOT", "GOD", "GOOD"):
+                    name = name if tok == up and name != up else ""
+            elif up in acronyms and tok.isupper() and up not in lx.subject_tags():
+                name = up
+            if name:
+                cands.append(_Cand(m.start(), m.end(), "org", name, 80, seq=seq))
+        # Place names: countries, post cities, regions.
+        for m in _place_matches(work):
+            if _ORG_TAIL.match(work, m.end()):
+                continue  # "Minsk Group", "Baku Stock Exchange": the model's organisation
+            canon = lx.place_canon().get(lx.norm(m.group()), m.group())
+            cands.append(_Cand(m.start(), m.end(), "place", canon, 70, seq=seq))
+            # Hyphenated neighbours: Baku-Tbilisi-Ceyhan, Turkey-Armenia.
+            for rx, at in ((_HYPHEN_RIGHT, m.end()), (_HYPHEN_LEFT, m.start())):
+                while True:
+                    h = (
+                        rx.match(work, at)
+                        if rx is _HYPHEN_RIGHT
+                        else rx.search(work, max(0, at - 40), at)
+                    )
+                    if not h or h.group(1) in lx.DEMONYMS or h.group(1) in lx.NOT_ENTITIES:
+                        break
+                    name = lx.place_canon().get(lx.norm(h.group(1)), h.group(1))
+                    cands.append(_Cand(h.start(1), h.end(1), "place", name, 65, seq=seq))
+                    at = h.end() if rx is _HYPHEN_RIGHT else h.start()
+        # Institutions named in capitals: "Ministry of Foreign Affairs", "Finance Ministry",
+        # "Council of Ministers", "Supreme National Security Council".
+        for m in _INSTITUTION.finditer(work):
+            text = m.group()
+            start = m.start()
+            first = text.split(" ", 1)[0]
+            while " " in text and (_common_word(first, 0.2) or first in lx.DEMONYMS or
+                                   first.lower() in ("the", "a", "an")):  # fmt: skip
+                cut = text.index(" ") + 1
+                start += cut
+                text = text[cut:]
+                first = text.split(" ", 1)[0]
+            if " " in text and not _is_jargon(text):
+                cands.append(_Cand(start, start + len(text), "org", clean_name(text), 12, seq=seq))
+        # Organisations the model does not know well.
+        for m in _KNOWN_ORGS_RE.finditer(work):
+            cands.append(_Cand(m.start(), m.end(), "org", lx.KNOWN_ORGS[m.group()], 75, seq=seq))
+        for c in cands:
+            c.text = orig[c.start : c.end]
+        return cands, reds
+
+    def _model(self, seq: int, orig: str, work: str, ents: list[tuple[int, int, str]],
+               rules: list[_Cand]) -> list[_Cand]:  # fmt: skip
+        """The rule candidates of a paragraph with the model's added."""
+        persons = [(a, b) for a, b, lab in ents if lab == "PERSON"]
+        cands = [
+            c for c in rules
+            # "Santiago Mourao": a person whose first name is a city.
+            if not (c.prio == 70 and any(a <= c.start and c.end < b for a, b in persons)
+                    and _NAME_NEXT.match(work, c.end))
+        ]  # fmt: skip
+        acr = [c for c in cands if c.prio == 80]
+        for ent in ents:
+            for c in _from_spacy(ent, work):
+                c.seq = seq
+                c.text = orig[c.start : c.end]
+                if c.kind == "org":
+                    _around_acronym(c, acr, work)
+                    c.text = orig[c.start : c.end]
+                cands.append(c)
+        return cands
+
+    def _consistent(
+        self, chosen: list[_Cand], paras: list[tuple[int, str, str, Any]]
+    ) -> list[_Cand]:
+        """One kind per name in a cable; find further occurrences of the names found."""
+        votes: dict[str, Counter[str]] = defaultdict(Counter)
+        works = {seq: work for seq, _, work, _ in paras}
+        for x in chosen:
+            votes[lx.norm(x.name)][x.kind] += x.prio
+            if (x.prio < 70 and x.kind != "person" and _SPEECH.match(works[x.seq], x.end)
+                    and not (set(lx.norm(x.name).split()) & _ORGISH) and not x.name.isupper()):  # fmt: skip
+                votes[lx.norm(x.name)]["person"] += 30  # "Hamikus said"
+            if x.kind == "person" and x.prio >= 100 and " " in x.name:
+                # The surname of a titled person: "Abiyev" is a person in this cable.
+                votes[lx.norm(x.name.split()[-1])]["person"] += x.prio
+        best = {k: v.most_common(1)[0][0] for k, v in votes.items()}
+        for x in chosen:
+            x.kind = best[lx.norm(x.name)]
+            if x.kind == "place" and x.prio < 70:
+                x.name = lx.place_canon().get(lx.norm(x.name), x.name)
+        # Names worth looking for again: persons, and anything at least 4 letters long.
+        names: dict[str, _Cand] = {}
+        for x in chosen:
+            surface = clean_name(x.text) if x.kind == "person" else ""
+            for s in {x.name, surface}:
+                if (
+                    s
+                    and len(s) >= 4
+                    and s[0].isupper()
+                    and " " not in s.strip()
+                    or (s and len(s) >= 6 and s[0].isupper())
+                ):
+                    names.setdefault(s, x)
+        if not names:
+            return chosen
+        rx = re.compile(r"(?<![\w-])(?:" + _alt(re.escape(n) for n in names) + r")(?![\w-])")
+        taken: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for x in chosen:
+            taken[x.seq].append((x.start, x.end))
+        extra: list[_Cand] = []
+        for seq, orig, work, _ in paras:
+            spans = sorted(taken[seq])
+            for m in rx.finditer(work):
+                if any(a < m.end() and m.start() < b for a, b in spans):
+                    continue
+                src = names[m.group()]
+                name = src.name if m.group() in (src.name,) else clean_name(m.group())
+                extra.append(
+                    _Cand(m.start(), m.end(), src.kind, name, 5, "", seq, orig[m.start() : m.end()])
+                )
+                spans.append((m.start(), m.end()))
+        return chosen + extra
+
+    def _header_people(self, c: CableText) -> list[Mention]:
+        out: list[Mention] = []
+        name, title = c.classified_by
+        if name:
+            n, t = split_official(name, title)
+            if n:
+                out.append(Mention("person", n, name, None, title=t, role="classifier"))
+        s = (c.signer or "").strip()
+        if s and not _REDACTED.search(s) and re.search(r"[A-Za-z]{3}", s) and not _is_jargon(s):
+            out.append(Mention("person", smart_case(clean_name(s)), s, None, role="signer"))
+        # The signer left at the end of the last paragraph ("... End comment. DUDDY").
+        elif c.paragraphs:
+            seq, text = c.paragraphs[-1]
+            tail = re.sub(r"[=*\s]*(?:CABLE ENDS)?[=*\s]*$", "", text)
+            m = re.search(r"[.!?\"')]\s+([A-Z][A-Za-z'\-]{2,})\s*$", tail)
+            if m and not _is_jargon(m.group(1)) and m.group(1).lower() not in _NOT_NAME:
+                w = m.group(1)
+                if w.isupper() or _form(w.lower()) in (w, ""):
+                    out.append(
+                        Mention(
+                            "person", smart_case(w), w, seq, m.start(1), m.end(1), role="signer"
+                        )
+                    )
+        return out
+
+
+_HEAD_WORDS: frozenset[str] | None = None
+_WORDS_RE = re.compile(r"[A-Za-z][A-Za-z'/\-]*")
+
+
+def _person_matches(work: str) -> list[re.Match[str]]:
+    """``_PERSON_RULE`` matches, searched only in stretches around title words."""
+    global _HEAD_WORDS
+    if _HEAD_WORDS is None:
+        heads = set()
+        for t in lx.TITLE_HEADS:
+            heads.update(w.lower() for w in re.split(r"[_\s\-]+", t) if w)
+            heads.add(t.replace("_", " ").lower())
+        _HEAD_WORDS = frozenset(heads)
+    regions: list[list[int]] = []
+    for m in _WORDS_RE.finditer(work):
+        w = m.group().lower()
+        if w in _HEAD_WORDS or w.split("-")[-1] in _HEAD_WORDS or w.rstrip(".") in _HEAD_WORDS:
+            a, b = max(0, m.start() - 80), min(len(work), m.end() + 90)
+            if regions and a <= regions[-1][1]:
+                regions[-1][1] = b
+            else:
+                regions.append([a, b])
+    out: list[re.Match[str]] = []
+    last = -1
+    for a, b in regions:
+        # Start at a word boundary so no match begins inside a word.
+        while a > 0 and not work[a - 1].isspace():
+            a -= 1
+        for m in _PERSON_RULE.finditer(work, a, b):
+            if m.start() >= last:
+                out.append(m)
+                last = m.end()
+    return out
+
+
+_PLACE_INDEX: dict[str, list[str]] | None = None
+_CAP_RE = re.compile(r"(?<![\w.])[A-Z][A-Za-z.'\-]*")
+_SPECIAL_PLACES = re.compile(
+    r"U\.S\.A?(?=[\s,;:)'\u2019-])|USA(?!\w)|US(?=[\s-]+[A-Z]|-)|UK(?!\w)|U\.K\.|DPRK(?!\w)|PRC(?!\w)|"
+    r"UAE(?!\w)|ROK(?!\w)|USSR(?!\w)"
+)
+
+
+_FIRST_SPLIT = re.compile(r"[\s\-'\u2019.,]")
+
+
+class _Match:
+    """A light match object for gazetteer hits (start, end, group)."""
+
+    __slots__ = ("_s", "_e", "_t")
+
+    def __init__(self, s: int, e: int, t: str) -> None:
+        self._s, self._e, self._t = s, e, t
+
+    def start(self) -> int:
+        return self._s
+
+    def end(self) -> int:
+        return self._e
+
+    def group(self) -> str:
+        return self._t
+
+
+def _place_matches(work: str) -> list[_Match]:
+    """Gazetteer places in ``work``, longest first at each capitalised word."""
+    global _PLACE_INDEX
+    if _PLACE_INDEX is None:
+        idx: dict[str, list[str]] = defaultdict(list)
+        for n in lx.place_names():
+            idx[_FIRST_SPLIT.split(n, maxsplit=1)[0]].append(n)
+        _PLACE_INDEX = {k: sorted(v, key=len, reverse=True) for k, v in idx.items()}
+    out: list[_Match] = []
+    end = 0
+    for m in _CAP_RE.finditer(work):
+        if m.start() < end:
+            continue
+        s = m.start()
+        sp = _SPECIAL_PLACES.match(work, s)
+        if sp:
+            out.append(_Match(s, sp.end(), sp.group()))
+            end = sp.end()
+            continue
+        first = _FIRST_SPLIT.split(m.group(), maxsplit=1)[0]
+        for name in _PLACE_INDEX.get(first, ()):
+            e = s + len(name)
+            if work.startswith(name, s) and (e == len(work) or not work[e].isalnum()):
+                out.append(_Match(s, e, name))
+                end = e
+                break
+    return out
+
+
+def _around_acronym(c: _Cand, acr: list[_Cand], work: str) -> None:
+    """A model organisation that starts with a known acronym: "EU Council" stays whole (it
+    outranks the acronym), "GoH Ministry of Foreign Affairs" loses the acronym."""
+    for a in acr:
+        if a.start == c.start and a.end < c.end:
+            rest = clean_name(work[a.end : c.end])
+            if " " not in rest:
+                c.prio = 85
+            elif _good_name(rest, "org"):
+                c.start = a.end + (len(work[a.end : c.end]) - len(work[a.end : c.end].lstrip()))
+                c.name = rest
+            return
+
+
+def _trim_name(work: str, s: int, e: int) -> tuple[str, int, int]:
+    """Cut words off a rule-matched name that are not part of it."""
+    toks = list(re.finditer(r"\S+", work[s:e]))
+    keep: list[re.Match[str]] = []
+    for t in toks:
+        w = t.group().strip(".,")
+        lw = w.lower()
+        if lw in _NOT_NAME or (lw in _title_words() and not keep):
+            break
+        if keep and lw in _title_words() and lw not in ("mac",):
+            break
+        if keep and _form(lw).islower() and len(w) > 3 and lw not in lx.PARTICLES:
+            break  # a common word capitalised (a heading, a sentence start)
+        keep.append(t)
+    while keep and keep[-1].group().lower().strip(".") in lx.PARTICLES:
+        keep.pop()
+    if not keep:
+        return "", s, e
+    ns, ne = s + keep[0].start(), s + keep[-1].end()
+    name = clean_name(work[ns:ne])
+    if not name or not name[0].isupper():
+        return "", s, e
+    ne = ns + len(work[ns:ne].rstrip(_STRIP))
+    return name, ns, ne
+
+
+def _from_spacy(ent: tuple[int, int, str], work: str) -> list[_Cand]:
+    s, e, label = ent
+    if label == "PERSON":
+        kind = "person"
+    elif label == "ORG":
+        kind = "org"
+    elif label in ("GPE", "LOC", "FAC"):
+        kind = "place"
+    else:
+        return []
+    parts = _compound_places(work, s, e)
+    if parts:
+        return parts
+    # One span, several names: "Saoul and Jones", "Foreign Ministry's Disarmament
+    # Division", "Rehabilitation, Government of Tamil Nadu".
+    seps = r",\s+|(?:'s|\u2019s)\s+(?=[A-Z])|\s+-+\s+" + (r"|\s+and\s+" if kind == "person" else "")
+    out: list[_Cand] = []
+    at = s
+    for m in list(re.finditer(seps, work[s:e])) + [None]:
+        end = s + m.start() if m else e
+        c = _one_spacy(at, end, kind, work)
+        if c is not None:
+            out.append(c)
+        if m:
+            at = s + m.end()
+    return out
+
+
+_EVENT_TAIL = re.compile(
+    r"(?i)\s+(?:summit|conference|meeting|talks|agreement|treaty|accords?|declaration|"
+    r"initiative|process|ministerial|plenary|elections?|visit)$"
+)
+_UNIT = re.compile(
+    r"(?i)\b(?:brigade|battalion|division|regiment|corps|fleet|squadron|wing|army)\b"
+)
+_ORDINAL_BEFORE = re.compile(r"(?:\b\d+(?:st|nd|rd|th)?|\b[IVX]{1,4})\s+$")
+
+
+def _one_spacy(s: int, e: int, kind: str, work: str) -> _Cand | None:
+    text = work[s:e]
+    title = ""
+    # Leading "the", titles (for persons), trailing possessives and punctuation.
+    m = re.match(r"(?i)the\s+", text)
+    if m:
+        s += m.end()
+        text = work[s:e]
+    if kind == "person":
+        words = list(re.finditer(r"\S+", text))
+        cut = 0
+        for w in words[:-1]:
+            lw = w.group().lower().strip(".,")
+            if (
+                lw in _title_words()
+                or lw in lx.JARGON
+                or (w.group().isupper() and len(w.group()) > 1 and lw not in lx.PARTICLES)
+            ):
+                cut = w.end()
+            else:
+                break
+        if cut:
+            title = " ".join(text[:cut].split())
+            s += len(text[:cut]) + (len(text[cut:]) - len(text[cut:].lstrip()))
+            text = work[s:e]
+    if kind == "org":
+        # A sentence-initial verb or a generic word before the name: "Echoing Icelandic
+        # Central Bank", "NGO Sea Shepherd".
+        while True:
+            m = re.match(r"(\S+)\s+(?=\S)", text)
+            if not m:
+                break
+            w = m.group(1)
+            if (
+                w.upper() in ("NGO", "NGOS")
+                or (_common_word(w, 0.2) and w.lower() not in ("national", "central"))
+                or (
+                    w.endswith("ing")
+                    and w.lower() not in _form_known()
+                    and _is_english_word(w.lower())
+                )
+            ):
+                s += m.end()
+                text = work[s:e]
+            else:
+                break
+        # "Minsk Group Co-chair": the title word is not part of the organisation.
+        m = re.search(r"(?i)\s+(?:co-chairs?|chairman|spokesman|officials?|delegation)$", text)
+        if m:
+            e = s + m.start()
+            text = work[s:e]
+        m = _EVENT_TAIL.search(text)
+        if m:
+            e = s + m.start()
+            text = work[s:e]
+            if text in lx.place_names():
+                kind = "place"
+        if _UNIT.search(text):
+            m = _ORDINAL_BEFORE.search(work, max(0, s - 8), s)
+            if m:
+                s = m.start()
+                text = work[s:e]
+    stripped = text.rstrip(_STRIP)
+    stripped = re.sub(r"(?:'s|\u2019s)$", "", stripped).rstrip(_STRIP)
+    e = s + len(stripped)
+    lead = len(stripped) - len(stripped.lstrip(_STRIP))
+    s += lead
+    name = clean_name(work[s:e]).replace('"', "")
+    if re.fullmatch(r"(?i)(?:refs?|paras?|paragraphs?|tab)\s+\w{1,3}", name):
+        return None
+    if not _good_name(name, kind):
+        return None
+    if kind == "person" and (name.lower() in _title_words() or _common_word(name, 0.2)):
+        return None
+    if kind == "person" and " " not in name and name.isupper():
+        return None  # an acronym, not a person (ALL-CAPS text is case-restored first)
+    if kind == "person" and name in lx.country_names():
+        kind = "place"
+    if kind == "place":
+        name = lx.place_canon().get(lx.norm(name), name)
+    if kind == "org" and name in lx.country_names():
+        kind = "place"
+    if name in lx.NOT_ORGS or name.upper() in lx.NOT_ORGS:
+        return None
+    return _Cand(s, e, kind, name, 10, title)
+
+
+def _compound_places(work: str, s: int, e: int) -> list[_Cand]:
+    """``Baku-Tbilisi-Ceyhan`` (a pipeline): one place per part, when a part is a known place."""
+    text = work[s:e]
+    if "-" not in text or text in lx.place_names():
+        return []
+    parts = list(re.finditer(r"[A-Z][a-z]+(?: [A-Z][a-z]+)?", text))
+    if len(parts) < 2 or not re.fullmatch(
+        r"[A-Z][a-z]+(?: [A-Z][a-z]+)?(?:-[A-Z][a-z]+(?: [A-Z][a-z]+)?)+", text
+    ):
+        return []
+    if not any(p.group() in lx.place_names() for p in parts):
+        return []
+    return [
+        _Cand(
+            s + p.start(),
+            s + p.end(),
+            "place",
+            lx.place_canon().get(lx.norm(p.group()), p.group()),
+            10,
+        )
+        for p in parts
+        if p.group() not in lx.DEMONYMS
+    ]
+
+
+def _select(cands: list[_Cand]) -> list[_Cand]:
+    """Non-overlapping candidates, highest priority (then longest) first. Blocks occupy
+    their span without becoming mentions."""
+    occupied: list[tuple[int, int]] = []
+    out: list[_Cand] = []
+    for c in sorted(cands, key=lambda c: (-c.prio, -(c.end - c.start), c.start)):
+        if c.end <= c.start:
+            continue
+        if c.kind == "block":
+            occupied.append((c.start, c.end))
+            continue
+        if any(a < c.end and c.start < b for a, b in occupied):
+            continue
+        occupied.append((c.start, c.end))
+        out.append(c)
+    return out
+
+
+def _government(suffix: str, countries: Sequence[str]) -> str:
+    """``AJ`` -> Government of Azerbaijan (GOAJ), ``P`` -> Pakistan when the cable's
+    country TAGS hold one country starting with P."""
+
+    def initials(n: str) -> str:
+        return "".join(w[0] for w in re.split(r"[\s\-]+", n) if w and w[0].isupper())
+
+    if len(suffix) == 1:
+        hits = [n for n in countries if n.upper().startswith(suffix)]
+    else:
+        hits = [n for n in countries if initials(n) == suffix]
+        if not hits:
+            fips = lx.countries().get(suffix)
+            hits = (
+                [fips]
+                if fips
+                else [n for n in lx.country_names() if initials(n) == suffix and " " in n]
+            )
+    hits = list(dict.fromkeys(hits))
+    return f"Government of {hits[0]}" if len(hits) == 1 else ""
+
+
+def split_official(name: str, title: str = "") -> tuple[str, str]:
+    """("CLASSIFIED BY POLITICAL MINISTER COUNSELOR SHARON WIENER", "") ->
+    ("Sharon Wiener", "Political Minister Counselor")."""
+    s = re.sub(r"(?i)^\s*classified\s+by\s*:?\s*", "", " ".join(name.split()))
+    s = re.sub(r"(?i),?\s*(?:jr|sr)\.?$", "", s).strip(" ,.;:")
+    words = s.split()
+    keep: list[str] = []
+    for w in reversed(words):
+        lw = w.lower().strip(".,")
+        if (
+            lw in _title_words()
+            or lw in lx.TITLE_OF_WORDS
+            or lw in ("for", "of", "and")
+            or "/" in w
+        ):
+            break
+        form = _form(lw)
+        if keep and form and form.islower() and len(lw) > 3:
+            break
+        if not re.fullmatch(r"[A-Za-z][A-Za-z.'\-]*", w):
+            break
+        keep.append(w)
+        if len(keep) == 4:
+            break
+    keep.reverse()
+    if not keep or _REDACTED.search(" ".join(keep)):
+        return "", title
+    person = smart_case(" ".join(keep))
+    rest = " ".join(words[: len(words) - len(keep)]).strip(" ,")
+    t = " ".join(x for x in (smart_case(rest), title.strip()) if x)
+    return person, t
+
+
+def _citation(m: re.Match[str], year: int | None) -> str:
+    origin = m.group(2)
+    code = origin.replace(" ", "")
+    if code not in reference.known_origins():
+        code = reference.origin_code(origin) or ""
+    if not code:
+        return ""
+    return f"{m.group(1)}{code}{int(m.group(3))}"
+
+
+def _definitions(
+    defs: list[tuple[int, int, int, str]], chosen: list[_Cand]
+) -> list[tuple[str, str, str]]:
+    """``Office of Defense Cooperation (ODC)``: link the acronym's key to the name's."""
+    links: list[tuple[str, str, str]] = []
+    by_seq: dict[int, list[_Cand]] = defaultdict(list)
+    for x in chosen:
+        by_seq[x.seq].append(x)
+    for seq, start, _end, acr in defs:
+        before = [x for x in by_seq[seq] if x.end <= start and start - x.end <= 2]
+        if not before:
+            continue
+        x = max(before, key=lambda x: x.end)
+        if x.kind not in ("org", "place") or " " not in x.name:
+            continue
+        if lx.initials(x.name).replace("&", "")[: len(acr)] != acr.upper().replace(
+            "&", ""
+        ) and not (acr[0].upper() == x.name[0].upper() and len(acr) >= 2):
+            continue
+        a, b = entity_key(x.kind, acr), entity_key(x.kind, x.name)
+        if a and b and a != b:
+            links.append((x.kind, a, b))
+    return list(dict.fromkeys(links))
+
+
+# --- resolution inside one cable --------------------------------------------------------
+
+
+def _resolve_cable(mentions: list[Mention]) -> None:
+    """Give each mention its key and display name: short forms join the one full name
+    they can belong to; titles used alone join the one person holding that title."""
+    for m in mentions:
+        if m.kind in KINDS and m.name:
+            m.key = entity_key(m.kind, m.name)
+    persons = [m for m in mentions if m.kind == "person" and m.key]
+    names: dict[str, Counter[str]] = defaultdict(Counter)
+    for m in persons:
+        names[m.key][m.name] += 1
+    keys = list(names)
+    full = [k for k in keys if " " in k]
+
+    def contains(short: list[str], long: list[str]) -> bool:
+        if len(short) >= len(long):
+            return False
+        if long[-len(short) :] == short:
+            return True
+        if len(short) == 1:
+            return long[0] == short[0] and len(short[0]) > 2
+        return short[0] == long[0] and short[-1] == long[-1]
+
+    target: dict[str, str] = {}
+    for k in keys:
+        toks = k.split()
+        cands = [f for f in full if contains(toks, f.split())]
+        # Keep only the longest forms: "abiyev" in "safar abiyev" and "s abiyev"? -> longest.
+        maximal = [
+            f for f in cands if not any(g != f and contains(f.split(), g.split()) for g in cands)
+        ]
+        if len(maximal) == 1:
+            target[k] = maximal[0]
+    for m in persons:
+        t = target.get(m.key)
+        if t:
+            m.key = t
+    display = {k: _best_name(c) for k, c in names.items()}
+    for m in persons:
+        m.name = display.get(m.key, m.name)
+    # Titles used alone.
+    holders: dict[str, set[str]] = defaultdict(set)
+    heads: dict[str, set[str]] = defaultdict(set)
+    for m in persons:
+        if m.title:
+            t = _title_norm(m.title)
+            holders[t].add(m.key)
+            heads[t.split()[-1]].add(m.key)
+    for m in mentions:
+        if m.role != "title":
+            continue
+        t = _title_norm(m.title)
+        who = holders.get(t) or (heads.get(t) if len(t.split()) == 1 else None) or set()
+        if len(who) == 1:
+            m.key = next(iter(who))
+            m.name = display.get(m.key, m.key)
+
+
+def _title_norm(t: str) -> str:
+    t = lx.norm(t)
+    t = re.sub(r"\b(?:acting|former|the|then|visiting)\b", " ", t)
+    repl = {"fm": "foreign minister", "pm": "prime minister", "amb": "ambassador",
+            "gen": "general", "adm": "admiral", "defmin": "defense minister",
+            "defence": "defense", "sen": "senator"}  # fmt: skip
+    return " ".join(repl.get(w, w) for w in t.split())
+
+
+def _best_name(c: Counter[str]) -> str:
+    """The display form of a key: the most frequent, preferring mixed case."""
+    return max(c.items(), key=lambda kv: (not kv[0].isupper(), kv[1], len(kv[0])))[0]
+
+
+def _septels(
+    paras: list[tuple[int, str, str, Any]], mentions: list[Mention]
+) -> list[tuple[int, int, int, str, list[str]]]:
+    out = []
+    for seq, orig, _work, _ in paras:
+        if not _SEPTEL.search(orig):
+            continue
+        for m in _SENTENCE.finditer(orig):
+            if not m.group().strip() or not _SEPTEL.search(m.group()):
+                continue
+            keys = sorted(
+                {f"{x.kind}:{x.key}" for x in mentions if x.seq == seq and x.key
+                 and m.start() <= x.start and x.end <= m.end()}
+            )  # fmt: skip
+            out.append((seq, m.start(), m.end(), " ".join(m.group().split()), keys))
+    return out

@@ -1,0 +1,160 @@
+"""The enrichment stage: extract entities from the cables that need it, in parallel, then
+resolve them over the archive.
+
+Worker processes run spaCy (loaded once per process); the parent reads cables, sends
+batches out, and writes each batch's results in one transaction. A run that is killed
+keeps every batch it committed; the next run goes on with the rest. A cable is redone only
+when its shown version, its text or the extractor changed (or with ``force``).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sqlite3
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from cablegram.enrich import db
+from cablegram.enrich.extract import EXTRACTOR_VERSION, CableEntities, CableText, Extractor
+
+__all__ = ["EnrichReport", "enrich", "extractor_version"]
+
+BATCH_CABLES = 48
+
+
+@dataclass
+class EnrichReport:
+    cables: int = 0  # cables enriched in this run
+    pending: int = 0  # cables that needed it when the run began
+    skipped: int = 0  # changed while being read: left for the next run
+    mentions: int = 0
+    entities: int = 0
+    septel_citations: int = 0
+    seconds: float = 0.0
+    resolve_seconds: float = 0.0
+    extractor: str = ""
+    workers: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.cables / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> str:
+        return (
+            f"{self.cables:,} cables enriched in {self.seconds:.1f} s ({self.rate:.1f}/s, "
+            f"{self.workers} workers), {self.mentions:,} mentions; {self.entities:,} entities"
+            + (f"; {self.skipped} changed meanwhile" if self.skipped else "")
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["rate"] = round(self.rate, 2)
+        return d
+
+
+def extractor_version() -> str:
+    from cablegram.enrich.nlp import model_version
+
+    return f"{EXTRACTOR_VERSION}+{model_version()}"
+
+
+# --- worker side ---------------------------------------------------------------------
+
+_EXTRACTOR: Extractor | None = None
+
+
+def _worker_init() -> None:
+    global _EXTRACTOR
+    _EXTRACTOR = Extractor()
+
+
+def _work(batch: list[CableText]) -> list[CableEntities]:
+    global _EXTRACTOR
+    if _EXTRACTOR is None:
+        _EXTRACTOR = Extractor()
+    return list(_EXTRACTOR.extract(batch))
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+# --- parent side ---------------------------------------------------------------------
+
+
+def enrich(
+    conn: sqlite3.Connection,
+    *,
+    workers: int | None = None,
+    force: bool = False,
+    ids: Iterable[str] | None = None,
+    resolve: bool = True,
+    batch_size: int = BATCH_CABLES,
+    progress: Callable[[int, int], None] | None = None,
+) -> EnrichReport:
+    """Enrich the cables of the database behind ``conn``; see the module doc.
+
+    ``workers``: extraction processes (default one per CPU; 0 extracts in this process).
+    ``ids``: only these cables. ``resolve``: re-cluster entities afterwards (cheap next to
+    extraction; skip it only to chain several partial runs). ``progress(done, total)`` is
+    called after each batch.
+    """
+    t0 = time.perf_counter()
+    db.ensure_schema(conn)
+    version = extractor_version()
+    todo = db.pending(conn, version, force=force, ids=ids)
+    workers = default_workers() if workers is None else max(0, workers)
+    rep = EnrichReport(pending=len(todo), extractor=version, workers=workers)
+    keys = db.KeyCache(conn)
+    batches = [
+        [cid for cid, _ in todo[i : i + batch_size]] for i in range(0, len(todo), batch_size)
+    ]
+
+    def finish(
+        inputs: list[tuple[CableText, int, dict[int, int]]], results: list[CableEntities]
+    ) -> None:
+        items = [(r, vid, seqmap) for (_, vid, seqmap), r in zip(inputs, results, strict=True)]
+        n = db.write_extractions(conn, items, version, keys)
+        rep.cables += n
+        rep.skipped += len(items) - n
+        rep.mentions += sum(len(r.mentions) for r in results)
+        if progress is not None:
+            progress(rep.cables + rep.skipped, len(todo))
+
+    if workers == 0 or len(batches) <= 1:
+        ex = Extractor()
+        for ids_ in batches:
+            inputs = db.read_cables(conn, ids_)
+            finish(inputs, list(ex.extract([ct for ct, _, _ in inputs])))
+    else:
+        ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+        pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init)
+        inflight: deque[tuple[list, Future]] = deque()
+        try:
+            for ids_ in batches:
+                inputs = db.read_cables(conn, ids_)
+                inflight.append((inputs, pool.submit(_work, [ct for ct, _, _ in inputs])))
+                if len(inflight) > 2 * workers:
+                    inp, fut = inflight.popleft()
+                    finish(inp, fut.result())
+            while inflight:
+                inp, fut = inflight.popleft()
+                finish(inp, fut.result())
+        finally:
+            for _, fut in inflight:
+                fut.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+    if resolve:
+        t1 = time.perf_counter()
+        counts = db.resolve(conn)
+        rep.resolve_seconds = time.perf_counter() - t1
+        rep.entities = counts.get("entities", 0)
+        rep.septel_citations = counts.get("septel_citations", 0)
+    rep.seconds = time.perf_counter() - t0
+    return rep
