@@ -82,9 +82,16 @@ def main(db: str, query: str, samples: str | None, workers: int | None, serve: b
             f"cablegram stats --db {db}"
         )
     if serve:
+        from cablegram.access.db import AccessDB, access_path
         from cablegram.serve import serve as run_server
 
+        # The samples were published in full (Cablegate, 2010-11): the demo shows them as
+        # published. A new archive's default is stricter: anonymous readers see only
+        # UNCLASSIFIED portions (docs/access.md; `cablegram policy set anonymous U`).
+        with AccessDB(access_path(db)) as acc:
+            acc.set_policy("anonymous", "as-published")
         con.rule("[bold]web UI")
+        con.print("access policy for anonymous readers: as published (released material)")
         run_server(db, "127.0.0.1", port)
 
 
