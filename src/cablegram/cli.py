@@ -21,6 +21,7 @@ from rich.text import Text
 
 from cablegram import __version__
 from cablegram.archive import EXPORT_FORMATS, Archive
+from cablegram.cli_output import print_rows as _rows
 from cablegram.cli_scale import engine_options, partition_option
 from cablegram.model import Addressee, Cable
 
@@ -52,18 +53,6 @@ def _open(db: str) -> Archive:
         return Archive(db, create=False)
     except FileNotFoundError:
         raise click.ClickException(f"no database at {db}; run `cablegram ingest` first") from None
-
-
-def _rows(con: Console, headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    """A table on a terminal; tab-separated lines (whole values, for grep and cut) otherwise."""
-    if not con.is_terminal:
-        for r in rows:
-            click.echo("\t".join(r))
-        return
-    t = Table(*headers, box=None)
-    for r in rows:
-        t.add_row(*(escape(x) for x in r))
-    con.print(t)
 
 
 def _json(data: Any) -> None:

@@ -15,9 +15,9 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from cablegram.archive import Archive
+from cablegram.cli_output import print_rows as _rows
 
 __all__ = ["enrich_command", "entities_group", "graph_command"]
 
@@ -47,17 +47,6 @@ def _json(data: Any) -> None:
         return str(o)
 
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=default))
-
-
-def _rows(con: Console, headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    if not con.is_terminal:
-        for r in rows:
-            click.echo("\t".join(r))
-        return
-    t = Table(*headers, box=None)
-    for r in rows:
-        t.add_row(*(escape(x) for x in r))
-    con.print(t)
 
 
 def _fail(e: Exception) -> click.ClickException:
