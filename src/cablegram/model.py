@@ -131,7 +131,9 @@ class Cable:
     body: str = ""  # normalised telegram text from the banner on
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        # Same result as dataclasses.asdict, without its deep copies: ingest calls this
+        # for every cable, and asdict was a fifth of a worker's time.
+        return _plain(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Cable:
@@ -188,6 +190,15 @@ _NESTED = {
     "reasons",
     "septels",
 }
+
+
+def _plain(value: Any) -> Any:
+    fields = getattr(value, "__dataclass_fields__", None)
+    if fields is not None:
+        return {name: _plain(getattr(value, name)) for name in fields}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _known(kind: type, data: dict[str, Any]) -> dict[str, Any]:
