@@ -466,6 +466,59 @@ class ReaderArchive:
             out.add_edge(self._opaque(a), self._opaque(b), weight=d.get("weight", 1))
         return out
 
+    def has_entities(self) -> bool:
+        """Whether the archive has been enriched (``cablegram enrich``)."""
+        from cablegram.enrich import db
+
+        return db.has_tables(self._conn)
+
+    def ego_network(self, entity_id: str, *, limit: int = 40, min_weight: int = 1) -> Any:
+        """The entities co-mentioned with one entity (radius 1) in visible portions, the
+        ``limit`` strongest kept; nodes named from visible mentions. ``LookupError`` when the
+        entity is unknown or no visible portion mentions it (the same message)."""
+        import networkx as nx
+
+        from cablegram import graph
+
+        missing = LookupError(f"no entity {entity_id.strip()}")
+        if not self.has_entities():
+            raise missing
+        eid = self._resolve(entity_id)
+        self._log("ego", entity_id, "", int(eid is not None))
+        if eid is None:
+            raise missing
+        names: dict[str, str] | None = None
+        if self.visible is not None:
+            vis, params = self._mentions()
+            seen = self._conn.execute(
+                f"SELECT 1 FROM mentions m{vis} WHERE m.entity_id = ? LIMIT 1", [*params, eid]
+            ).fetchone()
+            if seen is None:
+                raise missing
+            listed = self.entities(None, limit=1_000_000)
+            names = {s.entity_id: s.name for s in listed}
+            counts = {s.entity_id: s.n_cables for s in listed}
+        g = graph.ego_network(self._arc, eid, min_weight=min_weight, visible=self.visible)
+        keep = sorted(
+            (n for n in g.neighbors(eid)),
+            key=lambda n: (-g.edges[eid, n].get("weight", 1), str(g.nodes[n].get("name", ""))),
+        )[:limit]
+        out = nx.Graph(name=f"ego {self._opaque(eid)}")
+        for n in [eid, *keep]:
+            d = g.nodes[n]
+            o = self._opaque(n)
+            name = d.get("name", "") if names is None else names.get(o, "")
+            out.add_node(o, kind=d.get("kind", n.split(":", 1)[0]), name=name, label=name,
+                         cables=d.get("cables", 0), center=n == eid)  # fmt: skip
+        for n in keep:
+            out.add_edge(
+                self._opaque(eid), self._opaque(n), weight=g.edges[eid, n].get("weight", 1)
+            )
+        if names is not None:  # counts from visible mentions
+            for n, d in out.nodes(data=True):
+                d["cables"] = counts.get(n, 0)
+        return out
+
     def citation_graph(self, *, query: str | None = None) -> Any:
         """Citations by visible cables. Restricted readers get REF-block citations only
         (citations found in the text carry no portion); a cited cable the reader may not

@@ -168,3 +168,98 @@ class Me(BaseModel):
     via: str = Field(description="token, session or anonymous.")
     rights: str = Field(description="What the reader may see, e.g. SECRET // NOFORN.")
     admin: bool
+
+
+EntityKind = Literal["person", "org", "place"]
+
+
+class EntitySummaryOut(BaseModel):
+    entity_id: str = Field(
+        description="kind:slug, e.g. person:safar-abiyev (an opaque kind:~hash for readers "
+        "who may not see every portion).",
+        examples=["person:safar-abiyev"],
+    )
+    kind: str = Field(examples=["person"])
+    name: str = Field(examples=["Safar Abiyev"])
+    n_mentions: int
+    n_cables: int
+    first_seen: str | None = Field(description="Date of the first cable mentioning it.")
+    last_seen: str | None = Field(description="Date of the last cable mentioning it.")
+    url: str = Field(description="This entity in the API.")
+
+
+class EntityList(BaseModel):
+    kind: str | None
+    q: str | None
+    limit: int
+    offset: int
+    entities: list[EntitySummaryOut]
+
+
+class AliasOut(BaseModel):
+    alias: str
+    mentions: int
+
+
+class TitleOut(BaseModel):
+    title: str = Field(examples=["Defense Minister"])
+    mentions: int
+    first_seen: str | None
+    last_seen: str | None
+
+
+class MonthCount(BaseModel):
+    month: str = Field(description="YYYY-MM.")
+    count: int
+
+
+class CoMentioned(BaseModel):
+    entity_id: str
+    kind: str
+    name: str
+    cables: int = Field(description="Cables mentioning both.")
+    url: str
+
+
+class EntityCable(BaseModel):
+    id: str
+    url: str
+    date: str | None
+    origin_code: str | None
+    origin_name: str | None
+    classification: str | None
+    subject: str | None
+    mentions: int
+
+
+class EntityOut(BaseModel):
+    entity: EntitySummaryOut
+    aliases: list[AliasOut] = Field(description="Every form it is written in, most used first.")
+    titles: list[TitleOut] = Field(description="Titles it is given, earliest first.")
+    years: list[YearCount] = Field(description="Cables mentioning it per year.")
+    timeline: list[MonthCount] = Field(description="Cables mentioning it per month.")
+    co_mentioned: list[CoMentioned] = Field(description="Entities in most shared cables first.")
+    n_cables: int
+    cables: list[EntityCable] = Field(description="Newest first (at most `limit`).")
+    network_url: str
+
+
+class NodeOut(BaseModel):
+    id: str
+    kind: str
+    name: str
+    cables: int
+    center: bool
+    url: str
+
+
+class EdgeOut(BaseModel):
+    source: str
+    target: str
+    weight: int = Field(description="Cables mentioning both.")
+
+
+class NetworkOut(BaseModel):
+    center: str
+    nodes: list[NodeOut]
+    edges: list[EdgeOut]

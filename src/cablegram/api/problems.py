@@ -77,7 +77,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     descriptions = {
         400: "The query is malformed: the detail says why, `pointer` shows where.",
         401: "The API token is wrong, expired or revoked (or the archive needs one).",
-        404: "No such cable (or version).",
+        404: "No such cable (or version, or entity).",
         422: "A parameter is missing, of the wrong type or out of range.",
     }
     return {

@@ -1,4 +1,4 @@
-"""The HTTP API, under ``/api/``: search, cables, citations, stats, export.
+"""The HTTP API, under ``/api/``: search, cables, citations, stats, export, entities.
 
 Every route reads through ``cablegram.api.auth.read``: the reader's access-checked view
 of the archive (``ReaderArchive``), never the raw ``Archive``."""
@@ -379,3 +379,175 @@ async def declass(
         raise HTTPException(422, f"due: not a date: {due}") from None
     rep = await read(request, lambda arc: arc.declassification(when))
     return rep.to_dict()
+
+
+# ---------------------------------------------------------------------------- entities
+
+MAX_ENTITIES = 200
+MAX_ENTITY_CABLES = 500
+MAX_NEIGHBOURS = 200
+
+EntityId = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=200,
+        description="kind:slug (person:safar-abiyev), an id made from any key of the entity "
+        "(person:abiyev) or kind:Name.",
+        examples=["person:safar-abiyev"],
+    ),
+]
+
+
+def _no_entity(entity_id: str) -> HTTPException:
+    return HTTPException(404, f"There is no entity {entity_id.strip()} in this archive.")
+
+
+def entity_summary_out(s) -> m.EntitySummaryOut:  # noqa: ANN001 - an EntitySummary
+    return m.EntitySummaryOut(
+        entity_id=s.entity_id,
+        kind=s.kind,
+        name=s.name,
+        n_mentions=s.n_mentions,
+        n_cables=s.n_cables,
+        first_seen=s.first_seen,
+        last_seen=s.last_seen,
+        url=f"/api/entities/{s.entity_id}",
+    )
+
+
+def entity_years(timeline: list[tuple[str, int]]) -> dict[int, int]:
+    """Month counts -> cables per year (a cable is in one month)."""
+    years: dict[int, int] = {}
+    for month, n in timeline:
+        try:
+            y = int(str(month)[:4])
+        except ValueError:
+            continue
+        years[y] = years.get(y, 0) + n
+    return years
+
+
+def get_entity_page(arc: ReaderArchive, entity_id: str, limit: int = 100):  # noqa: ANN201
+    """The reader's page of an entity, or a 404 (unknown and invisible alike)."""
+    page = arc.entity(entity_id, limit=limit) if arc.has_entities() else None
+    if page is None:
+        raise _no_entity(entity_id)
+    return page
+
+
+@router.get(
+    "/entities",
+    response_model=m.EntityList,
+    summary="People, organisations and places",
+    responses=problem_responses(422),
+)
+async def entities(
+    request: Request,
+    kind: Annotated[m.EntityKind | None, Query(description="person, org or place.")] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, description="Matches the start of any word of a name or alias."),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_ENTITIES)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> m.EntityList:
+    """Entities found by `cablegram enrich`, in most cables first (empty before enrichment)."""
+    query = q.strip() if q and q.strip() else None
+
+    def run(arc: ReaderArchive) -> list:
+        if not arc.has_entities():
+            return []
+        return arc.entities(kind, query=query, limit=limit, offset=offset)
+
+    found = await read(request, run)
+    return m.EntityList(
+        kind=kind, q=query, limit=limit, offset=offset,
+        entities=[entity_summary_out(s) for s in found],
+    )  # fmt: skip
+
+
+@router.get(
+    "/entities/{entity_id}",
+    response_model=m.EntityOut,
+    summary="An entity's page",
+    responses=problem_responses(404, 422),
+)
+async def entity(
+    request: Request,
+    entity_id: EntityId,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_ENTITY_CABLES, description="Cables listed (newest first).")
+    ] = 100,
+) -> m.EntityOut:
+    """Aliases, titles over time, cables per year and month, co-mentioned entities and the
+    cables mentioning it, from the portions the reader may see."""
+    page = await read(request, get_entity_page, entity_id, limit)
+    s = page.entity
+    return m.EntityOut(
+        entity=entity_summary_out(s),
+        aliases=[m.AliasOut(alias=a, mentions=n) for a, n in page.aliases],
+        titles=[
+            m.TitleOut(title=t, mentions=n, first_seen=first, last_seen=last)
+            for t, n, first, last in page.titles
+        ],
+        years=[
+            m.YearCount(year=y, count=n) for y, n in sorted(entity_years(page.timeline).items())
+        ],
+        timeline=[m.MonthCount(month=mo, count=n) for mo, n in page.timeline],
+        co_mentioned=[
+            m.CoMentioned(
+                **{k: d[k] for k in ("entity_id", "kind", "name", "cables")},
+                url=f"/api/entities/{d['entity_id']}",
+            )  # fmt: skip
+            for d in page.co_mentioned
+        ],
+        n_cables=page.n_cables,
+        cables=[m.EntityCable(**c, url=f"/api/cables/{c['id']}") for c in page.cables],
+        network_url=f"/api/entities/{s.entity_id}/network",
+    )
+
+
+@router.get(
+    "/entities/{entity_id}/network",
+    response_model=m.NetworkOut,
+    summary="An entity's ego network",
+    responses=problem_responses(404, 422),
+)
+async def entity_network(
+    request: Request,
+    entity_id: EntityId,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_NEIGHBOURS, description="Neighbours kept, strongest first.")
+    ] = 40,
+    min_weight: Annotated[int, Query(ge=1, le=10_000, description="Fewest shared cables.")] = 1,
+) -> m.NetworkOut:
+    """The entity and the entities mentioned in the same cables, an edge's weight being the
+    cables they share."""
+
+    def run(arc: ReaderArchive):  # noqa: ANN202
+        try:
+            return arc.ego_network(entity_id, limit=limit, min_weight=min_weight)
+        except LookupError:
+            raise _no_entity(entity_id) from None
+
+    g = await read(request, run)
+    center = next((n for n, d in g.nodes(data=True) if d.get("center")), "")
+    return m.NetworkOut(
+        center=center,
+        nodes=[
+            m.NodeOut(
+                id=n,
+                kind=d.get("kind", ""),
+                name=d.get("name", ""),
+                cables=d.get("cables", 0) or 0,
+                center=bool(d.get("center")),
+                url=f"/api/entities/{n}",
+            )  # fmt: skip
+            for n, d in g.nodes(data=True)
+        ],
+        edges=[
+            m.EdgeOut(source=a, target=b, weight=d.get("weight", 1))
+            for a, b, d in g.edges(data=True)
+        ],
+    )

@@ -6,12 +6,13 @@ in ``static/style.css``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from html import escape
 
 from markupsafe import Markup
 
-__all__ = ["Bar", "hbars", "histogram", "stacked", "time_buckets"]
+__all__ = ["Bar", "Node", "ego", "hbars", "histogram", "stacked", "time_buckets"]
 
 MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -202,5 +203,61 @@ def stacked(rows: list[Row], *, width: int = 640, height: int = 28, label: str =
         )
         parts.append(f'<a href="{_a(r.href)}">{seg}</a>' if r.href else f"<g>{seg}</g>")
         x += w
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+@dataclass
+class Node:
+    label: str
+    kind: str  # person, org, place: the class of its dot
+    weight: int = 0  # edge to the centre (cables shared); 0 for the centre
+    href: str | None = None
+    title: str = ""
+
+
+def ego(center: Node, others: list[Node], *, width: int = 640, height: int = 440,
+        label: str = "") -> Markup:  # fmt: skip
+    """An ego network: ``center`` in the middle, ``others`` on a circle around it (the
+    strongest first, clockwise from the top), edge width by weight, every node a link."""
+    cx, cy = width / 2, height / 2
+    radius = min(width, height) / 2 - 48
+    peak = max((o.weight for o in others), default=1) or 1
+    max_chars = 22
+    parts = [
+        f'<svg class="chart ego" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" role="img" '
+        f'aria-label="{_a(label or "network")}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(label)}</title>" if label else "",
+    ]
+    spots = []
+    n = len(others)
+    for i, o in enumerate(others):
+        angle = -math.pi / 2 + 2 * math.pi * i / max(n, 1)
+        x, y = cx + radius * math.cos(angle), cy + radius * math.sin(angle)
+        spots.append((o, x, y, angle))
+        w = 1 + 5 * o.weight / peak
+        parts.append(
+            f'<line class="edge" x1="{cx:.1f}" y1="{cy:.1f}" x2="{x:.1f}" y2="{y:.1f}" '
+            f'stroke-width="{w:.2f}"><title>{escape(center.label)} – {escape(o.label)}: '
+            f"{_fmt(o.weight)} cable{'s' if o.weight != 1 else ''}</title></line>"
+        )
+
+    def node(o: Node, x: float, y: float, r: float, anchor: str, dx: float, dy: float,
+             extra: str) -> str:  # fmt: skip
+        text = o.label if len(o.label) <= max_chars else o.label[: max_chars - 1] + "…"
+        body = (
+            f'<circle class="node kind-{_a(o.kind)}{extra}" cx="{x:.1f}" cy="{y:.1f}" r="{r}"/>'
+            f'<text class="node-label{extra}" x="{x + dx:.1f}" y="{y + dy:.1f}" '
+            f'text-anchor="{anchor}">{escape(text)}</text>'
+            f"<title>{escape(o.title or o.label)}</title>"
+        )
+        return f'<a href="{_a(o.href)}">{body}</a>' if o.href else f"<g>{body}</g>"
+
+    for o, x, y, angle in spots:
+        c, s_ = math.cos(angle), math.sin(angle)
+        anchor = "middle" if abs(c) < 0.3 else ("start" if c > 0 else "end")
+        parts.append(node(o, x, y, 6, anchor, 10 * c, 10 * s_ + 4, ""))
+    parts.append(node(center, cx, cy, 11, "middle", 0, -16, " center"))
     parts.append("</svg>")
     return Markup("".join(parts))

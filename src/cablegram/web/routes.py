@@ -1,4 +1,4 @@
-"""Page routes: search, cable, diff, stats, declassification review, login. Mounted on
+"""Page routes: search, cable, diff, stats, entities, declassification review, login. Mounted on
 the API's app by ``mount(app)``.
 
 Every page is rendered on a reader thread of the pool (database work and template
@@ -12,7 +12,7 @@ import re
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -26,7 +26,7 @@ from cablegram.access.view import ReaderArchive as Archive  # pages only ever ge
 from cablegram.api import auth
 from cablegram.api.convert import facet_filter, facet_label, quote_value
 from cablegram.api.pool import ArchivePool
-from cablegram.api.routes import citing
+from cablegram.api.routes import citing, entity_years
 from cablegram.archive import render_text
 from cablegram.reference import classification_level, precedence_name, tag
 from cablegram.search import QueryError
@@ -329,6 +329,17 @@ def cable_page(arc: Archive, cable_id: str, version: str | None,
         )
     ]
     total_citing, citing_list = citing(arc, cable.id, limit=100)
+    mentioned: dict[str, list[dict[str, Any]]] = {}
+    if selected is shown and arc.has_entities():
+        seen: set[str] = set()
+        for mention in arc.cable_entities(cable.id):
+            eid = mention["entity_id"]
+            if not eid or eid in seen or mention["kind"] not in ENTITY_KINDS:
+                continue
+            seen.add(eid)
+            mentioned.setdefault(mention["kind"], []).append(
+                {"name": mention["name"] or mention["text"], "href": entity_href(eid)}
+            )
     raw = "\n".join(x for x in (cable.header, cable.body) if x) or render_text(cable)
     withheld = [p for p in cable.paragraphs if p.text == WITHHELD]
     ctx = {
@@ -361,6 +372,11 @@ def cable_page(arc: Archive, cable_id: str, version: str | None,
         "refs": refs,
         "cited_by": citing_list,
         "cited_total": total_citing,
+        "mentioned": [
+            (ENTITY_KINDS[k], sorted(v, key=lambda x: x["name"].casefold()))
+            for k in ("person", "org", "place")
+            if (v := mentioned.get(k))
+        ],
         "raw": raw,
         "json_href": f"/api/cables/{cable.id}"
         + (f"/versions/{selected.number}" if selected is not shown and selected else ""),
@@ -484,6 +500,121 @@ def stats_page(arc: Archive, pool: ArchivePool, who: dict[str, Any] | None = Non
     return _render("stats.html", **ctx)
 
 
+# -------------------------------------------------------------------------- entities
+
+ENTITY_KINDS = {"": "All", "person": "People", "org": "Organisations", "place": "Places"}
+ENTITIES_PER_PAGE = 50
+EGO_NEIGHBOURS = 24
+
+
+def entity_href(entity_id: str) -> str:
+    return "/entities/" + quote(entity_id, safe=":~")
+
+
+def _entities_href(kind: str, q: str = "", page: int = 1) -> str:
+    params: dict[str, Any] = {}
+    if kind:
+        params["kind"] = kind
+    if q:
+        params["q"] = q
+    if page > 1:
+        params["page"] = page
+    return "/entities" + ("?" + urlencode(params) if params else "")
+
+
+def entities_page(arc: Archive, kind: str, q: str, page: int,
+                  who: dict[str, Any] | None = None) -> str:  # fmt: skip
+    enriched = arc.has_entities()
+    rows: list[dict[str, Any]] = []
+    more = False
+    if enriched:
+        found = arc.entities(kind or None, query=q or None, limit=ENTITIES_PER_PAGE + 1,
+                             offset=(page - 1) * ENTITIES_PER_PAGE)  # fmt: skip
+        more = len(found) > ENTITIES_PER_PAGE
+        rows = [{**s.to_dict(), "href": entity_href(s.entity_id)}
+                for s in found[:ENTITIES_PER_PAGE]]  # fmt: skip
+    api = {"limit": ENTITIES_PER_PAGE, "offset": (page - 1) * ENTITIES_PER_PAGE}
+    if kind:
+        api["kind"] = kind
+    if q:
+        api["q"] = q
+    return _render(
+        "entities.html",
+        who=who,
+        nav="entities",
+        q="",
+        eq=q,
+        kind=kind,
+        kinds=[(k, label, _entities_href(k, q)) for k, label in ENTITY_KINDS.items()],
+        enriched=enriched,
+        rows=rows,
+        prev_href=_entities_href(kind, q, page - 1) if page > 1 else None,
+        next_href=_entities_href(kind, q, page + 1) if more else None,
+        api_href="/api/entities?" + urlencode(api),
+    )
+
+
+def _ego_chart(arc: Archive, eid: str) -> tuple[Markup, int, bool]:
+    g = arc.ego_network(eid, limit=EGO_NEIGHBOURS + 1)
+    center = next((n for n, d in g.nodes(data=True) if d.get("center")), None)
+    if center is None or g.degree(center) == 0:
+        return Markup(""), 0, False
+    others = sorted(g.neighbors(center),
+                    key=lambda n: (-g.edges[center, n].get("weight", 1), g.nodes[n].get("name", "")))  # fmt: skip
+    cut = len(others) > EGO_NEIGHBOURS
+    others = others[:EGO_NEIGHBOURS]
+
+    def node(n: str, weight: int = 0) -> charts.Node:
+        d = g.nodes[n]
+        name = d.get("name") or n
+        cables = d.get("cables", 0) or 0
+        title = f"{name} ({d.get('kind', '')}): {cables:,} cable{'s' if cables != 1 else ''}"
+        if weight:
+            title += f", {weight:,} shared"
+        return charts.Node(name, d.get("kind", ""), weight, entity_href(n), title)
+
+    chart = charts.ego(
+        node(center),
+        [node(n, g.edges[center, n].get("weight", 1)) for n in others],
+        label=f"Entities mentioned with {g.nodes[center].get('name') or center}",
+        width=760,
+        height=480,
+    )
+    return chart, len(others), cut
+
+
+def entity_page(arc: Archive, entity_id: str,
+                who: dict[str, Any] | None = None) -> tuple[str, int] | str:  # fmt: skip
+    """The page, the canonical URL to redirect to, or a 404."""
+    page = arc.entity(entity_id) if arc.has_entities() else None
+    if page is None:
+        return _render_error_body(404, "No such entity",
+                                  f"There is no entity {entity_id.strip()} in this archive."), 404  # fmt: skip
+    e = page.entity
+    if entity_id != e.entity_id:
+        return entity_href(e.entity_id)
+    bars = charts.year_bars(entity_years(page.timeline))
+    network, network_n, network_cut = _ego_chart(arc, e.entity_id)
+    co = [{**d, "href": entity_href(d["entity_id"])} for d in page.co_mentioned]
+    ctx = {
+        "who": who,
+        "nav": "entities",
+        "q": "",
+        "e": e,
+        "page": page,
+        "kind_label": {"person": "Person", "org": "Organisation", "place": "Place"}.get(
+            e.kind, e.kind
+        ),
+        "years_chart": charts.histogram(bars, label="Cables per year", width=760, height=140),
+        "network": network,
+        "network_n": network_n,
+        "network_cut": network_cut,
+        "co": co,
+        "api_href": "/api" + entity_href(e.entity_id),
+    }
+    return _render("entity.html", **ctx), 200
+
+
 # ----------------------------------------------------------------------------- errors
 
 
@@ -545,6 +676,23 @@ def mount(app: FastAPI) -> None:
     async def stats(request: Request) -> Response:
         p = pool(request)
         return _html(await auth.read(request, stats_page, p, auth.who(request)))
+
+    @app.get("/entities", include_in_schema=False)
+    async def entities(request: Request) -> Response:
+        params = request.query_params
+        kind = params.get("kind") or ""
+        if kind not in ENTITY_KINDS:
+            kind = ""
+        q = (params.get("q") or "")[:200].strip()
+        page = _int(params.get("page"), 1, 1, MAX_PAGE)
+        return _html(await auth.read(request, entities_page, kind, q, page, auth.who(request)))
+
+    @app.get("/entities/{entity_id}", include_in_schema=False)
+    async def entity(request: Request, entity_id: str) -> Response:
+        out = await auth.read(request, entity_page, entity_id[:200], auth.who(request))
+        if isinstance(out, str):
+            return RedirectResponse(out, status_code=301)
+        return _html(*out)
 
     @app.get("/declass", include_in_schema=False)
     async def declass(request: Request) -> Response:
