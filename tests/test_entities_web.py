@@ -178,3 +178,21 @@ def test_cable_page_links_its_entities(client) -> None:
     html = client.get("/cables/09BAKU433").text
     assert 'id="entities"' in html and f'href="/entities/{ABIYEV}"' in html
     assert client.get(f"/entities/{ABIYEV}").status_code == 200
+
+
+def test_search_page_has_entity_facets_that_filter(client) -> None:
+    import html
+    import re
+
+    page = client.get("/search", params={"q": "Craddock"})
+    assert page.status_code == 200
+    assert "<h2>People</h2>" in page.text and "<h2>Places</h2>" in page.text
+    links = [html.unescape(h) for h in re.findall(r'href="(/search\?[^"]*person[^"]*)"', page.text)]
+    assert links, "no person facet links"
+    followed = client.get(links[0])
+    assert followed.status_code == 200 and "person:" in followed.text
+    narrowed = client.get("/search", params={"q": 'Craddock person:"Bantz Craddock"'})
+    assert narrowed.status_code == 200
+    assert "09BAKU433" in narrowed.text
+    # The chosen entity shows as an active filter that can be removed.
+    assert "Remove this filter" in narrowed.text

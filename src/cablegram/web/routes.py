@@ -179,6 +179,32 @@ def _facet_groups(q: str, sort: str, res: Any) -> list[dict[str, Any]]:
     return groups
 
 
+ENTITY_FACETS = {"person": "People", "org": "Organisations", "place": "Places"}
+
+
+def _entity_groups(arc: Any, pool: ArchivePool, q: str, sort: str) -> list[dict[str, Any]]:
+    """Top people, organisations and places among the matching cables, through the
+    reader's view (names come from text the reader may see)."""
+    facets = pool.cached(("web-entity-facets", arc.reader.key, q),
+                         lambda: arc.entity_facets(q, limit=8))  # fmt: skip
+    groups = []
+    for kind, title in ENTITY_FACETS.items():
+        items = []
+        for _entity_id, name, count in facets.get(kind) or []:
+            if not name:
+                continue
+            f = f'{kind}:"{name}"' if " " in name else f"{kind}:{name}"
+            active = has_filter(q, f)
+            items.append({
+                "label": name, "code": "", "count": count, "filter": f, "active": active,
+                "css": "",
+                "href": search_href(remove_filter(q, f) if active else add_filter(q, f), sort),
+            })  # fmt: skip
+        if items:
+            groups.append({"name": kind, "title": title, "items": items})
+    return groups
+
+
 def _histogram(q: str, sort: str, res: Any) -> Markup:
     unit, bars = charts.time_buckets(list(res.facets.get("month") or []))
     for b in bars:
@@ -248,6 +274,8 @@ def search_page(arc: Archive, pool: ArchivePool, q: str, sort: str, page: int,
         res = run(res.pages)
         ctx["page"] = page = res.page
     groups = _facet_groups(q, sort, res)
+    if arc.has_entities():
+        groups[1:1] = _entity_groups(arc, pool, q, sort)
     active = [item for group in groups for item in group["items"] if item["active"]]
     hits = []
     for h in res.hits:
