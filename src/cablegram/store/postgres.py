@@ -41,26 +41,14 @@ from cablegram.store import (
     VersionInfo,
     WriteItem,
 )
-from cablegram.store.rows import CableRows, flatten
+from cablegram.store.rows import CABLE_COLUMNS, CHILD_TABLES, CableRows, flatten, upsert_cable_sql
 
 SCHEMA_VERSION = "1"  # the meta.schema_version the SQLite store also writes
 WRITE_LOCK = 0x6361626C  # advisory lock key ("cabl"): one writer transaction at a time
 MIGRATE_LOCK = 0x6361626D
 POOL_MAX = int(os.environ.get("CABLEGRAM_PG_POOL_MAX", "10"))
 
-_CABLE_COLUMNS = (
-    "origin_code", "origin_name", "origin_routing", "dtg", "date", "year", "month",
-    "precedence", "classification", "class_level", "subject", "summary", "comment", "signer",
-    "sections", "eo", "declassify_on", "classified_by_name", "classified_by_title",
-    "transmission_id", "rendering", "created", "released", "n_paragraphs",
-)  # fmt: skip
-_UPSERT_CABLE = (
-    f"INSERT INTO cables (id, version_id, n_versions, {', '.join(_CABLE_COLUMNS)}) "
-    f"VALUES (%s, %s, %s, {', '.join(['%s'] * len(_CABLE_COLUMNS))}) "
-    "ON CONFLICT (id) DO UPDATE SET version_id = excluded.version_id, "
-    "n_versions = excluded.n_versions, " + ", ".join(f"{c} = excluded.{c}" for c in _CABLE_COLUMNS)
-)
-_CHILD_TABLES = ("caveats", "tags", "addressees", "refs", "reasons", "defects", "portions")
+_UPSERT_CABLE = upsert_cable_sql("%s")
 
 # The canonical dump: the same tables, columns and order as the SQLite store's, so that two
 # PostgreSQL databases with the same content dump the same. The full-text index is
@@ -70,7 +58,7 @@ _DUMP = {
     "versions": "SELECT cable_id, content_hash, source, member, rendering, completeness, record "
     "FROM versions ORDER BY content_hash",
     "cables": "SELECT c.id, v.content_hash, c.n_versions, "
-    + ", ".join(f"c.{x}" for x in _CABLE_COLUMNS)
+    + ", ".join(f"c.{x}" for x in CABLE_COLUMNS)
     + " FROM cables c JOIN versions v USING (version_id) ORDER BY c.id",
     "caveats": "SELECT cable_id, caveat FROM caveats ORDER BY cable_id, caveat",
     "tags": "SELECT cable_id, code, kind, name, seq FROM tags ORDER BY cable_id, code",
@@ -342,11 +330,11 @@ class PostgresStore(Store):
 
         c = self.conn
         cid = r.cable_id
-        for table in () if fresh else _CHILD_TABLES:
+        for table in () if fresh else CHILD_TABLES:
             c.execute(f"DELETE FROM {table} WHERE cable_id = %s", (cid,))  # type: ignore[arg-type]
         c.execute(
             _UPSERT_CABLE,  # type: ignore[arg-type]
-            (cid, version_id, n_versions, *(_clean(r.cable[k]) for k in _CABLE_COLUMNS)),
+            (cid, version_id, n_versions, *(_clean(r.cable[k]) for k in CABLE_COLUMNS)),
         )
         with c.cursor() as cur:
 

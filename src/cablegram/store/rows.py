@@ -14,6 +14,29 @@ from cablegram.model import Cable
 from cablegram.reference import classification_level, parse_marking
 
 # Packing of the completeness score: fields first, then paragraphs, then text length.
+# The flattened columns of `cables` (besides id, version_id, n_versions) and the side
+# tables rewritten with each shown version: one list for every backend's SQL.
+CABLE_COLUMNS = (
+    "origin_code", "origin_name", "origin_routing", "dtg", "date", "year", "month",
+    "precedence", "classification", "class_level", "subject", "summary", "comment", "signer",
+    "sections", "eo", "declassify_on", "classified_by_name", "classified_by_title",
+    "transmission_id", "rendering", "created", "released", "n_paragraphs",
+)  # fmt: skip
+CHILD_TABLES = ("caveats", "tags", "addressees", "refs", "reasons", "defects", "portions")
+
+
+def upsert_cable_sql(placeholder: str) -> str:
+    """INSERT ... ON CONFLICT for `cables`, with the driver's placeholder (? or %s)."""
+    marks = ", ".join([placeholder] * (3 + len(CABLE_COLUMNS)))
+    return (
+        f"INSERT INTO cables (id, version_id, n_versions, {', '.join(CABLE_COLUMNS)}) "
+        f"VALUES ({marks}) "
+        "ON CONFLICT (id) DO UPDATE SET version_id = excluded.version_id, "
+        "n_versions = excluded.n_versions, "
+        + ", ".join(f"{c} = excluded.{c}" for c in CABLE_COLUMNS)
+    )
+
+
 _FIELD_WEIGHT = 10**9
 _PARA_WEIGHT = 10**6
 _MAX_PARAS = 999

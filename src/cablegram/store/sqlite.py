@@ -26,26 +26,14 @@ from cablegram.store import (
     VersionInfo,
     WriteItem,
 )
-from cablegram.store.rows import CableRows, flatten
+from cablegram.store.rows import CABLE_COLUMNS, CHILD_TABLES, CableRows, flatten, upsert_cable_sql
 
 SCHEMA_VERSION = "1"
 # Indexes may be added to the schema without a version change; an older database gets
 # them when it is next opened (see _add_missing_indexes).
 _INDEX_DDL = re.compile(r"CREATE INDEX IF NOT EXISTS (\w+) ON [^;]+", re.S)
 
-_CABLE_COLUMNS = (
-    "origin_code", "origin_name", "origin_routing", "dtg", "date", "year", "month",
-    "precedence", "classification", "class_level", "subject", "summary", "comment", "signer",
-    "sections", "eo", "declassify_on", "classified_by_name", "classified_by_title",
-    "transmission_id", "rendering", "created", "released", "n_paragraphs",
-)  # fmt: skip
-_UPSERT_CABLE = (
-    f"INSERT INTO cables (id, version_id, n_versions, {', '.join(_CABLE_COLUMNS)}) "
-    f"VALUES (?, ?, ?, {', '.join('?' * len(_CABLE_COLUMNS))}) "
-    "ON CONFLICT(id) DO UPDATE SET version_id = excluded.version_id, "
-    "n_versions = excluded.n_versions, " + ", ".join(f"{c} = excluded.{c}" for c in _CABLE_COLUMNS)
-)
-_CHILD_TABLES = ("caveats", "tags", "addressees", "refs", "reasons", "defects", "portions")
+_UPSERT_CABLE = upsert_cable_sql("?")
 
 # The canonical dump: per table, the columns that are content (no timestamps, run ids or
 # surrogate keys) and a total order. cables.version_id is replaced by the content hash.
@@ -54,7 +42,7 @@ _DUMP = {
     "versions": "SELECT cable_id, content_hash, source, member, rendering, completeness, record "
     "FROM versions ORDER BY content_hash",
     "cables": "SELECT c.id, v.content_hash, c.n_versions, "
-    + ", ".join(f"c.{x}" for x in _CABLE_COLUMNS)
+    + ", ".join(f"c.{x}" for x in CABLE_COLUMNS)
     + " FROM cables c JOIN versions v USING (version_id) ORDER BY c.id",
     "caveats": "SELECT * FROM caveats ORDER BY cable_id, caveat",
     "tags": "SELECT * FROM tags ORDER BY cable_id, code",
@@ -290,10 +278,10 @@ class SQLiteStore(Store):
     def _put_cable(self, r: CableRows, version_id: int, n_versions: int) -> None:
         c = self.conn
         cid = r.cable_id
-        for table in _CHILD_TABLES:
+        for table in CHILD_TABLES:
             c.execute(f"DELETE FROM {table} WHERE cable_id = ?", (cid,))
         c.execute(
-            _UPSERT_CABLE, (cid, version_id, n_versions, *(r.cable[k] for k in _CABLE_COLUMNS))
+            _UPSERT_CABLE, (cid, version_id, n_versions, *(r.cable[k] for k in CABLE_COLUMNS))
         )
         c.executemany(
             "INSERT INTO caveats (cable_id, caveat) VALUES (?, ?)", [(cid, x) for x in r.caveats]
