@@ -6,7 +6,9 @@ removed, which is how raw telegrams arrive). Compare with the page's table and t
 
 - id (table Reference ID, canonicalised), origin.name (table Origin),
 - classification + NOFORN/FOUO caveats (table Classification); a page whose table shows
-  a caveat its text nowhere carries (the site derived it) is counted apart,
+  a caveat its text nowhere carries (the site derived it) is counted apart; the table's
+  six values have no UNCLASSIFIED//NOFORN, so NOFORN on an unclassified cable, which the
+  table cannot show, is left out of the comparison (the count prints),
 - subject (the <h3> title, which the site truncates: a prefix match counts),
 - dtg within 24 h of Created.
 
@@ -66,9 +68,17 @@ def truth(page: str) -> dict[str, str]:
     }
 
 
+def unshowable_noforn(c) -> bool:
+    """NOFORN on an unclassified cable, which no table value can show: the site's six
+    classifications (its "Browse by classification" list) are UNCLASSIFIED,
+    UNCLASSIFIED//FOR OFFICIAL USE ONLY, CONFIDENTIAL, CONFIDENTIAL//NOFORN, SECRET and
+    SECRET//NOFORN."""
+    return c.classification == "UNCLASSIFIED" and "NOFORN" in c.caveats
+
+
 def got(c) -> dict[str, str]:
     cavs = set()
-    if "NOFORN" in c.caveats:
+    if "NOFORN" in c.caveats and not unshowable_noforn(c):
         cavs.add("NOFORN")
     if {"FOUO", "SBU"} & set(c.caveats):
         cavs.add("FOUO")
@@ -106,6 +116,7 @@ def main() -> int:
     stats = {mode: {f: [0, 0, 0] for f in FIELDS} for mode in ("html", "raw")}  # agree, carried, total
     misses: dict[tuple[str, str], list[str]] = {}
     table_only_pages = {"html": 0, "raw": 0}
+    unshowable = {"html": 0, "raw": 0}
     n = 0
     t0 = time.perf_counter()
     for doc in iter_documents([args.archive]):
@@ -124,6 +135,7 @@ def main() -> int:
         table_only = table_cav - carried_cav
         for mode, c in (("html", parse(page)), ("raw", parse(raw_text(page), hint="telegram"))):
             g = got(c)
+            unshowable[mode] += unshowable_noforn(c)
             for f in FIELDS:
                 s = stats[mode][f]
                 s[2] += 1
@@ -147,7 +159,9 @@ def main() -> int:
             print(f"{mode:5} {f:15} {a:6d} {c:8d} {t:6d} {100 * a / max(c, 1):10.2f}% {100 * a / max(t, 1):7.2f}%")
     print(
         f"\nclassification: {table_only_pages['raw']} pages whose table shows a caveat "
-        "(NOFORN, FOUO) that their text nowhere carries are left out of 'carried'"
+        "(NOFORN, FOUO) that their text nowhere carries are left out of 'carried';"
+        f"\n{unshowable['html']} (html) / {unshowable['raw']} (raw) parsed unclassified cables carry"
+        " NOFORN, which none of the table's six values can show: compared without it"
     )
     for (mode, f), rows in sorted(misses.items()):
         print(f"\n## {mode} {f}: {len(rows)} disagreements")

@@ -52,7 +52,7 @@ def start_server(db: str, port: int, workers: int) -> subprocess.Popen:
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def wait_ready(url: str, proc: subprocess.Popen | None, timeout: float = 60) -> None:
+def wait_ready(url: str, proc: subprocess.Popen | None, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:

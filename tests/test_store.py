@@ -101,7 +101,7 @@ def test_schema_and_pragmas(store):
     assert rows(store, "PRAGMA journal_mode") == [("wal",)]
     assert rows(store, "PRAGMA foreign_keys") == [(1,)]
     assert rows(store, "PRAGMA synchronous") == [(1,)]  # NORMAL
-    assert rows(store, "SELECT value FROM meta WHERE key = 'schema_version'") == [("1",)]
+    assert rows(store, "SELECT value FROM meta WHERE key = 'schema_version'") == [("2",)]
 
 
 def test_reopen_keeps_data_and_schema_is_idempotent(tmp_path):
@@ -191,6 +191,80 @@ def test_full_text_search_follows_the_shown_version(store):
     assert match("craddock") == []  # the old portions left the index with their rows
     assert match("caviar") == ["09BAKU433"]
     store.conn.execute("INSERT INTO portions_fts(portions_fts) VALUES ('integrity-check')")
+
+
+def fts_in_step(store) -> None:
+    """FTS5's own check of the index against its content table (`portions`)."""
+    store.conn.execute("INSERT INTO portions_fts(portions_fts, rank) VALUES ('integrity-check', 1)")
+
+
+def test_a_batch_is_written_as_one_by_one(tmp_path):
+    """write() takes runs of new cables together; the result is that of one item at a
+    time, whatever the mix: versions of one id in one batch, a content met twice, an error
+    cleared by a new parse, a cable updated by a fuller version."""
+    old = baku(id="10OLD1", to=[])
+    items = [
+        Parsed(h("n1"), "s", "1", flatten(baku(id="10NEW1"))),
+        Parsed(h("n2"), "s", "2", flatten(baku(id="10NEW2", subject="OTHER WORDS"))),
+        Seen(h("n1"), "s", "1-copy"),
+        Failed(h("bad"), "s", "bad", "no-id", "no reference id"),
+        Parsed(h("v1"), "s", "3", flatten(baku(id="10TWICE", to=[]))),
+        Parsed(h("n3"), "s", "4", flatten(baku(id="10NEW3", paragraphs=[]))),
+        Parsed(h("v2"), "s", "5", flatten(baku(id="10TWICE"))),
+        Parsed(h("old2"), "s", "6", flatten(baku(id="10OLD1"))),  # fuller than the stored
+        Parsed(h("was-error"), "s", "7", flatten(baku(id="10FIXED"))),
+        Seen(h("bad"), "s", "bad-copy"),
+        Parsed(h("n4"), "s", "8", flatten(baku(id="10NEW4", caveats=[]))),
+    ]
+    dumps, outcomes = [], []
+    for i, together in enumerate((True, False)):
+        with open_store(tmp_path / f"{i}.db") as s:
+            put(s, old, "old1")
+            s.write([Failed(h("was-error"), "s", "7", "no-id", "no reference id")])
+            if together:
+                outcomes.append(s.write(items))
+            else:
+                outcomes.append([s.write([it])[0] for it in items])
+            fts_in_step(s)
+            assert not rows(s, "SELECT 1 FROM meta WHERE key = 'fts_deferred'")
+            dumps.append(list(s.dump()))
+    assert outcomes[0] == outcomes[1] == [
+        "new", "new", "unchanged", "failed", "new", "new", "updated", "updated", "new",
+        "failed", "new"]  # fmt: skip
+    assert dumps[0] == dumps[1]
+
+
+def test_the_index_follows_any_writer(store):
+    """Outside the ingest writer the triggers keep portions_fts in step."""
+    put(store, baku(), "a")
+    c = store.conn
+    c.execute("INSERT INTO portions (portion_id, cable_id, kind, seq, text) "
+              "VALUES (999999, '09BAKU433', 'para', 9, 'zanzibar')")  # fmt: skip
+    c.execute("UPDATE portions SET text = 'a pipeline to zanzibar' WHERE portion_id = 999999")
+    c.execute("DELETE FROM portions WHERE seq = 1")
+    fts_in_step(store)
+    assert rows(store, "SELECT rowid FROM portions_fts WHERE portions_fts MATCH 'pipeline'") == [
+        *rows(store, "SELECT portion_id FROM portions WHERE seq = 3"), (999999,)]  # fmt: skip
+    assert not rows(store, "SELECT rowid FROM portions_fts WHERE portions_fts MATCH 'eucom'")
+
+
+def test_databases_made_before_get_the_new_triggers_and_options(tmp_path):
+    with open_store(tmp_path / "t.db") as s:
+        put(s, baku(), "a")
+    with sqlite3.connect(tmp_path / "t.db") as conn:  # as the schema was before
+        conn.execute("DROP TRIGGER portions_ai")
+        conn.execute("CREATE TRIGGER portions_ai AFTER INSERT ON portions BEGIN "
+                     "INSERT INTO portions_fts(rowid, text, heading) "
+                     "VALUES (new.portion_id, new.text, new.heading); END")  # fmt: skip
+        conn.execute("DELETE FROM portions_fts_config WHERE k IN ('hashsize', 'automerge')")
+    with open_store(tmp_path / "t.db") as s:
+        (sql,) = rows(s, "SELECT sql FROM sqlite_master WHERE name = 'portions_ai'")[0]
+        assert "fts_deferred" in sql
+        assert dict(rows(s, "SELECT k, v FROM portions_fts_config")) == {
+            "hashsize": 16777216, "automerge": 8, "version": 4}  # fmt: skip
+        put(s, baku(id="10BAKU2"), "b")
+        fts_in_step(s)
+        assert s.count() == 2
 
 
 # --- versions -------------------------------------------------------------------------------
@@ -307,7 +381,9 @@ def test_a_failed_transaction_leaves_nothing(store):
         store.write([Parsed(h("a"), "s", "", flatten(baku()))], before_commit=boom)
     assert store.count() == 0
     assert rows(store, "SELECT count(*) FROM versions") == [(0,)]
+    assert not rows(store, "SELECT 1 FROM meta WHERE key = 'fts_deferred'")
     assert put(store, baku(), "a") == "new"
+    fts_in_step(store)
 
 
 # --- reading --------------------------------------------------------------------------------

@@ -53,15 +53,36 @@ def connect(scheduler: str | None, workers: int) -> tuple[Any, Any]:
     return Client(cluster, set_as_default=False), cluster
 
 
+def _work_prepared(prepare: Callable[[Any], Any], tasks: list[tuple[bytes, str | None]]) -> list:
+    """``_work``, then the store's ``prepare_rows`` on each result (PostgreSQL: the
+    portions' ``tsvector`` input), so that work runs on the workers, not in the parent."""
+    out = []
+    for res in _work(tasks):
+        if not isinstance(res, tuple):
+            try:
+                res = prepare(res)
+            except Exception:  # noqa: BLE001 - the parent's writer does it again, and reports
+                pass
+        out.append(res)
+    return out
+
+
 class _DaskExecutor:
     """What ``_Pipeline`` needs of an executor: ``submit(fn, arg)`` -> future."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, prepare: Callable[[Any], Any] | None = None) -> None:
         self.client = client
+        self.prepare = prepare
 
     def submit(self, fn: Callable, *args: Any) -> Any:
+        if fn is _work and self.prepare is not None:
+            fn, args = _work_prepared, (self.prepare, *args)
         # pure=False: the same chunk submitted again (after KilledWorker) is a new task.
         return self.client.submit(fn, *args, pure=False)
+
+
+def _n_tasks(job: _Job) -> int:
+    return len(getattr(job.future, "futures", None) or [job.future]) if job.future else 0
 
 
 class DaskPipeline(_Pipeline):
@@ -81,7 +102,7 @@ class DaskPipeline(_Pipeline):
         threads = sum(self.client.nthreads().values()) or 1
         self.workers = threads
         self.max_pending = 2 * threads + 1
-        self.executor = _DaskExecutor(self.client)
+        self.executor = _DaskExecutor(self.client, getattr(store, "prepare_rows", None))
 
     def _pool(self) -> Any:  # type: ignore[override]
         return self.executor
@@ -91,6 +112,8 @@ class DaskPipeline(_Pipeline):
 
     def run(self, chunks: Any) -> None:
         # Always submit to the cluster (the local engine parses a lone chunk in-process).
+        # In flight: about max_pending worker tasks, and at least two chunks (the next one
+        # is parsed while this one is written).
         from collections import deque
 
         if self.bar:
@@ -98,29 +121,41 @@ class DaskPipeline(_Pipeline):
         pending: deque[_Job] = deque()
         for docs in chunks:
             pending.append(self._prepare(docs, inline=False))
-            while len(pending) > self.max_pending:
+            while len(pending) > 2 and sum(map(_n_tasks, pending)) > self.max_pending:
                 self._finish(pending.popleft())
         while pending:
             self._finish(pending.popleft())
 
     def _results(self, job: _Job) -> list[Any]:
-        from distributed.scheduler import KilledWorker
-
         if job.results is not None:
             return job.results
         assert job.future is not None
-        try:
-            out = job.future.result()
-        except KilledWorker:
-            out = []
-            for _, doc, _ in job.slots:
-                try:
-                    out.append(self.executor.submit(_work, [(doc.data, doc.hint)]).result()[0])
-                except KilledWorker:
-                    out.append(("crash", "the parser process died on this document"))
+        # A chunk is one task, or several (ingest._Tasks: .futures, .tasks)
+        futures = getattr(job.future, "futures", None) or [job.future]
+        tasks = getattr(job.future, "tasks", None) or [[(d.data, d.hint) for _, d, _ in job.slots]]
+        out: list[Any] = []
+        for future, task in zip(futures, tasks, strict=True):
+            out.extend(self._task_result(future, task))
         job.future.release()
         job.future = None
         return out
+
+    def _task_result(self, future: Any, task: list[tuple[bytes, str | None]]) -> list[Any]:
+        """A task's outcomes; a task whose workers kept dying (KilledWorker) is parsed
+        again one document per task, so only a document that kills workers by itself
+        becomes a ``crash`` error."""
+        from distributed.scheduler import KilledWorker
+
+        try:
+            return future.result()
+        except KilledWorker:
+            out = []
+            for data, hint in task:
+                try:
+                    out.append(self.executor.submit(_work, [(data, hint)]).result()[0])
+                except KilledWorker:
+                    out.append(("crash", "the parser process died on this document"))
+            return out
 
     def close(self) -> None:
         try:

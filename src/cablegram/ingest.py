@@ -2,10 +2,10 @@
 
 The parent process reads the inputs (``cablegram.sources``) and hashes each document;
 a document whose content hash is already stored is skipped before parsing. The rest go,
-in chunks, to worker processes that parse them and flatten the result into rows
-(``cablegram.store.rows.flatten``); the parent writes each chunk's rows in one transaction,
-in input order. At most a few chunks are in flight, so memory does not grow with the
-collection. See docs/ingest.md.
+in chunks (each parsed as several tasks), to worker processes that parse them and flatten
+the result into rows (``cablegram.store.rows.flatten``); the parent writes each chunk's
+rows in one transaction, in input order. At most a few chunks are in flight, so memory
+does not grow with the collection. See docs/ingest.md.
 
 Resumability follows from three facts: each chunk is written in one transaction (a kill
 loses only uncommitted chunks), a committed document is skipped on the next run by its
@@ -25,7 +25,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -46,8 +46,10 @@ from cablegram.store import (
 )
 from cablegram.store.rows import CableRows, flatten
 
-CHUNK_DOCS = 64  # documents per chunk: one worker task, one transaction
-CHUNK_BYTES = 8 << 20  # ... or fewer, when their bytes add up to this
+CHUNK_DOCS = 1024  # documents per chunk: one transaction
+CHUNK_BYTES = 16 << 20  # ... or fewer, when their bytes add up to this
+TASK_DOCS = 64  # documents per worker task (a chunk is parsed as several tasks)
+TASK_BYTES = 2 << 20  # ... or fewer, when their bytes add up to this
 MAX_REPORTED_ERRORS = 100
 STALL_ENV = "CABLEGRAM_TEST_STALL"  # fault injection for the kill/resume tests
 
@@ -118,6 +120,10 @@ def examine(data: bytes, hint: str | None = None) -> Cable | tuple[str, str]:
     return cable
 
 
+# Control characters that do not occur in text (tab, newlines, form feed and escape do).
+_CONTROLS = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
+
+
 def is_binary(data: bytes) -> bool:
     """NUL bytes or many control characters in the first 8 KiB (a UTF-16 BOM is text)."""
     head = data[:8192]
@@ -125,7 +131,7 @@ def is_binary(data: bytes) -> bool:
         return False
     if b"\x00" in head:
         return True
-    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
+    controls = len(head) - len(head.translate(None, _CONTROLS))
     return controls > len(head) // 10
 
 
@@ -158,8 +164,45 @@ class _Job:
     slots: list[tuple[int, Document, str]]  # (index in items, document, hash) to parse
     hashes: list[str]  # content hashes this job put in flight
     nbytes: int
-    future: Future | None = None
+    future: _Tasks | None = None
     results: list[Outcome] | None = None
+
+
+class _Tasks:
+    """A chunk's worker tasks, read as one future (``result()``: their outcomes, in
+    order). ``futures[i]`` parses ``tasks[i]``; ``pool`` is the executor they went to."""
+
+    def __init__(
+        self, futures: list[Any], tasks: list[list[tuple[bytes, str | None]]], pool: Any = None
+    ) -> None:
+        self.futures = futures
+        self.tasks = tasks
+        self.pool = pool
+
+    def result(self) -> list[Outcome]:
+        return [outcome for f in self.futures for outcome in f.result()]
+
+    def release(self) -> None:  # a Dask future's; the local engine's have none
+        for f in self.futures:
+            if hasattr(f, "release"):
+                f.release()
+
+
+def _split(tasks: list[tuple[bytes, str | None]], max_docs: int, max_bytes: int) -> list[list]:
+    """Cut a chunk's documents into worker tasks of at most ``max_docs`` documents or
+    about ``max_bytes``."""
+    out: list[list[tuple[bytes, str | None]]] = []
+    part: list[tuple[bytes, str | None]] = []
+    size = 0
+    for t in tasks:
+        part.append(t)
+        size += len(t[0])
+        if len(part) >= max_docs or size >= max_bytes:
+            out.append(part)
+            part, size = [], 0
+    if part:
+        out.append(part)
+    return out
 
 
 def default_workers() -> int:
@@ -207,7 +250,7 @@ def ingest(
         pipe: _Pipeline = DaskPipeline(store, report, workers, force, bar, on_chunk,
                                        scheduler=scheduler)  # fmt: skip
     else:
-        pipe = _Pipeline(store, report, workers, force, bar, on_chunk)
+        pipe = _Pipeline(store, report, workers, force, bar, on_chunk, chunk_docs=chunk_docs)
     started = time.monotonic()
     status = "interrupted"
     try:
@@ -252,6 +295,8 @@ class _Pipeline:
         force: bool,
         bar: _ProgressBar | None,
         on_chunk: Callable[[IngestReport], None] | None,
+        *,
+        chunk_docs: int = CHUNK_DOCS,
     ) -> None:
         self.store = store
         self.report = report
@@ -259,7 +304,12 @@ class _Pipeline:
         self.force = force
         self.bar = bar
         self.on_chunk = on_chunk
-        self.max_pending = 2 * workers + 1
+        self.task_docs = max(1, min(TASK_DOCS, chunk_docs))
+        # Chunks in flight (submitted, or parsed and waiting to be written): enough that
+        # about 2 x workers + 1 tasks are queued while the parent writes, and at least 2 so
+        # the next chunk is parsed while this one is written.
+        tasks_per_chunk = -(-max(1, chunk_docs) // self.task_docs)
+        self.max_pending = max(2, -(-(2 * workers + 1) // tasks_per_chunk))
         self.inflight: set[str] = set()
         self.pool: ProcessPoolExecutor | None = None
         self.batches = 0
@@ -279,9 +329,12 @@ class _Pipeline:
 
     def run(self, chunks: Iterator[list[Document]]) -> None:
         head = list(itertools.islice(chunks, 2))
-        # A single chunk is parsed here; otherwise the workers are forked now, before the
+        # A single task is parsed here; otherwise the workers are forked now, before the
         # progress bar starts its thread.
-        parallel = bool(self.workers) and len(head) > 1
+        first = [(d.data, d.hint) for d in head[0]] if head else []
+        parallel = bool(self.workers) and (
+            len(head) > 1 or len(_split(first, self.task_docs, TASK_BYTES)) > 1
+        )
         if parallel:
             self._pool()
         if self.bar:
@@ -320,8 +373,10 @@ class _Pipeline:
         elif inline:
             job.results = _work(tasks)
         else:
+            parts = _split(tasks, self.task_docs, TASK_BYTES)
             try:
-                job.future = self._pool().submit(_work, tasks)
+                pool = self._pool()
+                job.future = _Tasks([pool.submit(_work, part) for part in parts], parts, pool)
             except BrokenProcessPool:
                 self._drop_pool()  # no future: _results parses this chunk in a new pool
         return job
@@ -329,22 +384,31 @@ class _Pipeline:
     def _results(self, job: _Job) -> list[Outcome]:
         if job.results is not None:
             return job.results
-        try:
-            if job.future is None:
-                raise BrokenProcessPool("the pool broke before this chunk was submitted")
-            return job.future.result()
-        except BrokenProcessPool:
-            # A worker died (killed, out of memory...). Parse this chunk again one document
-            # at a time in a new pool, so only a document that kills a worker is lost.
+        if job.future is None:  # the pool broke before this chunk was submitted
             self._drop_pool()
-            out: list[Outcome] = []
-            for _, doc, _ in job.slots:
-                try:
-                    out.append(self._pool().submit(_work, [(doc.data, doc.hint)]).result()[0])
-                except BrokenProcessPool:
+            return self._one_by_one([(doc.data, doc.hint) for _, doc, _ in job.slots])
+        out: list[Outcome] = []
+        for future, task in zip(job.future.futures, job.future.tasks, strict=True):
+            try:
+                out.extend(future.result())
+            except BrokenProcessPool:
+                # A worker died (killed, out of memory...). Parse this task again one
+                # document at a time in a new pool, so only a document that kills a worker
+                # is lost. (Tasks that were done before keep their results.)
+                if self.pool is job.future.pool:
                     self._drop_pool()
-                    out.append(("crash", "the parser process died on this document"))
-            return out
+                out.extend(self._one_by_one(task))
+        return out
+
+    def _one_by_one(self, tasks: list[tuple[bytes, str | None]]) -> list[Outcome]:
+        out: list[Outcome] = []
+        for task in tasks:
+            try:
+                out.append(self._pool().submit(_work, [task]).result()[0])
+            except BrokenProcessPool:
+                self._drop_pool()
+                out.append(("crash", "the parser process died on this document"))
+        return out
 
     def _drop_pool(self) -> None:
         if self.pool is not None:

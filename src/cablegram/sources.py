@@ -158,17 +158,39 @@ def _iter_tar(path: str, fileobj: io.BufferedIOBase | None = None) -> Iterator[D
     try:
         if raw is None:
             raw = open(path, "rb")  # noqa: SIM115 - closed in the finally below
-        # 'r|*' streams: members are read in order, never extracted to disk. ignore_zeros
-        # lets the reader step over a damaged header to the next good one; the gap it
-        # leaves is reported below.
-        tar = tarfile.open(fileobj=raw, mode="r|*", ignore_zeros=True)  # noqa: SIM115
+        yield from _read_tar(path, raw, fileobj is None)
     except ARCHIVE_ERRORS as exc:
-        if raw is not None and fileobj is None:
-            raw.close()
         yield Document(path, "", error=f"not a readable tar archive: {_why(exc)}")
+    finally:
+        if fileobj is None and raw is not None:
+            raw.close()
+
+
+def _read_tar(path: str, raw: io.BufferedIOBase, on_disk: bool) -> Iterator[Document]:
+    start = 0  # where in the raw file tarfile starts reading (after the plain-tar reader)
+    mode = "r|*"
+    plain = on_disk and raw.read(BLOCK)[257:262] == b"ustar"  # an uncompressed tar
+    if on_disk:
+        raw.seek(0)
+    if plain:
+        rest = yield from _iter_plain_tar(path, raw)
+        if rest is None:
+            return
+        raw.seek(rest)
+        start, mode = rest, "r|"
+    # 'r|*' streams: members are read in order, never extracted to disk. ignore_zeros lets
+    # the reader step over a damaged header to the next good one; the gap it leaves is
+    # reported below.
+    try:
+        tar = tarfile.open(fileobj=raw, mode=mode, ignore_zeros=True)  # noqa: SIM115
+    except ARCHIVE_ERRORS as exc:
+        if not start:
+            raise  # not a tar archive at all
+        yield Document(path, "", error=f"archive unreadable, archive ends early or is "
+                       f"corrupt: {_why(exc)}")  # fmt: skip
         return
-    pos = 0  # bytes of the raw (compressed) file consumed so far
-    expected = 0  # where the next header should start if nothing is damaged
+    pos = start  # bytes of the raw (compressed) file consumed so far
+    expected = 0  # where the next header should start if nothing is damaged (from start)
     current = ""
     try:
         with tar:
@@ -176,7 +198,7 @@ def _iter_tar(path: str, fileobj: io.BufferedIOBase | None = None) -> Iterator[D
                 if info.offset > expected:
                     yield Document(
                         path,
-                        f"@{expected}",
+                        f"@{start + expected}",
                         error=f"corrupt archive member header: {info.offset - expected} bytes "
                         f"skipped before member {info.name}",
                     )
@@ -199,9 +221,41 @@ def _iter_tar(path: str, fileobj: io.BufferedIOBase | None = None) -> Iterator[D
         where = f"member {current}" if current else "archive"
         yield Document(path, current, error=f"{where} unreadable, archive ends early or is "
                        f"corrupt: {_why(exc)}")  # fmt: skip
-    finally:
-        if fileobj is None:
-            raw.close()
+
+
+BLOCK = tarfile.BLOCKSIZE
+
+
+def _iter_plain_tar(path: str, raw: io.BufferedIOBase) -> Iterator[Document]:
+    """The members of an uncompressed tar, read straight from the file while they are
+    plain files and directories with valid headers (parsed by tarfile's own header
+    parser). Returns (``yield from``) the offset of the first header left to tarfile (the
+    end-of-archive blocks, or anything else: long names, pax headers, a damaged header, a
+    short member), or None at the end of the file. Twice as fast as tarfile's stream
+    reader, where the ingest's parent process spent a tenth of its time."""
+    pos = last = 0  # after the last header or member read; after the last document
+    while True:
+        header = raw.read(BLOCK)
+        if len(header) < BLOCK:
+            return None  # the end (tarfile ignores a short last header too)
+        try:
+            info = tarfile.TarInfo.frombuf(header, tarfile.ENCODING, "surrogateescape")
+        except tarfile.HeaderError:
+            return pos
+        if info.type in (tarfile.REGTYPE, tarfile.AREGTYPE):
+            data = raw.read(info.size)
+            if len(data) < info.size:
+                return pos
+            raw.seek(-info.size % BLOCK, os.SEEK_CUR)
+        elif info.type == tarfile.DIRTYPE and not info.size:
+            data = None
+        else:
+            return pos
+        pos = raw.tell()
+        base = info.name.rsplit("/", 1)[-1]
+        if data is not None and not (base in SKIP_NAMES or base.startswith(".")):
+            yield from _inner(path, info.name, data, pos - last)
+            last = pos
 
 
 def _why(exc: BaseException) -> str:

@@ -159,11 +159,7 @@ def portion_rights(level: int, caveats: frozenset[str]) -> frozenset[str]:
 
 def allows(visible: Visibility | None, level: int, caveats: str) -> bool:
     """Python twin of ``Visibility.portion_clause``: level within, every caveat held."""
-    if visible is None:
-        return True
-    if level > visible.max_level:
-        return False
-    return all(c in visible.caveats for c in caveats.upper().split())
+    return visible is None or visible.allows(level, caveats)
 
 
 def _norm(text: str) -> str:

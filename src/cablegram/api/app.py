@@ -121,6 +121,9 @@ def create_app(db: str | os.PathLike[str], *, readers: int | None = None, web: b
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Ready only once search's in-memory columns are loaded (seconds on a large
+        # archive), so no request waits for them.
+        await pool.run(lambda arc: pool.warm(portions=access_db.anonymous().visibility is not None))
         yield
         pool.close()
 

@@ -52,6 +52,21 @@ class ArchivePool:
             arc = self._local.archive = Archive(self.path, create=False)
         return arc
 
+    def warm(self, *, portions: bool = True) -> None:
+        """Load search's in-memory columns now (seconds on a large archive) rather than in
+        the first request; ``portions`` also the per-portion clearances restricted
+        readers (the anonymous policy) need. Shared by every reader thread."""
+        from cablegram.search.docvalues import doc_values
+
+        conn = self.archive().store.conn
+        conn.execute("BEGIN")
+        try:
+            dv = doc_values(conn)
+            if portions:
+                dv.portions(conn)
+        finally:
+            conn.execute("COMMIT")
+
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn(archive, *args, **kwargs)`` in this thread (tests, scripts)."""
         return fn(self.archive(), *args, **kwargs)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+from operator import itemgetter
 
 from cablegram import reference
 from cablegram.model import Defect, Paragraph
@@ -16,7 +18,9 @@ from cablegram.parse import scan
 _PAGE_HEADER = re.compile(
     r"\n(?:[ \t]*\n)*[ \t]*[A-Z][A-Z .'\-]{1,30} 0{2,}\d{1,8} +\d{3} OF \d{3}[ \t]*(?:\n[ \t]*)*(?=\n|$)"
 )
-_PAGE_MARK = re.compile(r" OF \d{2}")  # in every page header, old or new; in few other cables
+# " OF \d{2}" is in every page header, old or new; in few other cables. Searched for as
+# "OF \d{2}" after a space: a pattern opening with a space stops at every word.
+_PAGE_MARK = re.compile(r"OF \d{2}")
 # Old printouts: "PAGE 02 HARARE 06677 01 OF 03 291400Z" with the class line above it.
 _OLD_PAGE = re.compile(
     r"(?:\b(?:UNCLASSIFIED|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE)[ \t]*\n)?"
@@ -38,6 +42,10 @@ _LIST_ITEM_LINE = re.compile(r"\n(?=" + _LIST_ITEM_START + ")")
 _WRAPPED_LINE_BREAK = re.compile(r"\n(?!" + _LIST_ITEM_START + ")")
 _SUMMARY = re.compile(r"\b(?:SUMMARY(?: AND (?:COMMENT|ACTION REQUEST))?|Summary(?: and (?:comment|Comment))?)\s*[:.\-]\s*")
 _END_SUMMARY = re.compile(r"\bEND\s+(?:OF\s+)?SUMMARY(?:\s+AND\s+(?:COMMENT|ACTION REQUEST))?\b\.?", re.I)
+# Where _END_SUMMARY and _END_COMMENT can start, in the folded text ("end" alone is found
+# too often to try the pattern at each).
+_END_SUMMARY_WHERE = re.compile(r"end\s+(?:of\s+)?summary")
+_END_COMMENT_WHERE = re.compile(r"end\s+(?:of\s+)?comment")
 _COMMENT = re.compile(r"\b(?:COMMENT|Comment)\s*[:.\-]\s*")
 _END_COMMENT = re.compile(r"\bEND\s+(?:OF\s+)?COMMENT\b\.?", re.I)
 _SEPTEL = re.compile(r"\bSEPTELS?\b", re.I)
@@ -72,13 +80,22 @@ def strip_page_headers(text: str, defects: list[Defect]) -> str:
     # The header and the blank lines around it go, leaving one line break: a paragraph
     # cut by a page break reads on as one block.
     # Cheap checks first: most cables have no page headers, and few old-style ones.
-    if scan.search(_PAGE_MARK, text, " OF"):
+    if _has_page_mark(text):
         text = _PAGE_HEADER.sub(count, text)
         if "PAGE " in text:
             text = _OLD_PAGE.sub(lambda m: count(m) + " ", text)
     if n:
         defects.append(Defect("page-header", f"removed {n} page header(s) inside the text"))
     return text
+
+
+def _has_page_mark(text: str) -> bool:
+    m = _PAGE_MARK.search(text, 1)
+    while m:
+        if text[m.start() - 1] == " ":
+            return True
+        m = _PAGE_MARK.search(text, m.start() + 1)
+    return False
 
 
 def parse_body(text: str, defects: list[Defect]) -> Body:
@@ -91,8 +108,7 @@ def parse_body(text: str, defects: list[Defect]) -> Body:
         m = _para(flat)
         mark = _marking(m["mark"]) if m else None
         if mark is not None:
-            paras.append(Paragraph(number=int(m["num"]), marking=mark,
-                                   heading=pending_heading, text=m["rest"].strip()))
+            paras.append(Paragraph(int(m["num"]), mark, pending_heading, m["rest"].strip()))
             observed.append(len(paras) - 1)
             pending_heading = ""
             continue
@@ -108,14 +124,14 @@ def parse_body(text: str, defects: list[Defect]) -> Body:
             # (sub-paragraphs, lists, quotations).
             paras[-1].text = f"{paras[-1].text}\n\n{flat}" if paras[-1].text else flat
             continue
-        paras.append(Paragraph(number=None, marking="", heading=pending_heading, text=flat.strip()))
+        paras.append(Paragraph(None, "", pending_heading, flat.strip()))
         pending_heading = ""
     _repair_numbers(paras, observed, defects)
     b.paragraphs = [p for p in paras if p.text or p.number is not None]
     full = "\n\n".join(p.text for p in b.paragraphs)
     folded = scan.fold(full)
-    b.summary = _between(full, folded, _SUMMARY, "summary", _END_SUMMARY)
-    b.comment = _between(full, folded, _COMMENT, "comment", _END_COMMENT)
+    b.summary = _between(full, folded, _SUMMARY, "summary", _END_SUMMARY, _END_SUMMARY_WHERE)
+    b.comment = _between(full, folded, _COMMENT, "comment", _END_COMMENT, _END_COMMENT_WHERE)
     if not b.comment:
         # Older cables: a paragraph opening "COMMENT." with no END COMMENT.
         for p in b.paragraphs:
@@ -219,6 +235,7 @@ def _glue(a: str, b: str) -> str:
     return f"{a} {b}" if a and b else a or b
 
 
+@lru_cache(maxsize=1024)
 def _marking(mark: str | None) -> str | None:
     """A paragraph's portion marking, normalised ("s / nf" -> "S/NF"); "" when it has
     none, None when it is not a marking (so not a paragraph number either)."""
@@ -232,13 +249,23 @@ def _marking(mark: str | None) -> str | None:
 
 # Not headings: E.O. reasons wrapped off the Classified By line ("1.4(B), (D)"), REF items
 # ("B) STATE 137429", "¶B. SAN JOSE 2713"), page-header debris and cut-off text ("R...").
-_NOT_HEADING = re.compile(r"\d\.\d|^¶|^[A-Z]\)\s|\d{3} OF \d|\.\.\.$|\\")
+# That is r"\d\.\d|^¶|^[A-Z]\)\s|\d{3} OF \d|\.\.\.$|\\" searched in the line; its
+# digit-free parts are tested with str methods, as the whole pattern, which opens with no
+# literal, is tried at every position of every candidate line.
+_NOT_HEADING_DIGITS = re.compile(r"\d(?:\.\d|\d\d OF \d)")
+_NOT_HEADING_ITEM = re.compile(r"[A-Z]\)\s")
+# ASCII bytes that are not letters, and not upper-case letters: deleting them with
+# bytes.translate counts the letters of an ASCII line in one C call each.
+_ASCII_NOT_ALPHA = bytes(c for c in range(128) if not chr(c).isalpha())
+_ASCII_NOT_UPPER = bytes(c for c in range(128) if not chr(c).isupper())
 
 
 def _is_heading(s: str) -> bool:
+    # s holds no line break past the first test, so "$" can only match at its end.
     if "\n" in s or len(s) > 90 or len(s) < 3:
         return False
-    if _NOT_HEADING.search(s):
+    if (s[0] == "¶" or s.endswith("...") or "\\" in s or _NOT_HEADING_ITEM.match(s)
+            or _NOT_HEADING_DIGITS.search(s)):
         return False
     end = s.rstrip()
     words = s.split()
@@ -248,21 +275,33 @@ def _is_heading(s: str) -> bool:
         return False
     if len(words) > 12:
         return False
-    letters = "".join(filter(str.isalpha, s))
-    if not letters:
+    ascii_only = s.isascii()
+    if ascii_only:
+        b = s.encode("ascii")
+        n_letters = len(b.translate(None, _ASCII_NOT_ALPHA))
+        n_upper = len(b.translate(None, _ASCII_NOT_UPPER))
+    else:
+        letters = "".join(filter(str.isalpha, s))
+        n_letters, n_upper = len(letters), sum(map(str.isupper, letters))
+    if not n_letters:
         return False
-    upper = sum(map(str.isupper, letters)) / len(letters)
+    upper = n_upper / n_letters
     if upper > 0.8:
         return True
-    # Title Case Headings: most words capitalised.
-    caps = sum(w[:1].isupper() for w in words if w[:1].isalpha())
+    # Title Case Headings: most words capitalised. (An ASCII upper-case letter is a
+    # letter: the words' first characters need only the one test.)
+    if ascii_only:
+        caps = sum(map(str.isupper, map(itemgetter(0), words)))
+    else:
+        caps = sum(w[:1].isupper() for w in words if w[:1].isalpha())
     return caps >= max(1, len(words) * 0.6) and not s.endswith(".")
 
 
 def _continues(prev: str, nxt: str) -> bool:
+    """Whether ``nxt`` goes on with the sentence ``prev`` leaves open. ``nxt`` does not
+    start a paragraph (parse_body has ruled that out: a numbered block with a marking is a
+    paragraph, and one without is not a paragraph start either)."""
     if not prev:
-        return False
-    if _looks_para_start(_para(nxt)):
         return False
     end = prev.rstrip()[-1:]
     return end not in ".!?:\")'" or nxt[:1].islower()
@@ -311,11 +350,11 @@ def _repair_numbers(paras: list[Paragraph], idx: list[int], defects: list[Defect
 
 
 def _between(full: str, folded: str | None, start: re.Pattern[str], word: str,
-             end: re.Pattern[str]) -> str:
+             end: re.Pattern[str], end_where: re.Pattern[str]) -> str:
     m = scan.search_ci(start, full, folded, word)
     if not m:
         return ""
-    e = scan.search_ci(end, full, folded, "end", m.end())
+    e = scan.search_where(end, full, folded, end_where, m.end())
     if not e:
         return ""
     return full[m.end(): e.start()].strip()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
+from functools import lru_cache
 
 from cablegram import reference
 from cablegram.model import ArchiveMeta, Cable, Defect, Origin, Reference, Tag
@@ -35,7 +36,6 @@ _ID = re.compile(r"^(\d{2})([A-Z][A-Z0-9]*?[A-Z])(\d{1,7})$")
 _SIPDIS_LINE = re.compile(r"(?m)^\s*SIPDIS\s*$\n?")
 _CLASSIFIED_BY_ANY = re.compile(r"(?i)(?<![a-z])classified\s+by\s*:?\s*(.+)")
 _ARCHIVE_CLASS_SPLIT = re.compile(r"//|/(?=[A-Z]{4})")
-_SPACES = re.compile(r"\s+")
 _NOT_LETTERS = re.compile(r"[^A-Z]")
 _CAVEAT_CODES = dict(CAVEAT_SPELLINGS)
 _MAX_INPUT = 20_000_000
@@ -118,10 +118,8 @@ def build(prep: Prepared, defects: list[Defect]) -> Cable:
     c.classified_by = pre.classified_by
     c.subject, c.subject_marking = pre.subject, pre.subject_marking
     c.references = pre.references
-    c.tags = [reference.tag(t) for t in pre.tags]
-    body_text = tele[pre.end:]
-    if "SIPDIS" in body_text:
-        body_text = _SIPDIS_LINE.sub("", body_text)
+    c.tags = [Tag(*reference.tag_info(t)) for t in pre.tags]  # (reference.tag, inline)
+    body_text = _drop_sipdis_lines(tele[pre.end:])
     b = body_mod.parse_body(body_text, defects)
     c.paragraphs, c.summary, c.comment = b.paragraphs, b.summary, b.comment
     c.signer, c.septels = b.signer, b.septels
@@ -147,6 +145,35 @@ def build(prep: Prepared, defects: list[Defect]) -> Cable:
     return c
 
 
+def _drop_sipdis_lines(text: str) -> str:
+    """``_SIPDIS_LINE.sub("", text)``. Opening with ``^\\s*``, the pattern is tried at
+    every position of the text; here only at the line start that opens the white space
+    before each SIPDIS (the one place a match holding it can start)."""
+    j = text.find("SIPDIS")
+    if j < 0:
+        return text
+    out: list[str] = []
+    done = 0  # text[:done] is settled
+    while j >= 0:
+        start = j
+        while start > done and text[start - 1].isspace():
+            start -= 1
+        if start and text[start - 1] != "\n":
+            nl = text.find("\n", start, j)
+            start = nl + 1 if nl >= 0 else -1
+        m = _SIPDIS_LINE.match(text, start) if start >= 0 else None
+        if m:
+            out.append(text[done:start])
+            done = m.end()
+            j = text.find("SIPDIS", done)
+        else:
+            j = text.find("SIPDIS", j + 1)
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
+
+
 def _leading_date(text: str) -> str:
     head = text[:400]
     m = _CABLE_DATED.search(head)
@@ -167,9 +194,17 @@ def _year(dtg: str | None, meta: ArchiveMeta | None, extra: str) -> int | None:
 
 
 def _split_archive_class(s: str) -> tuple[str, list[str]]:
+    cls, cav = _archive_class(s)
+    return cls, list(cav)
+
+
+@lru_cache(maxsize=256)
+def _archive_class(s: str) -> tuple[str, tuple[str, ...]]:
+    """The archive table's classification ("SECRET//NOFORN"): a handful of values, read
+    once each."""
     parts = [p.strip() for p in _ARCHIVE_CLASS_SPLIT.split(s.upper()) if p.strip()]
     if not parts:
-        return "", []
+        return "", ()
     cls = parts[0]
     cav: list[str] = []
     for extra in parts[1:] + ([w for w in cls.split() if w == "NOFORN"]):
@@ -177,7 +212,7 @@ def _split_archive_class(s: str) -> tuple[str, list[str]]:
         if code not in cav:
             cav.append(code)
     cls = cls.replace(" NOFORN", "").strip()
-    return cls, cav
+    return cls, tuple(cav)
 
 
 def _classification(c: Cable, banner, caveats: list[str], meta: ArchiveMeta | None,
@@ -215,7 +250,7 @@ def _classification(c: Cable, banner, caveats: list[str], meta: ArchiveMeta | No
 
 
 def _canonical_id(rid: str) -> str:
-    rid = _SPACES.sub("", rid.upper())
+    rid = "".join(rid.upper().split())  # (re.sub(r"\s+", "", ...), in one C call)
     m = _ID.match(rid)
     if not m:
         return ""
@@ -227,14 +262,20 @@ def _canonical_id(rid: str) -> str:
     return f"{m[1]}{origin}{int(m[3])}"
 
 
+@lru_cache(maxsize=4096)
+def _banner_code(origin_text: str) -> str:
+    """The origin code of the banner's origin ("SAN JOSE"): a reference look-up."""
+    raw_code = _NOT_LETTERS.sub("", origin_text.upper())
+    return raw_code if raw_code in reference.known_origins() else (
+        reference.canonical_origin(raw_code) or raw_code)
+
+
 def _identity(c: Cable, banner, fm: str, routing: str, year: int | None,
               meta: ArchiveMeta | None, defects: list[Defect]) -> None:
     text_id = ""
     code = ""
     if banner and banner.origin_text:
-        raw_code = _NOT_LETTERS.sub("", banner.origin_text.upper())
-        code = raw_code if raw_code in reference.known_origins() else (
-            reference.canonical_origin(raw_code) or raw_code)
+        code = _banner_code(banner.origin_text)
         if banner.serial and year:
             text_id = f"{year % 100:02d}{code}{int(banner.serial)}"
     meta_id = ""
@@ -273,6 +314,11 @@ def _merge_csv_refs(c: Cable, refs: list[str]) -> None:
 
 def _check_dates(c: Cable, meta: ArchiveMeta | None, defects: list[Defect]) -> None:
     if not (meta and meta.created and c.dtg):
+        return
+    if (c.dtg[:11] == meta.created[:11] and len(c.dtg) == len(meta.created) == 20
+            and c.dtg[-1] == meta.created[-1] == "Z"):
+        # Both UTC and on the same day (YYYY-MM-DDTHH:MM:00Z, as header.dtg_iso and
+        # render._iso_minutes write them): less than a day apart, if dates at all.
         return
     try:
         a = datetime.fromisoformat(c.dtg.replace("Z", "+00:00"))

@@ -68,7 +68,8 @@ def dtg_iso(day: str, hhmm: str, mon: str, yy: str, defects: list[Defect]) -> st
         defects.append(Defect("dtg", f"impossible date-time group {day}{hhmm}Z {mon} {yy}"))
         return None
     y = year4(yy)
-    if d > calendar.monthrange(y, month)[1]:
+    # (calendar.monthrange(y, month)[1], without the weekday it also works out)
+    if d > calendar.mdays[month] + (month == 2 and calendar.isleap(y)):
         defects.append(Defect("dtg", f"day {d} does not exist in {mon} {y}"))
         return None
     if h == 24:  # 2400Z is midnight at the end of the day; keep the day, clamp the hour

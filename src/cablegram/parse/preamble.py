@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from cablegram import reference
 from cablegram.model import Defect, Official, Reference
@@ -125,6 +126,15 @@ def find_banner(text: str, defects: list[Defect]) -> Banner | None:
             b = _banner_line(line)
             if b:
                 b.start = offset + raw.find(line[:1])
+            elif "\t" in line:
+                # Tab-separated dumps glue the banner to the header's last line
+                # ("RUEHTRO/AMEMBASSY TRIPOLI 0005<tab>S E C R E T SECTION 01 OF 02 BERN 000351").
+                tab = raw.rfind("\t") + 1
+                part = raw[tab:].strip()
+                b = _banner_line(part) if part else None
+                if b:
+                    b.start = offset + raw.find(part[:1], tab)
+            if b:
                 b.end = b.start + b.end
                 candidates.append(b)
                 if b.serial and _known(b.origin_text):
@@ -162,7 +172,9 @@ _SECTION_WORD = re.compile(r"^(?:SECTION|SCTION|ECTION)\s*")
 _EFTO = re.compile(r"E ?F ?T ?O")
 
 
+@lru_cache(maxsize=4096)
 def _known(origin_text: str) -> bool:
+    """Whether the banner's origin ("SAN JOSE") is a known post (a reference look-up)."""
     code = _NOT_LETTERS.sub("", origin_text.upper())
     return code in reference.known_origins() or bool(reference.canonical_origin(code))
 
@@ -178,6 +190,12 @@ def _banner_line(line: str) -> Banner | None:
     lead = _LEAD.match(up)
     pos = lead.end() if lead else 0
     head = up[pos : pos + 120]
+    # Every class word read below holds one of these once its spaces are gone: a line
+    # with none of them is no banner, and need not be squeezed.
+    unspaced = head.replace(" ", "")
+    if not ("ECRET" in unspaced or "ONFIDENTIA" in unspaced or "NCLAS" in unspaced
+            or "LIMITED" in unspaced):
+        return None
     squeezed = _squeeze_letters(head)
     m = _CLASS_WORD.match(squeezed.replace("SS ECRET", "SECRET"))
     cw = None
@@ -256,6 +274,9 @@ _EO = re.compile(
     re.I,
 )
 _EO_NA = re.compile(r"E\s?\.?\s?O\.?\s*(\d{5})\s*:?\s*N\s?/\s?A", re.I)
+# Where _EO and _EO_NA can start, in the folded text. They open with a letter in any case,
+# which the regex engine tries at every position; this opens with a literal it jumps to.
+_EO_WHERE = re.compile(r"e\s?\.?\s?o\.?\s*\d{5}")
 _TAGS = re.compile(r"\bTAGS\s*[:;.]?\s*(?P<tags>[^\n]*?)(?=\s*(?:SUBJECT|SUBJ\b|\n|$))")
 _SUBJECT = re.compile(r"\bSUBJ(?:ECT)?\s*[:;.]\s*", re.I)
 _SUBJECT_END = re.compile(
@@ -263,10 +284,15 @@ _SUBJECT_END = re.compile(
     r"(?<![A-Za-z])CLASSIFIED\s+BY\b|¶|\n\s*1\s?\.\s|\n\s*\(?[A-Z]\)\s|\bSUMMARY\s*:",
     re.I,
 )
+# Where an alternative of _SUBJECT_END can start, in the folded text.
+_SUBJECT_END_WHERE = re.compile(r"\n|ref|classified|¶|summary")
 _REF = re.compile(r"(?:^|\n|\s)(REFS?|REFTELS?|REFERENCES?|REF\s+[A-Z]|REFTEL)\s*[:;.]?\s", re.I)
 _CLASSIFIED_BY = re.compile(r"(?<![A-Za-z])CLASSIFIED\s+BY\s*:?\s*", re.I)
+# The reasons: "Reasons: 1.4 (b, d)", "1.5 (B) AND (D)". Written as matched from the "1" on:
+# the words and colon that may stand before it ("REASONS?|REASON FOR CLASSIFICATION",
+# then \s*:?\s*) hold no "1", so they change no group and no match end, and a pattern
+# opening with the literal 1 is not tried at every position.
 _REASONS = re.compile(
-    r"(?:REASONS?|REASON\s+FOR\s+CLASSIFICATION)?\s*:?\s*"
     r"(1\s?\.\s?[456])\s*(\(?\s*[A-H](?:\s*\)?\s*(?:,|AND|&|/|\+|OR)?\s*\(?\s*[A-H]\b)*\s*\)?)",
     re.I,
 )
@@ -312,21 +338,23 @@ def parse_preamble(text: str, cable_year: int | None, defects: list[Defect]) -> 
     folded = scan.fold(text[:max(body_start, 3000)])
     last = 0
 
-    m = _EO_NA.search(zone) or _EO.search(zone)
+    # (rx.search(zone) is rx.search(text, 0, body_start): the patterns look nowhere behind.)
+    m = (scan.search_where(_EO_NA, text, folded, _EO_WHERE, 0, body_start)
+         or scan.search_where(_EO, text, folded, _EO_WHERE, 0, body_start))
     if m:
         p.eo = m[1]
         decl = m.groupdict().get("decl")
         p.declassify_on = _declassify(decl.strip(" .:;,") if decl else "N/A", defects)
         last = max(last, m.end())
-    m = scan.search(_TAGS, text, "TAGS", 0, body_start)
+    m = _search_tags(text, 0, body_start)
     if m:
         p.tags = split_tags(m["tags"])
         last = max(last, m.end())
     # Caveats: anywhere before the E.O./TAGS line, or between banner and subject.
     head = min(len(text), 3000)
     first_field = min(
-        [x for x in (_pos(_EO.search(text, 0, head)),
-                     _pos(scan.search(_TAGS, text, "TAGS", 0, head)),
+        [x for x in (_pos(scan.search_where(_EO, text, folded, _EO_WHERE, 0, head)),
+                     _pos(_search_tags(text, 0, head)),
                      _pos(scan.search_ci(_SUBJECT, text, folded, "subj", 0, head)),
                      _para_start(text, head))
          if x >= 0] or [min(head, 600)]
@@ -336,7 +364,7 @@ def parse_preamble(text: str, cable_year: int | None, defects: list[Defect]) -> 
     if m:
         # Searched in the text from the subject on, not in a copy of the rest: the \b and
         # the lookbehind of the pattern see the same there (the ":" or space before it).
-        e = _SUBJECT_END.search(text, m.end())
+        e = _search_subject_end(text, folded, m.end())
         end = e.start() - m.end() if e else min(len(text) - m.end(), 300)
         subject = scan.squash_spaces(text[m.end(): m.end() + end]).strip(" .")
         mm = _SUBJECT_MARKING.match(subject)
@@ -345,7 +373,7 @@ def parse_preamble(text: str, cable_year: int | None, defects: list[Defect]) -> 
             subject = subject[mm.end():]
         p.subject = subject
         last = max(last, m.end() + end)
-    m = _REF.search(zone, max(0, last - 1))
+    m = _search_ref(text, folded, max(0, last - 1), body_start)
     if m:
         ref_end = scan.search_ci(_CLASSIFIED_BY, text, folded, "classified", m.end(), body_start)
         block = zone[m.end(): ref_end.start() if ref_end else len(zone)]
@@ -358,6 +386,49 @@ def parse_preamble(text: str, cable_year: int | None, defects: list[Defect]) -> 
         p.classified_by, p.reasons = parse_classified_by(seg, defects)
     p.end = _heading_before(text, body_start)
     return p
+
+
+def _search_subject_end(text: str, folded: str | None, pos: int) -> re.Match[str] | None:
+    """``_SUBJECT_END.search(text, pos)``. Its many alternatives, case-insensitive, are
+    tried at every position by the regex engine; here only where one of them can start
+    in the folded text, then past the folded part as usual."""
+    if folded is not None:
+        c = _SUBJECT_END_WHERE.search(folded, pos)
+        while c:
+            m = _SUBJECT_END.match(text, c.start())
+            if m:
+                return m
+            c = _SUBJECT_END_WHERE.search(folded, c.start() + 1)
+        # (Again from where a word cut by the end of the folded part may start.)
+        pos = max(pos, len(folded) - len("classified") + 1)
+    return _SUBJECT_END.search(text, pos)
+
+
+def _search_tags(text: str, pos: int, endpos: int) -> re.Match[str] | None:
+    """The TAGS field: the first TAGS keyword that tags follow. The word in prose ("C O R
+    R E C T E D COPY (text para 7 AND TAGS)") carries none; it is taken only when no
+    later one does."""
+    first = m = scan.search(_TAGS, text, "TAGS", pos, endpos)
+    while m and next(_tag_parts(m["tags"]), None) is None:
+        m = scan.search(_TAGS, text, "TAGS", m.start() + 1, endpos)
+    return m or first
+
+
+def _search_ref(text: str, folded: str | None, pos: int, endpos: int) -> re.Match[str] | None:
+    """``_REF.search(text, pos, endpos)``. A match starts with the white space before the
+    word REF (or at the start of the text, before it): only there is _REF tried, instead
+    of at every position."""
+    if folded is None:
+        return _REF.search(text, pos, endpos)
+    j = folded.find("ref", pos, endpos)
+    while j >= 0:
+        start = j - 1 if j else 0
+        if start >= pos:
+            m = _REF.match(text, start, endpos)
+            if m:
+                return m
+        j = folded.find("ref", j + 1, endpos)
+    return None
 
 
 def _pos(m: re.Match[str] | None) -> int:
@@ -404,17 +475,19 @@ def _heading_before(text: str, body_start: int) -> int:
     section word, or a short heading line over a rule, moves: page headers and stray class
     lines ("KABUL 00002862 001.2 OF 005", "CONFIDENTIAL") stay where they are.
     """
-    lines = text[:body_start].rstrip().split("\n")
-    if not lines:
-        return body_start
-    idx = len(lines) - 1
-    ruled = bool(_RULE_LINE.fullmatch(lines[idx].strip()))
+    # The last line before body_start (white space at its end cut), or the line above it
+    # when it is a rule; found from the end, without splitting the whole preamble.
+    pre = text[:body_start].rstrip()
+    start = pre.rfind("\n") + 1
+    cand = pre[start:].strip()
+    ruled = bool(_RULE_LINE.fullmatch(cand))
     if ruled:
-        idx -= 1
-    if idx < 0:
-        return body_start
-    cand = lines[idx].strip()
-    if not cand or any(ch.isdigit() for ch in cand) or len(cand) > 60:
+        if not start:
+            return body_start
+        end = start - 1
+        start = pre.rfind("\n", 0, end) + 1
+        cand = pre[start:end].strip()
+    if not cand or len(cand) > 60 or _has_digit(cand):
         return body_start
     if cand.upper() in ("UNCLASSIFIED", "CONFIDENTIAL", "SECRET", "NOFORN", "SIPDIS", "SENSITIVE"):
         return body_start
@@ -422,7 +495,17 @@ def _heading_before(text: str, body_start: int) -> int:
         return body_start
     if not (_SECTION_WORD.fullmatch(cand) or (ruled and len(cand.split()) <= 8)):
         return body_start
-    return len("\n".join(lines[:idx])) + (1 if idx else 0)
+    return start
+
+
+_ASCII_DIGIT = re.compile(r"[0-9]")
+
+
+def _has_digit(s: str) -> bool:
+    """``any(ch.isdigit() for ch in s)``; in ASCII text the digits are 0-9."""
+    if s.isascii():
+        return _ASCII_DIGIT.search(s) is not None
+    return any(ch.isdigit() for ch in s)
 
 
 def _first_paragraph(text: str) -> int:
@@ -430,15 +513,20 @@ def _first_paragraph(text: str) -> int:
     start = _para_start(text, len(text))
     if start >= 0:
         return start
-    cb = scan.search_ci(_CLASSIFIED_BY, text, scan.fold(text), "classified")
+    folded = scan.fold(text)
+    cb = scan.search_ci(_CLASSIFIED_BY, text, folded, "classified")
     if cb:
         end = _BLANK_LINE.search(text, cb.end())
         if end:
             return end.end()
     # Unnumbered cable: the body starts after the last preamble field.
     last = 0
-    for rx in (_EO, _TAGS, _SUBJECT, _CLASSIFIED_BY, _REF):
-        mm = rx.search(text, 0, 3000)
+    head = min(len(text), 3000)
+    for mm in (scan.search_where(_EO, text, folded, _EO_WHERE, 0, head),
+               _search_tags(text, 0, head),
+               scan.search_ci(_SUBJECT, text, folded, "subj", 0, head),
+               scan.search_ci(_CLASSIFIED_BY, text, folded, "classified", 0, head),
+               _search_ref(text, folded, 0, head)):
         if mm:
             blank = _BLANK_LINE.search(text, mm.end())
             if blank:
@@ -455,18 +543,24 @@ _TAG_CODE = re.compile(r"[A-Z0-9]{2,8}")
 
 
 def split_tags(s: str) -> list[str]:
-    s = s.strip().strip(".")
-    parts = _TAG_SEP.split(s) if "," not in s else _TAG_SEP_COMMAS.split(s)
     out: list[str] = []
-    for part in parts:
-        part = part.strip(" .")
-        if not part or len(part) > 40:
-            continue
-        if "," not in s and not _TAG_CODE.fullmatch(part):
-            continue
+    for part in _tag_parts(s):
         if part not in out:
             out.append(part)
     return out
+
+
+def _tag_parts(s: str) -> Iterator[str]:
+    """The tags of a TAGS field, repeats included."""
+    s = s.strip().strip(".")
+    commas = "," in s
+    for part in _TAG_SEP_COMMAS.split(s) if commas else _TAG_SEP.split(s):
+        part = part.strip(" .")
+        if not part or len(part) > 40:
+            continue
+        if not commas and not _TAG_CODE.fullmatch(part):
+            continue
+        yield part
 
 
 _DATE_MDY = re.compile(r"^(\d{1,2})\s?/\s?(\d{1,2})\s?/\s?(\d{2,4})$")
@@ -516,14 +610,7 @@ def parse_references(block: str, cable_year: int | None, defects: list[Defect]) 
     if not text:
         return out
     for m in _REF_ITEM.finditer(text.upper()):
-        origin_text = m["origin"]
-        words = origin_text.split()
-        # Strip words that are not part of a post name ("A. STATE", "REFTEL STATE").
-        while words and reference.origin_code(" ".join(words)) == "" and \
-                "".join(words) not in reference.known_origins() and len(words) > 1:
-            words = words[1:]
-        code = "".join(words)
-        code = code if code in reference.known_origins() else reference.canonical_origin(code)
+        code = _ref_origin(m["origin"])
         if not code:
             continue
         year = m["y1"] or m["y2"]
@@ -544,6 +631,18 @@ def parse_references(block: str, cable_year: int | None, defects: list[Defect]) 
     if any(r.year_inferred for r in out):
         defects.append(Defect("reference-year", "a reference without a year: year taken from the cable"))
     return out
+
+
+@lru_cache(maxsize=4096)
+def _ref_origin(origin_text: str) -> str:
+    """The origin code of a reference's origin words (a reference look-up), '' if none."""
+    words = origin_text.split()
+    # Strip words that are not part of a post name ("A. STATE", "REFTEL STATE").
+    while words and reference.origin_code(" ".join(words)) == "" and \
+            "".join(words) not in reference.known_origins() and len(words) > 1:
+        words = words[1:]
+    code = "".join(words)
+    return code if code in reference.known_origins() else reference.canonical_origin(code)
 
 
 _OFFICIAL_END = re.compile(

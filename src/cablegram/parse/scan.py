@@ -53,6 +53,24 @@ def search_ci(rx: re.Pattern[str], text: str, folded: str | None, word: str, pos
     return _search(rx, text, folded, word, pos, endpos)
 
 
+def search_where(rx: re.Pattern[str], text: str, folded: str | None, where: re.Pattern[str],
+                 pos: int = 0, endpos: int | None = None) -> re.Match[str] | None:
+    """``rx.search(text, pos, endpos)`` for a case-insensitive pattern that opens with no
+    word to find, but whose every match starts where the case-sensitive pattern ``where``
+    (written in lower case) matches in ``folded`` (as for ``search_ci``). The regex engine
+    jumps to ``where``'s opening literal; ``rx`` is tried only where ``where`` matched."""
+    endpos = len(text) if endpos is None else endpos
+    if folded is None:
+        return rx.search(text, pos, endpos)
+    c = where.search(folded, pos, endpos)
+    while c:
+        m = rx.match(text, c.start(), endpos)
+        if m:
+            return m
+        c = where.search(folded, c.start() + 1, endpos)
+    return None
+
+
 def finditer_ci(rx: re.Pattern[str], text: str, folded: str | None,
                 word: str) -> Iterator[re.Match[str]]:
     """``rx.finditer(text)`` for a pattern like ``search_ci`` takes (never an empty match)."""

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import re
+import struct
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -100,8 +101,16 @@ def fold(token: str) -> str:
     return unicodedata.normalize("NFC", s).lower()
 
 
+_ASCII_TOKEN = re.compile(r"[A-Za-z0-9]+")  # _TOKEN on ASCII text, where fold() is lower()
+
+
 def lexemes(text: str) -> list[tuple[str, int, int]]:
     """(lexeme, start, end) of each token of ``text``; start/end are character offsets."""
+    if text.isascii():  # the usual case: one regular expression, lower() is the fold
+        out = [(m.group(), m.start(), m.end()) for m in _ASCII_TOKEN.finditer(text.lower())]
+        if out and max(e - s for _, s, e in out) > MAX_LEXEME:
+            out = [t for t in out if t[2] - t[1] <= MAX_LEXEME]
+        return out
     out = []
     for m in _TOKEN.finditer(text):
         lex = fold(m.group())
@@ -114,24 +123,80 @@ def _quote(lex: str) -> str:
     return "'" + lex.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
+def lexeme_list(text: str) -> list[str]:
+    """The lexemes of ``text`` in order: ``[lex for lex, _, _ in lexemes(text)]``, faster
+    (pure-ASCII text, the usual case, is split by one regular expression)."""
+    if text.isascii():
+        out = _ASCII_TOKEN.findall(text.lower())
+        if out and max(map(len, out)) > MAX_LEXEME:
+            out = [x for x in out if len(x) <= MAX_LEXEME]
+        return out
+    return [lex for lex in map(fold, _TOKEN.findall(text))
+            if lex and len(lex.encode("utf-8")) <= MAX_LEXEME]  # fmt: skip
+
+
+def positions(text: str, heading: str = "") -> dict[str, list[int]]:
+    """Each lexeme of one portion and its positions, as ``portions.tsv`` holds them: the
+    text's lexemes at 1..n, then the heading's after a gap; positions stop at 16,383 and
+    a lexeme keeps its first 255."""
+    lexs = lexeme_list(text)
+    head = lexeme_list(heading) if heading else []
+    out: dict[str, list[int]] = {}
+    get = out.get
+    for pos, lex in enumerate(lexs, 1):
+        ps = get(lex)
+        if ps is None:
+            out[lex] = [pos]
+        else:
+            ps.append(pos)
+    last = len(lexs) + (HEADING_GAP if heading else 0)
+    for pos, lex in enumerate(head, last + 1):
+        ps = get(lex)
+        if ps is None:
+            out[lex] = [pos]
+        else:
+            ps.append(pos)
+    if out and (last + len(head) > MAX_POS or max(map(len, out.values())) > MAX_POSITIONS):
+        # Rare (a paragraph of over 16,383 words, or a word 256 times in one): clamp the
+        # positions, merge the duplicates that makes, keep the first 255 of each lexeme.
+        out = {lex: sorted({min(p, MAX_POS) for p in ps})[:MAX_POSITIONS]
+               for lex, ps in out.items()}  # fmt: skip
+    return out
+
+
 def tsvector_literal(text: str, heading: str = "") -> str:
-    """The ``tsvector`` input string for one portion: the text's lexemes at positions 1..n,
-    then the heading's after a gap."""
-    positions: dict[str, list[int]] = {}
-    pos = 0
-    for lex, _, _ in lexemes(text):
-        pos += 1
-        positions.setdefault(lex, []).append(min(pos, MAX_POS))
-    if heading:
-        pos += HEADING_GAP
-        for lex, _, _ in lexemes(heading):
-            pos += 1
-            positions.setdefault(lex, []).append(min(pos, MAX_POS))
-    parts = []
-    for lex, ps in positions.items():
-        ps = sorted(set(ps))[:MAX_POSITIONS]
-        parts.append(_quote(lex) + ":" + ",".join(map(str, ps)))
-    return " ".join(parts)
+    """The ``tsvector`` input string for one portion (see :func:`positions`)."""
+    pos = positions(text, heading)
+    if text.isascii() and heading.isascii():  # no quote or backslash in an ASCII token
+        return " ".join(f"'{lex}':{','.join(map(str, ps))}" for lex, ps in pos.items())
+    return " ".join(_quote(lex) + ":" + ",".join(map(str, ps)) for lex, ps in pos.items())
+
+
+def tsvector_binary(text: str, heading: str = "") -> bytes:
+    """The same ``tsvector`` in PostgreSQL's binary format (``tsvectorsend``: the number
+    of lexemes, then each lexeme NUL-terminated, its number of positions and the positions,
+    big-endian), for COPY ... (FORMAT BINARY): the server reads it without parsing."""
+    pos = positions(text, heading)
+    out = [len(pos).to_bytes(4, "big")]
+    add = out.append
+    for lex, ps in pos.items():
+        if len(ps) == 1:  # most lexemes of a paragraph (~80%)
+            add(lex.encode() + _ONCE[ps[0]])
+        else:
+            n = len(ps)
+            add(lex.encode() + b"\0" + _uint16s[n](n, *ps))
+    return b"".join(out)
+
+
+class _Uint16s(dict):
+    def __missing__(self, n: int) -> Any:
+        fn = self[n] = struct.Struct(f">{n + 1}H").pack
+        return fn
+
+
+_uint16s = _Uint16s()
+# The tail of a lexeme found once, at position p: NUL, one position, p.
+_ONCE = tuple(b"\0\0\x01" + p.to_bytes(2, "big") for p in range(MAX_POS + 1))
 
 
 def _leaf_lexemes(node: Text) -> list[str]:
@@ -319,6 +384,10 @@ def _required(node: Node) -> list[Node]:
     return list(node.items) if isinstance(node, And) else [node]
 
 
+# A search's transaction: one snapshot, read-only, and no JIT compilation (on a large
+# archive the plans pass jit_above_cost, and compiling costs more than it saves).
+_READ_TXN = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL jit = off"
+
 _ORDER = {
     "relevance": "score DESC, date IS NULL, date DESC, id",
     "date": "date IS NULL, date DESC, score DESC, id",
@@ -363,7 +432,11 @@ def _compile(conn: Any, q: str, visible: Visibility | None) -> _Matching:
         if driver is not None
         else "cables c"
     )
+    # Every row of the join satisfies the driver's own condition: drop it from the WHERE,
+    # where it would make the planner scan all of `cables` for the IN (...).
     cond = where
+    if driver is not None:
+        cond = cond.replace(f"c.id IN (SELECT cable_id FROM {driver.name})", "true")
     if visible is not None and not _guarantees_visible(node):
         vis, vparams = visible.portion_clause("vp")
         cond += f" AND EXISTS (SELECT 1 FROM portions vp WHERE vp.cable_id = c.id AND {_ph(vis)})"
@@ -398,7 +471,7 @@ def search(
         raise ValueError("page and per_page start at 1")
     per_page = min(per_page, MAX_PER_PAGE)
     with conn.transaction():
-        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        conn.execute(_READ_TXN)
         m = _compile(conn, q, visible)
         order = _ORDER[sort if m.ranked else ("date" if sort == "relevance" else sort)]
         parts = [
@@ -458,7 +531,7 @@ def iter_ids(
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {', '.join(SORTS)}")
     with conn.transaction():
-        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        conn.execute(_READ_TXN)
         m = _compile(conn, q, visible)
         order = _ORDER[sort if m.ranked else ("date" if sort == "relevance" else sort)]
         with conn.cursor(name="cablegram_ids") as cur:
@@ -521,6 +594,9 @@ def highlight(text: str, leaves: list[_Leaf]) -> str:
 
 
 def _snippets(conn: Any, hits: list[Hit], leaves: list[_Leaf], visible: Visibility | None) -> None:
+    """As the SQLite engine: up to SNIPPETS_PER_HIT paragraphs per hit, those matching the
+    most of the query's words (then the earliest), in document order; else the first
+    visible paragraph."""
     vis, vparams = visible.portion_clause("p") if visible is not None else ("true", [])
     vis = _ph(vis)
     queries = list(dict.fromkeys(leaf.query for leaf in leaves if leaf.query))
@@ -528,12 +604,19 @@ def _snippets(conn: Any, hits: list[Hit], leaves: list[_Leaf], visible: Visibili
     found: dict[str, list[tuple]] = {}
     if queries:
         tsq = " || ".join(["%s::tsquery"] * len(queries))
-        for cid, seq, number, marking, text in conn.execute(
-            "SELECT p.cable_id, p.seq, p.number, p.marking, p.text FROM portions p "
-            f"WHERE p.cable_id = ANY(%s) AND p.kind != 'subject' AND p.tsv @@ ({tsq}) AND {vis}",
-            [ids, *queries, *vparams],
+        words = " + ".join(["(p.tsv @@ %s::tsquery)::int"] * len(queries))
+        for cid, seq, number, marking, text, n in conn.execute(
+            f"SELECT p.cable_id, p.seq, p.number, p.marking, p.text, {words} "
+            f"FROM portions p WHERE p.cable_id = ANY(%s) AND p.kind != 'subject' "
+            f"AND p.tsv @@ ({tsq}) AND {vis}",
+            [*queries, ids, *queries, *vparams],
         ):
-            found.setdefault(cid, []).append((seq, number, marking, highlight(text, leaves)))
+            found.setdefault(cid, []).append((seq, number, marking, text, n))
+    for h in hits:
+        rows = found.get(h.id, [])
+        rows.sort(key=lambda r: (-r[4], r[0]))
+        found[h.id] = [(seq, number, marking, highlight(text, leaves))
+                       for seq, number, marking, text, _ in rows[:SNIPPETS_PER_HIT]]  # fmt: skip
     missing = [h.id for h in hits if not found.get(h.id)]
     if missing:
         for cid, seq, number, marking, text in conn.execute(
@@ -545,8 +628,6 @@ def _snippets(conn: Any, hits: list[Hit], leaves: list[_Leaf], visible: Visibili
             found[cid] = [(seq, number, marking, text)]
     for h in hits:
         rows = found.get(h.id, [])
-        rows.sort(key=lambda r: (-r[3].count(_OPEN), r[0]))
-        rows = rows[:SNIPPETS_PER_HIT]
         h.snippets = [_snippet(number, marking, text) for _, number, marking, text in sorted(rows)]
 
 
@@ -559,9 +640,10 @@ def _tag_labels(
     labels["tag"] = {}
     if not codes:
         return
+    # One probe of the (code, cable_id) index per code, not every row of each code.
     rows = conn.execute(
-        "SELECT DISTINCT ON (code) code, name FROM tags WHERE code = ANY(%s) "
-        "ORDER BY code, cable_id",
+        "SELECT u.code, (SELECT t.name FROM tags t WHERE t.code = u.code "
+        "ORDER BY t.cable_id LIMIT 1) FROM unnest(%s::text[]) AS u (code)",
         (codes,),
     ).fetchall()
     labels["tag"] = {code: name for code, name in rows if name}

@@ -1,19 +1,26 @@
 """Run a parsed query against the SQLite store (``store/schema_sqlite.sql``).
 
-How a search runs, and why:
+How a search runs, and why (docs/search.md has the long form):
 
-1. Each distinct word/phrase is matched once in ``portions_fts``; its matching cables, with
-   a score, go to a temp table. Booleans then work on cables, so ``A AND B`` matches A in
-   one paragraph and B in another, while a phrase or a prefix must match inside one
-   portion (that is what FTS5 does per row). The rarest word every match must contain is
-   matched first and "drives" the query; a much commoner required word is then looked for
-   only inside the driver's cables (one rowid-range seek per cable).
-2. The whole query becomes one ``WHERE`` over ``cables`` (words as ``c.id IN (temp)``,
-   filters as indexed columns or ``IN`` sub-selects), evaluated over the driver's cables
-   (or all cables if there is none), and the matching set is written once to a temp table
-   with the columns the page and the facets need. Total, page and facets are then scans of
-   that table instead of re-running the query.
-3. Snippets are fetched only for the page, with FTS5 ``highlight()``.
+1. Each distinct word/phrase is matched once in ``portions_fts`` (paragraph granularity,
+   so a phrase or prefix must match inside one portion, and a reader's clearance can be
+   applied per portion). Its matching portion ids come back in one string
+   (``group_concat``) and become a numpy array. A portion id is ``cables.key * 4096 +
+   position``, so the cables are ``ids >> 12``: no join.
+2. Booleans and filters then work on cables, as boolean masks over cable keys: a word is
+   the cables with a (visible) matching portion; origin, date, classification, caveat and
+   TAG filters read in-memory per-cable columns (``cablegram.search.docvalues``); the rarer
+   filters (id, ref, signer, origin name, entities) run as SQL returning keys.
+   ``A AND B`` therefore matches A in one paragraph and B in another.
+3. Ranking is BM25 over cables, with a paragraph-level term frequency: for each word, the
+   number of the cable's portions that contain it (the subject line counts
+   ``SUBJECT_WEIGHT`` times), saturated by k1 and normalised by the cable's length in
+   words. Computing it is a few array operations over the matches, where FTS5's
+   ``bm25()`` costs ~2 us per matching row (so ~150 ms for a word in 60,000 cables).
+4. The page is chosen by partial sorting; facets are ``bincount``s over the matching keys;
+   the page's rows, subjects and snippets are the only per-hit SQL. Snippets are
+   highlighted in Python from the portions the words matched (``_highlight``), with the
+   tokenizer rules of the index, so a prefix never costs a second index scan.
 
 User text reaches SQL only as bound parameters; FTS5 MATCH strings are built from tokens,
 each phrase quoted as an FTS5 string, so no input can produce an FTS5 syntax error.
@@ -23,13 +30,17 @@ Access control goes through ``Visibility.portion_clause`` and nowhere else.
 from __future__ import annotations
 
 import html
-import itertools
 import math
+import re
 import sqlite3
+import unicodedata
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
+import numpy as np
+
+from cablegram.search.docvalues import NO_DATE, DocValues, doc_values
 from cablegram.search.query import (
     And,
     CableId,
@@ -37,7 +48,6 @@ from cablegram.search.query import (
     Classification,
     DateRange,
     Entity,
-    Filter,
     Node,
     Not,
     Or,
@@ -50,6 +60,7 @@ from cablegram.search.query import (
     parse_query,
 )
 from cablegram.search.visibility import Visibility
+from cablegram.store.rows import PORTIONS_PER_CABLE
 
 __all__ = [
     "MAX_PER_PAGE",
@@ -67,19 +78,18 @@ MAX_PER_PAGE = 100
 SORTS = ("relevance", "date", "date-asc")
 SNIPPETS_PER_HIT = 3
 SNIPPET_WIDTH = 240  # characters of context around the first highlight
-# Ranking. bm25 costs ~4 us per matching portion (it reads each portion's length and term
-# frequencies), so a word gets exact bm25 (best portion per cable) only while it matches at
-# most RANK_BUDGET portions. A commoner word gets a cheap estimate on the same scale:
-# idf * saturated count of matching portions, plus idf again when it is in the subject line.
-RANK_BUDGET = 5_000
-K1 = 1.2  # FTS5's bm25 k1
-# A required word with more than RESTRICT_RATIO matching portions per cable of the rarest
-# required word is matched only inside that word's cables (see _fill_leaves).
-RESTRICT_RATIO = 40
+# Ranking: BM25 over cables (see the module docstring). k1 and b as FTS5's bm25().
+K1 = 1.2
+B = 0.75
+SUBJECT_WEIGHT = 2  # a word in the subject line counts as this many paragraphs
+SHIFT = PORTIONS_PER_CABLE.bit_length() - 1  # portion id >> SHIFT = cable key
+# Filters on origin code, TAG, caveat, classification and date, and a restricted reader's
+# portion clearances, read the doc values; False runs them as SQL instead (the tests
+# compare the two).
+DOC_VALUE_FILTERS = True
 FACETS = ("origin", "year", "month", "classification", "caveat", "tag", "signer")
 
-_OPEN, _CLOSE = "\x02", "\x03"  # highlight() markers; control characters never in cable text
-_ids = itertools.count(1)  # temp table names: unique per call even if a connection is shared
+_OPEN, _CLOSE = "\x02", "\x03"  # highlight markers; control characters never in cable text
 
 
 @dataclass
@@ -133,21 +143,7 @@ class SearchResult:
         return max(1, -(-self.total // self.per_page))
 
 
-# --------------------------------------------------------------------- compiler
-
-
-@dataclass
-class _Leaf:
-    node: Text
-    table: str
-    match: str
-    positive: bool = False  # occurs under an even number of NOTs: ranks and highlights
-    negative: bool = False
-    uses: int = 0  # occurrences in the query
-    rank: str = "none"  # bm25 | estimate | none: how this leaf contributes to the score
-    within: str = ""  # matched only inside the cables of this temp table (see _fill_leaves)
-    exact: int = -1  # exact matching-portion count, when known
-    cables: int = 0  # rows written to its table
+# --------------------------------------------------------------------- matching
 
 
 def fts_match(node: Text) -> str:
@@ -165,40 +161,157 @@ def _like(prefix: str) -> str:
     return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-class _Compiler:
-    def __init__(self, conn: sqlite3.Connection, visible: Visibility | None, tag: int) -> None:
-        self.conn = conn
-        self.visible = visible
-        self.tag = tag
-        self.leaves: dict[tuple, _Leaf] = {}
-        self.source = ""  # a candidate table to drive the final query from, if not a leaf
-        self._entities_ok: bool | None = None
+def _ints(conn: sqlite3.Connection, sql: str, params: list[object]) -> np.ndarray:
+    """The integers one ``group_concat`` query returns, as an int64 array."""
+    text = conn.execute(sql, params).fetchone()[0]
+    if not text:
+        return np.zeros(0, dtype=np.int64)
+    return np.fromstring(text, dtype=np.int64, sep=",")  # C speed; text mode is not deprecated
 
+
+@dataclass
+class _Leaf:
+    """One distinct word/phrase of the query and the portions it matched."""
+
+    node: Text
+    positive: bool = False  # occurs under an even number of NOTs: ranks and highlights
+    pids: np.ndarray | None = None  # matching (visible) portion ids, ascending
+    keys: np.ndarray | None = None  # their cables, ascending, unique
+    counts: np.ndarray | None = None  # matching portions per cable in ``keys``
+    subject: np.ndarray | None = None  # bool per cable in ``keys``: matched its subject line
+
+
+class _Matcher:
+    """Evaluates a query tree to a boolean mask over cable keys."""
+
+    def __init__(self, conn: sqlite3.Connection, dv: DocValues, visible: Visibility | None):
+        self.conn = conn
+        self.dv = dv
+        self.visible = visible
+        self.leaves: dict[tuple, _Leaf] = {}
+        self._entities_ok: bool | None = None
+        self._entity_aliases: bool | None = None
+        self._mention_portions = False
+
+    # -- the tree ------------------------------------------------------------------------
+    def mask(self, node: Node, negated: bool = False) -> np.ndarray:
+        if isinstance(node, And):
+            out = self.mask(node.items[0], negated)
+            for item in node.items[1:]:
+                out = out & self.mask(item, negated)
+            return out
+        if isinstance(node, Or):
+            out = self.mask(node.items[0], negated)
+            for item in node.items[1:]:
+                out = out | self.mask(item, negated)
+            return out
+        if isinstance(node, Not):
+            return self.dv.present & ~self.mask(node.item, not negated)
+        if isinstance(node, Text):
+            return self._keys_mask(self.leaf(node, negated).keys)
+        return self.filter(node)
+
+    def _keys_mask(self, keys: np.ndarray) -> np.ndarray:
+        out = np.zeros(self.dv.n, dtype=bool)
+        out[keys[keys < self.dv.n]] = True
+        return out & self.dv.present
+
+    # -- words ---------------------------------------------------------------------------
     def leaf(self, node: Text, negated: bool) -> _Leaf:
         key = (node.tokens, node.prefix, node.field)
         leaf = self.leaves.get(key)
         if leaf is None:
-            table = f"temp.cg_leaf_{self.tag}_{len(self.leaves)}"
-            leaf = self.leaves[key] = _Leaf(node, table, fts_match(node))
-        leaf.uses += 1
-        if negated:
-            leaf.negative = True
-        else:
+            leaf = self.leaves[key] = _Leaf(node)
+            self._match(leaf)
+        if not negated:
             leaf.positive = True
         return leaf
 
-    def where(self, node: Node, negated: bool = False) -> tuple[str, list[object]]:
-        """A SQL condition on the ``cables`` row ``c`` that holds when ``node`` matches."""
-        if isinstance(node, And | Or):
-            parts = [self.where(item, negated) for item in node.items]
-            op = " AND " if isinstance(node, And) else " OR "
-            return "(" + op.join(s for s, _ in parts) + ")", [p for _, ps in parts for p in ps]
-        if isinstance(node, Not):
-            sql, params = self.where(node.item, not negated)
-            return f"NOT {sql}", params
-        if isinstance(node, Text):
-            leaf = self.leaf(node, negated)
-            return f"c.id IN (SELECT cable_id FROM {leaf.table})", []
+    def _match(self, leaf: _Leaf) -> None:
+        match = fts_match(leaf.node)
+        if self.visible is None or DOC_VALUE_FILTERS:
+            pids = _ints(
+                self.conn,
+                "SELECT group_concat(rowid) FROM portions_fts WHERE portions_fts MATCH ?",
+                [match],
+            )
+            if self.visible is not None:  # keep the portions the reader may see
+                pids = pids[self.dv.portions(self.conn).allowed(pids, self.visible)]
+        else:
+            vis, vparams = self.visible.portion_clause("p")
+            pids = _ints(
+                self.conn,
+                "SELECT group_concat(p.portion_id) FROM portions_fts "
+                "CROSS JOIN portions p ON p.portion_id = portions_fts.rowid "
+                f"WHERE portions_fts MATCH ? AND {vis}",
+                [match, *vparams],
+            )
+        if len(pids) > 1 and np.any(pids[1:] < pids[:-1]):
+            pids.sort()
+        keys_all = pids >> SHIFT
+        in_range = keys_all < self.dv.n
+        pids, keys_all = pids[in_range], keys_all[in_range]
+        is_subject = ((pids & (PORTIONS_PER_CABLE - 1)) == 0) & self.dv.has_subject[keys_all]
+        if leaf.node.field == "subject":
+            pids, keys_all, is_subject = (
+                pids[is_subject],
+                keys_all[is_subject],
+                is_subject[is_subject],
+            )
+        leaf.pids = pids
+        if len(keys_all):
+            starts = np.flatnonzero(np.concatenate(([True], keys_all[1:] != keys_all[:-1])))
+            leaf.keys = keys_all[starts]
+            leaf.counts = np.diff(np.append(starts, len(keys_all)))
+            leaf.subject = np.logical_or.reduceat(is_subject, starts)
+        else:
+            leaf.keys = np.zeros(0, dtype=np.int64)
+            leaf.counts = np.zeros(0, dtype=np.int64)
+            leaf.subject = np.zeros(0, dtype=bool)
+
+    # -- filters -------------------------------------------------------------------------
+    def filter(self, node: Node) -> np.ndarray:
+        dv = self.dv
+        if not DOC_VALUE_FILTERS:
+            sql, params = self.where(node)
+            return self._keys_mask(
+                _ints(self.conn, f"SELECT group_concat(c.key) FROM cables c WHERE {sql}", params)
+            )
+        if isinstance(node, Origin) and not node.by_name:
+            if node.prefix:
+                codes = dv.origin.matching(_glob(node.value))
+                return np.isin(dv.origin.codes, codes) & dv.present
+            return (dv.origin.codes == dv.origin.lookup(node.value)) & dv.present
+        if isinstance(node, Tag):
+            values = dv.tags
+            codes = (
+                values.matching(_glob(node.code)) if node.prefix
+                else np.array([values.lookup(node.code)], dtype=np.int32)
+            )  # fmt: skip
+            return values.mask(dv.n, codes) & dv.present
+        if isinstance(node, Caveat):
+            codes = np.array([dv.caveats.lookup(node.name)], dtype=np.int32)
+            return dv.caveats.mask(dv.n, codes) & dv.present
+        if isinstance(node, Classification):
+            levels = dv.class_level.astype(np.int16)
+            op = {"=": np.equal, ">=": np.greater_equal, "<=": np.less_equal,
+                  ">": np.greater, "<": np.less, "!=": np.not_equal}[node.op]  # fmt: skip
+            return op(levels, node.level) & dv.present
+        if isinstance(node, DateRange):
+            out = dv.present & (dv.day != NO_DATE)
+            if node.start:
+                out &= dv.day >= _day(node.start)
+            if node.end:
+                out &= dv.day <= _day(node.end)
+            return out
+        sql, params = self.where(node)
+        return self._keys_mask(
+            _ints(self.conn, f"SELECT group_concat(c.key) FROM cables c WHERE {sql}", params)
+        )
+
+    def where(self, node: Node) -> tuple[str, list[object]]:
+        """SQL on the ``cables`` row ``c`` for a filter: how the rarer filters run, and
+        the reference the doc-value filters are tested against."""
         if isinstance(node, Origin):
             if node.by_name:
                 if node.prefix:
@@ -216,7 +329,7 @@ class _Compiler:
         if isinstance(node, Caveat):
             return "c.id IN (SELECT cable_id FROM caveats WHERE caveat = ?)", [node.name]
         if isinstance(node, DateRange):
-            conds, params = [], []
+            conds, params = ["c.date IS NOT NULL"], []
             if node.start:
                 conds.append("c.date >= ?")
                 params.append(node.start)
@@ -274,14 +387,13 @@ class _Compiler:
             sql += f" JOIN portions vp ON vp.portion_id = m.portion_id AND {vis}"
         # An entity answers to its name and to every form it is written in (aliases:
         # person:Abiyev finds Safar Abiyev), when the enrichment wrote entity_aliases.
-        aliases = getattr(self, "_entity_aliases", None)
-        if aliases is None:
-            aliases = self._entity_aliases = bool(
+        if self._entity_aliases is None:
+            self._entity_aliases = bool(
                 self.conn.execute(
                     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entity_aliases'"
                 ).fetchone()
             )
-        if not aliases:
+        if not self._entity_aliases:
             sql += " WHERE e.kind = ? AND e.name = ? COLLATE NOCASE)"
             return sql, [*params, node.kind, node.value]
         sql += (
@@ -289,6 +401,31 @@ class _Compiler:
             "(SELECT a.entity_id FROM entity_aliases a WHERE a.alias = ? COLLATE NOCASE)))"
         )
         return sql, [*params, node.kind, node.value, node.value]
+
+    # -- ranking -------------------------------------------------------------------------
+    def scores(self, mask: np.ndarray) -> np.ndarray:
+        """BM25 per cable (the module docstring), over the positive words' matches."""
+        dv = self.dv
+        score = np.zeros(dv.n, dtype=np.float64)
+        n = max(dv.cables, 1)
+        for leaf in self.leaves.values():
+            if not leaf.positive or leaf.keys is None or not len(leaf.keys):
+                continue
+            keys = leaf.keys
+            df = len(keys)
+            idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+            tf = leaf.counts + (SUBJECT_WEIGHT - 1) * leaf.subject
+            norm = K1 * (1.0 - B + B * dv.words[keys] / dv.avg_words)
+            score[keys] += idf * tf * (K1 + 1.0) / (tf + norm)
+        return score
+
+    def ranked(self) -> list[_Leaf]:
+        return [leaf for leaf in self.leaves.values() if leaf.positive]
+
+
+def _day(iso: str) -> int:
+    digits = iso[:10].replace("-", "")
+    return int(digits) if digits.isdigit() else NO_DATE
 
 
 def _guarantees_visible(node: Node) -> bool:
@@ -302,7 +439,75 @@ def _guarantees_visible(node: Node) -> bool:
     return False
 
 
+def _visible_cables(conn: sqlite3.Connection, dv: DocValues, visible: Visibility) -> np.ndarray:
+    """Cables with at least one portion the reader may see (cached with the doc values)."""
+    cache = dv.__dict__.setdefault("_visible", {})
+    mask = cache.get((visible, DOC_VALUE_FILTERS))
+    if mask is None and DOC_VALUE_FILTERS:
+        pv = dv.portions(conn)
+        keys = pv.pids[pv.visible(visible)] >> SHIFT
+        mask = np.zeros(dv.n, dtype=bool)
+        mask[keys[keys < dv.n]] = True
+        cache[(visible, True)] = mask
+    elif mask is None:
+        vis, vparams = visible.portion_clause("p")
+        keys = _ints(
+            conn,
+            f"SELECT group_concat(k) FROM (SELECT DISTINCT p.portion_id >> {SHIFT} AS k "
+            f"FROM portions p WHERE {vis})",
+            vparams,
+        )
+        mask = np.zeros(dv.n, dtype=bool)
+        mask[keys[keys < dv.n]] = True
+        cache[(visible, False)] = mask
+    return mask
+
+
 # ----------------------------------------------------------------------- search
+
+
+@dataclass
+class _Matched:
+    keys: np.ndarray  # matching cable keys, ascending
+    score: np.ndarray  # per key of the archive (0 for filter-only queries)
+    ranked: list[_Leaf]  # the words that rank and highlight
+    dv: DocValues
+
+
+def _run(conn: sqlite3.Connection, q: str, visible: Visibility | None) -> _Matched:
+    """Parse and evaluate ``q``. Call inside a read transaction (one snapshot)."""
+    node = parse_query(q)
+    dv = doc_values(conn)
+    m = _Matcher(conn, dv, visible)
+    try:
+        mask = m.mask(node)
+    except QueryError as e:
+        e.query = q
+        raise
+    if visible is not None and not _guarantees_visible(node):
+        mask &= _visible_cables(conn, dv, visible)
+    keys = np.flatnonzero(mask)
+    ranked = m.ranked()
+    score = m.scores(mask) if ranked else np.zeros(dv.n, dtype=np.float64)
+    return _Matched(keys, score, ranked, dv)
+
+
+class _Snapshot:
+    """One read transaction around a search, unless the caller already has one open."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.began = False
+
+    def __enter__(self) -> _Snapshot:
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN")
+            self.began = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.began and self.conn.in_transaction:
+            self.conn.execute("COMMIT")
 
 
 def search(
@@ -323,16 +528,20 @@ def search(
     if page < 1 or per_page < 1:
         raise ValueError("page and per_page start at 1")
     per_page = min(per_page, MAX_PER_PAGE)
-    with _matching(conn, q, visible) as m:
-        total = conn.execute(f"SELECT count(*) FROM {m.table}").fetchone()[0]
-        hits = _page(conn, m.table, sort if m.ranked else _date_sort(sort), page, per_page)
+    with _Snapshot(conn):
+        m = _run(conn, q, visible)
+        total = int(len(m.keys))
+        order = _order(m, sort if m.ranked else _date_sort(sort), (page - 1) * per_page + per_page)
+        keys = order[(page - 1) * per_page :]
+        hits = _page(conn, m, keys)
         if hits:
+            words = [leaf for leaf in m.ranked if leaf.node.field is None]
             _subjects(conn, hits, visible)
-            _snippets(conn, hits, [leaf for leaf in m.ranked if leaf.node.field is None], visible)
+            _snippets(conn, hits, [int(k) for k in keys], words, visible)
         facet_values: dict[str, list[tuple[str, int]]] = {}
         labels: dict[str, dict[str, str]] = {}
         if facets and total:
-            facet_values, labels = _facets(conn, m.table, facet_limit)
+            facet_values, labels = _facets(conn, m, facet_limit)
         elif facets:
             facet_values = {name: [] for name in FACETS}
     return SearchResult(q, total, hits, facet_values, page, per_page, sort, labels)
@@ -344,9 +553,18 @@ def search_ids(
     """Every matching cable id (no paging, no facets), for export and bulk work."""
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {', '.join(SORTS)}")
-    with _matching(conn, q, visible) as m:
-        order = _ORDER[sort if m.ranked else _date_sort(sort)]
-        return [r[0] for r in conn.execute(f"SELECT id FROM {m.table} ORDER BY {order}")]
+    with _Snapshot(conn):
+        m = _run(conn, q, visible)
+        order = _order(m, sort if m.ranked else _date_sort(sort), None)
+        ids: dict[int, str] = {}
+        for i in range(0, len(order), 500):
+            part = [int(k) for k in order[i : i + 500]]
+            ids.update(
+                conn.execute(
+                    f"SELECT key, id FROM cables WHERE key IN ({','.join('?' * len(part))})", part
+                ).fetchall()
+            )
+        return [ids[int(k)] for k in order if int(k) in ids]
 
 
 def iter_ids(
@@ -356,254 +574,53 @@ def iter_ids(
     yield from search_ids(conn, q, visible=visible)
 
 
-@dataclass
-class _Matched:
-    table: str  # temp table of the matching cables (id, score and the facet columns)
-    ranked: list[_Leaf]  # the words that rank and highlight
-
-
-@contextmanager
-def _matching(conn: sqlite3.Connection, q: str, visible: Visibility | None) -> Iterator[_Matched]:
-    """Parse, compile and run ``q``; the matching set lives in a temp table for the body of
-    the ``with``. Everything runs in one read transaction (one snapshot), and the temp
-    tables are dropped however the body ends."""
-    node = parse_query(q)
-    comp = _Compiler(conn, visible, next(_ids))
-    try:
-        where, params = comp.where(node)
-    except QueryError as e:
-        e.query = q
-        raise
-    hits_table = f"temp.cg_hits_{comp.tag}"
-    created: list[str] = []
-    began = not conn.in_transaction
-    if began:
-        conn.execute("BEGIN")
-    try:
-        driver = _fill_leaves(conn, comp, node, visible, created)
-        ranked = [leaf for leaf in comp.leaves.values() if leaf.positive]
-        by_driver = driver is not None and not comp.source
-        scores = [
-            f"coalesce((SELECT score FROM {leaf.table} WHERE cable_id = c.id), 0)"
-            for leaf in ranked
-            if leaf.rank != "none" and not (by_driver and leaf is driver)
-        ]
-        if by_driver and driver is not None and driver.rank != "none":
-            scores.insert(0, "d.score")
-        cond = where
-        if visible is not None and not _guarantees_visible(node):
-            vis, vparams = visible.portion_clause("vp")
-            cond += f" AND EXISTS (SELECT 1 FROM portions vp WHERE vp.cable_id = c.id AND {vis})"
-            params = [*params, *vparams]
-        # Driving from the rarest required word's cables (instead of testing every cable)
-        # is what keeps a selective query cheap on a large archive.
-        table = comp.source or (driver.table if driver is not None else "")
-        source = f"{table} d CROSS JOIN cables c ON c.id = d.cable_id" if table else "cables c"
-        created.append(hits_table)
-        conn.execute(
-            f"CREATE TEMP TABLE {hits_table.split('.', 1)[1]} ("
-            "id TEXT, score REAL, date TEXT, origin_code TEXT, origin_name TEXT, "
-            "year INTEGER, month TEXT, classification TEXT, signer TEXT)"
-        )
-        conn.execute(
-            f"INSERT INTO {hits_table} SELECT c.id, {' + '.join(scores) or '0'}, c.date, "
-            "c.origin_code, c.origin_name, c.year, c.month, c.classification, c.signer "
-            f"FROM {source} WHERE {cond}",
-            params,
-        )
-        yield _Matched(hits_table, ranked)
-    finally:
-        for table in reversed(created):
-            conn.execute(f"DROP TABLE IF EXISTS {table}")
-        if began and conn.in_transaction:
-            conn.execute("COMMIT")
-
-
 def _date_sort(sort: str) -> str:
     # Without words to rank by, "relevance" means newest first.
     return "date" if sort == "relevance" else sort
 
 
-def _required(node: Node) -> list[Node]:
-    """The terms every match must satisfy: the root, or the root AND's items."""
-    return list(node.items) if isinstance(node, And) else [node]
+def _order(m: _Matched, sort: str, first: int | None) -> np.ndarray:
+    """The matching keys in ``sort`` order (just the ``first`` ones when given): score or
+    day first, the other next, then the id. Undated cables come last either way."""
+    keys, dv = m.keys, m.dv
+    if not len(keys):
+        return keys
+    day = dv.day[keys].astype(np.int64)
+    neg_score = -m.score[keys]
+    # Newest first (undated last), unless date-asc (undated last already).
+    by_day = day if sort == "date-asc" else np.where(day == NO_DATE, NO_DATE, -day)
+    primary, secondary = (neg_score, by_day) if sort == "relevance" else (by_day, neg_score)
+    if first is not None and first < len(keys) // 4:
+        # Only the rows that can reach the first ``first`` places need a full sort.
+        cut = np.partition(primary, first - 1)[first - 1]
+        keep = primary <= cut
+        keys, primary, secondary = keys[keep], primary[keep], secondary[keep]
+    idx = np.lexsort((dv.id_rank[keys], secondary, primary))
+    out = keys[idx]
+    return out if first is None else out[:first]
 
 
-def _count(conn: sqlite3.Connection, match: str, cap: int | None = None) -> int:
-    # Counting FTS rows without touching `portions` is ~25x cheaper than matching them; a
-    # cap bounds it further when only "more than X?" matters.
-    if cap is None:
-        sql, args = "SELECT count(*) FROM portions_fts WHERE portions_fts MATCH ?", [match]
-    else:
-        sql = "SELECT count(*) FROM (SELECT 1 FROM portions_fts WHERE portions_fts MATCH ? LIMIT ?)"
-        args = [match, cap]
-    return conn.execute(sql, args).fetchone()[0]
-
-
-def _idf(n: int, total: int) -> float:
-    # As FTS5's bm25: log((N - n + 0.5) / (n + 0.5)), floored at 1e-6.
-    return max(1e-6, math.log((total - n + 0.5) / (n + 0.5))) if total > n else 1e-6
-
-
-def _fill_leaves(
-    conn: sqlite3.Connection,
-    comp: _Compiler,
-    node: Node,
-    visible: Visibility | None,
-    created: list[str],
-) -> _Leaf | None:
-    """Write every leaf's matching cables to its temp table; return the driving leaf (the
-    rarest word every match must contain), or None.
-
-    Matching a word costs ~1 us per matching portion; seeking one cable's portions costs
-    ~40 us. So a common word is matched only inside a candidate set when that set is more
-    than RESTRICT_RATIO times smaller than the word's portion count: the cables of the
-    required filters (``pipeline date:2009-01``: a facet drill-down) for the driver, the
-    driver's cables for the other required words."""
-    leaves = list(comp.leaves.values())
-    counts = {id(leaf): _count(conn, leaf.match, RANK_BUDGET + 1) for leaf in leaves}
-    required = _required(node)
-    words = [comp.leaves[(t.tokens, t.prefix, t.field)] for t in required if isinstance(t, Text)]
-    # Phrases are rarer than their words: prefer them among equally capped counts.
-    words.sort(key=lambda leaf: (counts[id(leaf)], -len(leaf.node.tokens)))
-    driver = words[0] if words else None
-    total = 0
-
-    def idf_of(leaf: _Leaf) -> float:
-        nonlocal total
-        total = total or conn.execute("SELECT max(portion_id) FROM portions").fetchone()[0] or 0
-        return _idf(leaf.exact if leaf.exact >= 0 else _count(conn, leaf.match), total)
-
-    filters = [t for t in required if isinstance(t, Filter)]
-    if driver is not None and filters and counts[id(driver)] > RANK_BUDGET:
-        driver.exact = _count(conn, driver.match)
-        driver.within = _candidates(
-            conn, comp, filters, driver.exact // max(RESTRICT_RATIO, 1), created
+def _page(conn: sqlite3.Connection, m: _Matched, keys: np.ndarray) -> list[Hit]:
+    if not len(keys):
+        return []
+    ks = [int(k) for k in keys]
+    rows = {
+        r[0]: r
+        for r in conn.execute(
+            "SELECT key, id, date, origin_code, origin_name, classification FROM cables "
+            f"WHERE key IN ({','.join('?' * len(ks))})",
+            ks,
         )
-
-    for leaf in ([driver] if driver else []) + [x for x in leaves if x is not driver]:
-        n = counts[id(leaf)]
-        if driver is not None and leaf is not driver and leaf in words and leaf.uses == 1:
-            cap = RESTRICT_RATIO * driver.cables
-            if (n > RANK_BUDGET or not driver.cables) and _count(conn, leaf.match, cap + 1) > cap:
-                # Ranking it would need the full pass this avoids: it adds nothing to scores.
-                leaf.within = driver.table
-        if leaf.positive and not (leaf.within and leaf is not driver):
-            leaf.rank = "bm25" if n <= RANK_BUDGET else "estimate"
-        created.append(leaf.table)
-        idf = idf_of(leaf) if leaf.rank == "estimate" else 0.0
-        _fill_leaf(conn, leaf, visible, idf)
-    if driver is not None and filters and not driver.within:
-        # Filters far more selective than the rarest word (a drill-down on a common word):
-        # test their few cables against the word instead of each of the word's cables.
-        comp.source = _candidates(conn, comp, filters, driver.cables // 4, created)
-    return driver
-
-
-def _candidates(
-    conn: sqlite3.Connection, comp: _Compiler, filters: list[Node], cap: int, created: list[str]
-) -> str:
-    """The cables passing every required filter, in a temp table, if there are at most
-    ``cap`` of them (else ""). Counting first, capped, keeps a broad filter cheap."""
-    parts = [comp.where(f) for f in filters]
-    cond = " AND ".join(sql for sql, _ in parts)
-    params = [p for _, ps in parts for p in ps]
-    n = conn.execute(
-        f"SELECT count(*) FROM (SELECT 1 FROM cables c WHERE {cond} LIMIT ?)", [*params, cap + 1]
-    ).fetchone()[0]
-    if n > cap:
-        return ""
-    table = f"temp.cg_cand_{comp.tag}_{len(created)}"
-    created.append(table)
-    conn.execute(
-        f"CREATE TEMP TABLE {table.split('.', 1)[1]} (cable_id TEXT PRIMARY KEY) WITHOUT ROWID"
-    )
-    conn.execute(f"INSERT INTO {table} SELECT c.id FROM cables c WHERE {cond}", params)
-    return table
-
-
-def _fill_leaf(
-    conn: sqlite3.Connection, leaf: _Leaf, visible: Visibility | None, idf: float
-) -> None:
-    name = leaf.table.split(".", 1)[1]
-    conn.execute(f"CREATE TEMP TABLE {name} (cable_id TEXT PRIMARY KEY, score REAL) WITHOUT ROWID")
-    conds: list[str] = []
-    params: list[object] = []
-    if leaf.node.field == "subject":
-        conds.append("p.kind = 'subject'")
-    if visible is not None:
-        vis, vparams = visible.portion_clause("p")
-        conds.append(vis)
-        params.extend(vparams)
-    extra = "".join(f" AND {c}" for c in conds)
-    before = conn.total_changes
-    if leaf.within:
-        # Each candidate cable's portions are a rowid range FTS5 can seek to (tight when
-        # they were inserted together, as ingest does; correct either way).
-        source = (
-            "(SELECT cable_id, min(portion_id) AS lo, max(portion_id) AS hi FROM portions "
-            f"WHERE cable_id IN (SELECT cable_id FROM {leaf.within}) GROUP BY cable_id) r "
-            "CROSS JOIN portions_fts ON portions_fts MATCH ? "
-            "AND portions_fts.rowid BETWEEN r.lo AND r.hi "
-            "JOIN portions p ON p.portion_id = portions_fts.rowid AND p.cable_id = r.cable_id"
-            + extra
-        )
-    else:
-        source = (
-            "portions_fts JOIN portions p ON p.portion_id = portions_fts.rowid "
-            "WHERE portions_fts MATCH ?" + extra
-        )
-    if leaf.rank == "bm25" and not leaf.within:
-        # bm25() is only allowed in the FTS query's own SELECT, so score portions in a
-        # materialised CTE and keep each cable's best (bm25 is negative: lower is better).
-        conn.execute(
-            "WITH m AS MATERIALIZED (SELECT p.cable_id AS cable_id, bm25(portions_fts) AS s "
-            f"FROM {source}) INSERT INTO {leaf.table} (cable_id, score) "
-            "SELECT cable_id, -min(s) FROM m GROUP BY cable_id",
-            [leaf.match, *params],
-        )
-    elif leaf.rank != "none":
-        # The estimate (bm25 per seek would recount the word over the whole index).
-        conn.execute(
-            f"INSERT INTO {leaf.table} (cable_id, score) SELECT p.cable_id, "
-            f"? * (count(*) * {K1 + 1} / (count(*) + {K1}) + max(p.kind = 'subject')) "
-            f"FROM {source} GROUP BY p.cable_id",
-            [idf, leaf.match, *params],
-        )
-    else:
-        conn.execute(
-            f"INSERT OR IGNORE INTO {leaf.table} (cable_id, score) SELECT p.cable_id, 0 "
-            f"FROM {source}",
-            [leaf.match, *params],
-        )
-    leaf.cables = conn.total_changes - before
-
-
-_ORDER = {
-    "relevance": "score DESC, date IS NULL, date DESC, id",
-    "date": "date IS NULL, date DESC, score DESC, id",
-    "date-asc": "date IS NULL, date ASC, score DESC, id",
-}
-
-
-def _page(conn: sqlite3.Connection, table: str, sort: str, page: int, per_page: int) -> list[Hit]:
-    rows = conn.execute(
-        f"SELECT id, score, date, origin_code, origin_name, classification FROM {table} "
-        f"ORDER BY {_ORDER[sort]} LIMIT ? OFFSET ?",
-        (per_page, (page - 1) * per_page),
-    ).fetchall()
-    return [
-        Hit(
-            id=r[0],
-            score=r[1] or 0.0,
-            subject="",
-            date=r[2],
-            origin_code=r[3] or "",
-            origin_name=r[4] or "",
-            classification=r[5] or "",
-        )
-        for r in rows
-    ]
+    }
+    hits = []
+    for k in ks:
+        r = rows.get(k)
+        if r is None:  # pragma: no cover - the snapshot holds every key it listed
+            continue
+        hits.append(Hit(id=r[1], score=float(m.score[k]), subject="", date=r[2],
+                        origin_code=r[3] or "", origin_name=r[4] or "",
+                        classification=r[5] or ""))  # fmt: skip
+    return hits
 
 
 def _subjects(conn: sqlite3.Connection, hits: list[Hit], visible: Visibility | None) -> None:
@@ -624,57 +641,134 @@ def _subjects(conn: sqlite3.Connection, hits: list[Hit], visible: Visibility | N
         h.subject = subjects.get(h.id) or ""
 
 
+# --------------------------------------------------------------------- snippets
+
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+def _fold(token: str) -> str:
+    # As the index's tokenizer (unicode61, remove_diacritics 2): lower case, no accents.
+    low = token.lower()
+    if low.isascii():
+        return low
+    return "".join(ch for ch in unicodedata.normalize("NFKD", low) if not unicodedata.combining(ch))
+
+
+def _pattern(leaves: list[_Leaf]) -> re.Pattern[str] | None:
+    """One regex for every word/phrase: a phrase's tokens separated by anything that is not
+    a token character, whole tokens only (a prefix's last token may run on)."""
+    alts = []
+    for leaf in leaves:
+        if not leaf.node.tokens:
+            continue
+        body = r"[\W_]+".join(re.escape(t) for t in leaf.node.tokens)
+        tail = r"[^\W_]*" if leaf.node.prefix else ""
+        alts.append(rf"(?<![^\W_]){body}{tail}(?![^\W_])")
+    return re.compile("|".join(alts), re.IGNORECASE) if alts else None
+
+
+def _highlight(text: str, leaves: list[_Leaf], pattern: re.Pattern[str] | None) -> tuple[str, int]:
+    """``text`` with every match of the words/phrases between _OPEN and _CLOSE, and how
+    many matches there were."""
+    if pattern is not None:
+        # Accents folded one character for one, so the spans fit the original text.
+        plain = text if text.isascii() else text.translate(_ACCENTS)
+        spans = [mt.span() for mt in pattern.finditer(plain)]
+    else:
+        spans = _token_spans(text, leaves)
+    if not spans:
+        return text, 0
+    spans.sort()
+    merged: list[list[int]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    out: list[str] = []
+    at = 0
+    for a, b in merged:
+        out += [text[at:a], _OPEN, text[a:b], _CLOSE]
+        at = b
+    out.append(text[at:])
+    return "".join(out), len(spans)
+
+
+def _accent_table() -> dict[int, str]:
+    """A str.translate table taking each accented Latin letter to its base letter (é -> e),
+    as the index's remove_diacritics does, one character for one."""
+    table = {}
+    for code in range(0xC0, 0x250):
+        base = "".join(
+            c for c in unicodedata.normalize("NFKD", chr(code)) if not unicodedata.combining(c)
+        )
+        if len(base) == 1 and base != chr(code):
+            table[code] = base
+    return table
+
+
+_ACCENTS = _accent_table()
+
+
+def _token_spans(text: str, leaves: list[_Leaf]) -> list[tuple[int, int]]:
+    # Accented text (or words): compare folded tokens, as the index does.
+    toks = [(mt.start(), mt.end(), _fold(mt.group())) for mt in _TOKEN.finditer(text)]
+    spans: list[tuple[int, int]] = []
+    for leaf in leaves:
+        want = [_fold(t) for t in leaf.node.tokens]
+        if not want:
+            continue
+        n = len(want)
+        for i in range(len(toks) - n + 1):
+            ok = all(toks[i + j][2] == want[j] for j in range(n - 1))
+            last = toks[i + n - 1][2]
+            if ok and (last.startswith(want[-1]) if leaf.node.prefix else last == want[-1]):
+                spans.append((toks[i][0], toks[i + n - 1][1]))
+    return spans
+
+
 def _snippets(
-    conn: sqlite3.Connection, hits: list[Hit], leaves: list[_Leaf], visible: Visibility | None
+    conn: sqlite3.Connection,
+    hits: list[Hit],
+    keys: list[int],
+    leaves: list[_Leaf],
+    visible: Visibility | None,
 ) -> None:
+    """Up to SNIPPETS_PER_HIT paragraphs per hit: the ones matching the most of the query's
+    words (then the earliest), shown in document order; else the first visible paragraph.
+    Which paragraphs matched is known from matching, so only the chosen ones are read."""
     vis, vparams = visible.portion_clause("p") if visible is not None else ("1", [])
-    match = " OR ".join(dict.fromkeys(leaf.match for leaf in leaves))
-    paged: dict[str, list[tuple]] | None = None
-    if match and len(hits) > 1 and any(leaf.node.prefix for leaf in leaves):
-        # FTS5 expands a prefix term over the whole index on every MATCH, even one limited
-        # to a rowid range (~0.5 s for `terror*` on 2M portions): expand it once for the
-        # page, reading every match's cable from the narrow portions_search index.
-        ids = [h.id for h in hits]
-        marks = ",".join("?" * len(ids))
-        paged = {}
-        for cid, *row in conn.execute(
-            "WITH m AS MATERIALIZED (SELECT portions_fts.rowid AS rid, "
-            "highlight(portions_fts, 0, char(2), char(3)) AS hl "
-            "FROM portions_fts CROSS JOIN portions p ON p.portion_id = portions_fts.rowid "
-            f"WHERE portions_fts MATCH ? AND p.cable_id IN ({marks}) AND p.kind != 'subject' "
-            f"AND {vis}) "
-            "SELECT p.cable_id, p.seq, p.number, p.marking, m.hl "
-            "FROM m JOIN portions p ON p.portion_id = m.rid",
-            [match, *ids, *vparams],
+    chosen: dict[int, list[int]] = {}
+    for key in keys:
+        lo, hi = key << SHIFT, (key + 1) << SHIFT
+        words: dict[int, int] = {}  # portion id -> how many of the words it matched
+        for leaf in leaves:
+            if leaf.pids is None:
+                continue
+            a, b = np.searchsorted(leaf.pids, [lo, hi])
+            for p in leaf.pids[a:b].tolist():
+                words[p] = words.get(p, 0) + 1
+        best = sorted(words, key=lambda p: (-words[p], p))
+        chosen[key] = best[: SNIPPETS_PER_HIT + 1]  # one spare: the subject line is skipped
+    every = sorted(p for ps in chosen.values() for p in ps)
+    texts: dict[int, tuple] = {}
+    for i in range(0, len(every), 500):
+        part = every[i : i + 500]
+        for pid, *row in conn.execute(
+            "SELECT p.portion_id, p.seq, p.number, p.marking, p.text FROM portions p "
+            f"WHERE p.portion_id IN ({','.join('?' * len(part))}) AND p.kind != 'subject'",
+            part,
         ):
-            paged.setdefault(cid, []).append(tuple(row))
-    for h in hits:
-        rows: list[tuple] = []
-        if paged is not None:
-            found = paged.get(h.id, [])
-            found.sort(key=lambda r: (-r[3].count(_OPEN), r[0]))
-            rows = found[:SNIPPETS_PER_HIT]
-        elif match:
-            lo, hi = conn.execute(
-                "SELECT min(portion_id), max(portion_id) FROM portions WHERE cable_id = ?", (h.id,)
-            ).fetchone()
-            if lo is not None:
-                # The rowid range lets FTS5 seek straight to this cable's portions.
-                # No bm25() here: each call would recount the words over the whole index.
-                found = conn.execute(
-                    "SELECT p.seq, p.number, p.marking, "
-                    "highlight(portions_fts, 0, char(2), char(3)) "
-                    "FROM portions_fts JOIN portions p ON p.portion_id = portions_fts.rowid "
-                    "WHERE portions_fts MATCH ? AND portions_fts.rowid BETWEEN ? AND ? "
-                    f"AND p.cable_id = ? AND p.kind != 'subject' AND {vis}",
-                    [match, lo, hi, h.id, *vparams],
-                ).fetchall()
-                # The paragraphs with the most highlighted words, shown in document order.
-                found.sort(key=lambda r: (-r[3].count(_OPEN), r[0]))
-                rows = found[:SNIPPETS_PER_HIT]
+            texts[pid] = tuple(row)
+    ascii_words = all("".join(leaf.node.tokens).isascii() for leaf in leaves)
+    pattern = _pattern(leaves) if ascii_words else None
+    for h, key in zip(hits, keys, strict=True):
+        picked = [texts[p] for p in chosen[key] if p in texts][:SNIPPETS_PER_HIT]
+        rows = [(seq, number, marking, _highlight(text or "", leaves, pattern)[0])
+                for seq, number, marking, text in picked]  # fmt: skip
         if not rows:
-            # Nothing highlighted (a filter-only query, or a subject-only match): preview the
-            # first visible paragraph instead.
+            # Nothing matched in a paragraph (a filter-only query, or a subject-only
+            # match): preview the first visible paragraph instead.
             rows = conn.execute(
                 "SELECT p.seq, p.number, p.marking, p.text FROM portions p "
                 f"WHERE p.cable_id = ? AND p.kind != 'subject' AND {vis} ORDER BY p.seq LIMIT 1",
@@ -684,28 +778,26 @@ def _snippets(
 
 
 def _snippet(number: int | None, marking: str, marked: str) -> Snippet:
-    """Cut a window around the first highlight out of ``highlight()`` output."""
+    """Cut a window around the first highlight out of text marked by _OPEN/_CLOSE."""
+    # Whitespace collapsed (cables wrap at 69 columns), then the markers taken out.
+    flat = " ".join((marked or "").split())
     plain: list[str] = []
     spans: list[tuple[int, int]] = []
-    start = None
-    space = False
-    for ch in marked or "":
-        if ch == _OPEN:
-            if space:
-                plain.append(" ")
-                space = False
-            start = len(plain)
-        elif ch == _CLOSE:
-            if start is not None and len(plain) > start:
-                spans.append((start, len(plain)))
-            start = None
-        elif ch.isspace():
-            space = bool(plain)  # collapse runs of whitespace (cables wrap at 69 columns)
-        else:
-            if space:
-                plain.append(" ")
-                space = False
-            plain.append(ch)
+    pos = at = 0
+    while True:
+        i = flat.find(_OPEN, at)
+        j = flat.find(_CLOSE, i + 1) if i >= 0 else -1
+        if i < 0 or j < 0:
+            rest = flat[at:].replace(_OPEN, "").replace(_CLOSE, "")
+            plain.append(rest)
+            break
+        head, mark = flat[at:i].replace(_CLOSE, ""), flat[i + 1 : j].replace(_OPEN, "")
+        plain += [head, mark]
+        pos += len(head)
+        if mark:
+            spans.append((pos, pos + len(mark)))
+        pos += len(mark)
+        at = j + 1
     text = "".join(plain)
     if len(text) <= SNIPPET_WIDTH:
         return Snippet(number, marking or "", text, spans)
@@ -725,52 +817,40 @@ def _snippet(number: int | None, marking: str, marked: str) -> Snippet:
     return Snippet(number, marking or "", head + text[lo:hi] + tail, kept)
 
 
+# ----------------------------------------------------------------------- facets
+
+
 def _facets(
-    conn: sqlite3.Connection, table: str, limit: int
+    conn: sqlite3.Connection, m: _Matched, limit: int
 ) -> tuple[dict[str, list[tuple[str, int]]], dict[str, dict[str, str]]]:
-    def top(sql: str) -> list[tuple[str, int]]:
-        return [(str(v), n) for v, n in conn.execute(sql, (limit,)).fetchall()]
+    dv, keys = m.dv, m.keys
+
+    def top(values: list[str], counts: np.ndarray) -> list[tuple[str, int]]:
+        nz = np.flatnonzero(counts)
+        pairs = sorted(((values[i], int(counts[i])) for i in nz), key=lambda p: (-p[1], p[0]))
+        return pairs[:limit]
+
+    def coded(col: Any) -> list[tuple[str, int]]:
+        c = col.codes[keys]
+        return top(col.values, np.bincount(c[c >= 0], minlength=len(col.values)))
 
     out: dict[str, list[tuple[str, int]]] = {}
-    labels: dict[str, dict[str, str]] = {"origin": {}, "tag": {}}
-    origin_rows = conn.execute(
-        f"SELECT origin_code, max(origin_name), count(*) FROM {table} WHERE origin_code != '' "
-        "GROUP BY origin_code ORDER BY 3 DESC, 1 LIMIT ?",
-        (limit,),
-    ).fetchall()
-    out["origin"] = [(code, n) for code, _, n in origin_rows]
-    labels["origin"] = {code: name or "" for code, name, _ in origin_rows}
-    # Time facets are a histogram: every bucket, in time order; years and months in one pass.
-    years: dict[str, int] = {}
-    months: list[tuple[str, int]] = []
-    for year, month, n in conn.execute(
-        f"SELECT year, month, count(*) FROM {table} WHERE year IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"
-    ):
-        years[str(year)] = years.get(str(year), 0) + n
-        if month:
-            months.append((str(month), n))
-    out["year"] = list(years.items())
-    out["month"] = months
-    out["classification"] = top(
-        f"SELECT classification, count(*) FROM {table} WHERE classification != '' "
-        "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?"
-    )
-    out["caveat"] = top(
-        f"SELECT v.caveat, count(*) FROM {table} h CROSS JOIN caveats v ON v.cable_id = h.id "
-        "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?"
-    )
-    # Count codes only (a narrow sort over every (hit, tag) pair), then name the top ones:
-    # a code's name comes from the reference data, the same on every row.
-    out["tag"] = top(
-        f"SELECT t.code, count(*) FROM {table} h CROSS JOIN tags t ON t.cable_id = h.id "
-        "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?"
-    )
-    for code, _ in out["tag"]:
-        row = conn.execute("SELECT name FROM tags WHERE code = ? LIMIT 1", (code,)).fetchone()
-        if row and row[0]:
-            labels["tag"][code] = row[0]
-    out["signer"] = top(
-        f"SELECT signer, count(*) FROM {table} WHERE signer != '' "
-        "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?"
-    )
+    out["origin"] = coded(dv.origin)
+    labels: dict[str, dict[str, str]] = {
+        "origin": {code: dv.label(conn, "origin", code) for code, _ in out["origin"]},
+        "tag": {},
+    }
+    # Time facets are a histogram: every bucket, in time order.
+    months = dv.month[keys]
+    mv, mc = np.unique(months[months > 0], return_counts=True)
+    out["month"] = [(f"{v // 100:04d}-{v % 100:02d}", int(n)) for v, n in zip(mv, mc, strict=True)]
+    years = dv.year[keys]
+    yv, yc = np.unique(years[years > 0], return_counts=True)
+    out["year"] = [(str(v), int(n)) for v, n in zip(yv, yc, strict=True)]
+    out["classification"] = coded(dv.classification)
+    out["caveat"] = top(dv.caveats.values, dv.caveats.count(keys))
+    out["tag"] = top(dv.tags.values, dv.tags.count(keys))
+    tag_names = {code: dv.label(conn, "tag", code) for code, _ in out["tag"]}
+    labels["tag"] = {code: name for code, name in tag_names.items() if name}
+    out["signer"] = coded(dv.signer)
     return out, labels

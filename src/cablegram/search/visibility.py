@@ -1,7 +1,8 @@
-"""What a reader may see: the one place search turns a clearance into SQL.
+"""What a reader may see: the one place search turns a clearance into a rule.
 
 Every path by which text reaches a result — matching, ranking, snippets, the subject shown,
-"has at least one visible portion" — calls ``portion_clause``; nothing else looks at
+"has at least one visible portion" — calls ``portion_clause`` (SQL) or ``allows`` (the same
+rule in Python, for search's in-memory portion arrays); nothing else interprets
 ``portions.level`` or ``portions.caveats``.
 """
 
@@ -45,3 +46,12 @@ class Visibility:
             expr = f"replace({expr}, ?, '')"
             params.append(f" {name} ")
         return f"({sql} AND ({alias}.caveats = '' OR trim({expr}) = ''))", params
+
+    def allows(self, level: int, caveats: str) -> bool:
+        """``portion_clause`` in Python, for one portion's ``level`` and space-separated
+        ``caveats`` (search filters in-memory arrays with it; the tests check that both
+        say the same)."""
+        if level > self.max_level:
+            return False
+        names = caveats.upper().split()
+        return all(name in self.caveats for name in names)

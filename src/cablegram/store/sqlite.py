@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import operator
 import os
 import re
 import sqlite3
@@ -26,19 +27,67 @@ from cablegram.store import (
     VersionInfo,
     WriteItem,
 )
-from cablegram.store.rows import CABLE_COLUMNS, CHILD_TABLES, CableRows, flatten, upsert_cable_sql
+from cablegram.store.rows import (
+    CABLE_COLUMNS,
+    CHILD_TABLES,
+    PORTIONS_PER_CABLE,
+    CableRows,
+    flatten,
+    upsert_cable_sql,
+)
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+_MMAP_SIZE = 1 << 30
+_CHECKPOINT = 1000  # pages of WAL after which a commit checkpoints (SQLite's default)
+_RUN_CHECKPOINT = 65536  # ... during an ingest run
 # Indexes may be added to the schema without a version change; an older database gets
 # them when it is next opened (see _add_missing_indexes).
 _INDEX_DDL = re.compile(r"CREATE INDEX IF NOT EXISTS (\w+) ON [^;]+", re.S)
 
-_UPSERT_CABLE = upsert_cable_sql("?")
+# Triggers are replaced when the schema's text changes, and FTS5 options set when they
+# differ (see _upgrade_fts).
+_TRIGGER_DDL = re.compile(r"CREATE TRIGGER IF NOT EXISTS (\w+)\b.*?\nEND;", re.S)
+_FTS_OPTION_DDL = re.compile(
+    r"INSERT INTO portions_fts\(portions_fts, rank\) VALUES \('(\w+)', (\d+)\);"
+)
+
+_UPSERT_CABLE = upsert_cable_sql("?") + " RETURNING key"
+
+# The bulk path of write(): a run of new cables, one statement per table.
+_INSERT_VERSION = (
+    "INSERT INTO versions (version_id, cable_id, content_hash, source, member, rendering, "
+    "completeness, run_id, ingested_at, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_CABLE = (
+    f"INSERT INTO cables (key, id, version_id, n_versions, {', '.join(CABLE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * (4 + len(CABLE_COLUMNS)))})"
+)
+_CABLE_VALUES = operator.itemgetter(*CABLE_COLUMNS)  # a CableRows.cable dict's values, in order
+_INSERT_CHILD = {
+    "caveats": "INSERT INTO caveats (cable_id, caveat) VALUES (?, ?)",
+    "tags": "INSERT INTO tags (cable_id, code, kind, name, seq) VALUES (?, ?, ?, ?, ?)",
+    "addressees": "INSERT INTO addressees (cable_id, role, seq, routing, name, precedence, "
+    "serial) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    "refs": "INSERT INTO refs (cable_id, seq, ref_id, text, year_inferred, label) "
+    "VALUES (?, ?, ?, ?, ?, ?)",
+    "reasons": "INSERT INTO reasons (cable_id, seq, reason) VALUES (?, ?, ?)",
+    "defects": "INSERT INTO defects (cable_id, seq, code, message) VALUES (?, ?, ?, ?)",
+    "portions": "INSERT INTO portions (portion_id, cable_id, kind, seq, number, marking, level, "
+    "caveats, heading, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+}
+# While this meta row exists (only ever inside the writer's open transaction) the portions
+# insert trigger does nothing; the writer indexes the new portions itself before commit.
+_FTS_DEFERRED = "fts_deferred"
+_INDEX_PENDING = (
+    "INSERT INTO portions_fts (rowid, text, heading) SELECT portion_id, text, heading "
+    "FROM portions WHERE portion_id BETWEEN ? AND ? ORDER BY portion_id"
+)
 
 # The canonical dump: per table, the columns that are content (no timestamps, run ids or
 # surrogate keys) and a total order. cables.version_id is replaced by the content hash.
 _DUMP = {
-    "meta": "SELECT key, value FROM meta ORDER BY key",
+    # (`generation` counts writes to `cables`, not content.)
+    "meta": "SELECT key, value FROM meta WHERE key != 'generation' ORDER BY key",
     "versions": "SELECT cable_id, content_hash, source, member, rendering, completeness, record "
     "FROM versions ORDER BY content_hash",
     "cables": "SELECT c.id, v.content_hash, c.n_versions, "
@@ -80,6 +129,8 @@ class SQLiteStore(Store):
             self.path, isolation_level=None, timeout=timeout, check_same_thread=check_same_thread
         )
         self._wrote = False
+        self._fts_deferrable = False  # the schema's portions_ai trigger can be suspended
+        self._fts_pending: tuple[int, int] | None = None  # cable keys not yet indexed
         c = self.conn
         c.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         if self.path != ":memory:":
@@ -89,7 +140,7 @@ class SQLiteStore(Store):
         c.execute("PRAGMA cache_size = -65536")  # 64 MiB
         c.execute("PRAGMA temp_store = MEMORY")
         if self.path != ":memory:":
-            c.execute("PRAGMA mmap_size = 1073741824")  # 1 GiB of the file read via mmap
+            c.execute(f"PRAGMA mmap_size = {_MMAP_SIZE}")  # 1 GiB of the file read via mmap
         self._init_schema()
 
     def _init_schema(self) -> None:
@@ -104,15 +155,19 @@ class SQLiteStore(Store):
             )
         if row:
             # Current: opening takes no write lock (readers during an ingest), unless an
-            # index added to the schema since the database was made is missing.
+            # index added to the schema since the database was made is missing, or a
+            # trigger has changed.
             self._add_missing_indexes(ddl)
-            return
-        # One transaction: a kill during creation leaves nothing half made.
-        c.executescript(
-            f"BEGIN IMMEDIATE;\n{ddl}\n"
-            f"INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}');\n"
-            "COMMIT;"
-        )
+            self._upgrade_fts(ddl)
+        else:
+            # One transaction: a kill during creation leaves nothing half made.
+            c.executescript(
+                f"BEGIN IMMEDIATE;\n{ddl}\n"
+                f"INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}');\n"
+                "COMMIT;"
+            )
+        ai = c.execute("SELECT sql FROM sqlite_master WHERE name = 'portions_ai'").fetchone()
+        self._fts_deferrable = bool(ai and _FTS_DEFERRED in ai[0])
 
     def _add_missing_indexes(self, ddl: str) -> None:
         c = self.conn
@@ -123,6 +178,30 @@ class SQLiteStore(Store):
         try:
             c.executescript("BEGIN IMMEDIATE;\n" + ";\n".join(missing) + ";\nCOMMIT;")
         except sqlite3.OperationalError:  # read-only file or connection: search still works
+            if c.in_transaction:
+                c.execute("ROLLBACK")
+
+    def _upgrade_fts(self, ddl: str) -> None:
+        """Replace a trigger whose text differs from the schema's (e.g. portions_ai
+        before the ingest writer could suspend it), and set the schema's FTS5 options."""
+        c = self.conn
+        have = {
+            name: _norm_sql(sql)
+            for name, sql in c.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+        }
+        stale = [
+            m for m in _TRIGGER_DDL.finditer(ddl) if have.get(m.group(1)) != _norm_sql(m.group(0))
+        ]
+        script = "".join(f"DROP TRIGGER IF EXISTS {m.group(1)};\n{m.group(0)}\n" for m in stale)
+        options = dict(c.execute("SELECT k, v FROM portions_fts_config"))
+        for m in _FTS_OPTION_DDL.finditer(ddl):
+            if options.get(m.group(1)) != int(m.group(2)):
+                script += m.group(0) + "\n"
+        if not script:
+            return
+        try:
+            c.executescript(f"BEGIN IMMEDIATE;\n{script}COMMIT;")
+        except sqlite3.OperationalError:  # read-only: nothing will be written anyway
             if c.in_transaction:
                 c.execute("ROLLBACK")
 
@@ -138,13 +217,32 @@ class SQLiteStore(Store):
 
     # -- ingest side -----------------------------------------------------------------------
     def begin_run(self, args: str = "") -> int:
+        # During a run the writer reads through its page cache only: a memory map makes its
+        # reads (index pages, FTS segments being merged) no faster, and every page it touched
+        # would count in the ingest process's resident memory, up to the map's 1 GiB.
+        self.conn.execute("PRAGMA mmap_size = 0")
+        # Checkpoint every 256 MB of WAL instead of every 4 MB: an index page that several
+        # transactions change in between is copied into the database once.
+        self.conn.execute(f"PRAGMA wal_autocheckpoint = {_RUN_CHECKPOINT}")
         cur = self.conn.execute(
             "INSERT INTO ingest_runs (started_at, args) VALUES (?, ?)", (_now(), args)
         )
         return int(cur.lastrowid)
 
     def finish_run(self, run_id: int, counts: Mapping[str, int], status: str = "done") -> None:
-        self.conn.execute(
+        c = self.conn
+        if status == "done" and self._wrote:
+            # The planner's statistics, refreshed now, while the memory map is still off
+            # (close() would do it, reading whole indexes through the map: at 50,000 cables
+            # that added 300 MB to the process's resident memory).
+            try:
+                c.execute("PRAGMA optimize")
+            except sqlite3.Error:
+                pass
+        if self.path != ":memory:":
+            c.execute(f"PRAGMA mmap_size = {_MMAP_SIZE}")
+        c.execute(f"PRAGMA wal_autocheckpoint = {_CHECKPOINT}")
+        c.execute(
             "UPDATE ingest_runs SET finished_at = ?, status = ?, new = ?, updated = ?, "
             "unchanged = ?, failed = ? WHERE run_id = ?",
             (
@@ -159,12 +257,16 @@ class SQLiteStore(Store):
         )
 
     def known_versions(self, hashes: Iterable[str]) -> set[str]:
-        hs = list(dict.fromkeys(h for h in hashes if h))
+        return self._which("SELECT content_hash FROM versions WHERE content_hash", hashes)
+
+    def _which(self, select: str, values: Iterable[str]) -> set[str]:
+        """The values for which ``select ... IN (values)`` finds a row."""
+        vs = list(dict.fromkeys(v for v in values if v))
         found: set[str] = set()
-        for i in range(0, len(hs), 500):
-            part = hs[i : i + 500]
-            q = f"SELECT content_hash FROM versions WHERE content_hash IN ({','.join('?' * len(part))})"
-            found.update(r[0] for r in self.conn.execute(q, part))
+        for i in range(0, len(vs), 500):
+            part = vs[i : i + 500]
+            found.update(r[0] for r in self.conn.execute(
+                f"{select} IN ({','.join('?' * len(part))})", part))  # fmt: skip
         return found
 
     def write(
@@ -175,32 +277,141 @@ class SQLiteStore(Store):
         force: bool = False,
         before_commit: Callable[[], None] | None = None,
     ) -> list[str]:
+        """Apply ``items`` in order, in one transaction.
+
+        The result is that of applying them one by one; runs of new cables (new content of a
+        reference id the store does not have, met once in ``items``) are written together,
+        one statement per table, and their portions indexed by one statement before the
+        commit (see docs/ingest.md).
+        """
         c = self.conn
         now = _now()
-        out: list[str] = []
         self._wrote = True
         c.execute("BEGIN IMMEDIATE")
         try:
-            for it in items:
-                if isinstance(it, Parsed):
-                    out.append(self._write_parsed(it, run_id, now, force))
-                elif isinstance(it, Failed):
-                    self._write_error(
-                        it.source, it.member, it.content_hash, it.code, it.reason, run_id, now
-                    )
-                    out.append(FAILED)
-                elif isinstance(it, Seen):
-                    out.append(self._write_seen(it, run_id, now))
-                else:  # pragma: no cover
-                    raise TypeError(f"not a write item: {it!r}")
+            out = self._apply(items, run_id, now, force)
+            self._index_pending()
             if before_commit is not None:
                 before_commit()
             c.execute("COMMIT")
         except BaseException:
+            self._fts_pending = None
             if c.in_transaction:  # a Ctrl-C can land just after COMMIT returned
                 c.execute("ROLLBACK")
             raise
         return out
+
+    def _apply(
+        self, items: list[WriteItem], run_id: int | None, now: str, force: bool
+    ) -> list[str]:
+        bulk = self._new_cables(items)
+        out: list[str] = []
+        run: list[Parsed] = []
+        for i, it in enumerate(items):
+            if i in bulk:
+                run.append(it)  # type: ignore[arg-type]
+                continue
+            if run:
+                out.extend(self._write_new(run, run_id, now))
+                run = []
+            if isinstance(it, Parsed):
+                # The one-by-one path replaces and deletes portions through the triggers:
+                # every portion must be indexed first.
+                self._index_pending()
+                out.append(self._write_parsed(it, run_id, now, force))
+            elif isinstance(it, Failed):
+                self._write_error(
+                    it.source, it.member, it.content_hash, it.code, it.reason, run_id, now
+                )
+                out.append(FAILED)
+            elif isinstance(it, Seen):
+                out.append(self._write_seen(it, run_id, now))
+            else:  # pragma: no cover
+                raise TypeError(f"not a write item: {it!r}")
+        if run:
+            out.extend(self._write_new(run, run_id, now))
+        return out
+
+    def _new_cables(self, items: list[WriteItem]) -> set[int]:
+        """Positions of the Parsed items that are simply new cables: their content is not
+        stored and not met earlier in ``items``, and their reference id is neither in the
+        store nor in another Parsed item. Writing them together gives what writing them
+        one by one gives (outcome ``new``, n_versions 1, the next keys in order)."""
+        parsed = [it for it in items if isinstance(it, Parsed)]
+        if not parsed:
+            return set()
+        ids: dict[str, int] = {}
+        for it in parsed:
+            ids[it.rows.cable_id] = ids.get(it.rows.cable_id, 0) + 1
+        stored = self.known_versions(it.content_hash for it in parsed)
+        shown = self._which("SELECT id FROM cables WHERE id", ids)
+        out: set[int] = set()
+        met: set[str] = set()
+        for i, it in enumerate(items):
+            h = it.content_hash
+            if (
+                isinstance(it, Parsed)
+                and h
+                and it.rows.cable_id
+                and h not in stored
+                and h not in met
+                and ids[it.rows.cable_id] == 1
+                and it.rows.cable_id not in shown
+            ):
+                out.add(i)
+            met.add(h)
+        return out
+
+    def _write_new(self, run: list[Parsed], run_id: int | None, now: str) -> list[str]:
+        c = self.conn
+        if self._fts_deferrable and self._fts_pending is None:
+            c.execute("INSERT INTO meta (key, value) VALUES (?, '1')", (_FTS_DEFERRED,))
+        vid = c.execute("SELECT coalesce(max(version_id), 0) + 1 FROM versions").fetchone()[0]
+        key = c.execute("SELECT coalesce(max(key), 0) + 1 FROM cables").fetchone()[0]
+        rows = [it.rows for it in run]
+        c.executemany(_INSERT_VERSION, [
+            (vid + j, r.cable_id, it.content_hash, it.source, it.member, r.rendering,
+             r.completeness, run_id, now, r.record)
+            for j, (it, r) in enumerate(zip(run, rows, strict=True))
+        ])  # fmt: skip
+        # The contents are now cables: errors recorded for them by an older parser go.
+        failed = self._which(
+            "SELECT content_hash FROM errors WHERE content_hash", (it.content_hash for it in run)
+        )
+        if failed:
+            c.executemany("DELETE FROM errors WHERE content_hash = ?", [(h,) for h in failed])
+        columns = _CABLE_VALUES
+        c.executemany(_INSERT_CABLE, [
+            (key + j, r.cable_id, vid + j, 1, *columns(r.cable)) for j, r in enumerate(rows)
+        ])  # fmt: skip
+        ins = _INSERT_CHILD
+        c.executemany(ins["caveats"], [(r.cable_id, x) for r in rows for x in r.caveats])
+        c.executemany(ins["tags"], [(r.cable_id, *x) for r in rows for x in r.tags])
+        c.executemany(ins["addressees"], [(r.cable_id, *x) for r in rows for x in r.addressees])
+        c.executemany(ins["refs"], [(r.cable_id, *x) for r in rows for x in r.refs])
+        c.executemany(ins["reasons"], [(r.cable_id, *x) for r in rows for x in r.reasons])
+        c.executemany(ins["defects"], [(r.cable_id, *x) for r in rows for x in r.defects])
+        c.executemany(ins["portions"], [
+            ((key + j) * PORTIONS_PER_CABLE + i, r.cable_id, *p)
+            for j, r in enumerate(rows)
+            for i, p in enumerate(r.portions)
+        ])  # fmt: skip
+        if self._fts_deferrable:
+            last = key + len(rows) - 1
+            lo = key if self._fts_pending is None else min(self._fts_pending[0], key)
+            hi = last if self._fts_pending is None else max(self._fts_pending[1], last)
+            self._fts_pending = (lo, hi)
+        return [NEW] * len(run)
+
+    def _index_pending(self) -> None:
+        """Index the portions written with the insert trigger suspended, and resume it."""
+        if self._fts_pending is None:
+            return
+        lo, hi = self._fts_pending
+        c = self.conn
+        c.execute(_INDEX_PENDING, (lo * PORTIONS_PER_CABLE, (hi + 1) * PORTIONS_PER_CABLE - 1))
+        c.execute("DELETE FROM meta WHERE key = ?", (_FTS_DEFERRED,))
+        self._fts_pending = None
 
     def _write_parsed(self, it: Parsed, run_id: int | None, now: str, force: bool) -> str:
         c = self.conn
@@ -280,9 +491,9 @@ class SQLiteStore(Store):
         cid = r.cable_id
         for table in CHILD_TABLES:
             c.execute(f"DELETE FROM {table} WHERE cable_id = ?", (cid,))
-        c.execute(
+        key = c.execute(
             _UPSERT_CABLE, (cid, version_id, n_versions, *(r.cable[k] for k in CABLE_COLUMNS))
-        )
+        ).fetchone()[0]
         c.executemany(
             "INSERT INTO caveats (cable_id, caveat) VALUES (?, ?)", [(cid, x) for x in r.caveats]
         )
@@ -309,9 +520,9 @@ class SQLiteStore(Store):
             [(cid, *x) for x in r.defects],
         )
         c.executemany(
-            "INSERT INTO portions (cable_id, kind, seq, number, marking, level, caveats, "
-            "heading, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(cid, *p) for p in r.portions],
+            "INSERT INTO portions (portion_id, cable_id, kind, seq, number, marking, level, "
+            "caveats, heading, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(key * PORTIONS_PER_CABLE + i, cid, *p) for i, p in enumerate(r.portions)],
         )
 
     def _write_error(self, source: str, member: str, content_hash: str, code: str, reason: str,
@@ -524,6 +735,10 @@ class SQLiteStore(Store):
         for table, q in _DUMP.items():
             for row in c.execute(q):
                 yield table, tuple(row)
+
+
+def _norm_sql(sql: str) -> str:
+    return " ".join(sql.replace("IF NOT EXISTS ", "", 1).split()).rstrip(";")
 
 
 def _better(score: int, content_hash: str, other_score: int, other_hash: str) -> bool:
