@@ -126,6 +126,8 @@ class DocValues:
     avg_words: float = 1.0
     _portions: PortionValues | None = field(default=None, repr=False)
     _labels: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
+    # Per (reader's visibility, how computed): cables with a portion the reader may see.
+    visible_cables: dict[tuple, np.ndarray] = field(default_factory=dict, repr=False)
 
     def portions(self, conn: sqlite3.Connection) -> PortionValues:
         """The per-portion clearances, loaded on first use (only restricted readers need
@@ -265,21 +267,6 @@ def _ints(conn: sqlite3.Connection, sql: str, params: tuple = ()) -> np.ndarray:
     if not text:
         return np.zeros(0, dtype=np.int64)
     return np.fromstring(text, dtype=np.int64, sep=",")
-
-
-def _encode(values: list[str]) -> tuple[list[str], np.ndarray]:
-    """Dictionary-encode a column ('' and None become -1)."""
-    index: dict[str, int] = {}
-    out = np.empty(len(values), dtype=np.int32)
-    for i, v in enumerate(values):
-        if not v:
-            out[i] = -1
-            continue
-        code = index.get(v)
-        if code is None:
-            code = index[v] = len(index)
-        out[i] = code
-    return list(index), out
 
 
 def load(conn: sqlite3.Connection, gen: int | None = None) -> DocValues:

@@ -273,10 +273,7 @@ class _Matcher:
     def filter(self, node: Node) -> np.ndarray:
         dv = self.dv
         if not DOC_VALUE_FILTERS:
-            sql, params = self.where(node)
-            return self._keys_mask(
-                _ints(self.conn, f"SELECT group_concat(c.key) FROM cables c WHERE {sql}", params)
-            )
+            return self._sql_filter(node)
         if isinstance(node, Origin) and not node.by_name:
             if node.prefix:
                 codes = dv.origin.matching(_glob(node.value))
@@ -304,6 +301,9 @@ class _Matcher:
             if node.end:
                 out &= dv.day <= _day(node.end)
             return out
+        return self._sql_filter(node)
+
+    def _sql_filter(self, node: Node) -> np.ndarray:
         sql, params = self.where(node)
         return self._keys_mask(
             _ints(self.conn, f"SELECT group_concat(c.key) FROM cables c WHERE {sql}", params)
@@ -441,7 +441,7 @@ def _guarantees_visible(node: Node) -> bool:
 
 def _visible_cables(conn: sqlite3.Connection, dv: DocValues, visible: Visibility) -> np.ndarray:
     """Cables with at least one portion the reader may see (cached with the doc values)."""
-    cache = dv.__dict__.setdefault("_visible", {})
+    cache = dv.visible_cables
     mask = cache.get((visible, DOC_VALUE_FILTERS))
     if mask is None and DOC_VALUE_FILTERS:
         pv = dv.portions(conn)
