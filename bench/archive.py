@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
             summary["ingest"] = {**previous["ingest"], "from_earlier_run": previous["command"]}
     summary["db_mb"] = round(sum(os.path.getsize(p) for p in db.parent.glob(db.name + "*")) / 1e6)
     with sqlite3.connect(db) as c:
-        summary["portions"] = c.execute("SELECT max(portion_id) FROM portions").fetchone()[0]
+        summary["portions"] = c.execute("SELECT count(*) FROM portions").fetchone()[0]
         summary["stored_cables"] = c.execute("SELECT count(*) FROM cables").fetchone()[0]
     print(f"database {db}: {summary['db_mb']:,} MB, {summary['stored_cables']:,} cables, "
           f"{summary['portions']:,} portions; load {os.getloadavg()}")  # fmt: skip

@@ -56,3 +56,65 @@ def test_doc_values_match_the_tables(full_archive) -> None:
     ).fetchone()[0]
     pgov = dv.tags.lookup("PGOV")
     assert int(np.sum(dv.tags.codes == pgov)) == tags
+
+
+QUERIES = ["minister", '"prime minister"', "embassy -minister", "subject:visit",
+           "tag:PGOV government", "nuclear OR iran", "gov*"]  # fmt: skip
+
+
+def _results(conn, visible):
+    from cablegram.search import search
+
+    out = []
+    for q in QUERIES:
+        r = search(conn, q, per_page=10, visible=visible)
+        out.append((r.total, [(h.id, round(h.score, 9), [s.text for s in h.snippets])
+                              for h in r.hits], r.facets))  # fmt: skip
+    return out
+
+
+def test_cached_postings_give_the_same_results(full_archive) -> None:
+    from cablegram.search import Visibility
+
+    conn = full_archive.store.conn
+    dv = docvalues.doc_values(conn)
+    for visible in (None, Visibility(0), Visibility(3, frozenset({"NOFORN"}))):
+        dv.postings = docvalues.PostingsCache(max_bytes=0)  # caches nothing
+        plain = _results(conn, visible)
+        dv.postings = docvalues.PostingsCache(min_pids=1)
+        first = _results(conn, visible)
+        hits = dv.postings.hits  # "minister" twice in QUERIES: 1
+        assert len(dv.postings) > 0
+        again = _results(conn, visible)
+        assert dv.postings.hits - hits >= len(dv.postings)
+        assert plain == first == again
+    # Readers do not share postings: the U reader's are its own.
+    keys = {k[2] for k in dv.postings._items}
+    assert keys == {Visibility(3, frozenset({"NOFORN"}))}
+
+
+def test_postings_cache_stays_within_its_budget(full_archive) -> None:
+    conn = full_archive.store.conn
+    dv = docvalues.doc_values(conn)
+    dv.postings = cache = docvalues.PostingsCache(max_bytes=40_000, min_pids=1)
+    _results(conn, None)
+    assert 0 < cache.nbytes <= 40_000
+    assert cache.nbytes == sum(p.nbytes for p in cache._items.values())
+    # The cached arrays are read-only: a search cannot change them for the next one.
+    some = next(iter(cache._items.values()))
+    assert not some.pids.flags.writeable
+
+
+def test_cached_postings_are_dropped_by_a_write(tmp_path: Path, pages) -> None:
+    first = make_tar(tmp_path / "a.tar", pages[:40])
+    with Archive(tmp_path / "a.db") as arc:
+        arc.ingest([first], workers=0)
+        conn = arc.store.conn
+        conn.execute("BEGIN")
+        docvalues.doc_values(conn).postings.min_pids = 1
+        conn.execute("COMMIT")
+        before = arc.search("azerbaijan OR azerbaijani").total
+        arc.ingest([SEED], workers=0)
+        after = arc.search("azerbaijan OR azerbaijani", per_page=100)
+        assert after.total == before + 1
+        assert "09BAKU433" in {h.id for h in after.hits}

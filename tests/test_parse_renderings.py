@@ -224,3 +224,119 @@ def test_tags_word_in_prose_is_not_the_tags_field() -> None:
     c = parse(text)
     assert [t.code for t in c.tags] == ["MARR", "PREL", "PTER", "NATO", "DK", "IC", "NO"]
     assert c.caveats == ["SIPDIS", "SBU"]
+
+
+def test_lower_cased_caveat_lines() -> None:
+    # A rendering that lower-cased the text after the banner keeps the caveat lines as
+    # lines: a line made only of caveat code words is read in any letter case.
+    text = (
+        "VZCZCXRO4862\nOO RUEHDU\nDE RUEHKI #0189/01 0531446\nZNY SSSSS ZZH\nO 221446Z FEB 08\n"
+        "FM AMEMBASSY KINSHASA\nTO RUEHC/SECSTATE WASHDC IMMEDIATE 7579\n\n"
+        "S e c r e t section 01 of 02 kinshasa 000189\n\nSipdis\n\nNoforn\nsipdis\n\n"
+        "Department for isn/ness\naf/c\n\nE.o. 12958: decl: 02/22/2018\n"
+        "Tags: emin, enrg, pgov\nSubject: congolese uranium\n\n"
+        "Classified By: Acting DCM Craig Cloud for reasons 1.4 (b), (c), and (f)\n\n"
+        "1. (S/NF) Summary: text. End Summary.\n\n2. (U) More text.\n"
+    )
+    c = parse(text, hint="telegram")
+    assert c.id == "08KINSHASA189"
+    assert (c.classification, c.caveats) == ("SECRET", ["SIPDIS", "NOFORN"])
+    assert "caveat-inferred" not in c.defect_codes()
+
+
+def test_lower_case_caveat_words_need_a_line_of_their_own() -> None:
+    from cablegram.parse.preamble import find_caveats
+
+    assert find_caveats("\nSipdis\n\nNoforn\n") == ["SIPDIS", "NOFORN"]
+    assert find_caveats("\nNodis / Sipdis\nSensitive but unclassified\n") == ["NODIS", "SIPDIS", "SBU"]
+    # Ordinary words stay upper-case only, and a code word in a sentence is prose.
+    assert find_caveats("\nSensitive\nRoger channel\nnoforn material follows\nNofornSipdis\n") == []
+    # Upper-case text reads as before: glued caveats, caveats in a line.
+    assert find_caveats("SIPDISNOFORN E.O. 12958") == ["SIPDIS", "NOFORN"]
+    assert find_caveats("\nSENSITIVE\nSIPDIS\n\nDEPT FOR EUR") == ["SBU", "SIPDIS"]
+
+
+def test_banner_glued_after_a_csv_field() -> None:
+    # A cables.csv row given as text (after the header, as an archive page shows it): the
+    # row's header field ends with a quote, and its body field (the banner first) follows
+    # the comma on the header's last line.
+    text = (
+        "VZCZCXYZ0002\nRR RUEHWEB\n\nDE RUEHC #9854 1351421\nZNY SSSSS ZZH\nR 151409Z MAY 09\n"
+        "FM SECSTATE WASHDC\nTO AMEMBASSY BUENOS AIRES 6649\n\n"
+        "09STATE49854,Secretary of State,SECRET NOFORN,09 BUENOSAIRES490,"
+        'VZCZCXYZ0002"RR RUEHWE DE RUEHC #9854 1351421ZNY SSSSS ZZH\n'
+        'R 151409Z MAY 09FM SECSTATE WASHDCTO AMEMBASSY BUENOS AIRES 6649",'
+        'S E C R E T STATE 049854 "NOFORN \nSIPDIS E.O. 12958: DECL: 05/15/2034 "TAGS: PINR AR\n\n'
+        "SUBJECT: (S/NF)  KUDOS TO EMBASSY BUENOS AIRES\n\n"
+        "Classified By: SUZANNE MCCORMICK, DIR., INR/OPS.  REASON:  1.4(C).\n\n"
+        "1.  (S/NF)  INR/B OFFICERS GREATLY APPRECIATE POST'S REPORTING.\n\nCLINTON\n"
+    )
+    c = parse(text, hint="telegram")
+    assert "no-cable" not in c.defect_codes()
+    assert c.id == "09STATE49854"
+    assert c.header.endswith('BUENOS AIRES 6649",')
+    assert c.body.startswith("S E C R E T STATE 049854")
+    assert (c.classification, c.caveats) == ("SECRET", ["NOFORN", "SIPDIS"])
+    assert c.subject == "KUDOS TO EMBASSY BUENOS AIRES" and c.subject_marking == "S/NF"
+    assert [t.code for t in c.tags] == ["PINR", "AR"]
+
+
+def test_quotation_ending_before_a_class_word_is_no_banner() -> None:
+    # '",' closes quotations in prose too: there only a whole banner (origin and serial)
+    # is taken, and a cable whose banner stands on its own line keeps it.
+    text = (
+        'He said "we are done", SECRET talks would follow.\n\n'
+        "C O N F I D E N T I A L BAKU 000433\n\nSIPDIS\n\nE.O. 12958: DECL: 05/24/2019\n"
+        "TAGS: PGOV AJ\nSUBJECT: TEST\n\n1. (C) Text.\n"
+    )
+    c = parse(text, hint="telegram")
+    assert c.classification == "CONFIDENTIAL"
+    assert c.body.startswith("C O N F I D E N T I A L BAKU 000433")
+
+
+def _cable(banner: str, caveat_lines: str, subject: str, marks: list[str]) -> str:
+    paras = "".join(f"{i}. ({m}) Paragraph {i}.\n\n" for i, m in enumerate(marks, 1))
+    return (
+        f"{banner}\n\n{caveat_lines}\n\nE.O. 12958: DECL: 07/31/2018\nTAGS: PGOV UK\n"
+        f"SUBJECT: {subject}\n\nClassified By: Ambassador Robert H. Tuttle, reasons 1.4 b, d.\n\n"
+        f"{paras}TUTTLE\n"
+    )
+
+
+def test_noforn_subject_marking_makes_the_cable_noforn() -> None:
+    # The subject is the cable's title: marked (C/NF), the cable is NOFORN even when its
+    # caveat line is missing; the inference is recorded.
+    c = parse(_cable("C O N F I D E N T I A L SECTION 01 OF 05 LONDON 001991", "SIPDIS",
+                     "(C/NF) WHO WOULD REPLACE GORDON BROWN", ["C/NF", "C/NF", "C/NF"]))
+    assert c.subject_marking == "C/NF"
+    assert c.caveats == ["SIPDIS", "NOFORN"]
+    assert [d.code for d in c.defects if "NOFORN" in d.message] == ["caveat-inferred"]
+
+
+def test_paragraph_markings_do_not_make_the_cable_noforn() -> None:
+    # Paragraphs marked NOFORN, the subject not: the cable's caveats are its caveat lines'
+    # (the archive does not follow the paragraphs' markings either).
+    c = parse(_cable("S E C R E T SECTION 01 OF 02 RIYADH 000102", "SIPDIS",
+                     "SAUDI VIEWS", ["S/NF", "S/NF", "S/NF"]))
+    assert c.caveats == ["SIPDIS"]
+    assert "caveat-inferred" not in c.defect_codes()
+    # An ordinary cable with its NOFORN caveat line infers nothing.
+    c = parse(_cable("S E C R E T SECTION 01 OF 02 RIYADH 000102", "NOFORN\nSIPDIS",
+                     "(S/NF) SAUDI VIEWS", ["S/NF", "U"]))
+    assert c.caveats == ["NOFORN", "SIPDIS"]
+    assert "caveat-inferred" not in c.defect_codes()
+
+
+def test_noforn_on_an_unclassified_cable_is_sbu_noforn() -> None:
+    # Unclassified information is NOFORN only as SBU NOFORN: the SENSITIVE caption lost,
+    # "UNCLAS E F T O ... SIPDIS NOFORN" is an SBU cable.
+    c = parse(_cable("UNCLAS E F T O SECTION 01 OF 02 LONDON 000021", "SIPDIS NOFORN",
+                     "UK - UNHAPPY WITH ICELANDIC PRESIDENT'S DECISION", ["SBU/NF", "U", "SBU/NF"]))
+    assert c.classification == "UNCLASSIFIED"
+    assert c.caveats == ["EFTO", "SIPDIS", "NOFORN", "SBU"]
+    assert "caveat-inferred" in c.defect_codes()
+    # With its SENSITIVE caption, nothing is inferred; without NOFORN, no SBU.
+    c = parse(_cable("UNCLAS E F T O LONDON 002239", "SENSITIVE NOFORN\nSIPDIS", "FUNDING", ["SBU/NF"]))
+    assert c.caveats == ["SBU", "NOFORN", "SIPDIS"] and "caveat-inferred" not in c.defect_codes()
+    c = parse(_cable("UNCLAS SECTION 01 OF 02 LONDON 000021", "SIPDIS", "FUNDING", ["SBU", "U"]))
+    assert c.caveats == ["SIPDIS"] and "caveat-inferred" not in c.defect_codes()

@@ -241,12 +241,35 @@ def _classification(c: Cable, banner, caveats: list[str], meta: ArchiveMeta | No
     if c.classification not in ("UNCLASSIFIED", "") and "SBU" in cav:
         # SENSITIVE on a classified cable is prose, not the SBU caveat.
         cav.remove("SBU")
+    for x in _subject_caveats(c.subject_marking):
+        if x not in cav:
+            cav.append(x)
+            defects.append(Defect(
+                "caveat-inferred",
+                f"caveat {x} inferred from the subject's portion marking ({c.subject_marking})"))
+    if c.classification == "UNCLASSIFIED" and "NOFORN" in cav and not {"SBU", "FOUO"} & set(cav):
+        # Unclassified information is NOFORN only as SBU NOFORN (paragraphs "(SBU/NF)"):
+        # "UNCLAS E F T O ... SIPDIS NOFORN" is an SBU cable whose SENSITIVE caption is
+        # missing.
+        cav.append("SBU")
+        defects.append(Defect(
+            "caveat-inferred", "caveat SBU inferred from NOFORN on an unclassified cable (SBU NOFORN)"))
     for x in meta_cav:
         family = {"FOUO", "SBU"} if x in {"FOUO", "SBU"} else {x}
         if not family & set(cav):
             cav.append(x)
             defects.append(Defect("caveat", f"caveat {x} from the archive table only"))
     c.caveats = cav
+
+
+def _subject_caveats(subject_marking: str) -> list[str]:
+    """NOFORN when the subject's portion marking carries it ("SUBJECT: (C/NF) ..."). The
+    subject is the cable's title, shown wherever the cable is listed: a title foreign
+    nationals may not see is a cable they may not see. (A paragraph's NOFORN is not the
+    cable's: the archive, like the banners, does not follow the paragraphs' markings.)"""
+    if not subject_marking or "N" not in subject_marking.upper():
+        return []
+    return ["NOFORN"] if "NOFORN" in reference.parse_marking(subject_marking)[1] else []
 
 
 def _canonical_id(rid: str) -> str:

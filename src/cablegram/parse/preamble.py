@@ -56,11 +56,63 @@ _CAVEAT_RE = re.compile(
     r"(?:(?<![A-Za-z])|" + "|".join(f"(?<={g})" for g in _CAVEAT_GLUE) + ")" + _CAVEAT_WORD.pattern
 )
 _CAVEAT_CODE = {s: code for s, code in CAVEAT_SPELLINGS}
+# Renderings that lower-case the text ("Sipdis", "Noforn" under "S e c r e t section 01
+# of 02 kinshasa 000189") keep the caveat lines as lines: a line made only of caveat code
+# words, which no prose sentence is, names them in any letter case. Only code words and
+# the SENSITIVE BUT UNCLASSIFIED phrase: ordinary words ("Sensitive", "Roger") stay
+# upper-case only.
+_CAVEAT_CODE_WORDS = ("SENSITIVE BUT UNCLASSIFIED", "NOFORN", "NOCONTRACT", "SIPDIS", "NODIS",
+                      "EXDIS", "LIMDIS", "STADIS", "ORCON", "PROPIN")
+_CAVEAT_CODE_WORD = "|".join(w.replace(" ", r"[ \t]+") for w in _CAVEAT_CODE_WORDS)
+_CAVEAT_LINE = re.compile(
+    rf"(?i)[ \t]*(?:{_CAVEAT_CODE_WORD})(?:(?:[ \t]*[/,][ \t]*|[ \t]+)(?:{_CAVEAT_CODE_WORD}))*[ \t]*")
+_CAVEAT_LINE_WORD = re.compile(rf"(?i){_CAVEAT_CODE_WORD}")
+# What a line's lower-cased text holds when it holds a code word: looked for with str.find.
+_CAVEAT_LINE_PROBES = tuple(w.split()[0].lower() for w in _CAVEAT_CODE_WORDS)
 
 
 def find_caveats(zone: str) -> list[str]:
-    """The caveats that ``_CAVEAT_RE.finditer(zone)`` finds, in order."""
-    out: list[str] = []
+    """The caveats that ``_CAVEAT_RE.finditer(zone)`` finds and those of the lines made
+    only of caveat code words in lower or mixed case (see _CAVEAT_CODE_WORDS), in order."""
+    found = _find_caveats_upper(zone)
+    # Upper-case lines were read above: only a zone with a lower-case letter can hold one
+    # more (zone.isupper() is one C pass, and true for nearly every raw telegram).
+    if zone and not zone.isupper():
+        extra = _caveat_lines(zone, {code for _, code in found})
+        if extra:
+            found = sorted(found + extra)
+    return [code for _, code in found]
+
+
+def _caveat_lines(zone: str, have: set[str]) -> list[tuple[int, str]]:
+    """(offset, code) of the caveats not in ``have`` that lines made only of caveat code
+    words, in lower or mixed case ("Sipdis", "Noforn", "Nodis / Sipdis"), name. Only the
+    lines where the lower-cased zone holds a code word are tried, each once, whole."""
+    low = zone.lower()
+    out: list[tuple[int, str]] = []
+    tried: set[int] = set()
+    for probe in _CAVEAT_LINE_PROBES:
+        j = low.find(probe)
+        while j >= 0:
+            start = low.rfind("\n", 0, j) + 1
+            end = low.find("\n", j)
+            end = len(low) if end < 0 else end
+            if start not in tried:
+                tried.add(start)
+                if _CAVEAT_LINE.fullmatch(zone, start, end):
+                    for w in _CAVEAT_LINE_WORD.finditer(zone, start, end):
+                        code = _CAVEAT_CODE[scan.squash_spaces(w[0].upper())]
+                        if code not in have:
+                            have.add(code)
+                            out.append((w.start(), code))
+            j = low.find(probe, end)
+    return out
+
+
+def _find_caveats_upper(zone: str) -> list[tuple[int, str]]:
+    """(offset, code) of the first match of each code of ``_CAVEAT_RE.finditer(zone)``."""
+    out: list[tuple[int, str]] = []
+    seen: set[str] = set()
     # Its lookbehinds, tried at every position, make _CAVEAT_RE slow to search: search
     # for the spellings alone (the engine jumps to their first letters) and check what
     # stands before each here.
@@ -72,8 +124,9 @@ def find_caveats(zone: str) -> list[str]:
             m = _CAVEAT_WORD.search(zone, i + 1)
             continue
         code = _CAVEAT_CODE[scan.squash_spaces(m[1])]
-        if code not in out:
-            out.append(code)
+        if code not in seen:
+            seen.add(code)
+            out.append((i, code))
         m = _CAVEAT_WORD.search(zone, m.end())
     return out
 
@@ -126,14 +179,8 @@ def find_banner(text: str, defects: list[Defect]) -> Banner | None:
             b = _banner_line(line)
             if b:
                 b.start = offset + raw.find(line[:1])
-            elif "\t" in line:
-                # Tab-separated dumps glue the banner to the header's last line
-                # ("RUEHTRO/AMEMBASSY TRIPOLI 0005<tab>S E C R E T SECTION 01 OF 02 BERN 000351").
-                tab = raw.rfind("\t") + 1
-                part = raw[tab:].strip()
-                b = _banner_line(part) if part else None
-                if b:
-                    b.start = offset + raw.find(part[:1], tab)
+            else:
+                b = _glued_banner(raw, offset)
             if b:
                 b.end = b.start + b.end
                 candidates.append(b)
@@ -146,6 +193,30 @@ def find_banner(text: str, defects: list[Defect]) -> Banner | None:
     if best.damaged:
         defects.append(Defect("banner", "damaged banner repaired"))
     return best
+
+
+def _glued_banner(raw: str, offset: int) -> Banner | None:
+    """A banner glued to the header's last line after a field separator of a dump:
+    a tab ("RUEHTRO/AMEMBASSY TRIPOLI 0005<tab>S E C R E T SECTION 01 OF 02 BERN 000351")
+    or the end of a quoted cables.csv field, the header's, and the comma before the body's
+    ('TO AMEMBASSY BUENOS AIRES 6649",S E C R E T STATE 049854'). The telegram text
+    starts after the separator; ``b.start`` is set, ``b.end`` is relative to it."""
+    cuts: list[tuple[int, bool]] = []
+    if "\t" in raw:
+        cuts.append((raw.rfind("\t") + 1, False))
+    i = raw.find('",')
+    while i >= 0:
+        # (A quotation in prose may end with '",' too: there, only a whole banner, with
+        # its origin and serial, is taken.)
+        cuts.append((i + 2, True))
+        i = raw.find('",', i + 2)
+    for cut, need_serial in cuts:
+        part = raw[cut:].strip()
+        b = _banner_line(part) if part else None
+        if b and (b.serial or not need_serial):
+            b.start = offset + raw.find(part[:1], cut)
+            return b
+    return None
 
 
 def _first_lines(text: str, limit: int) -> Iterator[tuple[int, str]]:

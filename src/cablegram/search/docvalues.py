@@ -17,6 +17,7 @@ import fnmatch
 import os
 import sqlite3
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,7 +27,7 @@ from cablegram.store.rows import PORTIONS_PER_CABLE
 
 SHIFT = PORTIONS_PER_CABLE.bit_length() - 1  # portion id >> SHIFT = cable key
 
-__all__ = ["Codes", "DocValues", "doc_values", "generation"]
+__all__ = ["Codes", "DocValues", "Postings", "PostingsCache", "doc_values", "generation"]
 
 NO_DATE = np.iinfo(np.int32).max  # sorts after every real day: "undated last"
 
@@ -105,6 +106,77 @@ class Pairs(_Dictionary):
         return np.bincount(picked, minlength=len(self.values))
 
 
+@dataclass(frozen=True)
+class Postings:
+    """One word's (or phrase's) matches as a reader may see them: portion ids ascending,
+    their cables (unique, ascending), matching portions per cable, and whether the cable's
+    subject line matched. Read-only: shared by every search of the process."""
+
+    pids: np.ndarray
+    keys: np.ndarray
+    counts: np.ndarray
+    subject: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        return self.pids.nbytes + self.keys.nbytes + self.counts.nbytes + self.subject.nbytes
+
+
+def _cache_bytes() -> int:
+    try:
+        return int(float(os.environ.get("CABLEGRAM_POSTINGS_CACHE_MB", "128")) * 1024 * 1024)
+    except ValueError:
+        return 128 * 1024 * 1024
+
+
+class PostingsCache:
+    """The postings of common words, least recently used first out, within ``max_bytes``.
+
+    Reading a word that fills 100,000 paragraphs out of FTS5 costs tens of milliseconds
+    every time, and a server's queries share their words ("minister", "embassy"). Only
+    postings of at least ``min_pids`` portions are kept: rare words read in well under a
+    millisecond. The cache lives on the DocValues of one generation, so any write to the
+    archive drops it with them.
+    """
+
+    def __init__(self, max_bytes: int | None = None, min_pids: int = 2048) -> None:
+        self.max_bytes = _cache_bytes() if max_bytes is None else max_bytes
+        self.min_pids = min_pids
+        self.nbytes = 0
+        self.hits = self.misses = 0
+        self._items: OrderedDict[tuple, Postings] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> Postings | None:
+        with self._lock:
+            got = self._items.get(key)
+            if got is None:
+                self.misses += 1
+                return None
+            self.hits += 1
+            self._items.move_to_end(key)
+            return got
+
+    def put(self, key: tuple, postings: Postings) -> None:
+        size = postings.nbytes
+        if len(postings.pids) < self.min_pids or size > self.max_bytes // 4:
+            return
+        for a in (postings.pids, postings.keys, postings.counts, postings.subject):
+            a.flags.writeable = False  # shared between threads: nobody may sort it in place
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self.nbytes -= old.nbytes
+            self._items[key] = postings
+            self.nbytes += size
+            while self.nbytes > self.max_bytes and self._items:
+                _, dropped = self._items.popitem(last=False)
+                self.nbytes -= dropped.nbytes
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 @dataclass
 class DocValues:
     generation: int
@@ -128,6 +200,8 @@ class DocValues:
     _labels: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
     # Per (reader's visibility, how computed): cables with a portion the reader may see.
     visible_cables: dict[tuple, np.ndarray] = field(default_factory=dict, repr=False)
+    # Per (FTS5 match, field, reader's visibility): common words' postings.
+    postings: PostingsCache = field(default_factory=PostingsCache, repr=False)
 
     def portions(self, conn: sqlite3.Connection) -> PortionValues:
         """The per-portion clearances, loaded on first use (only restricted readers need

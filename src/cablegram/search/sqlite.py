@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from cablegram.search.docvalues import NO_DATE, DocValues, doc_values
+from cablegram.search.docvalues import NO_DATE, DocValues, Postings, doc_values
 from cablegram.search.query import (
     And,
     CableId,
@@ -229,6 +229,15 @@ class _Matcher:
 
     def _match(self, leaf: _Leaf) -> None:
         match = fts_match(leaf.node)
+        cache_key = (match, leaf.node.field, self.visible, DOC_VALUE_FILTERS)
+        got = self.dv.postings.get(cache_key)
+        if got is None:
+            got = self._read(match, leaf.node.field)
+            self.dv.postings.put(cache_key, got)
+        leaf.pids, leaf.keys, leaf.counts, leaf.subject = got.pids, got.keys, got.counts, got.subject
+
+    def _read(self, match: str, field: str | None) -> Postings:
+        """A word's visible portions, read from FTS5, and their cables."""
         if self.visible is None or DOC_VALUE_FILTERS:
             pids = _ints(
                 self.conn,
@@ -252,22 +261,22 @@ class _Matcher:
         in_range = keys_all < self.dv.n
         pids, keys_all = pids[in_range], keys_all[in_range]
         is_subject = ((pids & (PORTIONS_PER_CABLE - 1)) == 0) & self.dv.has_subject[keys_all]
-        if leaf.node.field == "subject":
+        if field == "subject":
             pids, keys_all, is_subject = (
                 pids[is_subject],
                 keys_all[is_subject],
                 is_subject[is_subject],
             )
-        leaf.pids = pids
-        if len(keys_all):
-            starts = np.flatnonzero(np.concatenate(([True], keys_all[1:] != keys_all[:-1])))
-            leaf.keys = keys_all[starts]
-            leaf.counts = np.diff(np.append(starts, len(keys_all)))
-            leaf.subject = np.logical_or.reduceat(is_subject, starts)
-        else:
-            leaf.keys = np.zeros(0, dtype=np.int64)
-            leaf.counts = np.zeros(0, dtype=np.int64)
-            leaf.subject = np.zeros(0, dtype=bool)
+        if not len(keys_all):
+            empty = np.zeros(0, dtype=np.int64)
+            return Postings(pids, empty, empty, np.zeros(0, dtype=bool))
+        starts = np.flatnonzero(np.concatenate(([True], keys_all[1:] != keys_all[:-1])))
+        return Postings(
+            pids,
+            keys_all[starts],
+            np.diff(np.append(starts, len(keys_all))),
+            np.logical_or.reduceat(is_subject, starts),
+        )
 
     # -- filters -------------------------------------------------------------------------
     def filter(self, node: Node) -> np.ndarray:
