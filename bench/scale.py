@@ -41,6 +41,10 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))  # pg.TempPostgres
 
+# Time the search itself: every round reads each word from the index, as a first
+# search would (the server's cache of common words' postings is bench/serve.py's).
+os.environ.setdefault("CABLEGRAM_POSTINGS_CACHE_MB", "0")
+
 import synth  # noqa: E402
 from cablegram.ingest import CHUNK_DOCS, ingest  # noqa: E402
 from cablegram.store import open_store  # noqa: E402

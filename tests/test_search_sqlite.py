@@ -705,3 +705,12 @@ def test_visibility_rule_is_the_same_in_python_and_sql(visible) -> None:
     by_sql = set(conn.execute(f"SELECT level, caveats FROM p WHERE {clause}", params))
     by_python = {(lvl, cav) for lvl, cav in cases if visible.allows(lvl, cav)}
     assert by_python == by_sql
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x2FF) | st.sampled_from("“”’—é")))
+def test_accent_folding_is_the_translate_table(text: str) -> None:
+    from cablegram.search.sqlite import _ACCENTS, _fold_accents
+
+    assert _fold_accents(text) == text.translate(_ACCENTS)
+    assert len(_fold_accents(text)) == len(text)  # one for one: spans fit the original
