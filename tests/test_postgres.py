@@ -256,9 +256,7 @@ def test_same_hits_and_facets(sqlite_arc, pg_arc, visible):
 @pytest.mark.parametrize("q", ["pipeline", '"naval base"', "minist* -gas", "tag:PREL",
                                "gas OR naval", "T-72 OR U.S.", "needle"])  # fmt: skip
 def test_same_hits_and_snippets_by_date(sqlite_arc, pg_arc, q):
-    # Ranking scores differ (bm25 vs ts_rank_cd), so cables of the same date may come in
-    # another order; the dates, the hits, and each hit's snippets (text and highlight
-    # offsets) are the same.
+    # The dates, the hits, and each hit's snippets (text and highlight offsets) are the same.
     for visible in (None, Visibility(3)):
         a = sqlite_arc.search(q, sort="date", per_page=100, visible=visible)
         b = pg_arc.search(q, sort="date", per_page=100, visible=visible)
@@ -271,6 +269,22 @@ def test_same_hits_and_snippets_by_date(sqlite_arc, pg_arc, q):
             assert (ha.subject, ha.date, ha.origin_code, ha.classification) == (
                 other.subject, other.date, other.origin_code, other.classification)  # fmt: skip
             assert ha.snippets == other.snippets, (q, ha.id)
+
+
+@pytest.mark.parametrize("q", ["pipeline", '"naval base"', "minist* -gas", "gas OR naval",
+                               "subject:gas", "government embassy", "tag:PREL minister"])  # fmt: skip
+def test_same_ranking(sqlite_arc, pg_arc, q):
+    # Both backends score with the same BM25 (docs/search.md): the same scores, so the
+    # same order by relevance, for every clearance (a restricted reader's df and tf count
+    # only the portions it may see).
+    for visible in (None, Visibility(0), Visibility(3)):
+        a = sqlite_arc.search(q, per_page=100, facets=False, visible=visible)
+        b = pg_arc.search(q, per_page=100, facets=False, visible=visible)
+        assert a.total == b.total
+        assert [h.id for h in a.hits] == [h.id for h in b.hits], (q, visible)
+        for ha, hb in zip(a.hits, b.hits, strict=True):
+            assert hb.score == pytest.approx(ha.score, rel=1e-9, abs=1e-12), (q, ha.id)
+        assert not a.hits or a.hits[0].score > 0
 
 
 def test_paging(archive_backend):

@@ -8,8 +8,9 @@ clearance check goes through ``Visibility.portion_clause``.
 How the tree becomes SQL:
 
 * each distinct word/phrase becomes a ``tsquery`` (``'naval' <-> 'base'``, ``'pipe':*``)
-  and a materialised CTE of (cable, best ``ts_rank_cd`` over its matching visible
-  portions), found through the GIN index on ``portions.tsv``;
+  and a materialised CTE of (cable, term frequency: its matching visible portions, the
+  subject line counting SUBJECT_WEIGHT), found through the GIN index on ``portions.tsv``;
+  scores are the SQLite engine's BM25 over cables, in SQL (the same numbers);
 * the tree becomes one ``WHERE`` over ``cables c`` (words as ``c.id IN (cte)``, filters as
   indexed columns or ``IN`` sub-selects); the matching set is one more materialised CTE,
   from which a single statement returns the page, the total and every facet;
@@ -54,9 +55,12 @@ from cablegram.search.query import (
 )
 from cablegram.search.sqlite import (
     FACETS,
+    K1,
     MAX_PER_PAGE,
     SNIPPETS_PER_HIT,
     SORTS,
+    SUBJECT_WEIGHT,
+    B,
     Hit,
     SearchResult,
     Snippet,
@@ -84,8 +88,6 @@ MAX_POS = 16383  # tsvector positions stop there
 MAX_POSITIONS = 255  # per lexeme and portion
 MAX_LEXEME = 2046  # bytes
 HEADING_GAP = 2  # heading positions follow the text's after a gap: no phrase spans both
-# ts_rank_cd normalisation 32: rank / (rank + 1), so a score is in [0, 1) per word.
-RANK_NORM = 32
 
 
 # ------------------------------------------------------------------------- tokens
@@ -351,11 +353,14 @@ class _Compiler:
         return sql, [*params, node.kind, node.value]
 
     def leaf_cte(self, leaf: _Leaf) -> tuple[str, list[Any]]:
+        """The cables a word matched, with its term frequency there: matching visible
+        portions, the subject line counting SUBJECT_WEIGHT (the SQLite engine's BM25 input,
+        docs/search.md). Counting rows reads no ``tsv``, unlike ``ts_rank_cd``."""
         if leaf.query is None:
-            return (f"{leaf.name} AS (SELECT NULL::text AS cable_id, 0.0::float8 AS score "
+            return (f"{leaf.name} AS (SELECT NULL::text AS cable_id, 0.0::float8 AS tf "
                     "WHERE false)", [])  # fmt: skip
         conds = ["p.tsv @@ %s::tsquery"]
-        params: list[Any] = [leaf.query, leaf.query]
+        params: list[Any] = [leaf.query]
         if leaf.node.field == "subject":
             conds.append("p.kind = 'subject'")
         if self.visible is not None:
@@ -363,11 +368,20 @@ class _Compiler:
             conds.append(_ph(vis))
             params.extend(vparams)
         return (
-            f"{leaf.name} AS MATERIALIZED (SELECT p.cable_id, "
-            f"max(ts_rank_cd(p.tsv, %s::tsquery, {RANK_NORM}))::float8 AS score "
+            f"{leaf.name} AS MATERIALIZED (SELECT p.cable_id, (count(*) + "
+            f"{SUBJECT_WEIGHT - 1} * bool_or(p.kind = 'subject')::int)::float8 AS tf "
             f"FROM portions p WHERE {' AND '.join(conds)} GROUP BY p.cable_id)",
             params,
         )
+
+
+def _bm25(leaf: _Leaf) -> str:
+    """The SQLite engine's score for one word (search/sqlite.py ``scores``), in SQL."""
+    df = f"(SELECT count(*) FROM {leaf.name})::float8"
+    idf = f"ln(1.0 + (st.n - {df} + 0.5) / ({df} + 0.5))"
+    norm = f"{K1} * (1.0 - {B} + {B} * c.n_words / st.avg_words)"
+    tf = f"{leaf.name}.tf"
+    return f"coalesce({idf} * {tf} * {K1 + 1.0} / ({tf} + {norm}), 0)"
 
 
 def _guarantees_visible(node: Node) -> bool:
@@ -426,12 +440,20 @@ def _compile(conn: Any, q: str, visible: Visibility | None) -> _Matching:
     for leaf in ranked:
         if leaf is not driver:
             joins.append(f" LEFT JOIN {leaf.name} ON {leaf.name}.cable_id = c.id")
-    score = " + ".join(f"coalesce({leaf.name}.score, 0)" for leaf in ranked) or "0"
+    score = " + ".join(_bm25(leaf) for leaf in ranked) or "0"
     source = (
         f"{driver.name} JOIN cables c ON c.id = {driver.name}.cable_id"
         if driver is not None
         else "cables c"
     )
+    if ranked:
+        # N and the mean length of BM25, as the doc values have them (one index-only count).
+        ctes.append(
+            "st AS MATERIALIZED (SELECT greatest(count(*), 1)::float8 AS n, "
+            "greatest(coalesce(sum(n_words)::float8 / nullif(count(*), 0), 1.0), 1.0) "
+            "AS avg_words FROM cables)"
+        )
+        source += " CROSS JOIN st"
     # Every row of the join satisfies the driver's own condition: drop it from the WHERE,
     # where it would make the planner scan all of `cables` for the IN (...).
     cond = where
