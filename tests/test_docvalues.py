@@ -118,3 +118,17 @@ def test_cached_postings_are_dropped_by_a_write(tmp_path: Path, pages) -> None:
         after = arc.search("azerbaijan OR azerbaijani", per_page=100)
         assert after.total == before + 1
         assert "09BAKU433" in {h.id for h in after.hits}
+
+
+def test_a_facet_limit_keeps_the_top_values(full_archive) -> None:
+    # The top-k cut (a partition before the sort) must keep exactly the first k values of
+    # the full ordering: count descending, then value; ties at the cut included.
+    from cablegram.search import search
+
+    conn = full_archive.store.conn
+    for q in ("embassy", "tag:PGOV OR -tag:PGOV", "minister -government"):
+        whole = search(conn, q, facet_limit=100_000).facets
+        for k in (1, 2, 3, 5, 7, 20):
+            cut = search(conn, q, facet_limit=k).facets
+            for name in ("origin", "classification", "caveat", "tag", "signer"):
+                assert cut[name] == whole[name][:k], (q, k, name)

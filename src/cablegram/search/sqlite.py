@@ -845,7 +845,14 @@ def _facets(
     dv, keys = m.dv, m.keys
 
     def top(values: list[str], counts: np.ndarray) -> list[tuple[str, int]]:
+        if limit <= 0:
+            return []
         nz = np.flatnonzero(counts)
+        if len(nz) > limit:
+            # Only values counted at least as often as the limit-th can be shown (a signer
+            # facet has thousands): sort those, ties and all, in Python.
+            c = counts[nz]
+            nz = nz[c >= np.partition(c, len(c) - limit)[len(c) - limit]]
         pairs = sorted(((values[i], int(counts[i])) for i in nz), key=lambda p: (-p[1], p[0]))
         return pairs[:limit]
 
