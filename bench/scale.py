@@ -4,8 +4,8 @@
 * into PostgreSQL through Dask (a LocalCluster of ``--workers`` processes, or
   ``--scheduler``),
 
-then the same queries timed on both (p50/p95 over ``--rounds`` rounds), with each query's
-total checked to be equal on both backends. All in one run:
+then bench/archive.py's 50 queries timed on both (p50/p95 over ``--rounds`` rounds), with
+each query's total checked to be equal on both backends. All in one run:
 
     python bench/scale.py --cables 20000            # starts a throw-away PostgreSQL
     python bench/scale.py --cables 250000 --pg-url postgresql://u@db:5432/cables \\
@@ -49,14 +49,16 @@ import synth  # noqa: E402
 from cablegram.ingest import CHUNK_DOCS, ingest  # noqa: E402
 from cablegram.store import open_store  # noqa: E402
 
-QUERIES = [
-    "iran", "election", "corruption", "Karzai", "Gazprom", "Medvedev", "piracy", "uranium",
-    '"nuclear program"', '"human rights"', '"money laundering"', "Nagorno-Karabakh",
-    "terror*", "NATO AND (Georgia OR Ukraine)", "opium OR heroin OR cocaine", "pipeline gas",
-    "oil -Iraq", "tag:PGOV election", "date:2009-01..2009-06 pipeline", "year:2008 Putin",
-    "caveat:NOFORN Iran nuclear", 'subject:"human rights"', "-china tag:ETRD", "tag:PGOV",
-    "class:>=S caveat:NOFORN", "origin:US* year:2009",
-]  # fmt: skip
+
+def query_mix(out: Path, n: int, seed: int) -> list[str]:
+    """bench/archive.py's fixed mix of 50 queries (words, phrases, booleans, drill-downs,
+    filters only, an id and a ref), with the ids of this corpus."""
+    import archive
+
+    gen = synth.Generator(synth.build_pools(cache=out / "pools.pickle"), seed)
+    gen.n = n  # type: ignore[attr-defined]
+    return [q for q, _ in archive.queries(gen)]
+
 
 # The throw-away server's configuration: durable writes (fsync and full-page writes on),
 # but commits do not wait for their WAL flush (synchronous_commit=off): a server crash may
@@ -186,15 +188,15 @@ def time_ingest(target: str, paths: list[Path], server=None, **kw) -> dict:
     }  # fmt: skip
 
 
-def time_queries(target: str, rounds: int) -> dict:
+def time_queries(target: str, rounds: int, queries: list[str]) -> dict:
     store = open_store(target, create=False)
-    per: dict[str, list[float]] = {q: [] for q in QUERIES}
+    per: dict[str, list[float]] = {q: [] for q in queries}
     totals: dict[str, int] = {}
     try:
-        for q in QUERIES:  # warm-up round, and the totals
+        for q in queries:  # warm-up round, and the totals
             totals[q] = store.search(q, per_page=20).total
         for _ in range(rounds):
-            for q in QUERIES:
+            for q in queries:
                 t0 = time.perf_counter()
                 store.search(q, per_page=20)
                 per[q].append((time.perf_counter() - t0) * 1000)
@@ -385,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     _check_disk(args, backends)
     paths = corpus(out, args.cables, args.seed, args.shard)
     summary["corpus"] = [p.name for p in paths]
+    queries = [] if args.ingest_only else query_mix(out, args.cables, args.seed)
     chunk = {} if args.chunk_docs is None else {"chunk_docs": args.chunk_docs}
 
     db = out / f"scale-{args.cables}.db"
@@ -413,9 +416,9 @@ def main(argv: list[str] | None = None) -> int:
             print("PostgreSQL, Dask:    ", json.dumps(summary["postgres_dask"]), flush=True)
         if not args.ingest_only:
             if "sqlite" in backends:
-                summary["search_sqlite"] = time_queries(str(db), args.rounds)
+                summary["search_sqlite"] = time_queries(str(db), args.rounds, queries)
             if "postgres" in backends:
-                summary["search_postgres"] = time_queries(pg_url, args.rounds)
+                summary["search_postgres"] = time_queries(pg_url, args.rounds, queries)
     finally:
         if server is not None:
             if args.keep:
@@ -429,10 +432,10 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     a, b = summary.get("search_sqlite"), summary.get("search_postgres")
     if a and b:
-        diff = [q for q in QUERIES if a["queries"][q]["total"] != b["queries"][q]["total"]]
+        diff = [q for q in queries if a["queries"][q]["total"] != b["queries"][q]["total"]]
         summary["totals_differ"] = diff
         print(f"{'query':40} {'total':>8} {'SQLite ms':>10} {'PG ms':>8}")
-        for q in QUERIES:
+        for q in queries:
             print(f"{q:40} {a['queries'][q]['total']:>8} {a['queries'][q]['median_ms']:>10} "
                   f"{b['queries'][q]['median_ms']:>8}")  # fmt: skip
         print(

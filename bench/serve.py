@@ -175,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--duration", type=float, default=30.0, help="seconds of load, at most 60")
     ap.add_argument("--requests", type=int, default=100_000, help="stop after this many requests")
     ap.add_argument("--warmup", type=int, default=50, help="requests sent first, not measured")
-    ap.add_argument("--workers", type=int, default=1, help="server processes (with --db)")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="search processes of the server (with --db)")  # fmt: skip
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--unique", action="store_true", help="every query new: no cached results")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -222,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(res, indent=2))
     else:
         print(
-            f"{res['cables']:,} cables, {args.clients} clients, {res['seconds']} s: "
+            f"{res['cables']:,} cables visible to the bench's (anonymous) reader, "
+            f"{args.clients} clients, {res['seconds']} s: "
             f"{res['requests']:,} searches, {res['requests_per_s']} req/s; latency p50 "
             f"{res['p50_ms']} ms, p95 {res['p95_ms']} ms, p99 {res['p99_ms']} ms, max "
             f"{res['max_ms']} ms; errors {res['errors']} {res['error_kinds'] or ''}"

@@ -8,6 +8,7 @@ cables with mixed portion markings.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import warnings
@@ -445,6 +446,49 @@ def test_invisible_cable_is_a_404_like_an_unknown_one(client, tokens, name):
     # the citing cable's REF block names it, but not as a cable of the archive
     refs = client.get("/api/search", params={"q": f"ref:{HIDDEN_ID}"}, headers=h).json()
     assert refs["total"] == 0
+
+
+@pytest.fixture(scope="module")
+def proc_client(acc_db: Path, access: AccessDB):
+    """The same app answering searches on two worker processes (``serve --workers 2``)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    from cablegram.api import create_app
+
+    app = create_app(acc_db, readers=2, search_processes=2)
+    with TestClient(app, follow_redirects=False) as c:
+        yield c
+
+
+def test_search_processes_apply_the_same_rules(client, proc_client, tokens):
+    pool = proc_client.app.state.pool
+    assert pool.searchers is not None
+    assert os.getpid() not in pool.searchers.ready()  # the searches run elsewhere
+    queries = [*TERMS, "id:09BAKU9*", "plumbago OR baku", f"ref:{HIDDEN_ID}", "iran"]
+    for name in READERS:
+        h = headers(tokens, name)
+        for q in queries:
+            for sort in ("relevance", "date"):
+                params = {"q": q, "sort": sort, "per_page": 5}
+                a = client.get("/api/search", params=params, headers=h)
+                b = proc_client.get("/api/search", params=params, headers=h)
+                assert a.status_code == b.status_code == 200
+                assert a.json() == b.json(), (name, q, sort)
+                if q in TERMS:
+                    assert (b.json()["total"] > 0) == may_see(name, q), (name, q)
+                shown = {k: v for k, v in b.json().items() if k != "query"}  # echoes q
+                assert_clean(json.dumps(shown), name, "search on a search process")
+        page = proc_client.get("/search", params={"q": "id:09BAKU9*"}, headers=h)
+        assert page.status_code == 200
+        assert_clean(page.text, name, "web search on a search process")
+    # A malformed query raised in a worker keeps its message and position.
+    bad = [proc_client.get("/api/search", params={"q": 'plumbago "open'}) for _ in range(2)]
+    good = client.get("/api/search", params={"q": 'plumbago "open'})
+    assert bad[0].status_code == good.status_code == 400
+    assert bad[0].json() == bad[1].json() == good.json()
+    assert proc_client.get("/search", params={"q": "(plumbago"}).status_code == 400
 
 
 def test_tokens_wrong_expired_missing_are_401(client, access, tokens):

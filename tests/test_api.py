@@ -355,3 +355,14 @@ def test_schemathesis(api_schema, path, method, mode):
         case.call_and_validate(checks=CHECKS)
 
     run()
+
+
+def test_time_facets_label_and_filter_as_the_others(api_client):
+    from cablegram.api.convert import facet_filter, facet_label
+
+    body = api_client.get("/api/search", params={"q": "iran", "per_page": 1}).json()
+    for name in ("year", "month"):
+        assert body["facets"][name]
+        for x in body["facets"][name]:
+            assert x["label"] == facet_label(name, x["value"], {})
+            assert x["filter"] == facet_filter(name, x["value"])

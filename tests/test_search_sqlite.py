@@ -714,3 +714,84 @@ def test_accent_folding_is_the_translate_table(text: str) -> None:
 
     assert _fold_accents(text) == text.translate(_ACCENTS)
     assert len(_fold_accents(text)) == len(text)  # one for one: spans fit the original
+
+
+def _reference_spans(phrases: list[tuple[list[str], bool]], text: str) -> list[tuple[int, int]]:
+    # The definition: one regex with the token-boundary checks around each alternative.
+    import re
+
+    alts = [
+        r"(?<![^\W_])" + r"[\W_]+".join(map(re.escape, toks)) + (r"[^\W_]*" if prefix else "")
+        + r"(?![^\W_])"
+        for toks, prefix in phrases
+    ]  # fmt: skip
+    return [m.span() for m in re.compile("|".join(alts), re.IGNORECASE).finditer(text)]
+
+
+_PHRASES = [
+    [(["minister"], False)],
+    [(["minister"], False), (["police"], False)],
+    [(["terror"], True), (["iran"], False)],
+    [(["human", "rights"], False), (["rights"], False)],
+    [(["t", "72"], False), (["gas", "deal"], False), (["gas"], True)],
+    [(["oil"], False), (["foil"], False), (["oi"], True)],
+]
+_WORDS_TEXTS = st.text(
+    alphabet=st.sampled_from(list("ministerpolicERRORIANhumaghtsdfoil72 _-,.\n")), max_size=80
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(_PHRASES), _WORDS_TEXTS)
+def test_fast_word_finder_is_the_boundary_regex(phrases, text: str) -> None:
+    from cablegram.search.sqlite import _Words
+
+    assert _Words(phrases).spans(text) == _reference_spans(phrases, text)
+
+
+def test_fast_word_finder_on_real_paragraphs(full_archive) -> None:
+    from cablegram.search.sqlite import _Words
+
+    texts = [r[0] for r in full_archive.store.conn.execute(
+        "SELECT text FROM portions WHERE kind != 'subject' ORDER BY portion_id LIMIT 3000")]  # fmt: skip
+    found = 0
+    for phrases in _PHRASES:
+        words = _Words(phrases)
+        for text in texts:
+            got = words.spans(text)
+            assert got == _reference_spans(phrases, text), (phrases, text[:80])
+            found += len(got)
+    assert found > 500
+
+
+def _reference_snippet(number, marking, text, phrases):
+    # The definition: matches marked in the paragraph as stored, then the marked text
+    # collapsed and cut (the path the PostgreSQL engine still takes).
+    from cablegram.search.sqlite import _CLOSE, _OPEN, _merge, _snippet
+
+    out, at = [], 0
+    for a, b in _merge(_reference_spans(phrases, text)):
+        out += [text[at:a], _OPEN, text[a:b], _CLOSE]
+        at = b
+    return _snippet(number, marking, "".join(out) + text[at:])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(_PHRASES), st.text(
+    alphabet=st.sampled_from(list("ministerpolicERRORIANhumaghtsdfoil72 _-,.\n\t")), max_size=700))
+def test_snippet_found_in_collapsed_text_is_the_marked_one(phrases, text: str) -> None:
+    from cablegram.search.sqlite import _found, _Words
+
+    got = _found(3, "C", text, [], _Words(phrases))
+    assert got == _reference_snippet(3, "C", text, phrases)
+
+
+def test_snippets_of_real_paragraphs_are_the_marked_ones(full_archive) -> None:
+    from cablegram.search.sqlite import _found, _Words
+
+    texts = [r[0] for r in full_archive.store.conn.execute(
+        "SELECT text FROM portions WHERE kind != 'subject' ORDER BY portion_id LIMIT 2000")]  # fmt: skip
+    for phrases in _PHRASES:
+        words = _Words(phrases)
+        for text in texts:
+            assert _found(1, "U", text, [], words) == _reference_snippet(1, "U", text, phrases)

@@ -3,6 +3,7 @@ the decoding helpers; ``cablegram serve``."""
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
@@ -305,7 +306,24 @@ def test_charts_escape_and_fill_gaps():
 # --------------------------------------------------------------------------------- serve
 
 
-def test_serve_command_prints_the_url_and_serves(full_db):
+def _children(pid: int) -> set[int]:
+    out: set[int] = set()
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as fh:
+            out |= {int(x) for x in fh.read().split()}
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(") ")[-1][:1] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_command_prints_the_url_and_serves(full_db, workers):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -314,7 +332,8 @@ def test_serve_command_prints_the_url_and_serves(full_db):
         "sys.exit(serve_command(sys.argv[1:]))"
     )
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, "--db", str(full_db), "--port", str(port)],
+        [sys.executable, "-c", code, "--db", str(full_db), "--port", str(port),
+         "--workers", str(workers)],
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
     )  # fmt: skip
     try:
@@ -329,9 +348,21 @@ def test_serve_command_prints_the_url_and_serves(full_db):
                 assert time.monotonic() < deadline and proc.poll() is None
                 time.sleep(0.1)
         assert r.status_code == 200 and r.json()["cables"] > 0
+        hits = httpx.get(f"http://127.0.0.1:{port}/api/search", params={"q": "baku"}, timeout=20)
+        assert hits.status_code == 200 and hits.json()["total"] > 0
+        bad = httpx.get(f"http://127.0.0.1:{port}/api/search", params={"q": "(baku"}, timeout=20)
+        assert bad.status_code == 400 and bad.json()["position"] == 0
+        # Above one worker, searches run on that many processes of their own.
+        children = _children(proc.pid)
+        assert len(children) >= (workers if workers > 1 else 0)
     finally:
         proc.terminate()
-        proc.wait(10)
+        proc.wait(20)
+    # Stopped with the server (the spawn context's resource tracker may take a moment).
+    deadline = time.monotonic() + 15
+    while [pid for pid in children if _alive(pid)] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in children if _alive(pid)]
 
 
 def test_serve_without_a_database(tmp_path):

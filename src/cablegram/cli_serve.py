@@ -24,7 +24,7 @@ __all__ = ["serve_command"]
 @click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Server processes (each with its own database readers).")  # fmt: skip
+              help="Search processes (above 1: searches run on that many processes, one queue).")  # fmt: skip
 def serve_command(db: str, host: str, port: int, workers: int) -> None:
     """Serve the web UI at http://HOST:PORT/ and the HTTP API at /api/.
 

@@ -37,8 +37,10 @@ def serve(
 ) -> None:
     """Serve the archive at ``db`` on ``http://host:port/`` until interrupted.
 
-    ``workers`` > 1 runs that many server processes (each with ``readers`` database
-    threads). Raises ``FileNotFoundError`` when there is no database at ``db``.
+    ``workers`` > 1 answers searches on that many worker processes fed from one queue
+    while this process speaks HTTP and renders pages with ``readers`` database threads
+    (``cablegram.api.searchers`` says why not several uvicorn processes). Raises
+    ``FileNotFoundError`` when there is no database at ``db``.
     """
     import uvicorn
 
@@ -51,22 +53,8 @@ def serve(
     if echo:
         print(f"Cablegram is serving {path} at {url}  (API: {url}api/, press Ctrl-C to stop)",
               file=sys.stderr, flush=True)  # fmt: skip
-    if workers > 1:
-        os.environ["CABLEGRAM_DB"] = os.path.abspath(path)
-        if readers:
-            os.environ["CABLEGRAM_READERS"] = str(readers)
-        uvicorn.run(
-            "cablegram.api.app:app_from_env",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level=log_level,
-            server_header=False,
-        )
-        return
     uvicorn.run(
-        create_app(path, readers=readers),
+        create_app(path, readers=readers, search_processes=workers if workers > 1 else 0),
         host=host,
         port=port,
         log_level=log_level,

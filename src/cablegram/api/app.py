@@ -9,6 +9,7 @@ carries a strict Content-Security-Policy (scripts only from our own static files
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from contextlib import asynccontextmanager
@@ -108,22 +109,29 @@ def _param_errors(exc: RequestValidationError) -> list[dict[str, str]]:
 
 
 def create_app(db: str | os.PathLike[str], *, readers: int | None = None, web: bool = True,
-               cache_size: int = 256, access: str | os.PathLike[str] | None = None,
-               session_hours: float = 8) -> FastAPI:  # fmt: skip
+               cache_size: int = 4096, access: str | os.PathLike[str] | None = None,
+               session_hours: float = 8, search_processes: int = 0) -> FastAPI:  # fmt: skip
     """The application serving the archive at ``db`` (which must exist).
+
+    ``search_processes`` > 0 answers searches on that many worker processes fed from one
+    queue (``cablegram.api.searchers``), started with the application; 0 searches on the
+    reader threads of this process.
 
     Readers, sessions, the anonymous policy and the audit log are in the access file
     ``access`` (default: next to the archive, ``x.db`` -> ``x.access.db``; docs/access.md).
     Web sessions last ``session_hours``.
     """
-    pool = ArchivePool(db, readers=readers, cache_size=cache_size)
+    pool = ArchivePool(db, readers=readers, cache_size=cache_size,
+                       search_processes=search_processes)  # fmt: skip
     access_db = AccessDB(access) if access is not None else AccessDB.for_archive(pool.path)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         # Ready only once search's in-memory columns are loaded (seconds on a large
         # archive), so no request waits for them.
-        await pool.run(lambda arc: pool.warm(portions=access_db.anonymous().visibility is not None))
+        portions = access_db.anonymous().visibility is not None
+        await pool.run(lambda arc: pool.warm(portions=portions))
+        await asyncio.to_thread(pool.start_searchers, portions=portions)
         yield
         pool.close()
 
@@ -221,4 +229,6 @@ def app_from_env() -> FastAPI:
     """For ``uvicorn --factory cablegram.api.app:app_from_env`` (several worker processes):
     the database is ``$CABLEGRAM_DB``."""
     readers = int(os.environ.get("CABLEGRAM_READERS", "0") or 0) or None
-    return create_app(os.environ.get("CABLEGRAM_DB", "cablegram.db"), readers=readers)
+    searchers = int(os.environ.get("CABLEGRAM_SEARCH_PROCESSES", "0") or 0)
+    return create_app(os.environ.get("CABLEGRAM_DB", "cablegram.db"), readers=readers,
+                      search_processes=searchers)  # fmt: skip

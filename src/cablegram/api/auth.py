@@ -20,7 +20,7 @@ from cablegram.access.db import AccessDB, Session
 from cablegram.access.rules import Reader
 from cablegram.access.view import ReaderArchive
 
-__all__ = ["SESSION_COOKIE", "CSRF_COOKIE", "read", "reader_of", "session_of", "who"]
+__all__ = ["SESSION_COOKIE", "CSRF_COOKIE", "auditor", "read", "reader_of", "session_of", "who"]
 
 T = TypeVar("T")
 SESSION_COOKIE = "cablegram_session"
@@ -93,8 +93,8 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def view_factory(request: Request) -> Callable[[Any], ReaderArchive]:
-    """archive -> its view for this request's reader, auditing to the access file."""
+def auditor(request: Request) -> Callable[[str, str, str, int | None], None]:
+    """``audit(action, target, query, result)`` for this request's reader and client."""
     reader = reader_of(request)
     access = access_of(request)
     client = _client(request)
@@ -102,6 +102,13 @@ def view_factory(request: Request) -> Callable[[Any], ReaderArchive]:
     def audit(action: str, target: str, query: str, result: int | None) -> None:
         access.audit(reader, action, target, query, result, client)
 
+    return audit
+
+
+def view_factory(request: Request) -> Callable[[Any], ReaderArchive]:
+    """archive -> its view for this request's reader, auditing to the access file."""
+    reader = reader_of(request)
+    audit = auditor(request)
     return lambda arc: arc.as_reader(reader, audit=audit)
 
 

@@ -46,49 +46,61 @@ def facet_label(name: str, value: str, labels: dict[str, dict[str, str]]) -> str
 
 def search_out(res: Any) -> m.SearchOut:
     labels = getattr(res, "facet_labels", {}) or {}
-    return m.SearchOut(
-        query=res.query,
-        total=res.total,
-        page=res.page,
-        per_page=res.per_page,
-        pages=res.pages,
-        sort=res.sort,
-        hits=[
-            m.HitOut(
-                id=h.id,
-                url=f"/api/cables/{h.id}",
-                score=h.score,
-                subject=h.subject,
-                date=h.date,
-                origin_code=h.origin_code,
-                origin_name=h.origin_name,
-                classification=h.classification,
-                snippets=[
-                    m.SnippetOut(
-                        number=s.number,
-                        marking=s.marking,
-                        text=s.text,
-                        highlights=[tuple(x) for x in s.highlights],
-                        html=s.html(),
-                    )
-                    for s in h.snippets
-                ],
-            )
-            for h in res.hits
-        ],
-        facets={
-            name: [
-                m.FacetValue(
-                    value=str(v),
-                    label=facet_label(name, str(v), labels),
-                    count=n,
-                    filter=facet_filter(name, str(v)),
-                )
-                for v, n in values
-            ]
-            for name, values in (res.facets or {}).items()
-        },
+    # Plain data validated in one call: pydantic-core builds the nested models in Rust,
+    # where a constructor per hit, snippet and facet value cost ~1 ms a search.
+    return m.SearchOut.model_validate(
+        {
+            "query": res.query,
+            "total": res.total,
+            "page": res.page,
+            "per_page": res.per_page,
+            "pages": res.pages,
+            "sort": res.sort,
+            "hits": [
+                {
+                    "id": h.id,
+                    "url": f"/api/cables/{h.id}",
+                    "score": h.score,
+                    "subject": h.subject,
+                    "date": h.date,
+                    "origin_code": h.origin_code,
+                    "origin_name": h.origin_name,
+                    "classification": h.classification,
+                    "snippets": [
+                        {
+                            "number": s.number,
+                            "marking": s.marking,
+                            "text": s.text,
+                            "highlights": s.highlights,
+                            "html": s.html(),
+                        }
+                        for s in h.snippets
+                    ],
+                }
+                for h in res.hits
+            ],
+            "facets": {
+                name: _facet_values(name, values, labels)
+                for name, values in (res.facets or {}).items()
+            },
+        }
     )
+
+
+def _facet_values(name: str, values: list, labels: dict[str, dict[str, str]]) -> list[dict]:
+    if name in ("year", "month"):  # every bucket of the histogram (hundreds of months)
+        prefix = "year:" if name == "year" else "date:"
+        return [{"value": v, "label": v, "count": n, "filter": prefix + v}
+                for v, n in ((str(v), n) for v, n in values)]  # fmt: skip
+    return [
+        {
+            "value": str(v),
+            "label": facet_label(name, str(v), labels),
+            "count": n,
+            "filter": facet_filter(name, str(v)),
+        }
+        for v, n in values
+    ]
 
 
 def version_out(v: Any) -> m.VersionOut:

@@ -13,16 +13,36 @@ import asyncio
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from cablegram.api.searchers import SearchProcesses
 from cablegram.archive import Archive
+
+if TYPE_CHECKING:
+    from cablegram.access.rules import Reader
+    from cablegram.access.view import ReaderArchive
+    from cablegram.search import SearchResult
 
 __all__ = ["ArchivePool", "default_readers"]
 
 T = TypeVar("T")
+
+
+# Remembered results: at most ``cache_size`` of them and about this many bytes.
+CACHE_BYTES = 64 * 1024 * 1024
+_RESULT_BYTES = 32 * 1024  # a page of results, when the value does not say
+
+
+def _size(value: Any) -> int:
+    """Bytes a remembered value holds: the length of a response body, else a page's worth."""
+    if isinstance(value, tuple) and value and isinstance(value[0], bytes):
+        return len(value[0])
+    if isinstance(value, bytes):
+        return len(value)
+    return _RESULT_BYTES
 
 
 def default_readers() -> int:
@@ -34,15 +54,21 @@ class ArchivePool:
     """``readers`` threads, each with its own read connection to the archive at ``path``."""
 
     def __init__(self, path: str | os.PathLike[str], readers: int | None = None,
-                 cache_size: int = 256) -> None:  # fmt: skip
+                 cache_size: int = 4096, search_processes: int = 0) -> None:  # fmt: skip
         self.path = os.fspath(path)
         if not os.path.exists(self.path):
             raise FileNotFoundError(f"no database at {self.path}; run `cablegram ingest` first")
-        self.readers = readers or default_readers()
+        # With search processes a reader thread mostly waits on one of them: enough threads
+        # to keep every process fed while pages and citations are answered too.
+        self.search_processes = search_processes
+        self.readers = readers or max(default_readers(), 2 * search_processes + 2)
+        self.searchers: SearchProcesses | None = None
         self._local = threading.local()
         self._executor: ThreadPoolExecutor | None = None
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
         self._cache_size = cache_size
+        self._cache_budget = CACHE_BYTES
+        self._cache_bytes = 0
         self._lock = threading.Lock()
 
     def archive(self) -> Archive:
@@ -56,16 +82,40 @@ class ArchivePool:
         """Load search's in-memory columns now (seconds on a large archive) rather than in
         the first request; ``portions`` also the per-portion clearances restricted
         readers (the anonymous policy) need. Shared by every reader thread."""
-        from cablegram.search.docvalues import doc_values
+        from cablegram.search.docvalues import preload
 
-        conn = self.archive().store.conn
-        conn.execute("BEGIN")
-        try:
-            dv = doc_values(conn)
-            if portions:
-                dv.portions(conn)
-        finally:
-            conn.execute("COMMIT")
+        preload(self.archive().store.conn, portions=portions)
+
+    def start_searchers(self, *, portions: bool = True) -> None:
+        """Start the search processes (``search_processes`` > 0) and wait until they have
+        loaded the archive."""
+        if self.search_processes > 0 and self.searchers is None:
+            self.searchers = SearchProcesses(self.path, self.search_processes,
+                                             portions=portions)  # fmt: skip
+            self.searchers.ready()
+
+    def search(self, view: ReaderArchive, q: str, **kwargs: Any) -> SearchResult:
+        """``view.search(q, **kwargs)`` without auditing (the caller audits), on a search
+        process when there are some."""
+        if self.searchers is None:
+            return view.search(q, audit=False, **kwargs)
+        return self.searchers.search(view.reader, q, **kwargs)
+
+    async def search_json_async(self, reader: Reader, q: str, **kwargs: Any) -> tuple[bytes, int]:
+        """``search_json`` for ``reader`` from the event loop: awaited on a search process
+        when there are some (no thread waits for it), else on a reader thread."""
+        if self.searchers is not None:
+            return await self.searchers.search_json_async(reader, q, **kwargs)
+        return await self.run(lambda arc: self.search_json(arc.as_reader(reader), q, **kwargs))
+
+    def search_json(self, view: ReaderArchive, q: str, **kwargs: Any) -> tuple[bytes, int]:
+        """The API's JSON body for ``view.search(q, **kwargs)`` and its total."""
+        if self.searchers is None:
+            from cablegram.api.convert import search_out
+
+            res = view.search(q, audit=False, **kwargs)
+            return search_out(res).model_dump_json().encode(), res.total
+        return self.searchers.search_json(view.reader, q, **kwargs)
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn(archive, *args, **kwargs)`` in this thread (tests, scripts)."""
@@ -103,21 +153,50 @@ class ArchivePool:
         if self._cache_size <= 0:
             return make()
         full = (self.generation(), *key)
+        found, value = self._recall(full)
+        if not found:
+            value = make()
+            self._remember(full, value)
+        return value
+
+    async def cached_async(self, key: tuple, make: Callable[[], Awaitable[T]]) -> T:
+        """``await make()``, remembered for ``key`` until the database changes."""
+        if self._cache_size <= 0:
+            return await make()
+        full = (self.generation(), *key)
+        found, value = self._recall(full)
+        if not found:
+            value = await make()
+            self._remember(full, value)
+        return value
+
+    def _recall(self, full: tuple) -> tuple[bool, Any]:
         with self._lock:
             if full in self._cache:
                 self._cache.move_to_end(full)
-                return self._cache[full]
-        value = make()
+                return True, self._cache[full]
+        return False, None
+
+    def _remember(self, full: tuple, value: Any) -> None:
+        size = _size(value)
         with self._lock:
+            old = self._cache.pop(full, None)
+            if old is not None:
+                self._cache_bytes -= _size(old)
             self._cache[full] = value
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return value
+            self._cache_bytes += size
+            while self._cache and (
+                len(self._cache) > self._cache_size or self._cache_bytes > self._cache_budget
+            ):
+                self._cache_bytes -= _size(self._cache.popitem(last=False)[1])
 
     def close(self) -> None:
         """Stop the reader threads (their connections close with them). The pool starts
         new ones if it is used again."""
         with self._lock:
             executor, self._executor = self._executor, None
+            searchers, self.searchers = self.searchers, None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
+        if searchers is not None:
+            searchers.close()

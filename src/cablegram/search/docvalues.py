@@ -27,7 +27,7 @@ from cablegram.store.rows import PORTIONS_PER_CABLE
 
 SHIFT = PORTIONS_PER_CABLE.bit_length() - 1  # portion id >> SHIFT = cable key
 
-__all__ = ["Codes", "DocValues", "Postings", "PostingsCache", "doc_values", "generation"]
+__all__ = ["Codes", "DocValues", "Postings", "PostingsCache", "doc_values", "generation", "preload"]
 
 NO_DATE = np.iinfo(np.int32).max  # sorts after every real day: "undated last"
 
@@ -116,10 +116,15 @@ class Postings:
     keys: np.ndarray
     counts: np.ndarray
     subject: np.ndarray
+    # Values derived from these postings alone, computed once (the ranking's per-cable
+    # weights: search/sqlite.py), so a cached word costs its scoring once too.
+    derived: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def nbytes(self) -> int:
-        return self.pids.nbytes + self.keys.nbytes + self.counts.nbytes + self.subject.nbytes
+        # The derived ranking weights: one float64 per cable, as big as ``keys``.
+        return (self.pids.nbytes + 2 * self.keys.nbytes + self.counts.nbytes
+                + self.subject.nbytes)  # fmt: skip
 
 
 def _cache_bytes() -> int:
@@ -317,6 +322,19 @@ def _db_identity(conn: sqlite3.Connection) -> tuple:
         return ("conn", id(conn))
     st = os.stat(path)
     return (path, st.st_dev, st.st_ino)
+
+
+def preload(conn: sqlite3.Connection, *, portions: bool = True) -> DocValues:
+    """Load the doc values (and, with ``portions``, the per-portion clearances restricted
+    readers need) now, in one snapshot: a server does it before its first request."""
+    conn.execute("BEGIN")
+    try:
+        dv = doc_values(conn)
+        if portions:
+            dv.portions(conn)
+    finally:
+        conn.execute("COMMIT")
+    return dv
 
 
 def doc_values(conn: sqlite3.Connection) -> DocValues:

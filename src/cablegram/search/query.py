@@ -19,6 +19,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from dataclasses import field as _field
+from typing import Any
 
 __all__ = [
     "MAX_DEPTH",
@@ -109,6 +110,10 @@ class QueryError(ValueError):
         self.message = message
         self.position = position
         self.query = query
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Raised in a search process and re-raised in the server: keep the position.
+        return (type(self), (self.message, self.position, self.query))
 
     def pointer(self, query: str | None = None) -> str:
         """The query on one line and a caret under the problem on the next."""

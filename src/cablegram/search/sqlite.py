@@ -19,7 +19,7 @@ How a search runs, and why (docs/search.md has the long form):
    ``bm25()`` costs ~2 us per matching row (so ~150 ms for a word in 60,000 cables).
 4. The page is chosen by partial sorting; facets are ``bincount``s over the matching keys;
    the page's rows, subjects and snippets are the only per-hit SQL. Snippets are
-   highlighted in Python from the portions the words matched (``_highlight``), with the
+   highlighted in Python from the portions the words matched (``_found``), with the
    tokenizer rules of the index, so a prefix never costs a second index scan.
 
 User text reaches SQL only as bound parameters; FTS5 MATCH strings are built from tokens,
@@ -179,6 +179,7 @@ class _Leaf:
     keys: np.ndarray | None = None  # their cables, ascending, unique
     counts: np.ndarray | None = None  # matching portions per cable in ``keys``
     subject: np.ndarray | None = None  # bool per cable in ``keys``: matched its subject line
+    postings: Postings | None = None  # where the four arrays above come from
 
 
 class _Matcher:
@@ -235,6 +236,7 @@ class _Matcher:
             got = self._read(match, leaf.node.field)
             self.dv.postings.put(cache_key, got)
         leaf.pids, leaf.keys, leaf.counts, leaf.subject = got.pids, got.keys, got.counts, got.subject
+        leaf.postings = got
 
     def _read(self, match: str, field: str | None) -> Postings:
         """A word's visible portions, read from FTS5, and their cables."""
@@ -421,11 +423,19 @@ class _Matcher:
             if not leaf.positive or leaf.keys is None or not len(leaf.keys):
                 continue
             keys = leaf.keys
-            df = len(keys)
-            idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-            tf = leaf.counts + (SUBJECT_WEIGHT - 1) * leaf.subject
-            norm = K1 * (1.0 - B + B * dv.words[keys] / dv.avg_words)
-            score[keys] += idf * tf * (K1 + 1.0) / (tf + norm)
+            # A word's weights depend on its postings and the archive's statistics only:
+            # computed once per postings (a cached common word: once per generation).
+            memo = leaf.postings.derived if leaf.postings is not None else {}
+            weight = memo.get("bm25")
+            if weight is None:
+                df = len(keys)
+                idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+                tf = leaf.counts + (SUBJECT_WEIGHT - 1) * leaf.subject
+                norm = K1 * (1.0 - B + B * dv.words[keys] / dv.avg_words)
+                weight = idf * tf * (K1 + 1.0) / (tf + norm)
+                weight.flags.writeable = False
+                memo["bm25"] = weight
+            score[keys] += weight
         return score
 
     def ranked(self) -> list[_Leaf]:
@@ -663,44 +673,63 @@ def _fold(token: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKD", low) if not unicodedata.combining(ch))
 
 
-def _pattern(leaves: list[_Leaf]) -> re.Pattern[str] | None:
-    """One regex for every word/phrase: a phrase's tokens separated by anything that is not
-    a token character, whole tokens only (a prefix's last token may run on)."""
-    alts = []
-    for leaf in leaves:
-        if not leaf.node.tokens:
-            continue
-        body = r"[\W_]+".join(re.escape(t) for t in leaf.node.tokens)
-        tail = r"[^\W_]*" if leaf.node.prefix else ""
-        alts.append(rf"(?<![^\W_]){body}{tail}(?![^\W_])")
-    return re.compile("|".join(alts), re.IGNORECASE) if alts else None
+class _Words:
+    """Finds the query's words and phrases in a paragraph: a phrase's tokens separated by
+    anything that is not a token character, whole tokens only (a prefix's last token may
+    run on), case and accents ignored."""
+
+    def __init__(self, phrases: list[tuple[list[str], bool]]) -> None:
+        def group(lower: bool) -> str:
+            alts = []
+            for tokens, prefix in phrases:
+                toks = [t.lower() if lower else t for t in tokens]
+                tail = r"[^\W_]*" if prefix else ""
+                alts.append(r"[\W_]+".join(re.escape(t) for t in toks) + tail)
+            return "|".join(alts)
+
+        self.exact = re.compile(rf"(?<![^\W_])(?:{group(False)})(?![^\W_])", re.IGNORECASE)
+        # The same without the token-boundary checks, on lower-cased text: the regex
+        # engine then scans for the words' letters instead of trying a lookbehind at every
+        # position (4-6x faster); candidates are checked, and the rare one inside a longer
+        # word ("ministers") is re-tried with ``exact`` at that position.
+        self.fast = re.compile(group(True))
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """[start, end) of every match in ``text`` (accent-folded already), left to right."""
+        if not text.isascii():  # lower() keeps ASCII offsets; not every other character's
+            return [mt.span() for mt in self.exact.finditer(text)]
+        low = text.lower()
+        n = len(low)
+        out: list[tuple[int, int]] = []
+        pos = 0
+        while (mt := self.fast.search(low, pos)) is not None:
+            a, b = mt.span()
+            if (a == 0 or not low[a - 1].isalnum()) and (b == n or not low[b].isalnum()):
+                out.append((a, b))
+                pos = b if b > a else a + 1
+            elif (ex := self.exact.match(text, a)) is not None:
+                out.append(ex.span())
+                pos = ex.end() if ex.end() > a else a + 1
+            else:
+                pos = a + 1
+        return out
 
 
-def _highlight(text: str, leaves: list[_Leaf], pattern: re.Pattern[str] | None) -> tuple[str, int]:
-    """``text`` with every match of the words/phrases between _OPEN and _CLOSE, and how
-    many matches there were."""
-    if pattern is not None:
-        # Accents folded one character for one, so the spans fit the original text.
-        plain = text if text.isascii() else _fold_accents(text)
-        spans = [mt.span() for mt in pattern.finditer(plain)]
-    else:
-        spans = _token_spans(text, leaves)
-    if not spans:
-        return text, 0
-    spans.sort()
+def _pattern(leaves: list[_Leaf]) -> _Words | None:
+    """The matcher of every word/phrase of ``leaves`` (None when none has tokens)."""
+    phrases = [(list(leaf.node.tokens), leaf.node.prefix) for leaf in leaves if leaf.node.tokens]
+    return _Words(phrases) if phrases else None
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping or touching spans as one, in order."""
     merged: list[list[int]] = []
-    for a, b in spans:
+    for a, b in sorted(spans):
         if merged and a <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], b)
         else:
             merged.append([a, b])
-    out: list[str] = []
-    at = 0
-    for a, b in merged:
-        out += [text[at:a], _OPEN, text[a:b], _CLOSE]
-        at = b
-    out.append(text[at:])
-    return "".join(out), len(spans)
+    return [(a, b) for a, b in merged]
 
 
 def _accent_table() -> dict[int, str]:
@@ -783,17 +812,32 @@ def _snippets(
     pattern = _pattern(leaves) if ascii_words else None
     for h, key in zip(hits, keys, strict=True):
         picked = [texts[p] for p in chosen[key] if p in texts][:SNIPPETS_PER_HIT]
-        rows = [(seq, number, marking, _highlight(text or "", leaves, pattern)[0])
-                for seq, number, marking, text in picked]  # fmt: skip
-        if not rows:
-            # Nothing matched in a paragraph (a filter-only query, or a subject-only
-            # match): preview the first visible paragraph instead.
-            rows = conn.execute(
-                "SELECT p.seq, p.number, p.marking, p.text FROM portions p "
-                f"WHERE p.cable_id = ? AND p.kind != 'subject' AND {vis} ORDER BY p.seq LIMIT 1",
-                [h.id, *vparams],
-            ).fetchall()
-        h.snippets = [_snippet(number, marking, text) for _, number, marking, text in sorted(rows)]
+        if picked:
+            h.snippets = [_found(number, marking, text, leaves, pattern)
+                          for _, number, marking, text in sorted(picked)]  # fmt: skip
+            continue
+        # Nothing matched in a paragraph (a filter-only query, or a subject-only match):
+        # preview the first visible paragraph instead.
+        rows = conn.execute(
+            "SELECT p.seq, p.number, p.marking, p.text FROM portions p "
+            f"WHERE p.cable_id = ? AND p.kind != 'subject' AND {vis} ORDER BY p.seq LIMIT 1",
+            [h.id, *vparams],
+        ).fetchall()
+        h.snippets = [_window(number, marking, " ".join((text or "").split()), [])
+                      for _, number, marking, text in rows]  # fmt: skip
+
+
+def _found(number: int | None, marking: str, text: str, leaves: list[_Leaf],
+           pattern: _Words | None) -> Snippet:  # fmt: skip
+    """A matching paragraph's snippet: whitespace collapsed (cables wrap at 69 columns),
+    the query's words found in that, a window cut around the first."""
+    flat = " ".join((text or "").split())
+    if pattern is not None:
+        # Accents folded one character for one, so the spans fit the text.
+        spans = pattern.spans(flat if flat.isascii() else _fold_accents(flat))
+    else:
+        spans = _token_spans(flat, leaves)
+    return _window(number, marking, flat, _merge(spans))
 
 
 def _snippet(number: int | None, marking: str, marked: str) -> Snippet:
@@ -817,7 +861,12 @@ def _snippet(number: int | None, marking: str, marked: str) -> Snippet:
             spans.append((pos, pos + len(mark)))
         pos += len(mark)
         at = j + 1
-    text = "".join(plain)
+    return _window(number, marking, "".join(plain), spans)
+
+
+def _window(number: int | None, marking: str, text: str, spans: list[tuple[int, int]]) -> Snippet:
+    """At most about SNIPPET_WIDTH characters of ``text`` around the first of ``spans``
+    (ordered, not overlapping), cut at spaces, with … where text was left out."""
     if len(text) <= SNIPPET_WIDTH:
         return Snippet(number, marking or "", text, spans)
     first = spans[0][0] if spans else 0
@@ -837,6 +886,17 @@ def _snippet(number: int | None, marking: str, marked: str) -> Snippet:
 
 
 # ----------------------------------------------------------------------- facets
+
+
+def _histogram(values: np.ndarray) -> tuple[list[int], list[int]]:
+    """The distinct ``values`` (small non-negative integers of a narrow range: years,
+    month numbers) ascending, and how often each occurs: counted, not sorted."""
+    if not len(values):
+        return [], []
+    lo = int(values.min())
+    counts = np.bincount(values - lo)
+    present = np.flatnonzero(counts)
+    return (present + lo).tolist(), counts[present].tolist()
 
 
 def _facets(
@@ -868,11 +928,11 @@ def _facets(
     }
     # Time facets are a histogram: every bucket, in time order.
     months = dv.month[keys]
-    mv, mc = np.unique(months[months > 0], return_counts=True)
-    out["month"] = [(f"{v // 100:04d}-{v % 100:02d}", int(n)) for v, n in zip(mv, mc, strict=True)]
+    months = months[months > 0]
+    mv, mc = _histogram(months // 100 * 12 + months % 100 - 1)  # months since year 0
+    out["month"] = [(f"{v // 12:04d}-{v % 12 + 1:02d}", n) for v, n in zip(mv, mc, strict=True)]
     years = dv.year[keys]
-    yv, yc = np.unique(years[years > 0], return_counts=True)
-    out["year"] = [(str(v), int(n)) for v, n in zip(yv, yc, strict=True)]
+    out["year"] = [(str(v), n) for v, n in zip(*_histogram(years[years > 0]), strict=True)]
     out["classification"] = coded(dv.classification)
     out["caveat"] = top(dv.caveats.values, dv.caveats.count(keys))
     out["tag"] = top(dv.tags.values, dv.tags.count(keys))

@@ -259,8 +259,7 @@ def search_page(arc: Archive, pool: ArchivePool, q: str, sort: str, page: int,
     def run(page: int) -> Any:
         res = pool.cached(
             ("web-search", arc.reader.key, q, page, sort),
-            lambda: arc.search(q, page=page, per_page=PER_PAGE, sort=sort, facets=True,
-                               audit=False),
+            lambda: pool.search(arc, q, page=page, per_page=PER_PAGE, sort=sort, facets=True),
         )  # fmt: skip
         arc._log("search", "", q, res.total)
         return res
