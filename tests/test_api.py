@@ -366,3 +366,16 @@ def test_time_facets_label_and_filter_as_the_others(api_client):
         for x in body["facets"][name]:
             assert x["label"] == facet_label(name, x["value"], {})
             assert x["filter"] == facet_filter(name, x["value"])
+
+
+@pytest.mark.parametrize(
+    "q", ["nagorno karabakh", "iran", "tag:PREL", "Bakı OR baku", "id:09BAKU433", "zzqx"]
+)
+def test_search_json_is_the_validated_model(full_archive, q):
+    # The API writes its search body straight from plain data; it must be exactly what the
+    # response model (the published schema) validates and serialises.
+    from cablegram.api.convert import search_json, search_out
+
+    for sort in ("relevance", "date"):
+        res = full_archive.search(q, per_page=5, sort=sort)
+        assert json.loads(search_json(res)) == search_out(res).model_dump(mode="json")

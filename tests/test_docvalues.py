@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from cablegram.archive import Archive
 from cablegram.search import docvalues
@@ -134,20 +135,22 @@ def test_a_facet_limit_keeps_the_top_values(full_archive) -> None:
                 assert cut[name] == whole[name][:k], (q, k, name)
 
 
-def test_pairs_count_matches_a_count_by_hand() -> None:
-    # 300 cables with 0-3 values each, and three with all 40.
+@pytest.mark.parametrize("nvalues", [40, 8, 5, 1])  # CSR rows; a byte of bits per cable
+def test_pairs_count_matches_a_count_by_hand(nvalues: int) -> None:
+    # 300 cables with 0-3 values each, and three with all of them.
     rng = np.random.default_rng(7)
-    per_cable = [sorted(set(rng.integers(0, 40, rng.integers(0, 4)).tolist())) for _ in range(300)]
+    per_cable = [sorted(set(rng.integers(0, nvalues, rng.integers(0, 4)).tolist()))
+                 for _ in range(300)]  # fmt: skip
     for k in (5, 150, 299):
-        per_cable[k] = list(range(40))
+        per_cable[k] = list(range(nvalues))
     keys = np.array([k for k, vs in enumerate(per_cable) for _ in vs], dtype=np.int64)
     codes = np.array([v for vs in per_cable for v in vs], dtype=np.int32)
     starts = np.zeros(len(per_cable) + 1, dtype=np.int64)
     np.cumsum([len(vs) for vs in per_cable], out=starts[1:])
-    pairs = docvalues.Pairs([f"V{i}" for i in range(40)], keys, codes, starts)
+    pairs = docvalues.Pairs([f"V{i}" for i in range(nvalues)], keys, codes, starts)
     for chosen in ([], [5], [0, 1, 2], list(range(300)), sorted(rng.choice(300, 120, False))):
         sel = np.array(chosen, dtype=np.int64)
-        expect = np.zeros(40, dtype=np.int64)
+        expect = np.zeros(nvalues, dtype=np.int64)
         for k in chosen:
             for v in per_cable[k]:
                 expect[v] += 1

@@ -377,3 +377,23 @@ def test_serve_without_a_database(tmp_path):
         serve(tmp_path / "none.db")
     assert url_of("0.0.0.0", 8000) == "http://127.0.0.1:8000/"
     assert url_of("::1", 80) == "http://[::1]:80/"
+
+
+@pytest.mark.parametrize("args", [["--workers", "2", "--unique"], ["--client", "httpx"]])
+def test_load_bench_small(full_db, args):
+    """bench/serve.py, sized small: a real server under concurrent searches, no errors."""
+    import json
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parents[1] / "bench" / "serve.py"
+    out = subprocess.run(
+        [sys.executable, str(bench), "--db", str(full_db), "--clients", "5", "--requests",
+         "150", "--warmup", "10", "--json", *args],
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    res = json.loads(out.stdout[out.stdout.index("{") :])
+    assert res["errors"] == 0 and res["statuses"] == {"200": res["requests"]}
+    assert res["requests"] == 150 and res["cables"] > 0 and res["p95_ms"] > 0
+    if "--unique" in args:
+        assert res["distinct_requests"] == 150

@@ -111,10 +111,10 @@ class ArchivePool:
     def search_json(self, view: ReaderArchive, q: str, **kwargs: Any) -> tuple[bytes, int]:
         """The API's JSON body for ``view.search(q, **kwargs)`` and its total."""
         if self.searchers is None:
-            from cablegram.api.convert import search_out
+            from cablegram.api.convert import search_json as body_of
 
             res = view.search(q, audit=False, **kwargs)
-            return search_out(res).model_dump_json().encode(), res.total
+            return body_of(res), res.total
         return self.searchers.search_json(view.reader, q, **kwargs)
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -43,9 +43,9 @@ def _ready() -> int:
 def _search(reader: Reader, q: str, kwargs: dict[str, Any], as_json: bool) -> tuple[Any, int]:
     res = _state["archive"].as_reader(reader).search(q, audit=False, **kwargs)
     if as_json:
-        from cablegram.api.convert import search_out
+        from cablegram.api.convert import search_json as body_of
 
-        return search_out(res).model_dump_json().encode(), res.total
+        return body_of(res), res.total
     return res, res.total
 
 

@@ -81,6 +81,16 @@ class Pairs(_Dictionary):
                 out[by_code[bounds[code] : bounds[code + 1]]] = True
         return out
 
+    def _bits(self) -> tuple[np.ndarray, np.ndarray]:
+        # Per cable, bit c set when it has code c; and per byte value, which bits it has.
+        got = getattr(self, "_bitset", None)
+        if got is None:
+            bits = np.zeros(len(self.starts) - 1, dtype=np.uint8)
+            np.bitwise_or.at(bits, self.keys, (1 << self.codes).astype(np.uint8))
+            has_bit = (np.arange(256)[:, None] >> np.arange(len(self.values))) & 1
+            got = self._bitset = (bits, has_bit.astype(np.int64))
+        return got
+
     def _by_code(self) -> tuple[np.ndarray, np.ndarray]:
         # The inverted lists: the keys having code c are by_code[bounds[c]:bounds[c + 1]].
         got = getattr(self, "_inverted", None)
@@ -93,6 +103,9 @@ class Pairs(_Dictionary):
 
     def count(self, keys: np.ndarray) -> np.ndarray:
         """Per code, how many of the cables ``keys`` (ascending, unique) have it."""
+        if len(self.values) <= 8:  # caveats: one byte per cable, a 256-bin histogram
+            bits, has_bit = self._bits()
+            return np.bincount(bits[keys], minlength=256) @ has_bit
         first, last = self.starts[keys], self.starts[keys + 1]
         lens = last - first
         total = int(lens.sum())
@@ -429,7 +442,10 @@ def load(conn: sqlite3.Connection, gen: int | None = None) -> DocValues:
         pkeys, enc = pkeys[order], enc[order]
         starts = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(pkeys, minlength=n), out=starts[1:])
-        return Pairs(values, pkeys, enc, starts)
+        out = Pairs(values, pkeys, enc, starts)
+        if len(values) <= 8:
+            out._bits()  # now, not in a first search
+        return out
 
     tags = pairs("tags", "code")
     caveats = pairs("caveats", "caveat")
