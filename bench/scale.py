@@ -447,7 +447,19 @@ def main(argv: list[str] | None = None) -> int:
         for name, r in (("SQLite", a), ("PostgreSQL", b)):
             if r:
                 print(f"search p50/p95: {name} {r['p50_ms']}/{r['p95_ms']} ms")
-    (out / f"scale-{args.cables}.json").write_text(json.dumps(summary, indent=2) + "\n")
+    path = out / f"scale-{args.cables}.json"
+    if path.exists():  # a run of one backend keeps the other's figures at this size
+        try:
+            earlier = json.loads(path.read_text())
+        except ValueError:
+            earlier = {}
+        if earlier.get("workers") == args.workers:
+            for key in ("sqlite_local", "postgres_dask", "postgres_settings", "search_sqlite",
+                        "search_postgres"):  # fmt: skip
+                if key not in summary and key in earlier:
+                    summary[key] = earlier[key]
+                    summary.setdefault("kept_from_earlier_run", {})[key] = earlier["command"]
+    path.write_text(json.dumps(summary, indent=2) + "\n")
     proj = project(out, args.project, args.workers)
     (out / "scale-projection.json").write_text(json.dumps(proj, indent=2) + "\n")
     print_projection(proj)

@@ -109,3 +109,92 @@ def test_killed_worker_mid_ingest_on_postgres(pg_server, cluster, inputs):
         client.close()
         pg_server.drop_database(calm)
         pg_server.drop_database(hit)
+
+
+def _entities_dump(db: Path) -> dict[str, list[tuple]]:
+    import sqlite3
+
+    with sqlite3.connect(db) as c:
+        return {
+            "enriched": c.execute("SELECT cable_id, version_id FROM enriched ORDER BY 1").fetchall(),
+            **{t: c.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3").fetchall()
+               for t in ("mentions", "entities", "entity_aliases", "entity_titles",
+                         "entity_links")},
+        }  # fmt: skip
+
+
+def test_enrich_on_dask_equals_local_and_survives_a_killed_worker(cluster, tmp_path):
+    """`enrich --engine dask`: the same extraction function on the cluster's workers; a
+    worker SIGKILLed in the middle is replaced, its batches re-run, nothing written twice."""
+    import shutil
+
+    from cablegram.enrich.api import connection
+    from cablegram.enrich.run import enrich
+
+    calm = tmp_path / "calm.db"
+    with Archive(calm) as arc:
+        arc.ingest([make_tar(tmp_path / "p.tar", read_pages(24)), BAKU_MD], workers=0)
+    hit = tmp_path / "hit.db"
+    shutil.copy(calm, hit)
+    with Archive(calm, create=False) as arc:
+        local = arc.enrich(workers=0)
+    client = distributed.Client(cluster, set_as_default=False)
+    try:
+        killed: list[int] = []
+
+        def kill_one(done: int, total: int) -> None:
+            if killed or done < 4:
+                return
+            deadline = time.monotonic() + 10
+            busy: list = []
+            while time.monotonic() < deadline and not busy:
+                busy = [w for w, keys in client.processing().items() if keys]
+                time.sleep(0.01)
+            victim = busy[0] if busy else next(iter(client.run(os.getpid)))
+            pid = client.run(os.getpid, workers=[victim])[victim]
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+        with Archive(hit, create=False) as arc:
+            rep = enrich(connection(arc.store), engine="dask", batch_size=2,
+                         scheduler=cluster.scheduler_address, progress=kill_one)  # fmt: skip
+        assert killed, "no worker was killed"
+        assert rep.cables == local.cables == 25 and rep.failed == 0
+        assert rep.mentions == local.mentions > 0
+        assert _entities_dump(hit) == _entities_dump(calm)
+        client.wait_for_workers(2, timeout=60)
+        with Archive(hit, create=False) as arc:  # idempotent: nothing left to do
+            assert arc.enrich(engine="dask", scheduler=cluster.scheduler_address).cables == 0
+    finally:
+        client.close()
+
+
+def test_enrich_command_engine_dask(cluster, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from cablegram.cli_enrich import enrich_command
+
+    db = tmp_path / "c.db"
+    with Archive(db) as arc:
+        arc.ingest([BAKU_MD], workers=0)
+    r = CliRunner().invoke(enrich_command, ["--db", str(db), "--engine", "dask", "--scheduler",
+                                            cluster.scheduler_address, "--json"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["cables"] == 1
+    with Archive(db, create=False) as arc:
+        assert arc.search("person:Abiyev").total == 1
+
+
+def test_enrich_on_postgres_says_it_needs_sqlite(pg_server):
+    from click.testing import CliRunner
+
+    from cablegram.cli_enrich import enrich_command
+
+    url = pg_server.create_database()
+    with Archive(url) as arc:
+        arc.ingest([BAKU_MD], workers=0)
+    r = CliRunner().invoke(enrich_command, ["--db", url, "--engine", "dask"])
+    assert r.exit_code == 1 and "need the SQLite store" in r.output
+    assert "Traceback" not in r.output

@@ -255,15 +255,20 @@ class Archive:
         force: bool = False,
         ids: Iterable[str] | None = None,
         progress: Any = None,
+        engine: str = "local",
+        scheduler: str | None = None,
     ) -> Any:
         """Extract and resolve entities in the cables that need it (new or changed text,
-        or a new extractor); ``force`` redoes all. Returns an ``EnrichReport``."""
+        or a new extractor); ``force`` redoes all. ``engine="dask"`` extracts on a Dask
+        cluster (``scheduler``, or a local one of ``workers`` processes). Returns an
+        ``EnrichReport``."""
         from cablegram.enrich.api import connection
         from cablegram.enrich.run import enrich
 
         if ids is not None:
             ids = [_norm(i) for i in ids]
-        return enrich(connection(self.store), workers=workers, force=force, ids=ids, progress=progress)
+        return enrich(connection(self.store), workers=workers, force=force, ids=ids,
+                      progress=progress, engine=engine, scheduler=scheduler)  # fmt: skip
 
     def entities(
         self, kind: str | None = None, *, query: str | None = None, sort: str = "cables",

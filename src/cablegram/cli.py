@@ -21,6 +21,7 @@ from rich.text import Text
 
 from cablegram import __version__
 from cablegram.archive import EXPORT_FORMATS, Archive
+from cablegram.cli_output import open_archive
 from cablegram.cli_output import print_rows as _rows
 from cablegram.cli_scale import engine_options, partition_option
 from cablegram.model import Addressee, Cable
@@ -46,13 +47,6 @@ def db_option(f: Callable) -> Callable:
         type=click.Path(dir_okay=False),
         help="The database file or postgresql:// URL (or $CABLEGRAM_DB).",
     )(f)
-
-
-def _open(db: str) -> Archive:
-    try:
-        return Archive(db, create=False)
-    except FileNotFoundError:
-        raise click.ClickException(f"no database at {db}; run `cablegram ingest` first") from None
 
 
 def _json(data: Any) -> None:
@@ -155,7 +149,7 @@ def search(query: tuple[str, ...], db: str, page: int, per_page: int, sort: str,
     q = " ".join(query)
     from cablegram.search.query import QueryError
 
-    with _open(db) as arc:
+    with open_archive(db) as arc:
         try:
             res = arc.search(q, page=page, per_page=per_page, sort=sort, facets=not no_facets)
         except QueryError as exc:
@@ -222,7 +216,7 @@ def print_result(res: Any, con: Console) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
 def show(cable_id: str, db: str, version: str | None, as_json: bool) -> None:
     """Show one cable: the decoded header, then its paragraphs with their markings."""
-    with _open(db) as arc:
+    with open_archive(db) as arc:
         cable = arc.version(cable_id, version) if version else arc.get(cable_id)
         if cable is None:
             raise click.ClickException(
@@ -390,7 +384,7 @@ def render_cable(c: Cable, con: Console, versions: list | None = None) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def versions(cable_id: str, db: str, as_json: bool) -> None:
     """List the stored versions of a cable (* marks the one shown)."""
-    with _open(db) as arc:
+    with open_archive(db) as arc:
         vs = arc.versions(cable_id)
     if not vs:
         raise click.ClickException(f"no cable {cable_id}")
@@ -420,7 +414,7 @@ def versions(cable_id: str, db: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def diff(cable_id: str, db: str, a: str | None, b: str | None, as_json: bool) -> None:
     """Show what changed between two versions of a cable."""
-    with _open(db) as arc:
+    with open_archive(db) as arc:
         try:
             d = arc.diff(cable_id, a, b)
         except LookupError as exc:
@@ -466,7 +460,7 @@ def _short(v: Any) -> str:
 @click.option("--json", "as_json", is_flag=True)
 def stats(db: str, as_json: bool) -> None:
     """Counts per year, origin, classification and caveat; top tags; errors."""
-    with _open(db) as arc:
+    with open_archive(db) as arc:
         st = arc.stats()
     if as_json:
         _json(st)
@@ -504,7 +498,7 @@ def stats(db: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def errors(db: str, run_id: int | None, limit: int | None, as_json: bool) -> None:
     """List the documents that did not become cables, and why."""
-    with _open(db) as arc:
+    with open_archive(db) as arc:
         errs = arc.errors(run_id=run_id, limit=limit)
     if as_json:
         _json(errs)
@@ -533,7 +527,7 @@ def export(db: str, fmt: str, query: str | None, output: str, partition_by: str 
         raise click.ClickException("parquet is binary: give -o FILE or redirect the output")
     from cablegram.search.query import QueryError
 
-    with _open(db) as arc:
+    with open_archive(db) as arc:
         try:
             n = arc.export(fmt, output, query=query, partition_by=partition_by)
         except QueryError as exc:

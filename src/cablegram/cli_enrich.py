@@ -17,7 +17,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from cablegram.archive import Archive
+from cablegram.cli_output import open_archive
 from cablegram.cli_output import print_rows as _rows
+from cablegram.cli_scale import engine_options
 
 __all__ = ["enrich_command", "entities_group", "graph_command"]
 
@@ -27,13 +29,6 @@ def _db_option(f: Callable) -> Callable:
         "--db", "db", default="cablegram.db", envvar="CABLEGRAM_DB", show_default=True,
         type=click.Path(dir_okay=False), help="The database file (or $CABLEGRAM_DB).",
     )(f)  # fmt: skip
-
-
-def _open(db: str) -> Archive:
-    try:
-        return Archive(db, create=False)
-    except FileNotFoundError:
-        raise click.ClickException(f"no database at {db}; run `cablegram ingest` first") from None
 
 
 def _out() -> Console:
@@ -64,15 +59,16 @@ def _fail(e: Exception) -> click.ClickException:
 @click.option("--cable", "cables", multiple=True, help="Only this cable (repeatable).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@engine_options
 def enrich_command(db: str, workers: int | None, force: bool, cables: tuple[str, ...], quiet: bool,
-                   as_json: bool) -> None:  # fmt: skip
+                   as_json: bool, engine: str, scheduler: str | None) -> None:  # fmt: skip
     """Find people, organisations and places in the cables and resolve them.
 
     Runs on the cables that are new or changed since the last run (resumable: a killed
     run keeps what it wrote); search with person:, org:, place: afterwards.
     """
     err = Console(stderr=True, highlight=False)
-    with _open(db) as arc:
+    with open_archive(db) as arc:
         bar = None
         progress = None
         if not quiet and not as_json and err.is_terminal:
@@ -89,9 +85,10 @@ def enrich_command(db: str, workers: int | None, force: bool, cables: tuple[str,
         try:
             if bar is not None:
                 bar.start()
-            rep = arc.enrich(
-                workers=workers, force=force, ids=list(cables) or None, progress=progress
-            )
+            rep = arc.enrich(workers=workers, force=force, ids=list(cables) or None,
+                             progress=progress, engine=engine, scheduler=scheduler)  # fmt: skip
+        except NotImplementedError as exc:  # entities on a PostgreSQL archive
+            raise click.ClickException(str(exc)) from None
         finally:
             if bar is not None:
                 bar.stop()
@@ -121,7 +118,7 @@ def entities_group() -> None:
 def list_command(db: str, kind: str | None, query: str | None, sort: str, limit: int, offset: int,
                  as_json: bool) -> None:  # fmt: skip
     """List entities, most cited first."""
-    with _open(db) as arc:
+    with open_archive(db) as arc:
         try:
             items = arc.entities(kind, query=query, sort=sort, limit=limit, offset=offset)
         except (LookupError, ValueError) as e:
@@ -145,7 +142,7 @@ def show_command(entity: str, db: str, limit: int, as_json: bool) -> None:
 
     ENTITY is an id (person:safar-abiyev) or kind:Name (person:Abiyev).
     """
-    with _open(db) as arc:
+    with open_archive(db) as arc:
         try:
             page = arc.entity(entity, limit=limit)
         except LookupError as e:
@@ -183,7 +180,7 @@ def show_command(entity: str, db: str, limit: int, as_json: bool) -> None:
 
 
 def _curate(db: str, as_json: bool, fn: Callable[[Archive], Any]) -> None:
-    with _open(db) as arc:
+    with open_archive(db) as arc:
         try:
             c = fn(arc)
         except (LookupError, ValueError) as e:
@@ -257,7 +254,7 @@ def corrections_command(db: str, as_json: bool) -> None:
     """List the users' decisions, in the order they are applied."""
     from cablegram.enrich.api import corrections
 
-    with _open(db) as arc:
+    with open_archive(db) as arc:
         items = corrections(arc.store.conn)  # type: ignore[attr-defined]
     if as_json:
         _json(items)
@@ -306,7 +303,7 @@ def graph_command(what: str, center: str | None, db: str, fmt: str, output: str,
     """
     from cablegram import graph
 
-    with _open(db) as arc:
+    with open_archive(db) as arc:
         if what in ("ego", "cited-by") and not center:
             raise click.UsageError(f"{what} needs a CENTER (an entity id or a cable id)")
         if what == "missing":

@@ -33,7 +33,7 @@ def engine_options(f: Callable) -> Callable:
         type=click.Choice(["local", "dask"]),
         default="local",
         show_default=True,
-        help="Where documents are parsed: local processes, or a Dask cluster.",
+        help="Where the work runs: local processes, or a Dask cluster.",
     )(f)
 
 

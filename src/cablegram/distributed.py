@@ -33,7 +33,7 @@ from typing import Any
 from cablegram.ingest import IngestReport, _Job, _Pipeline, _ProgressBar, _work
 from cablegram.store import Store
 
-__all__ = ["DaskPipeline", "connect"]
+__all__ = ["DaskPipeline", "connect", "disconnect"]
 
 
 def connect(scheduler: str | None, workers: int) -> tuple[Any, Any]:
@@ -51,6 +51,15 @@ def connect(scheduler: str | None, workers: int) -> tuple[Any, Any]:
         silence_logs=40,  # logging.ERROR: a worker restart is expected, not news
     )
     return Client(cluster, set_as_default=False), cluster
+
+
+def disconnect(client: Any, cluster: Any) -> None:
+    """Close what ``connect`` returned (the cluster too, when it was started for the run)."""
+    try:
+        client.close()
+    finally:
+        if cluster is not None:
+            cluster.close()
 
 
 def _work_prepared(prepare: Callable[[Any], Any], tasks: list[tuple[bytes, str | None]]) -> list:
@@ -158,8 +167,4 @@ class DaskPipeline(_Pipeline):
             return out
 
     def close(self) -> None:
-        try:
-            self.client.close()
-        finally:
-            if self.cluster is not None:
-                self.cluster.close()
+        disconnect(self.client, self.cluster)
