@@ -379,3 +379,33 @@ def test_search_json_is_the_validated_model(full_archive, q):
     for sort in ("relevance", "date"):
         res = full_archive.search(q, per_page=5, sort=sort)
         assert json.loads(search_json(res)) == search_out(res).model_dump(mode="json")
+
+
+def test_result_cache_is_bounded_by_bytes_and_dropped_by_a_write(full_db, tmp_path):
+    import asyncio
+    import shutil
+
+    from cablegram.api.pool import ArchivePool
+
+    db = tmp_path / "c.db"
+    shutil.copy(full_db, db)
+    pool = ArchivePool(db, cache_size=100)
+    pool._cache_budget = 1000
+    made: list[str] = []
+
+    def make(tag: str):
+        made.append(tag)
+        return (tag.encode() * 600, 1)
+
+    pool.cached(("a",), lambda: make("a"))
+    pool.cached(("a",), lambda: make("a"))  # remembered
+    asyncio.run(pool.cached_async(("b",), lambda: asyncio.sleep(0, make("b"))))
+    pool.cached(("a",), lambda: make("a"))  # 600 + 600 > 1000 bytes: "a" had to go
+    assert made == ["a", "b", "a"]
+    assert pool._cache_bytes <= 1000
+    with Archive(db, create=False) as arc:  # any write: a new generation
+        arc.store.conn.execute("PRAGMA user_version = 7")
+        arc.store.conn.execute("CREATE TABLE IF NOT EXISTS t_x (a)")
+    pool.cached(("a",), lambda: make("a"))
+    assert made == ["a", "b", "a", "a"]
+    pool.close()

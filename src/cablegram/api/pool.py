@@ -5,6 +5,10 @@ tables on its connection, so every reader thread opens one ``Archive`` and keeps
 Request handlers hand work to the pool (``await pool.run(fn, ...)``, where ``fn`` gets the
 thread's archive first): the event loop never blocks on the database, and the number of
 open connections (and their page caches) stays bounded whatever the load.
+
+With ``search_processes`` (``serve --workers N``), searches go to that many processes fed
+from one queue (``cablegram.api.searchers``); the pool keeps the threads for everything
+else, and remembers recent results (``cached``/``cached_async``) until the database changes.
 """
 
 from __future__ import annotations
