@@ -480,9 +480,13 @@ def test_search_processes_apply_the_same_rules(client, proc_client, tokens):
                     assert (b.json()["total"] > 0) == may_see(name, q), (name, q)
                 shown = {k: v for k, v in b.json().items() if k != "query"}  # echoes q
                 assert_clean(json.dumps(shown), name, "search on a search process")
-        page = proc_client.get("/search", params={"q": "id:09BAKU9*"}, headers=h)
-        assert page.status_code == 200
-        assert_clean(page.text, name, "web search on a search process")
+        for q in ("id:09BAKU9*", "plumbago OR baku", "iran"):
+            page = proc_client.get("/search", params={"q": q}, headers=h)
+            same = client.get("/search", params={"q": q}, headers=h)
+            assert page.status_code == same.status_code == 200
+            assert_clean(page.text, name, "web search on a search process")
+            hrefs = re.compile(r'href="/cables/([^"?#]+)"')
+            assert hrefs.findall(page.text) == hrefs.findall(same.text), (name, q)
     # A malformed query raised in a worker keeps its message and position.
     bad = [proc_client.get("/api/search", params={"q": 'plumbago "open'}) for _ in range(2)]
     good = client.get("/api/search", params={"q": 'plumbago "open'})

@@ -174,6 +174,11 @@ class ArchivePool:
             self._remember(full, value)
         return value
 
+    @property
+    def remembers(self) -> bool:
+        """Whether results are remembered (``cache_size`` > 0)."""
+        return self._cache_size > 0
+
     def _recall(self, full: tuple) -> tuple[bool, Any]:
         with self._lock:
             if full in self._cache:

@@ -85,6 +85,11 @@ class SearchProcesses:
         the worker serialises, so the server process only forwards bytes."""
         return self._executor.submit(_search, reader, q, kwargs, True).result()
 
+    async def search_async(self, reader: Reader, q: str, **kwargs: Any) -> Any:
+        """``search`` for the event loop: awaits the worker without holding a thread."""
+        future = self._executor.submit(_search, reader, q, kwargs, False)
+        return (await asyncio.wrap_future(future))[0]
+
     async def search_json_async(self, reader: Reader, q: str, **kwargs: Any) -> tuple[bytes, int]:
         """``search_json`` for the event loop: awaits the worker without holding a thread."""
         return await asyncio.wrap_future(self._executor.submit(_search, reader, q, kwargs, True))
