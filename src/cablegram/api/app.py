@@ -128,10 +128,13 @@ def create_app(db: str | os.PathLike[str], *, readers: int | None = None, web: b
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         # Ready only once search's in-memory columns are loaded (seconds on a large
-        # archive), so no request waits for them.
+        # archive), so no request waits for them: by the processes that search, or else
+        # by this one.
         portions = access_db.anonymous().visibility is not None
-        await pool.run(lambda arc: pool.warm(portions=portions))
-        await asyncio.to_thread(pool.start_searchers, portions=portions)
+        if search_processes > 0:
+            await asyncio.to_thread(pool.start_searchers, portions=portions)
+        else:
+            await pool.run(lambda arc: pool.warm(portions=portions))
         yield
         pool.close()
 

@@ -44,8 +44,6 @@ def _size(value: Any) -> int:
     """Bytes a remembered value holds: the length of a response body, else a page's worth."""
     if isinstance(value, tuple) and value and isinstance(value[0], bytes):
         return len(value[0])
-    if isinstance(value, bytes):
-        return len(value)
     return _RESULT_BYTES
 
 
@@ -106,20 +104,18 @@ class ArchivePool:
         return self.searchers.search(view.reader, q, **kwargs)
 
     async def search_json_async(self, reader: Reader, q: str, **kwargs: Any) -> tuple[bytes, int]:
-        """``search_json`` for ``reader`` from the event loop: awaited on a search process
-        when there are some (no thread waits for it), else on a reader thread."""
+        """The API's JSON body for ``reader``'s search and its total, from the event loop:
+        awaited on a search process when there are some (no thread waits for it), else on
+        a reader thread."""
         if self.searchers is not None:
             return await self.searchers.search_json_async(reader, q, **kwargs)
-        return await self.run(lambda arc: self.search_json(arc.as_reader(reader), q, **kwargs))
+        from cablegram.api.convert import search_json as body_of
 
-    def search_json(self, view: ReaderArchive, q: str, **kwargs: Any) -> tuple[bytes, int]:
-        """The API's JSON body for ``view.search(q, **kwargs)`` and its total."""
-        if self.searchers is None:
-            from cablegram.api.convert import search_json as body_of
-
-            res = view.search(q, audit=False, **kwargs)
+        def run(arc: Archive) -> tuple[bytes, int]:
+            res = arc.as_reader(reader).search(q, audit=False, **kwargs)
             return body_of(res), res.total
-        return self.searchers.search_json(view.reader, q, **kwargs)
+
+        return await self.run(run)
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn(archive, *args, **kwargs)`` in this thread (tests, scripts)."""

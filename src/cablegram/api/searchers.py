@@ -80,18 +80,14 @@ class SearchProcesses:
         ``SearchResult``. Raises what the search raises (``QueryError``, ``ValueError``)."""
         return self._executor.submit(_search, reader, q, kwargs, False).result()[0]
 
-    def search_json(self, reader: Reader, q: str, **kwargs: Any) -> tuple[bytes, int]:
-        """The API's response body for the search (``SearchOut`` as JSON) and its total:
-        the worker serialises, so the server process only forwards bytes."""
-        return self._executor.submit(_search, reader, q, kwargs, True).result()
-
     async def search_async(self, reader: Reader, q: str, **kwargs: Any) -> Any:
         """``search`` for the event loop: awaits the worker without holding a thread."""
         future = self._executor.submit(_search, reader, q, kwargs, False)
         return (await asyncio.wrap_future(future))[0]
 
     async def search_json_async(self, reader: Reader, q: str, **kwargs: Any) -> tuple[bytes, int]:
-        """``search_json`` for the event loop: awaits the worker without holding a thread."""
+        """The API's response body for the search (``SearchOut`` as JSON) and its total,
+        awaited without holding a thread: the worker serialises, the server forwards bytes."""
         return await asyncio.wrap_future(self._executor.submit(_search, reader, q, kwargs, True))
 
     def close(self) -> None:

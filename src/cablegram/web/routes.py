@@ -241,6 +241,12 @@ def _home(arc: Archive, pool: ArchivePool) -> dict[str, Any]:
     }
 
 
+def _search_key(reader: Any, q: str, page: int, sort: str) -> tuple:
+    """A search page's result in the pool's cache (per set of rights): one key for the
+    page and for the event loop that may have searched ahead of it."""
+    return ("web-search", reader.key, q, page, sort)
+
+
 def search_page(arc: Archive, pool: ArchivePool, q: str, sort: str, page: int,
                 who: dict[str, Any] | None = None) -> tuple[str, int]:  # fmt: skip
     ctx: dict[str, Any] = {
@@ -259,7 +265,7 @@ def search_page(arc: Archive, pool: ArchivePool, q: str, sort: str, page: int,
 
     def run(page: int) -> Any:
         res = pool.cached(
-            ("web-search", arc.reader.key, q, page, sort),
+            _search_key(arc.reader, q, page, sort),
             lambda: pool.search(arc, q, page=page, per_page=PER_PAGE, sort=sort, facets=True),
         )  # fmt: skip
         arc._log("search", "", q, res.total)
@@ -687,7 +693,7 @@ def mount(app: FastAPI) -> None:
             reader = auth.reader_of(request)
             with contextlib.suppress(QueryError, ValueError):
                 await p.cached_async(
-                    ("web-search", reader.key, q, page, sort),
+                    _search_key(reader, q, page, sort),
                     lambda: p.searchers.search_async(reader, q, page=page, per_page=PER_PAGE,
                                                      sort=sort, facets=True),
                 )  # fmt: skip
