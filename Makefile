@@ -7,7 +7,8 @@ DB ?= cablegram.db
 
 .PHONY: demo test install lint bench clean
 
-$(STAMP): pyproject.toml
+# The parser is compiled by the install (setup.py): a changed parser source reinstalls.
+$(STAMP): pyproject.toml setup.py $(wildcard src/cablegram/parse/*.py)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
@@ -20,6 +21,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m ruff check src tests bench
+	$(PY) -m mypy src/cablegram/parse
 	$(PY) -m pytest -n 2
 
 lint: $(STAMP)
@@ -27,4 +29,5 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check src tests bench
 
 clean:
-	rm -rf $(VENV) $(DB) $(DB)-wal $(DB)-shm
+	rm -rf $(VENV) $(DB) $(DB)-wal $(DB)-shm build
+	find src -name '*.so' -delete

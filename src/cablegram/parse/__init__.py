@@ -4,8 +4,73 @@ Modules, in the order a cable flows through them: ``decode`` (bytes to text),
 ``render`` (detect the rendering, undo its damage), ``header`` (transmission header),
 ``preamble`` (banner, caveats, E.O., TAGS, SUBJECT, REF, Classified By), ``body``
 (paragraphs, summary, comment, signer), ``core`` (putting it together).
+
+The build compiles these modules with mypyc (setup.py; docs/parsing.md). The compiled
+and the pure-Python modules run the same source, so they give the same records; the
+pure ones are loaded instead when ``CABLEGRAM_PURE=1`` is set, or when a compiled module
+is older than its source (an edit since the last build), so that an edit always takes
+effect.
 """
 
-from cablegram.parse.core import parse
+from __future__ import annotations
 
-__all__ = ["parse"]
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+_HERE = Path(__file__).parent
+_EXTENSION = tuple(importlib.machinery.EXTENSION_SUFFIXES)
+
+
+def _compiled_files(here: Path = _HERE) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for path in here.iterdir():
+        if path.name.endswith(_EXTENSION):
+            found[path.name.split(".", 1)[0]] = path
+    return found
+
+
+def _stale(compiled: dict[str, Path], here: Path = _HERE) -> list[str]:
+    """The modules whose source changed after they were compiled."""
+    out = []
+    for name, path in compiled.items():
+        source = here / f"{name}.py"
+        if source.exists() and source.stat().st_mtime > path.stat().st_mtime:
+            out.append(name)
+    return sorted(out)
+
+
+class _SourcesFirst(importlib.abc.MetaPathFinder):
+    """Finds ``cablegram.parse.X`` in ``X.py`` even where a compiled ``X`` stands beside it."""
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None
+                  ) -> importlib.machinery.ModuleSpec | None:
+        package, _, name = fullname.rpartition(".")
+        source = _HERE / f"{name}.py"
+        if package != __name__ or not source.exists():
+            return None
+        return importlib.util.spec_from_file_location(fullname, source)
+
+
+_found = _compiled_files()
+STALE: list[str] = _stale(_found)
+if _found and (os.environ.get("CABLEGRAM_PURE") == "1" or STALE):
+    if STALE and os.environ.get("CABLEGRAM_PURE") != "1":
+        print(f"cablegram: compiled parser older than {', '.join(f'{n}.py' for n in STALE)};"
+              " using the pure-Python parser (rebuild: make install)", file=sys.stderr)
+    sys.meta_path.insert(0, _SourcesFirst())
+
+from cablegram.parse.core import parse  # noqa: E402 - after the finder is in place
+
+
+def compiled_modules() -> list[str]:
+    """The parser's modules that run compiled (empty: the pure-Python parser)."""
+    return sorted(name.rpartition(".")[2] for name, mod in sys.modules.items()
+                  if name.startswith(__name__ + ".")
+                  and str(getattr(mod, "__file__", "")).endswith(_EXTENSION))
+
+
+__all__ = ["STALE", "compiled_modules", "parse"]

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
+from typing import Final
 
 from cablegram import reference
 from cablegram.model import Defect, Paragraph
@@ -15,19 +16,19 @@ from cablegram.parse import scan
 # before it. Written "\n(?:[ \t]*\n)*" rather than the equal "(?:\n[ \t]*)*\n" so that the
 # pattern opens with a literal, which the regex engine jumps to instead of trying every
 # position.
-_PAGE_HEADER = re.compile(
+_PAGE_HEADER: Final = re.compile(
     r"\n(?:[ \t]*\n)*[ \t]*[A-Z][A-Z .'\-]{1,30} 0{2,}\d{1,8} +\d{3} OF \d{3}[ \t]*(?:\n[ \t]*)*(?=\n|$)"
 )
 # " OF \d{2}" is in every page header, old or new; in few other cables. Searched for as
 # "OF \d{2}" after a space: a pattern opening with a space stops at every word.
-_PAGE_MARK = re.compile(r"OF \d{2}")
+_PAGE_MARK: Final = re.compile(r"OF \d{2}")
 # Old printouts: "PAGE 02 HARARE 06677 01 OF 03 291400Z" with the class line above it.
-_OLD_PAGE = re.compile(
+_OLD_PAGE: Final = re.compile(
     r"(?:\b(?:UNCLASSIFIED|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE)[ \t]*\n)?"
     r"[ \t]*PAGE \d{2,3}\s+[A-Z][A-Z ]{1,25}?\s+\d{3,6}\s+\d{2} OF \d{2}\s+\d{6}Z[ \t]*\n?"
 )
-_RULE = re.compile(r"^\s*[-=_*]{3,}[-=_* ]*$")
-_PARA = re.compile(
+_RULE: Final = re.compile(r"^\s*[-=_*]{3,}[-=_* ]*$")
+_PARA: Final = re.compile(
     r"^(?P<pil>¶\s*|P\s?)?(?P<num>\d{1,3})\s?\.(?!\d)\s*"
     r"(?:\(\s*(?P<mark>[A-Z][A-Z/ ]{0,14}?)\s*\))?\s*(?P<rest>.*)$",
     re.S,
@@ -35,29 +36,29 @@ _PARA = re.compile(
 # The start of a list item ("-- ", "A. ", "(b) ", "o ", "* ", "3) ") after a line break
 # between stripped lines; [^\S\n] is white space within that line. Lines are joined with
 # one pass over a block instead of a regex call per line.
-_LIST_ITEM_START = (
+_LIST_ITEM_START: Final = (
     r"(?:--?[^\S\n]|-[^\S\n]|[A-Z][^\S\n]?\.[^\S\n]|\(\w{1,3}\)[^\S\n]|o[^\S\n]|\*[^\S\n]|\d{1,2}\)[^\S\n])"
 )
-_LIST_ITEM_LINE = re.compile(r"\n(?=" + _LIST_ITEM_START + ")")
-_WRAPPED_LINE_BREAK = re.compile(r"\n(?!" + _LIST_ITEM_START + ")")
-_SUMMARY = re.compile(r"\b(?:SUMMARY(?: AND (?:COMMENT|ACTION REQUEST))?|Summary(?: and (?:comment|Comment))?)\s*[:.\-]\s*")
-_END_SUMMARY = re.compile(r"\bEND\s+(?:OF\s+)?SUMMARY(?:\s+AND\s+(?:COMMENT|ACTION REQUEST))?\b\.?", re.I)
+_LIST_ITEM_LINE: Final = re.compile(r"\n(?=" + _LIST_ITEM_START + ")")
+_WRAPPED_LINE_BREAK: Final = re.compile(r"\n(?!" + _LIST_ITEM_START + ")")
+_SUMMARY: Final = re.compile(r"\b(?:SUMMARY(?: AND (?:COMMENT|ACTION REQUEST))?|Summary(?: and (?:comment|Comment))?)\s*[:.\-]\s*")
+_END_SUMMARY: Final = re.compile(r"\bEND\s+(?:OF\s+)?SUMMARY(?:\s+AND\s+(?:COMMENT|ACTION REQUEST))?\b\.?", re.I)
 # Where _END_SUMMARY and _END_COMMENT can start, in the folded text ("end" alone is found
 # too often to try the pattern at each).
-_END_SUMMARY_WHERE = re.compile(r"end\s+(?:of\s+)?summary")
-_END_COMMENT_WHERE = re.compile(r"end\s+(?:of\s+)?comment")
-_COMMENT = re.compile(r"\b(?:COMMENT|Comment)\s*[:.\-]\s*")
-_END_COMMENT = re.compile(r"\bEND\s+(?:OF\s+)?COMMENT\b\.?", re.I)
-_SEPTEL = re.compile(r"\bSEPTELS?\b", re.I)
-_SENTENCE_END = re.compile(r"[.!?\n]")
-_SIGNER = re.compile(r"^[A-Z][A-Z'\-]+(?:[ /][A-Z][A-Z'\-]+){0,2}\s*$")
-_NOT_SIGNER = re.compile(r"(?:UNCLASSIFIED|CONFIDENTIAL|SECRET|NOFORN|SIPDIS|BT)")
-_GLUED_SIGNER = re.compile(r"[.!?)\"]\s+([A-Z][A-Z'\-]{2,}(?:/[A-Z]+)?)\s*$")
-_COMMENT_OPENING = re.compile(r"(?:COMMENT|Comment)\s*[:.\-]\s*")
-_COMMENT_HEADING = re.compile(r"(?i)comments?")
-_SUMMARY_HEADING = re.compile(r"(?i)summary(?: and comment)?")
-_SLASH = re.compile(r"\s*/\s*")
-_SPACES = re.compile(r"\s+")
+_END_SUMMARY_WHERE: Final = re.compile(r"end\s+(?:of\s+)?summary")
+_END_COMMENT_WHERE: Final = re.compile(r"end\s+(?:of\s+)?comment")
+_COMMENT: Final = re.compile(r"\b(?:COMMENT|Comment)\s*[:.\-]\s*")
+_END_COMMENT: Final = re.compile(r"\bEND\s+(?:OF\s+)?COMMENT\b\.?", re.I)
+_SEPTEL: Final = re.compile(r"\bSEPTELS?\b", re.I)
+_SENTENCE_END: Final = re.compile(r"[.!?\n]")
+_SIGNER: Final = re.compile(r"^[A-Z][A-Z'\-]+(?:[ /][A-Z][A-Z'\-]+){0,2}\s*$")
+_NOT_SIGNER: Final = re.compile(r"(?:UNCLASSIFIED|CONFIDENTIAL|SECRET|NOFORN|SIPDIS|BT)")
+_GLUED_SIGNER: Final = re.compile(r"[.!?)\"]\s+([A-Z][A-Z'\-]{2,}(?:/[A-Z]+)?)\s*$")
+_COMMENT_OPENING: Final = re.compile(r"(?:COMMENT|Comment)\s*[:.\-]\s*")
+_COMMENT_HEADING: Final = re.compile(r"(?i)comments?")
+_SUMMARY_HEADING: Final = re.compile(r"(?i)summary(?: and comment)?")
+_SLASH: Final = re.compile(r"\s*/\s*")
+_SPACES: Final = re.compile(r"\s+")
 
 
 @dataclass
@@ -107,7 +108,7 @@ def parse_body(text: str, defects: list[Defect]) -> Body:
     for flat in flats:
         m = _para(flat)
         mark = _marking(m["mark"]) if m else None
-        if mark is not None:
+        if m is not None and mark is not None:
             paras.append(Paragraph(int(m["num"]), mark, pending_heading, m["rest"].strip()))
             observed.append(len(paras) - 1)
             pending_heading = ""
@@ -252,12 +253,12 @@ def _marking(mark: str | None) -> str | None:
 # That is r"\d\.\d|^¶|^[A-Z]\)\s|\d{3} OF \d|\.\.\.$|\\" searched in the line; its
 # digit-free parts are tested with str methods, as the whole pattern, which opens with no
 # literal, is tried at every position of every candidate line.
-_NOT_HEADING_DIGITS = re.compile(r"\d(?:\.\d|\d\d OF \d)")
-_NOT_HEADING_ITEM = re.compile(r"[A-Z]\)\s")
+_NOT_HEADING_DIGITS: Final = re.compile(r"\d(?:\.\d|\d\d OF \d)")
+_NOT_HEADING_ITEM: Final = re.compile(r"[A-Z]\)\s")
 # ASCII bytes that are not letters, and not upper-case letters: deleting them with
 # bytes.translate counts the letters of an ASCII line in one C call each.
-_ASCII_NOT_ALPHA = bytes(c for c in range(128) if not chr(c).isalpha())
-_ASCII_NOT_UPPER = bytes(c for c in range(128) if not chr(c).isupper())
+_ASCII_NOT_ALPHA: Final = bytes(c for c in range(128) if not chr(c).isalpha())
+_ASCII_NOT_UPPER: Final = bytes(c for c in range(128) if not chr(c).isupper())
 
 
 def _is_heading(s: str) -> bool:

@@ -10,6 +10,7 @@ import json
 import re
 from datetime import datetime
 from functools import lru_cache
+from typing import Final
 
 from cablegram import reference
 from cablegram.model import ArchiveMeta, Cable, Defect, Origin, Reference, Tag
@@ -26,19 +27,19 @@ from cablegram.parse.preamble import (
 )
 from cablegram.parse.render import Prepared, detect, prepare
 
-_HEADER_HINT = re.compile(r"(?m)^\s*(?:VZCZC|ZNY |DE R[A-Z]{3,6} |FM |TO |INFO )")
-_MEDIA_DATE = re.compile(
+_HEADER_HINT: Final = re.compile(r"(?m)^\s*(?:VZCZC|ZNY |DE R[A-Z]{3,6} |FM |TO |INFO )")
+_MEDIA_DATE: Final = re.compile(
     r"^\s*(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\d{1,2}) "
     r"(January|February|March|April|May|June|July|August|September|October|November|December) "
     r"(\d{4}), (\d{2}):(\d{2})", re.M)
-_CABLE_DATED = re.compile(r"Cable dated:\s*(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})")
-_ID = re.compile(r"^(\d{2})([A-Z][A-Z0-9]*?[A-Z])(\d{1,7})$")
-_SIPDIS_LINE = re.compile(r"(?m)^\s*SIPDIS\s*$\n?")
-_CLASSIFIED_BY_ANY = re.compile(r"(?i)(?<![a-z])classified\s+by\s*:?\s*(.+)")
-_ARCHIVE_CLASS_SPLIT = re.compile(r"//|/(?=[A-Z]{4})")
-_NOT_LETTERS = re.compile(r"[^A-Z]")
-_CAVEAT_CODES = dict(CAVEAT_SPELLINGS)
-_MAX_INPUT = 20_000_000
+_CABLE_DATED: Final = re.compile(r"Cable dated:\s*(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})")
+_ID: Final = re.compile(r"^(\d{2})([A-Z][A-Z0-9]*?[A-Z])(\d{1,7})$")
+_SIPDIS_LINE: Final = re.compile(r"(?m)^\s*SIPDIS\s*$\n?")
+_CLASSIFIED_BY_ANY: Final = re.compile(r"(?i)(?<![a-z])classified\s+by\s*:?\s*(.+)")
+_ARCHIVE_CLASS_SPLIT: Final = re.compile(r"//|/(?=[A-Z]{4})")
+_NOT_LETTERS: Final = re.compile(r"[^A-Z]")
+_CAVEAT_CODES: Final = dict(CAVEAT_SPELLINGS)
+_MAX_INPUT: Final = 20_000_000
 
 
 def parse(data: str | bytes, *, hint: str | None = None) -> Cable:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import codecs
+from typing import Final
 
 from cablegram.model import Defect
 
-_BOMS = (
+_BOMS: Final = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -53,7 +54,7 @@ def _detect(data: bytes) -> str:
     if text.count("\ufffd") * 200 < len(text):
         return "utf-8"
     try:
-        from charset_normalizer import from_bytes
+        from charset_normalizer import from_bytes  # type: ignore[import-not-found, unused-ignore]
     except ImportError:  # pragma: no cover - declared dependency
         return ""
     best = from_bytes(data[:65536]).best()

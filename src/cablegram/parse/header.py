@@ -5,35 +5,37 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass, field
+from typing import Final
 
 from cablegram import reference
 from cablegram.model import Addressee, Defect
 from cablegram.parse import scan
 
-MONTHS = {m: i for i, m in enumerate(
+MONTHS: Final = {m: i for i, m in enumerate(
     ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1)}
+_MONTH_DAYS: Final = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # calendar.mdays
 
-_VZCZC = re.compile(r"\b(VZCZC[A-Z0-9]{2,12})")
+_VZCZC: Final = re.compile(r"\b(VZCZC[A-Z0-9]{2,12})")
 # The header lines are found with patterns that open with the line break before them,
 # in the text with a line break put in front (_lines): the same as (?m)^ in the text,
 # but a literal start, which the regex engine jumps to instead of trying every position.
-_DE = re.compile(r"\n\s*DE\s+([A-Z]{4,7})\s*#\s*(\d{1,5})(?:/(\d{1,3}))?(?:\s+(\d{7}))?")
-_ZNY = re.compile(r"\n\s*ZNY\s+([A-Z]{5})")
+_DE: Final = re.compile(r"\n\s*DE\s+([A-Z]{4,7})\s*#\s*(\d{1,5})(?:/(\d{1,3}))?(?:\s+(\d{7}))?")
+_ZNY: Final = re.compile(r"\n\s*ZNY\s+([A-Z]{5})")
 # Precedence + DTG: "O 010335Z JUN 09", "P R 281848Z DEC 66", "R 011234Z JUN 75".
-_DTG_LINE = re.compile(
+_DTG_LINE: Final = re.compile(
     r"\n\s*(?:(ZZ|OO|PP|RR|Z|O|P|R)\s+(?:(?:ZZ|OO|PP|RR|Z|O|P|R)\s+)?)?"
     r"(\d{2})(\d{2})(\d{2})Z\s+([A-Z]{3})\s+(\d{2,4})\b"
 )
-_DTG_ANY = re.compile(r"\b(\d{2})(\d{2})(\d{2})Z\s?(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)\s?(\d{2,4})\b", re.I)
-_PROSIGN = re.compile(r"\n\s*(ZZ|OO|PP|RR|Z|O|P|R)\s+R[A-Z]{3,6}\b")
-_FM = re.compile(r"(?m)\n\s*FM\s+(.+?)\s*$")
+_DTG_ANY: Final = re.compile(r"\b(\d{2})(\d{2})(\d{2})Z\s?(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)\s?(\d{2,4})\b", re.I)
+_PROSIGN: Final = re.compile(r"\n\s*(ZZ|OO|PP|RR|Z|O|P|R)\s+R[A-Z]{3,6}\b")
+_FM: Final = re.compile(r"(?m)\n\s*FM\s+(.+?)\s*$")
 # An addressee line: "RUEHC/SECSTATE WASHDC IMMEDIATE 4637" is
 #   ^(?:(?P<ri>[A-Z]{4,7})\s*/\s*)?(?P<name>.+?)<_ADDR_TAIL>
 # read in two steps (see _addressee), as one regex retries the tail after every
 # character of the name.
-_ADDR_RI = re.compile(r"([A-Z]{4,7})\s*/\s*")
+_ADDR_RI: Final = re.compile(r"([A-Z]{4,7})\s*/\s*")
 # The lookahead adds nothing to what matches, but fails fast where no tail can start.
-_ADDR_TAIL = re.compile(
+_ADDR_TAIL: Final = re.compile(
     r"(?=\s|$)(?:\s+(?P<prec>NIACT\s+IMMEDIATE|IMMEDIATE|PRIORITY|ROUTINE|FLASH))?"
     r"(?:\s+(?P<serial>\d{1,5}))?\s*$"
 )
@@ -69,7 +71,7 @@ def dtg_iso(day: str, hhmm: str, mon: str, yy: str, defects: list[Defect]) -> st
         return None
     y = year4(yy)
     # (calendar.monthrange(y, month)[1], without the weekday it also works out)
-    if d > calendar.mdays[month] + (month == 2 and calendar.isleap(y)):
+    if d > _MONTH_DAYS[month] + (month == 2 and calendar.isleap(y)):
         defects.append(Defect("dtg", f"day {d} does not exist in {mon} {y}"))
         return None
     if h == 24:  # 2400Z is midnight at the end of the day; keep the day, clamp the hour
@@ -122,7 +124,7 @@ def _lines(text: str) -> str:
     return "\n" + text
 
 
-_STOP = re.compile(r"^\s*(?:BT|XMT|ZEN|ZFR|E\.?\s*O\.?|TAGS|SUBJECT|[A-Z](?: [A-Z]){4,})\b")
+_STOP: Final = re.compile(r"^\s*(?:BT|XMT|ZEN|ZFR|E\.?\s*O\.?|TAGS|SUBJECT|[A-Z](?: [A-Z]){4,})\b")
 
 
 def _addressees(text: str) -> tuple[list[Addressee], list[Addressee]]:

@@ -11,12 +11,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Final
 
 from cablegram import reference
 from cablegram.model import Defect, Official, Reference
 from cablegram.parse import scan
 
-CLASS_NAMES = {
+CLASS_NAMES: Final = {
     "TS": "TOP SECRET",
     "S": "SECRET",
     "C": "CONFIDENTIAL",
@@ -48,27 +49,27 @@ CAVEAT_SPELLINGS: list[tuple[str, str]] = [
 # Archive renderings glue fields together ("SIPDISSIPDISNOFORNE.O. 12958"): a caveat
 # may follow a non-letter, a digit or another caveat, and be followed by anything but a
 # lower-case letter.
-_CAVEAT_GLUE = ("SIPDIS", "NOFORN", "SENSITIVE")
-_CAVEAT_WORD = re.compile(
+_CAVEAT_GLUE: Final = ("SIPDIS", "NOFORN", "SENSITIVE")
+_CAVEAT_WORD: Final = re.compile(
     "(" + "|".join(re.escape(s).replace(r"\ ", r"\s+") for s, _ in CAVEAT_SPELLINGS) + r")(?![a-z])"
 )
-_CAVEAT_RE = re.compile(
+_CAVEAT_RE: Final = re.compile(
     r"(?:(?<![A-Za-z])|" + "|".join(f"(?<={g})" for g in _CAVEAT_GLUE) + ")" + _CAVEAT_WORD.pattern
 )
-_CAVEAT_CODE = {s: code for s, code in CAVEAT_SPELLINGS}
+_CAVEAT_CODE: Final = {s: code for s, code in CAVEAT_SPELLINGS}
 # Renderings that lower-case the text ("Sipdis", "Noforn" under "S e c r e t section 01
 # of 02 kinshasa 000189") keep the caveat lines as lines: a line made only of caveat code
 # words, which no prose sentence is, names them in any letter case. Only code words and
 # the SENSITIVE BUT UNCLASSIFIED phrase: ordinary words ("Sensitive", "Roger") stay
 # upper-case only.
-_CAVEAT_CODE_WORDS = ("SENSITIVE BUT UNCLASSIFIED", "NOFORN", "NOCONTRACT", "SIPDIS", "NODIS",
+_CAVEAT_CODE_WORDS: Final = ("SENSITIVE BUT UNCLASSIFIED", "NOFORN", "NOCONTRACT", "SIPDIS", "NODIS",
                       "EXDIS", "LIMDIS", "STADIS", "ORCON", "PROPIN")
-_CAVEAT_CODE_WORD = "|".join(w.replace(" ", r"[ \t]+") for w in _CAVEAT_CODE_WORDS)
-_CAVEAT_LINE = re.compile(
+_CAVEAT_CODE_WORD: Final = "|".join(w.replace(" ", r"[ \t]+") for w in _CAVEAT_CODE_WORDS)
+_CAVEAT_LINE: Final = re.compile(
     rf"(?i)[ \t]*(?:{_CAVEAT_CODE_WORD})(?:(?:[ \t]*[/,][ \t]*|[ \t]+)(?:{_CAVEAT_CODE_WORD}))*[ \t]*")
-_CAVEAT_LINE_WORD = re.compile(rf"(?i){_CAVEAT_CODE_WORD}")
+_CAVEAT_LINE_WORD: Final = re.compile(rf"(?i){_CAVEAT_CODE_WORD}")
 # What a line's lower-cased text holds when it holds a code word: looked for with str.find.
-_CAVEAT_LINE_PROBES = tuple(w.split()[0].lower() for w in _CAVEAT_CODE_WORDS)
+_CAVEAT_LINE_PROBES: Final = tuple(w.split()[0].lower() for w in _CAVEAT_CODE_WORDS)
 
 
 def find_caveats(zone: str) -> list[str]:
@@ -144,15 +145,15 @@ class Banner:
 
 
 # Origin words then the serial: "SAN JOSE 000707", "USUN NEW YORK 000123".
-_ORIGIN_SERIAL = re.compile(r"([A-Z][A-Z.'\-]*(?: [A-Z][A-Z.'\-]*){0,4}) ?(\d{2,7})(?!\d)")
-_SECTION = re.compile(r"S?E?C?TION (\d{1,2}) OF ?(\d{1,2})")
-_CLASS_WORD = re.compile(
+_ORIGIN_SERIAL: Final = re.compile(r"([A-Z][A-Z.'\-]*(?: [A-Z][A-Z.'\-]*){0,4}) ?(\d{2,7})(?!\d)")
+_SECTION: Final = re.compile(r"S?E?C?TION (\d{1,2}) OF ?(\d{1,2})")
+_CLASS_WORD: Final = re.compile(
     r"(?:TOP ?SECRET|SECRET|CONFIDENTIAL|UNCLASSIFIED|UNCLAS|LIMITED ?OFFICIAL ?USE|"
     r"ECRET|ONFIDENTIAL|CONFIDENTIA|NCLASSIFIED|NCLAS)(?!ARY|ARIES|ARIAT|ITY|SIF)"
 )
 
 
-_SPACED = re.compile(r"\b(?:[A-Z]{1,3} )+(?:[A-Z]{1,3})\b(?! ?\d)")
+_SPACED: Final = re.compile(r"\b(?:[A-Z]{1,3} )+(?:[A-Z]{1,3})\b(?! ?\d)")
 
 
 def _squeeze_letters(s: str) -> str:
@@ -231,16 +232,16 @@ def _first_lines(text: str, limit: int) -> Iterator[tuple[int, str]]:
         start = end + 1
 
 
-_NOT_LETTERS = re.compile(r"[^A-Z]")
-_LINE_PREFIX = re.compile(r"^(?:ID:\s*\d+\s*)?(?:Cable dated:\s*[\dT:\-]{19})?")
+_NOT_LETTERS: Final = re.compile(r"[^A-Z]")
+_LINE_PREFIX: Final = re.compile(r"^(?:ID:\s*\d+\s*)?(?:Cable dated:\s*[\dT:\-]{19})?")
 # Leading debris seen in archive pages: quotes, brackets, dots, stray digits.
-_LEAD = re.compile(r"^[\s\"'>\].,]*(?:ID:\s*\d+\s*)?(?:CABLE DATED:\s*[\dT:\-]{19})?\d{0,6}")
-_CLASS_STUB = re.compile(r"^([A-Z]{0,3})(ECRET|ONFIDENTIAL|NCLAS)")
-_DIGIT_BEFORE_ORIGIN = re.compile(r"^(\d)(?=[A-Z])")
-_CAVEATS_THEN_ORIGIN = re.compile(
+_LEAD: Final = re.compile(r"^[\s\"'>\].,]*(?:ID:\s*\d+\s*)?(?:CABLE DATED:\s*[\dT:\-]{19})?\d{0,6}")
+_CLASS_STUB: Final = re.compile(r"^([A-Z]{0,3})(ECRET|ONFIDENTIAL|NCLAS)")
+_DIGIT_BEFORE_ORIGIN: Final = re.compile(r"^(\d)(?=[A-Z])")
+_CAVEATS_THEN_ORIGIN: Final = re.compile(
     r"((?:[A-Z/]+ ){1,3}?)([A-Z][A-Z.'\-]*(?: [A-Z][A-Z.'\-]*){0,4}) ?(\d{2,7})(?!\d)")
-_SECTION_WORD = re.compile(r"^(?:SECTION|SCTION|ECTION)\s*")
-_EFTO = re.compile(r"E ?F ?T ?O")
+_SECTION_LEFT: Final = re.compile(r"^(?:SECTION|SCTION|ECTION)\s*")  # "SECTION" left before the origin
+_EFTO: Final = re.compile(r"E ?F ?T ?O")
 
 
 @lru_cache(maxsize=4096)
@@ -315,7 +316,7 @@ def _banner_line(line: str) -> Banner | None:
             origin, serial, end_rest = "", "", tail
     else:
         origin, serial, end_rest = om[1], om[2], tail[om.end():]
-    b.origin_text = _SECTION_WORD.sub("", origin).strip()
+    b.origin_text = _SECTION_LEFT.sub("", origin).strip()
     b.serial = serial.lstrip("0") or ("0" if serial else "")
     if sm is None and not serial:
         b.sections = None
@@ -338,36 +339,36 @@ def _approx_end(s: str, serial: str) -> int:
 
 # -- the fields after the banner -------------------------------------------------------
 
-_EO = re.compile(
+_EO: Final = re.compile(
     r"E\s?\.?\s?O\.?\s*(\d{5})\s*[:;.,]?\s*(?:AS AMENDED\s*:?\s*)?"
     r"(?:(?:DECL(?:ASSIFY)?(?:\s+ON)?|DECLAS)\s*[:;.]?\s*)?"
     r"(?P<decl>[^\n]*?)(?=\s*(?:TAGS|SUBJECT|SUBJ\b|$|\n))",
     re.I,
 )
-_EO_NA = re.compile(r"E\s?\.?\s?O\.?\s*(\d{5})\s*:?\s*N\s?/\s?A", re.I)
+_EO_NA: Final = re.compile(r"E\s?\.?\s?O\.?\s*(\d{5})\s*:?\s*N\s?/\s?A", re.I)
 # Where _EO and _EO_NA can start, in the folded text. They open with a letter in any case,
 # which the regex engine tries at every position; this opens with a literal it jumps to.
-_EO_WHERE = re.compile(r"e\s?\.?\s?o\.?\s*\d{5}")
-_TAGS = re.compile(r"\bTAGS\s*[:;.]?\s*(?P<tags>[^\n]*?)(?=\s*(?:SUBJECT|SUBJ\b|\n|$))")
-_SUBJECT = re.compile(r"\bSUBJ(?:ECT)?\s*[:;.]\s*", re.I)
-_SUBJECT_END = re.compile(
+_EO_WHERE: Final = re.compile(r"e\s?\.?\s?o\.?\s*\d{5}")
+_TAGS: Final = re.compile(r"\bTAGS\s*[:;.]?\s*(?P<tags>[^\n]*?)(?=\s*(?:SUBJECT|SUBJ\b|\n|$))")
+_SUBJECT: Final = re.compile(r"\bSUBJ(?:ECT)?\s*[:;.]\s*", re.I)
+_SUBJECT_END: Final = re.compile(
     r"\n\s*\n|\bREFS?\s*[:;.]|\bREFTELS?\s*[:;.]|\bREFERENCES?\s*[:;]|"
     r"(?<![A-Za-z])CLASSIFIED\s+BY\b|¶|\n\s*1\s?\.\s|\n\s*\(?[A-Z]\)\s|\bSUMMARY\s*:",
     re.I,
 )
 # Where an alternative of _SUBJECT_END can start, in the folded text.
-_SUBJECT_END_WHERE = re.compile(r"\n|ref|classified|¶|summary")
-_REF = re.compile(r"(?:^|\n|\s)(REFS?|REFTELS?|REFERENCES?|REF\s+[A-Z]|REFTEL)\s*[:;.]?\s", re.I)
-_CLASSIFIED_BY = re.compile(r"(?<![A-Za-z])CLASSIFIED\s+BY\s*:?\s*", re.I)
+_SUBJECT_END_WHERE: Final = re.compile(r"\n|ref|classified|¶|summary")
+_REF: Final = re.compile(r"(?:^|\n|\s)(REFS?|REFTELS?|REFERENCES?|REF\s+[A-Z]|REFTEL)\s*[:;.]?\s", re.I)
+_CLASSIFIED_BY: Final = re.compile(r"(?<![A-Za-z])CLASSIFIED\s+BY\s*:?\s*", re.I)
 # The reasons: "Reasons: 1.4 (b, d)", "1.5 (B) AND (D)". Written as matched from the "1" on:
 # the words and colon that may stand before it ("REASONS?|REASON FOR CLASSIFICATION",
 # then \s*:?\s*) hold no "1", so they change no group and no match end, and a pattern
 # opening with the literal 1 is not tried at every position.
-_REASONS = re.compile(
+_REASONS: Final = re.compile(
     r"(1\s?\.\s?[456])\s*(\(?\s*[A-H](?:\s*\)?\s*(?:,|AND|&|/|\+|OR)?\s*\(?\s*[A-H]\b)*\s*\)?)",
     re.I,
 )
-_TITLES = [
+_TITLES: Final = [
     "Charge d'Affaires a.i.", "Charge d'Affaires, a.i.", "Charge d'Affaires", "Charge D'Affaires",
     "Deputy Chief of Mission", "Acting Deputy Chief of Mission", "Ambassador", "Ambassador-at-Large",
     "Consul General", "Acting Consul General", "Principal Officer", "Political Counselor",
@@ -379,7 +380,7 @@ _TITLES = [
     "Office Director", "Acting Director", "Counselor", "Minister Counselor", "Chief of Mission",
     "Consul", "Regional Security Officer", "RSO", "PolOff", "Poloff", "POLOFF", "Econoff",
 ]
-_TITLE_RE = re.compile(
+_TITLE_RE: Final = re.compile(
     r"^(?:(?:Acting|Deputy|Assistant|Principal)\s+)?(" + "|".join(
         re.escape(t) for t in sorted(_TITLES, key=len, reverse=True)) + r")\b\.?\s*",
     re.I,
@@ -516,13 +517,13 @@ def _classified_by_end(text: str, folded: str | None, body_start: int) -> int:
     return body_start + m.end() if m else -1
 
 
-_PARA_START_REST = r"\s*(?:¶\s*)?\d{1,3}\s?\.\s*(?:\(\s*[A-Z/ ]{1,12}\))?\s*\S"
-_PARA_START = re.compile(r"(?m)^" + _PARA_START_REST)
+_PARA_START_REST: Final = r"\s*(?:¶\s*)?\d{1,3}\s?\.\s*(?:\(\s*[A-Z/ ]{1,12}\))?\s*\S"
+_PARA_START: Final = re.compile(r"(?m)^" + _PARA_START_REST)
 # The same after a line break: opening with a literal, it is searched many times faster.
-_PARA_START_NL = re.compile(r"\n" + _PARA_START_REST)
-_BLANK_LINE = re.compile(r"\n\s*\n")
-_SEGMENT_END = re.compile(r"\n\s*\n|¶|\n\s*\d\.\s")
-_SUBJECT_MARKING = re.compile(r"^\(([A-Z/]{1,8})\)\s*")
+_PARA_START_NL: Final = re.compile(r"\n" + _PARA_START_REST)
+_BLANK_LINE: Final = re.compile(r"\n\s*\n")
+_SEGMENT_END: Final = re.compile(r"\n\s*\n|¶|\n\s*\d\.\s")
+_SUBJECT_MARKING: Final = re.compile(r"^\(([A-Z/]{1,8})\)\s*")
 
 
 def _para_start(text: str, endpos: int) -> int:
@@ -533,10 +534,10 @@ def _para_start(text: str, endpos: int) -> int:
     return m.start() + 1 if m else -1
 
 
-_SECTION_WORD = re.compile(
+_SECTION_WORD: Final = re.compile(
     r"(?i)(?:summary(?: and (?:comment|action request))?|background|introduction|overview)\W*"
 )
-_RULE_LINE = re.compile(r"[-=_]{3,}[-=_ ]*")
+_RULE_LINE: Final = re.compile(r"[-=_]{3,}[-=_ ]*")
 
 
 def _heading_before(text: str, body_start: int) -> int:
@@ -569,7 +570,7 @@ def _heading_before(text: str, body_start: int) -> int:
     return start
 
 
-_ASCII_DIGIT = re.compile(r"[0-9]")
+_ASCII_DIGIT: Final = re.compile(r"[0-9]")
 
 
 def _has_digit(s: str) -> bool:
@@ -608,9 +609,9 @@ def _first_paragraph(text: str) -> int:
     return last
 
 
-_TAG_SEP = re.compile(r"[,;]\s*|\s+")
-_TAG_SEP_COMMAS = re.compile(r"\s*[,;]\s*")
-_TAG_CODE = re.compile(r"[A-Z0-9]{2,8}")
+_TAG_SEP: Final = re.compile(r"[,;]\s*|\s+")
+_TAG_SEP_COMMAS: Final = re.compile(r"\s*[,;]\s*")
+_TAG_CODE: Final = re.compile(r"[A-Z0-9]{2,8}")
 
 
 def split_tags(s: str) -> list[str]:
@@ -634,8 +635,8 @@ def _tag_parts(s: str) -> Iterator[str]:
         yield part
 
 
-_DATE_MDY = re.compile(r"^(\d{1,2})\s?/\s?(\d{1,2})\s?/\s?(\d{2,4})$")
-_DATE_YMD = re.compile(r"^(\d{4})\s?[/-]\s?(\d{1,2})\s?[/-]\s?(\d{1,2})$")
+_DATE_MDY: Final = re.compile(r"^(\d{1,2})\s?/\s?(\d{1,2})\s?/\s?(\d{2,4})$")
+_DATE_YMD: Final = re.compile(r"^(\d{4})\s?[/-]\s?(\d{1,2})\s?[/-]\s?(\d{1,2})$")
 
 
 def _declassify(decl: str, defects: list[Defect]) -> str:
@@ -666,13 +667,13 @@ def _declassify(decl: str, defects: list[Defect]) -> str:
 #   inside a word would also match one letter earlier, where the search finds it first;
 # - the origin's quantifiers are possessive: giving back a letter or a word of it can
 #   never be followed by the white space and the serial that must come next.
-_REF_ITEM = re.compile(
+_REF_ITEM: Final = re.compile(
     r"(?:(?<![A-Z])|(?=\d))"
     r"(?:(?<![A-Z])(?P<label>[A-Z])\s?[.)]\s*)?"
     r"(?:(?P<y1>\d{2,4})\s+)?(?P<origin>[A-Z][A-Z]++(?:\s[A-Z]{2,}+){0,3}+)\s+(?P<serial>\d{1,7})"
     r"(?:\s*\((?P<y2>\d{2,4})\))?",
 )
-_REF_ID = re.compile(r"\b(\d{2})([A-Z]{3,}[A-Z]*?)(\d{1,7})\b")
+_REF_ID: Final = re.compile(r"\b(\d{2})([A-Z]{3,}[A-Z]*?)(\d{1,7})\b")
 
 
 def parse_references(block: str, cable_year: int | None, defects: list[Defect]) -> list[Reference]:
@@ -716,12 +717,12 @@ def _ref_origin(origin_text: str) -> str:
     return code if code in reference.known_origins() else reference.canonical_origin(code)
 
 
-_OFFICIAL_END = re.compile(
+_OFFICIAL_END: Final = re.compile(
     r"[,.;]?\s*(?:\bFOR\s+REASONS?\b|\bREASONS?\b|\bFOR\s+REASON\b|\b1\s?\.\s?[456]\b|"
     r"\bE\.?O\.?\s*\d|\bUNDER\b|\bPER\b)", re.I)
-_TRAILING_FOR = re.compile(r"\s*\bfor\b\s*$", re.I)
-_WHITESPACE = re.compile(r"\s")
-_REASON_LETTER = re.compile(r"(?<![A-Z])([A-H])(?![A-Z])")
+_TRAILING_FOR: Final = re.compile(r"\s*\bfor\b\s*$", re.I)
+_WHITESPACE: Final = re.compile(r"\s")
+_REASON_LETTER: Final = re.compile(r"(?<![A-Z])([A-H])(?![A-Z])")
 
 
 def parse_classified_by(seg: str, defects: list[Defect]) -> tuple[Official | None, list[str]]:

@@ -13,10 +13,11 @@ import html
 import io
 import re
 from dataclasses import dataclass, field
+from typing import Final
 
 from cablegram.model import ArchiveMeta, Defect
 
-RENDERINGS = ("cablegate-html", "html", "markdown", "csv-row", "json", "telegram")
+RENDERINGS: Final = ("cablegate-html", "html", "markdown", "csv-row", "json", "telegram")
 
 
 @dataclass
@@ -28,13 +29,13 @@ class Prepared:
     csv_refs: list[str] = field(default_factory=list)
 
 
-_CSV_ROW = re.compile(r'^"?\d+"?,"?\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}"?,')
-_CABLEGATE = re.compile(r"<table class=['\"]cable['\"]|<code><pre>", re.I)
-_HTML = re.compile(r"<(?:html|body|pre|p|div|br|table)\b", re.I)
-_MD_LINK = re.compile(r"\[([^\]\n]{1,80})\]\((?:#[^)\s]*|[^)\s]*)\)")
-_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!$<>|~\"'])")
-_MD_HEADING = re.compile(r"(?m)^#{1,6} ")
-_CABLEGATE_SPAN = 200000  # how far into a page its cablegate markers are looked for
+_CSV_ROW: Final = re.compile(r'^"?\d+"?,"?\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}"?,')
+_CABLEGATE: Final = re.compile(r"<table class=['\"]cable['\"]|<code><pre>", re.I)
+_HTML: Final = re.compile(r"<(?:html|body|pre|p|div|br|table)\b", re.I)
+_MD_LINK: Final = re.compile(r"\[([^\]\n]{1,80})\]\((?:#[^)\s]*|[^)\s]*)\)")
+_MD_ESCAPE: Final = re.compile(r"\\([\\`*_{}\[\]()#+\-.!$<>|~\"'])")
+_MD_HEADING: Final = re.compile(r"(?m)^#{1,6} ")
+_CABLEGATE_SPAN: Final = 200000  # how far into a page its cablegate markers are looked for
 
 
 def detect(text: str, hint: str | None = None) -> str:
@@ -77,14 +78,14 @@ def prepare(text: str, rendering: str, defects: list[Defect]) -> Prepared:
 # -- text clean-up shared by every rendering -------------------------------------------
 
 # The control characters dropped: [\x00-\x08\x0b\x0c\x0e-\x1f\x7f].
-_CONTROL_BYTES = bytes(range(0x20)).translate(None, b"\t\n\r") + b"\x7f"
-_SCRIPT = re.compile(r"(?is)<(script|style)\b.*?</\1>")
-_BR = re.compile(r"(?i)<br\s*/?>")
-_CLOSE = re.compile(r"(?i)</(p|div|tr|h\d|li|pre)>")
+_CONTROL_BYTES: Final = bytes(range(0x20)).translate(None, b"\t\n\r") + b"\x7f"
+_SCRIPT: Final = re.compile(r"(?is)<(script|style)\b.*?</\1>")
+_BR: Final = re.compile(r"(?i)<br\s*/?>")
+_CLOSE: Final = re.compile(r"(?i)</(p|div|tr|h\d|li|pre)>")
 # Where _SCRIPT, _BR or _CLOSE can match: one search tells the (common) fragments that
 # need none of them.
-_SCRIPT_OR_BREAK = re.compile(r"(?i)<(?:script|style)\b|<br\s*/?>|</(?:p|div|tr|h\d|li|pre)>")
-_TAG = re.compile(r"<[^>]+>")
+_SCRIPT_OR_BREAK: Final = re.compile(r"(?i)<(?:script|style)\b|<br\s*/?>|</(?:p|div|tr|h\d|li|pre)>")
+_TAG: Final = re.compile(r"<[^>]+>")
 
 
 def _clean_text(text: str) -> str:
@@ -109,7 +110,7 @@ def _drop_controls(text: str) -> str:
 
 
 # A line break with white space before it (opens with a literal: a quick search).
-_SPACE_BEFORE_BREAK = re.compile(r"\n(?<=[^\S\n]\n)")
+_SPACE_BEFORE_BREAK: Final = re.compile(r"\n(?<=[^\S\n]\n)")
 
 
 def _rstrip_lines(text: str) -> str:
@@ -141,8 +142,8 @@ def _unescape(s: str) -> str:
     return html.unescape(text)
 
 
-_MD_HTML_LINK = re.compile(r"<a\b[^>]*>(.*?)</a>", re.I | re.S)
-_MD_LINE_BREAK = re.compile(r"&#x000A;|&#10;")
+_MD_HTML_LINK: Final = re.compile(r"<a\b[^>]*>(.*?)</a>", re.I | re.S)
+_MD_LINE_BREAK: Final = re.compile(r"&#x000A;|&#10;")
 
 
 def _markdown_to_text(text: str) -> str:
@@ -156,9 +157,9 @@ def _markdown_to_text(text: str) -> str:
 
 # -- cablegate pages -------------------------------------------------------------------
 
-_TD_LINK = re.compile(r"<td>\s*<a\s[^>]*>([^<]*)</a>\s*</td>", re.I)
-_PRE = re.compile(r"<code><pre>(.*?)</pre></code>", re.I | re.S)
-_TITLE = re.compile(r"<h3>\s*Viewing cable\s+[^,<]*,\s*(.*?)</h3>", re.I | re.S)
+_TD_LINK: Final = re.compile(r"<td>\s*<a\s[^>]*>([^<]*)</a>\s*</td>", re.I)
+_PRE: Final = re.compile(r"<code><pre>(.*?)</pre></code>", re.I | re.S)
+_TITLE: Final = re.compile(r"<h3>\s*Viewing cable\s+[^,<]*,\s*(.*?)</h3>", re.I | re.S)
 
 
 def _cablegate(text: str, defects: list[Defect]) -> Prepared:
@@ -183,9 +184,9 @@ def _cablegate(text: str, defects: list[Defect]) -> Prepared:
 # case (the patterns are case-insensitive). One quick scan for their first two letters
 # (a dozen hits on a page) locates them all, and each pattern is then tried only where its
 # tag stands: searching the page for each would scan ~60 KB of page furniture each time.
-_TAG_START = re.compile(r"<[cChHtT][dDoO3]")
-_PAGE_TAG = re.compile(r"<(?:(?P<td>td)|(?P<h3>h3)|(?P<pre>code><pre))>", re.I)
-_PRE_END = re.compile(r"</pre></code>", re.I)
+_TAG_START: Final = re.compile(r"<[cChHtT][dDoO3]")
+_PAGE_TAG: Final = re.compile(r"<(?:(?P<td>td)|(?P<h3>h3)|(?P<pre>code><pre))>", re.I)
+_PRE_END: Final = re.compile(r"</pre></code>", re.I)
 
 
 def _page_tags(text: str) -> dict[str, list[int]]:
@@ -230,8 +231,8 @@ def _pre_blocks(text: str, starts: list[int]) -> list[str]:
     return blocks
 
 
-_ISO_MINUTES = re.compile(r"(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})")
-_CSV_DATE = re.compile(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2}):(\d{2})")
+_ISO_MINUTES: Final = re.compile(r"(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})")
+_CSV_DATE: Final = re.compile(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2}):(\d{2})")
 
 
 def _iso_minutes(s: str) -> str:

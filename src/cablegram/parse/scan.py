@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Final
 
 # re.IGNORECASE matches these to an ASCII letter ("ſ" to "s", "ı" and "İ" to "i"), but
 # str.lower() does not turn them into it, and "İ".lower() is two characters long.
-_FOLD_TRAPS = ("ſ", "ı", "İ")
+_FOLD_TRAPS: Final = ("ſ", "ı", "İ")
 
 
 def fold(text: str) -> str | None:
@@ -94,7 +95,7 @@ def _search(rx: re.Pattern[str], text: str, haystack: str, word: str, pos: int,
     return None
 
 
-_SPACES = re.compile(r"\s+")
+_SPACES: Final = re.compile(r"\s+")
 
 
 def squash_spaces(s: str) -> str:

@@ -1,0 +1,87 @@
+"""The compiled parser (mypyc, setup.py) against the pure-Python one: the same records."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from cablegram import parse as parse_mod  # noqa: F401 - loads the package
+from cablegram.parse import _compiled_files, _stale
+
+ROOT = Path(__file__).resolve().parents[1]
+SUFFIX = ".cpython-311-x86_64-linux-gnu.so"
+
+
+def _dump(out: Path, pure: bool) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "CABLEGRAM_PURE": "1" if pure else "0"}
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "parse_dump.py"), str(out), "--variants", "1",
+         "--seed", "11"], env=env, stderr=subprocess.PIPE)
+
+
+def _records(path: Path) -> tuple[list[str], list[str]]:
+    first, *rest = path.read_text(encoding="utf-8").split("\n")
+    return json.loads(first)["compiled"], [line for line in rest if line]
+
+
+def test_compiled_parser_gives_the_pure_parsers_records(tmp_path: Path) -> None:
+    # Every dev page as shipped, as raw text and as str, a damaged variant of each, the
+    # other samples and random bytes: about 13,600 inputs, each record compared whole.
+    pure, compiled = tmp_path / "pure.jsonl", tmp_path / "compiled.jsonl"
+    runs = [_dump(pure, True), _dump(compiled, False)]
+    for run in runs:
+        _, err = run.communicate(timeout=600)
+        assert run.returncode == 0, err.decode()
+    pure_modules, pure_records = _records(pure)
+    compiled_modules, compiled_records = _records(compiled)
+    assert pure_modules == []
+    assert compiled_modules == ["body", "core", "decode", "header", "preamble", "render",
+                                "scan"], "parser not compiled: run `make install` (needs gcc)"
+    assert len(pure_records) == len(compiled_records) > 13_000
+    differ = [json.loads(a)[0] for a, b in zip(pure_records, compiled_records, strict=True)
+              if a != b]
+    assert differ == []
+
+
+def test_a_compiled_module_older_than_its_source_is_stale(tmp_path: Path) -> None:
+    for name, source_time, compiled_time in (("body", 100, 200), ("core", 300, 200)):
+        (tmp_path / f"{name}.py").write_text("")
+        (tmp_path / f"{name}{SUFFIX}").write_bytes(b"")
+        os.utime(tmp_path / f"{name}.py", (source_time, source_time))
+        os.utime(tmp_path / f"{name}{SUFFIX}", (compiled_time, compiled_time))
+    (tmp_path / "scan.py").write_text("")  # never compiled: not stale
+    found = _compiled_files(tmp_path)
+    assert sorted(found) == ["body", "core"]
+    assert _stale(found, tmp_path) == ["core"]
+
+
+def _run_parser(src: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    seed = str(ROOT / "samples" / "09BAKU433.md")
+    code = ("from cablegram.parse import compiled_modules, parse; "
+            f"print(compiled_modules(), parse(open({seed!r}, 'rb').read()).id)")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(src), **env}, check=True)
+
+
+def test_the_pure_switch_loads_the_sources() -> None:
+    run = _run_parser(ROOT / "src", {"CABLEGRAM_PURE": "1"})
+    assert run.stdout.split() == ["[]", "09BAKU433"]
+
+
+def test_an_edited_source_is_run_instead_of_its_stale_compiled_module(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "src", src, ignore=shutil.ignore_patterns("__pycache__"))
+    built = _run_parser(src, {"CABLEGRAM_PURE": "0"})
+    assert built.stdout.split()[-1] == "09BAKU433" and "'core'" in built.stdout
+    assert "older than" not in built.stderr
+    body = src / "cablegram" / "parse" / "body.py"
+    body.write_text(body.read_text() + "\n# edited\n")
+    later = max(p.stat().st_mtime for p in body.parent.iterdir()) + 10
+    os.utime(body, (later, later))
+    edited = _run_parser(src, {"CABLEGRAM_PURE": "0"})
+    assert edited.stdout.split() == ["[]", "09BAKU433"]
+    assert "compiled parser older than body.py" in edited.stderr
