@@ -8,7 +8,7 @@ DB ?= cablegram.db
 .PHONY: demo test install lint bench clean
 
 # The parser is compiled by the install (setup.py): a changed parser source reinstalls.
-$(STAMP): pyproject.toml setup.py $(wildcard src/cablegram/parse/*.py)
+$(STAMP): pyproject.toml setup.py $(wildcard src/cablegram/parse/*.py src/cablegram/parse/*.c)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'

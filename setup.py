@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 COMPILED = [
@@ -44,16 +44,18 @@ class OptionalBuildExt(build_ext):
 def ext_modules() -> list:
     if os.environ.get("CABLEGRAM_PURE") == "1":
         return []
+    # The page scan, written in C (render._page_tags has its regex twin).
+    scan = [Extension("cablegram.parse._pagescan", ["src/cablegram/parse/_pagescan.c"])]
     try:
         from mypyc.build import mypycify
     except ImportError:
         print("cablegram: mypyc not available; parser stays pure Python", file=sys.stderr)
-        return []
+        return scan
     try:
         # (Module names come from the paths: src/ holds no __init__.py.)
-        return mypycify(COMPILED, opt_level="3", group_name="cablegram_parse")
+        return mypycify(COMPILED, opt_level="3", group_name="cablegram_parse") + scan
     except (Exception, SystemExit) as exc:  # mypy found a type error: no compile
         print(f"cablegram: mypyc failed ({exc}); parser stays pure Python", file=sys.stderr)
-        return []
+        return scan
 
 setup(ext_modules=ext_modules(), cmdclass={"build_ext": OptionalBuildExt})

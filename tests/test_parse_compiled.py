@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from cablegram import parse as parse_mod  # noqa: F401 - loads the package
 from cablegram.parse import _compiled_files, _stale
+from conftest import read_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 SUFFIX = ".cpython-311-x86_64-linux-gnu.so"
@@ -39,8 +43,8 @@ def test_compiled_parser_gives_the_pure_parsers_records(tmp_path: Path) -> None:
     pure_modules, pure_records = _records(pure)
     compiled_modules, compiled_records = _records(compiled)
     assert pure_modules == []
-    assert compiled_modules == ["body", "core", "decode", "header", "preamble", "render",
-                                "scan"], "parser not compiled: run `make install` (needs gcc)"
+    assert compiled_modules == ["_pagescan", "body", "core", "decode", "header", "preamble",
+                                "render", "scan"], "parser not compiled: run `make install` (needs gcc)"
     assert len(pure_records) == len(compiled_records) > 13_000
     differ = [json.loads(a)[0] for a, b in zip(pure_records, compiled_records, strict=True)
               if a != b]
@@ -48,15 +52,17 @@ def test_compiled_parser_gives_the_pure_parsers_records(tmp_path: Path) -> None:
 
 
 def test_a_compiled_module_older_than_its_source_is_stale(tmp_path: Path) -> None:
-    for name, source_time, compiled_time in (("body", 100, 200), ("core", 300, 200)):
-        (tmp_path / f"{name}.py").write_text("")
+    for name, source_time, compiled_time in (("body", 100, 200), ("core", 300, 200),
+                                             ("_pagescan", 300, 200)):
+        (tmp_path / f"{name}{'.c' if name.startswith('_') else '.py'}").write_text("")
         (tmp_path / f"{name}{SUFFIX}").write_bytes(b"")
-        os.utime(tmp_path / f"{name}.py", (source_time, source_time))
+        source = tmp_path / f"{name}{'.c' if name.startswith('_') else '.py'}"
+        os.utime(source, (source_time, source_time))
         os.utime(tmp_path / f"{name}{SUFFIX}", (compiled_time, compiled_time))
     (tmp_path / "scan.py").write_text("")  # never compiled: not stale
     found = _compiled_files(tmp_path)
-    assert sorted(found) == ["body", "core"]
-    assert _stale(found, tmp_path) == ["core"]
+    assert sorted(found) == ["_pagescan", "body", "core"]
+    assert _stale(found, tmp_path) == ["_pagescan", "core"]
 
 
 def _run_parser(src: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -70,6 +76,27 @@ def _run_parser(src: Path, env: dict[str, str]) -> subprocess.CompletedProcess[s
 def test_the_pure_switch_loads_the_sources() -> None:
     run = _run_parser(ROOT / "src", {"CABLEGRAM_PURE": "1"})
     assert run.stdout.split() == ["[]", "09BAKU433"]
+
+
+def test_the_page_scan_in_c_finds_what_the_regex_finds() -> None:
+    render = sys.modules["cablegram.parse.render"]
+    scan = render._TAG_STARTS
+    assert scan is not None, "cablegram.parse._pagescan not built: run `make install`"
+
+    def regex(text: str) -> list[int]:
+        return [m.start() for m in render._TAG_START.finditer(text)]
+
+    rng = random.Random(3)
+    # Latin-1 (one byte a character), BMP and astral text: the three string kinds.
+    alphabet = "<<<<cChHtTdDoO3x> \n" + "é" + "€" + "\U0001f600"
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 24)))
+        assert scan(text) == regex(text), text
+    for _, page in read_pages(300):
+        text = page.decode("utf-8", "replace")
+        assert scan(text) == regex(text)
+    with pytest.raises(TypeError):
+        scan(b"<td>")  # type: ignore[arg-type]
 
 
 def test_an_edited_source_is_run_instead_of_its_stale_compiled_module(tmp_path: Path) -> None:

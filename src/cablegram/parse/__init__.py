@@ -5,7 +5,8 @@ Modules, in the order a cable flows through them: ``decode`` (bytes to text),
 ``preamble`` (banner, caveats, E.O., TAGS, SUBJECT, REF, Classified By), ``body``
 (paragraphs, summary, comment, signer), ``core`` (putting it together).
 
-The build compiles these modules with mypyc (setup.py; docs/parsing.md). The compiled
+The build compiles these modules with mypyc, and builds ``_pagescan`` (the page scan,
+written in C, with a regex twin in ``render``) (setup.py; docs/parsing.md). The compiled
 and the pure-Python modules run the same source, so they give the same records; the
 pure ones are loaded instead when ``CABLEGRAM_PURE=1`` is set, or when a compiled module
 is older than its source (an edit since the last build), so that an edit always takes
@@ -34,12 +35,13 @@ def _compiled_files(here: Path = _HERE) -> dict[str, Path]:
 
 
 def _stale(compiled: dict[str, Path], here: Path = _HERE) -> list[str]:
-    """The modules whose source changed after they were compiled."""
+    """The modules whose source (``.py``, or ``.c`` for a module written in C) changed
+    after they were compiled."""
     out = []
     for name, path in compiled.items():
-        source = here / f"{name}.py"
-        if source.exists() and source.stat().st_mtime > path.stat().st_mtime:
-            out.append(name)
+        for source in (here / f"{name}.py", here / f"{name}.c"):
+            if source.exists() and source.stat().st_mtime > path.stat().st_mtime:
+                out.append(name)
     return sorted(out)
 
 
@@ -49,10 +51,14 @@ class _SourcesFirst(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname: str, path: object = None, target: object = None
                   ) -> importlib.machinery.ModuleSpec | None:
         package, _, name = fullname.rpartition(".")
-        source = _HERE / f"{name}.py"
-        if package != __name__ or not source.exists():
+        if package != __name__:
             return None
-        return importlib.util.spec_from_file_location(fullname, source)
+        source = _HERE / f"{name}.py"
+        if source.exists():
+            return importlib.util.spec_from_file_location(fullname, source)
+        if (_HERE / f"{name}.c").exists():  # a helper written in C: the callers fall back
+            raise ModuleNotFoundError(f"{fullname}: pure-Python parser", name=fullname)
+        return None
 
 
 _found = _compiled_files()

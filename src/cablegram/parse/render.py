@@ -12,6 +12,7 @@ import csv
 import html
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -189,8 +190,26 @@ _PAGE_TAG: Final = re.compile(r"<(?:(?P<td>td)|(?P<h3>h3)|(?P<pre>code><pre))>",
 _PRE_END: Final = re.compile(r"</pre></code>", re.I)
 
 
+def _load_tag_starts() -> Callable[[str], list[int]] | None:
+    # The same scan in C (_pagescan.c: memchr from "<" to "<"), when the build made it.
+    try:
+        from cablegram.parse._pagescan import tag_starts
+    except ImportError:
+        return None
+    return tag_starts
+
+
+_TAG_STARTS: Final = _load_tag_starts()
+
+
 def _page_tags(text: str) -> dict[str, list[int]]:
     tags: dict[str, list[int]] = {"td": [], "h3": [], "pre": []}
+    if _TAG_STARTS is not None:
+        for i in _TAG_STARTS(text):
+            m = _PAGE_TAG.match(text, i)
+            if m:
+                tags[m.lastgroup or ""].append(m.start())
+        return tags
     for start in _TAG_START.finditer(text):
         m = _PAGE_TAG.match(text, start.start())
         if m:
