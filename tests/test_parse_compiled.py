@@ -51,18 +51,37 @@ def test_compiled_parser_gives_the_pure_parsers_records(tmp_path: Path) -> None:
     assert differ == []
 
 
+def _parse_dir(root: Path) -> Path:
+    here = root / "src" / "cablegram" / "parse"
+    here.mkdir(parents=True)
+    return here
+
+
 def test_a_compiled_module_older_than_its_source_is_stale(tmp_path: Path) -> None:
+    here = _parse_dir(tmp_path)
+    (tmp_path / "setup.py").write_text("")  # a source checkout
     for name, source_time, compiled_time in (("body", 100, 200), ("core", 300, 200),
                                              ("_pagescan", 300, 200)):
-        (tmp_path / f"{name}{'.c' if name.startswith('_') else '.py'}").write_text("")
-        (tmp_path / f"{name}{SUFFIX}").write_bytes(b"")
-        source = tmp_path / f"{name}{'.c' if name.startswith('_') else '.py'}"
+        source = here / f"{name}{'.c' if name.startswith('_') else '.py'}"
+        source.write_text("")
+        (here / f"{name}{SUFFIX}").write_bytes(b"")
         os.utime(source, (source_time, source_time))
-        os.utime(tmp_path / f"{name}{SUFFIX}", (compiled_time, compiled_time))
-    (tmp_path / "scan.py").write_text("")  # never compiled: not stale
-    found = _compiled_files(tmp_path)
+        os.utime(here / f"{name}{SUFFIX}", (compiled_time, compiled_time))
+    (here / "scan.py").write_text("")  # never compiled: not stale
+    found = _compiled_files(here)
     assert sorted(found) == ["_pagescan", "body", "core"]
-    assert _stale(found, tmp_path) == ["_pagescan", "core"]
+    assert _stale(found, here) == ["_pagescan", "core"]
+
+
+def test_an_installed_package_is_never_stale(tmp_path: Path) -> None:
+    # A wheel unpacks sources and compiled modules in no particular order, a few
+    # microseconds apart: outside a source checkout the times mean nothing.
+    here = _parse_dir(tmp_path)
+    (here / f"core{SUFFIX}").write_bytes(b"")
+    (here / "core.py").write_text("")
+    os.utime(here / f"core{SUFFIX}", (100, 100))
+    os.utime(here / "core.py", (200, 200))
+    assert _stale(_compiled_files(here), here) == []
 
 
 def _run_parser(src: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -102,6 +121,7 @@ def test_the_page_scan_in_c_finds_what_the_regex_finds() -> None:
 def test_an_edited_source_is_run_instead_of_its_stale_compiled_module(tmp_path: Path) -> None:
     src = tmp_path / "src"
     shutil.copytree(ROOT / "src", src, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "setup.py", tmp_path / "setup.py")  # a source checkout
     built = _run_parser(src, {"CABLEGRAM_PURE": "0"})
     assert built.stdout.split()[-1] == "09BAKU433" and "'core'" in built.stdout
     assert "older than" not in built.stderr

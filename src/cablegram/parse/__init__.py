@@ -8,9 +8,9 @@ Modules, in the order a cable flows through them: ``decode`` (bytes to text),
 The build compiles these modules with mypyc, and builds ``_pagescan`` (the page scan,
 written in C, with a regex twin in ``render``) (setup.py; docs/parsing.md). The compiled
 and the pure-Python modules run the same source, so they give the same records; the
-pure ones are loaded instead when ``CABLEGRAM_PURE=1`` is set, or when a compiled module
-is older than its source (an edit since the last build), so that an edit always takes
-effect.
+pure ones are loaded instead when ``CABLEGRAM_PURE=1`` is set, or, in a source checkout,
+when a compiled module is older than its source (an edit since the last build), so that an
+edit always takes effect.
 """
 
 from __future__ import annotations
@@ -36,7 +36,11 @@ def _compiled_files(here: Path = _HERE) -> dict[str, Path]:
 
 def _stale(compiled: dict[str, Path], here: Path = _HERE) -> list[str]:
     """The modules whose source (``.py``, or ``.c`` for a module written in C) changed
-    after they were compiled."""
+    after they were compiled, in a source checkout (``src/cablegram/parse`` under the
+    directory of ``setup.py``). An installed wheel is never stale: its files get the time
+    they were unpacked, sources and compiled modules in no particular order."""
+    if not (here.parents[2] / "setup.py").exists():
+        return []
     out = []
     for name, path in compiled.items():
         for source in (here / f"{name}.py", here / f"{name}.c"):
