@@ -12,26 +12,20 @@ flipped, stray bytes, CRLF, a block repeated), so that the rarely taken paths ru
 from __future__ import annotations
 
 import argparse
-import html
 import json
 import random
-import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from cablegram.parse import compiled_modules, parse  # noqa: E402
 from cablegram.sources import iter_documents  # noqa: E402
 from conftest import BAKU_MD, CSV_SAMPLE, read_pages  # noqa: E402
-
-_PRE = re.compile(r"<code><pre>(.*?)</pre></code>", re.I | re.S)
-
-
-def raw_text(page: str) -> str:
-    return "\n\n".join(html.unescape(re.sub(r"<[^>]+>", "", b)) for b in _PRE.findall(page))
+from parse_agreement import raw_text  # noqa: E402
 
 
 def damaged(data: bytes, rng: random.Random) -> bytes:

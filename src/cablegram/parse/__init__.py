@@ -34,19 +34,24 @@ def _compiled_files(here: Path = _HERE) -> dict[str, Path]:
     return found
 
 
+def _source(name: str, here: Path = _HERE) -> Path | None:
+    """The source of module ``name``: ``name.py``, or ``name.c`` for a helper written in C."""
+    for source in (here / f"{name}.py", here / f"{name}.c"):
+        if source.exists():
+            return source
+    return None
+
+
 def _stale(compiled: dict[str, Path], here: Path = _HERE) -> list[str]:
-    """The modules whose source (``.py``, or ``.c`` for a module written in C) changed
-    after they were compiled, in a source checkout (``src/cablegram/parse`` under the
-    directory of ``setup.py``). An installed wheel is never stale: its files get the time
-    they were unpacked, sources and compiled modules in no particular order."""
+    """The modules whose source changed after they were compiled, in a source checkout
+    (``src/cablegram/parse`` under the directory of ``setup.py``). An installed wheel is
+    never stale: its files get the time they were unpacked, sources and compiled modules in
+    no particular order."""
     if not (here.parents[2] / "setup.py").exists():
         return []
-    out = []
-    for name, path in compiled.items():
-        for source in (here / f"{name}.py", here / f"{name}.c"):
-            if source.exists() and source.stat().st_mtime > path.stat().st_mtime:
-                out.append(name)
-    return sorted(out)
+    return sorted(name for name, path in compiled.items()
+                  if (source := _source(name, here)) is not None
+                  and source.stat().st_mtime > path.stat().st_mtime)
 
 
 class _SourcesFirst(importlib.abc.MetaPathFinder):
@@ -55,21 +60,20 @@ class _SourcesFirst(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname: str, path: object = None, target: object = None
                   ) -> importlib.machinery.ModuleSpec | None:
         package, _, name = fullname.rpartition(".")
-        if package != __name__:
+        source = _source(name) if package == __name__ else None
+        if source is None:
             return None
-        source = _HERE / f"{name}.py"
-        if source.exists():
-            return importlib.util.spec_from_file_location(fullname, source)
-        if (_HERE / f"{name}.c").exists():  # a helper written in C: the callers fall back
+        if source.suffix == ".c":  # a helper written in C: its callers fall back
             raise ModuleNotFoundError(f"{fullname}: pure-Python parser", name=fullname)
-        return None
+        return importlib.util.spec_from_file_location(fullname, source)
 
 
 _found = _compiled_files()
 STALE: list[str] = _stale(_found)
 if _found and (os.environ.get("CABLEGRAM_PURE") == "1" or STALE):
     if STALE and os.environ.get("CABLEGRAM_PURE") != "1":
-        print(f"cablegram: compiled parser older than {', '.join(f'{n}.py' for n in STALE)};"
+        sources = ", ".join(p.name for n in STALE if (p := _source(n)) is not None)
+        print(f"cablegram: compiled parser older than {sources};"
               " using the pure-Python parser (rebuild: make install)", file=sys.stderr)
     sys.meta_path.insert(0, _SourcesFirst())
 

@@ -12,7 +12,7 @@ import csv
 import html
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -204,14 +204,10 @@ _TAG_STARTS: Final = _load_tag_starts()
 
 def _page_tags(text: str) -> dict[str, list[int]]:
     tags: dict[str, list[int]] = {"td": [], "h3": [], "pre": []}
-    if _TAG_STARTS is not None:
-        for i in _TAG_STARTS(text):
-            m = _PAGE_TAG.match(text, i)
-            if m:
-                tags[m.lastgroup or ""].append(m.start())
-        return tags
-    for start in _TAG_START.finditer(text):
-        m = _PAGE_TAG.match(text, start.start())
+    starts: Iterable[int] = (_TAG_STARTS(text) if _TAG_STARTS is not None
+                             else (m.start() for m in _TAG_START.finditer(text)))
+    for i in starts:
+        m = _PAGE_TAG.match(text, i)
         if m:
             tags[m.lastgroup or ""].append(m.start())
     return tags
