@@ -55,8 +55,9 @@ _FTS = (
 )
 _READ = "SELECT count(*) FROM portions_fts WHERE portions_fts MATCH ?"
 _SQL = "SELECT c.id FROM cables c WHERE {cond} ORDER BY c.date DESC LIMIT 20"
-_TAG = "c.id IN (SELECT cable_id FROM tags WHERE code = ?)"
-_CAV = "c.id IN (SELECT cable_id FROM caveats WHERE caveat = ?)"
+_TAG = "c.key IN (SELECT cable_key FROM cable_tags WHERE code = ?)"
+_CAV = "c.key IN (SELECT cable_key FROM cable_caveats WHERE caveat = ?)"
+_REF = "c.key IN (SELECT cable_key FROM cable_refs WHERE ref_id = ?)"
 _NOT = (
     "c.id NOT IN (SELECT p.cable_id FROM portions_fts JOIN portions p "
     "ON p.portion_id = portions_fts.rowid WHERE portions_fts MATCH ?)"
@@ -139,7 +140,7 @@ def queries(gen: synth.Generator) -> list[tuple[str, tuple[str, list[object]]]]:
         ("origin:US* year:2009", sql("c.origin_code GLOB 'US*' AND c.year = 2009")),
         ("signer:SCOBEY", sql("c.signer = ? COLLATE NOCASE", "SCOBEY")),
         (f"id:{some_id}", sql("c.id = ?", some_id)),
-        (f"ref:{cited}", sql("c.id IN (SELECT cable_id FROM refs WHERE ref_id = ?)", cited)),
+        (f"ref:{cited}", sql(_REF, cited)),
     ]
 
 

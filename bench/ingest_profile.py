@@ -155,6 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--src", help="import cablegram from this source tree")
     ap.add_argument("--every", type=int, default=10_000, help="print a line every N cables")
     ap.add_argument("--sql", action="store_true", help="the writer's CPU by kind of statement")
+    ap.add_argument("--chunk-docs", type=int, default=ingest_mod.CHUNK_DOCS,
+                    help="documents per transaction")  # fmt: skip
+    ap.add_argument("--chunk-mb", type=int, default=ingest_mod.CHUNK_BYTES >> 20,
+                    help="... or fewer, when their bytes add up to this")  # fmt: skip
     args = ap.parse_args(argv)
 
     out: Path = args.out
@@ -188,7 +192,10 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         if prof:
             prof.enable()
-        report = ingest_mod.ingest(store, [tar], workers=workers, on_chunk=_Segments(args.every))
+        report = ingest_mod.ingest(
+            store, [tar], workers=workers, on_chunk=_Segments(args.every),
+            chunk_docs=args.chunk_docs, chunk_bytes=args.chunk_mb << 20,
+        )  # fmt: skip
         if prof:
             prof.disable()
         secs = time.perf_counter() - t0

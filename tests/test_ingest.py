@@ -26,6 +26,7 @@ from cablegram.archive import Archive
 from cablegram.ingest import examine, is_binary
 from cablegram.model import Cable, Paragraph
 from cablegram.sources import iter_documents
+from cablegram.store import rows as rows_mod
 from cablegram.store.rows import flatten
 from conftest import BAKU_MD, CSV_SAMPLE, ROOT, dump, make_tar
 
@@ -290,13 +291,19 @@ def test_a_document_that_kills_its_worker(tmp_path, pages, monkeypatch, chunk, t
 
 
 def test_records_are_to_dict_as_json(pages):
-    """flatten encodes the record without Cable.to_dict(); the text must be the same."""
+    """flatten encodes the record without Cable.to_dict() (orjson, or the json module for
+    text orjson refuses); the text must be to_dict() as compact JSON, the same either way."""
+    compact = {"ensure_ascii": False, "separators": (",", ":")}
     for _, page in pages:
         cable = parse(page)
-        assert flatten(cable).record == json.dumps(cable.to_dict(), ensure_ascii=False)
+        assert flatten(cable).record == json.dumps(cable.to_dict(), **compact)
+    odd_text = 'quotes " and \\ and ¶ and \u2028 ' + "".join(map(chr, range(32))) + "\x7f\U0001f600"
     odd = Cable(id="X", classified_by=None, archive=None, dtg=None, sections=3,
-                paragraphs=[Paragraph(None, "", "", 'quotes " and \\ and ¶ and \u2028')])  # fmt: skip
-    assert flatten(odd).record == json.dumps(odd.to_dict(), ensure_ascii=False)
+                paragraphs=[Paragraph(None, "", "", odd_text)])  # fmt: skip
+    assert flatten(odd).record == json.dumps(odd.to_dict(), **compact)
+    assert flatten(odd).record == rows_mod._RECORD_ENCODER.encode(odd)
+    lone = Cable(id="Y", subject="a lone surrogate \udce9 from a bad byte")
+    assert flatten(lone).record == json.dumps(lone.to_dict(), **compact)
 
 
 def test_examine_and_is_binary():
@@ -445,6 +452,65 @@ def test_reading_stays_a_bounded_distance_ahead_of_writing(tmp_path, monkeypatch
     assert report.new == 400
     # in flight: at most max_pending (2 * workers + 1) chunks, plus the one being read
     assert max(gaps) <= (2 * 2 + 1 + 1) * 5
+
+
+def test_a_transaction_spans_several_chunks(tmp_path, monkeypatch):
+    """--batch-size is the transaction; documents are parsed and written in smaller
+    chunks (PARSE_DOCS), so memory stays that of a chunk. Another connection sees a
+    transaction's chunks only once it commits, and the last one commits at the end."""
+    src = synthetic_jsonl(tmp_path / "in.jsonl", 30, words=20)
+    monkeypatch.setattr(ingest_mod, "PARSE_DOCS", 4)
+    db = tmp_path / "a.db"
+    seen: list[tuple[int, int]] = []
+
+    def visible(report) -> None:
+        with sqlite3.connect(db) as other:
+            n = other.execute("SELECT count(*) FROM versions").fetchone()[0]
+        seen.append((report.documents, n))
+
+    with Archive(db) as arc:
+        report = ingest_mod.ingest(arc.store, [src], workers=0, chunk_docs=12, on_chunk=visible)
+    assert report.new == 30
+    assert seen == [(4, 0), (8, 0), (12, 12), (16, 12), (20, 12), (24, 24), (28, 24), (30, 24)]
+    with sqlite3.connect(db) as other:
+        assert other.execute("SELECT count(*) FROM versions").fetchone()[0] == 30
+
+
+def test_an_error_rolls_back_the_open_transaction_and_its_counts(tmp_path, monkeypatch):
+    """A write that fails takes every uncommitted chunk of its transaction with it, and
+    the report stops counting them; the next run stores them, as an unbroken run does."""
+    src = synthetic_jsonl(tmp_path / "in.jsonl", 30, words=20)
+    monkeypatch.setattr(ingest_mod, "PARSE_DOCS", 4)
+    ref, db = tmp_path / "ref.db", tmp_path / "a.db"
+    with Archive(ref) as arc:
+        arc.ingest([src], workers=0, chunk_size=12)
+    reports = []
+    with Archive(db) as arc:
+        real = arc.store.write
+        calls = 0
+
+        def fire() -> None:
+            raise OSError("disk on fire")
+
+        def failing(items, *args, **kwargs):
+            nonlocal calls
+            calls += 1
+            if calls == 5:  # the second chunk of the second transaction fails in the store
+                kwargs["before_commit"] = fire
+            return real(items, *args, **kwargs)
+
+        monkeypatch.setattr(arc.store, "write", failing)
+        with pytest.raises(OSError, match="disk on fire"):
+            ingest_mod.ingest(arc.store, [src], workers=0, chunk_docs=12,
+                              on_chunk=lambda r: reports.append((r.documents, r.new)))  # fmt: skip
+        assert reports == [(4, 4), (8, 8), (12, 12), (16, 16)]
+        run = arc.store.runs()[-1]
+        assert (run.status, run.new) == ("interrupted", 12)  # chunk 4 was rolled back
+        assert arc.store.count() == 12
+        monkeypatch.undo()
+        again = arc.ingest([src], workers=0, chunk_size=12)
+        assert (again.new, again.unchanged) == (18, 12)
+    assert dump(db) == dump(ref)
 
 
 @pytest.mark.slow

@@ -157,13 +157,13 @@ def build(path: Path) -> None:
             )
         for code, name in c.get("tags", []):
             conn.execute(
-                "INSERT INTO tags (cable_id, code, name) VALUES (?,?,?)", (c["id"], code, name)
+                "INSERT INTO cable_tags (cable_key, code, name) VALUES (?,?,?)", (n, code, name)
             )
         for caveat in c.get("caveats", []):
-            conn.execute("INSERT INTO caveats VALUES (?, ?)", (c["id"], caveat))
+            conn.execute("INSERT INTO cable_caveats VALUES (?, ?)", (n, caveat))
         for seq, ref in enumerate(c.get("refs", [])):
             conn.execute(
-                "INSERT INTO refs (cable_id, seq, ref_id) VALUES (?,?,?)", (c["id"], seq, ref)
+                "INSERT INTO cable_refs (cable_key, seq, ref_id) VALUES (?,?,?)", (n, seq, ref)
             )
     # Works whether or not the schema's triggers already fed the index.
     conn.execute("INSERT INTO portions_fts(portions_fts) VALUES ('rebuild')")

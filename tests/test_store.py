@@ -101,7 +101,7 @@ def test_schema_and_pragmas(store):
     assert rows(store, "PRAGMA journal_mode") == [("wal",)]
     assert rows(store, "PRAGMA foreign_keys") == [(1,)]
     assert rows(store, "PRAGMA synchronous") == [(1,)]  # NORMAL
-    assert rows(store, "SELECT value FROM meta WHERE key = 'schema_version'") == [("2",)]
+    assert rows(store, "SELECT value FROM meta WHERE key = 'schema_version'") == [("3",)]
 
 
 def test_reopen_keeps_data_and_schema_is_idempotent(tmp_path):
@@ -464,3 +464,37 @@ def test_indexes_added_to_the_schema_reach_older_databases(tmp_path):
         names = {r[0] for r in rows(s, "SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert {"portions_search", "cables_hit"} <= names
         assert s.count() == 1
+
+
+def test_schema_2_database_is_migrated(full_db, tmp_path):
+    """A database made by schema 2 (a cable's lists keyed by the text cable_id) opens as
+    schema 3 with the same content: same dump, same searches."""
+    old = tmp_path / "v2.db"
+    v2 = (Path(__file__).parent / "data" / "schema_sqlite_v2.sql").read_text()
+    with sqlite3.connect(old) as conn:
+        conn.executescript(v2)
+        conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '2')")
+        conn.execute("ATTACH ? AS src", (str(full_db),))
+        for table in ("versions", "cables", "caveats", "tags", "addressees", "refs",
+                      "reasons", "defects", "portions", "ingest_runs", "errors"):  # fmt: skip
+            conn.execute(f"INSERT INTO main.{table} SELECT * FROM src.{table}")
+    assert {r[0] for r in sqlite3.connect(old).execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")} >= {"tags", "refs"}  # fmt: skip
+
+    from conftest import dump
+
+    assert dump(old) == dump(full_db)
+    with sqlite3.connect(old) as conn:
+        kinds = dict(conn.execute("SELECT name, type FROM sqlite_master"))
+        version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    assert version == ("3",)
+    for table in ("caveats", "tags", "addressees", "refs", "reasons", "defects"):
+        assert kinds[table] == "view" and kinds[f"cable_{table}"] == "table"
+        assert not any(name.startswith("_v2_") for name in kinds)
+    from cablegram.archive import Archive
+
+    with Archive(old, create=False) as a, Archive(full_db, create=False) as b:
+        for q in ("tag:PGOV", "caveat:NOFORN", "ref:08BAKU1148 OR tag:AJ", "karabakh"):
+            ra, rb = a.search(q), b.search(q)
+            assert ra.total == rb.total > 0, q
+            assert [h.id for h in ra.hits] == [h.id for h in rb.hits]

@@ -86,7 +86,7 @@ def main() -> None:
     "--batch-size",
     type=click.IntRange(min=1),
     default=None,
-    help="Documents per worker task and per transaction.",
+    help="Documents per transaction (default 4096; parsed and written 1024 at a time).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @engine_options

@@ -30,7 +30,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from cablegram.ingest import IngestReport, _Job, _Pipeline, _ProgressBar, _work
+from cablegram.ingest import (
+    CHUNK_BYTES,
+    CHUNK_DOCS,
+    IngestReport,
+    _Job,
+    _Pipeline,
+    _ProgressBar,
+    _work,
+)
 from cablegram.store import Store
 
 __all__ = ["DaskPipeline", "connect", "disconnect"]
@@ -105,8 +113,11 @@ class DaskPipeline(_Pipeline):
         on_chunk: Callable[[IngestReport], None] | None,
         *,
         scheduler: str | None = None,
+        chunk_docs: int = CHUNK_DOCS,
+        chunk_bytes: int = CHUNK_BYTES,
     ) -> None:
-        super().__init__(store, report, max(1, workers), force, bar, on_chunk)
+        super().__init__(store, report, max(1, workers), force, bar, on_chunk,
+                         chunk_docs=chunk_docs, chunk_bytes=chunk_bytes)  # fmt: skip
         self.client, self.cluster = connect(scheduler, max(1, workers))
         threads = sum(self.client.nthreads().values()) or 1
         self.workers = threads
@@ -166,5 +177,5 @@ class DaskPipeline(_Pipeline):
                     out.append(("crash", "the parser process died on this document"))
             return out
 
-    def close(self) -> None:
+    def _stop_workers(self) -> None:
         disconnect(self.client, self.cluster)

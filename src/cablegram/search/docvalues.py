@@ -422,24 +422,16 @@ def load(conn: sqlite3.Connection, gen: int | None = None) -> DocValues:
     id_rank[by_id] = np.arange(len(by_id), dtype=np.int32)
 
     def pairs(table: str, column: str) -> Pairs:
-        # Two walks in cable-id order and no join per row: how many values each cable has,
-        # then the values themselves (the table's primary key order).
-        counts = _ints(
-            conn,
-            f"SELECT group_concat(n) FROM (SELECT (SELECT count(*) FROM {table} x "
-            f"WHERE x.cable_id = c.id) AS n FROM cables c ORDER BY c.id)",
-        )
-        text = conn.execute(
-            f"SELECT group_concat(v, char(31)) FROM (SELECT {column} AS v FROM {table} "
-            f"ORDER BY cable_id, {column})"
-        ).fetchone()[0]
+        # One walk of the table in its primary key order (cable key, value): no join.
+        ks, text = conn.execute(
+            f"SELECT group_concat(cable_key), group_concat(v, char(31)) FROM "
+            f"(SELECT cable_key, {column} AS v FROM {table} ORDER BY cable_key, {column})"
+        ).fetchone()
         raw = text.split("\x1f") if text else []
+        pkeys = np.fromstring(ks, dtype=np.int64, sep=",") if ks else np.zeros(0, np.int64)
         values = sorted(set(raw))
         index = {v: i for i, v in enumerate(values)}
         enc = np.array([index[v] for v in raw], dtype=np.int32)
-        pkeys = np.repeat(by_id, counts)
-        order = np.argsort(pkeys, kind="stable")
-        pkeys, enc = pkeys[order], enc[order]
         starts = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(pkeys, minlength=n), out=starts[1:])
         out = Pairs(values, pkeys, enc, starts)
@@ -447,8 +439,8 @@ def load(conn: sqlite3.Connection, gen: int | None = None) -> DocValues:
             out._bits()  # now, not in a first search
         return out
 
-    tags = pairs("tags", "code")
-    caveats = pairs("caveats", "caveat")
+    tags = pairs("cable_tags", "code")
+    caveats = pairs("cable_caveats", "caveat")
     total_words = float(words[present].sum()) if len(keys) else 0.0
     return DocValues(
         generation=gen,

@@ -334,11 +334,11 @@ class _Matcher:
         if isinstance(node, Tag):
             cond = "code GLOB ?" if node.prefix else "code = ?"
             value = _glob(node.code) if node.prefix else node.code
-            return f"c.id IN (SELECT cable_id FROM tags WHERE {cond})", [value]
+            return f"c.key IN (SELECT cable_key FROM cable_tags WHERE {cond})", [value]
         if isinstance(node, Classification):
             return f"c.class_level {node.op} ?", [node.level]
         if isinstance(node, Caveat):
-            return "c.id IN (SELECT cable_id FROM caveats WHERE caveat = ?)", [node.name]
+            return "c.key IN (SELECT cable_key FROM cable_caveats WHERE caveat = ?)", [node.name]
         if isinstance(node, DateRange):
             conds, params = ["c.date IS NOT NULL"], []
             if node.start:
@@ -354,7 +354,7 @@ class _Matcher:
                 return "c.id GLOB ?", [_glob(node.id)]
             return "c.id = ?", [node.id]
         if isinstance(node, Ref):
-            return "c.id IN (SELECT cable_id FROM refs WHERE ref_id = ?)", [node.id]
+            return "c.key IN (SELECT cable_key FROM cable_refs WHERE ref_id = ?)", [node.id]
         if isinstance(node, Signer):
             if node.prefix:
                 return "c.signer LIKE ? ESCAPE '\\'", [_like(node.name)]

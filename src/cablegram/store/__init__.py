@@ -154,12 +154,16 @@ class Store(ABC):
         *,
         force: bool = False,
         before_commit: Callable[[], None] | None = None,
+        commit: bool = True,
     ) -> list[str]:
         """Apply ``items`` in order in one transaction; one outcome per item
         (``new``, ``updated``, ``unchanged`` or ``failed``).
 
         With ``force``, a Parsed item whose content is already stored replaces that
-        version's record (a re-parse with a newer parser).
+        version's record (a re-parse with a newer parser). ``before_commit`` is called
+        inside the transaction, after the items. With ``commit=False`` the transaction may
+        stay open for the next ``write`` (the ingest writer groups chunks this way); an
+        error rolls back the whole open transaction. A backend may commit anyway.
         """
 
     def add(

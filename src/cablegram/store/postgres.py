@@ -49,7 +49,14 @@ from cablegram.store import (
     VersionInfo,
     WriteItem,
 )
-from cablegram.store.rows import CABLE_COLUMNS, CHILD_TABLES, CableRows, flatten, upsert_cable_sql
+from cablegram.store.rows import (
+    CABLE_COLUMNS,
+    CHILD_ROWS,
+    CHILD_TABLES,
+    CableRows,
+    flatten,
+    upsert_cable_sql,
+)
 
 SCHEMA_VERSION = "1"  # the meta.schema_version the SQLite store also writes
 WRITE_LOCK = 0x6361626C  # advisory lock key ("cabl"): one writer transaction at a time
@@ -285,7 +292,10 @@ class PostgresStore(Store):
         *,
         force: bool = False,
         before_commit: Callable[[], None] | None = None,
+        commit: bool = True,  # every write commits: PostgreSQL's commits are cheap
     ) -> list[str]:
+        if not items:
+            return []
         now = _now()
         with self._lock, self.conn.transaction():
             c = self.conn
@@ -843,15 +853,8 @@ def _bin_int(v: int | None) -> bytes:
 
 # The child tables, their columns, and their rows (without cable_id) from a CableRows.
 _CHILDREN: list[tuple[str, str, Callable[[CableRows], list[tuple]]]] = [
-    ("caveats", "cable_id, caveat", lambda r: [(x,) for x in r.caveats]),
-    ("tags", "cable_id, code, kind, name, seq", lambda r: r.tags),
-    ("addressees", "cable_id, role, seq, routing, name, precedence, serial",
-     lambda r: r.addressees),
-    ("refs", "cable_id, seq, ref_id, text, year_inferred, label", lambda r: r.refs),
-    ("reasons", "cable_id, seq, reason", lambda r: r.reasons),
-    ("defects", "cable_id, seq, code, message", lambda r: r.defects),
-]  # fmt: skip
-assert [t for t, _, _ in _CHILDREN] == [t for t in CHILD_TABLES if t != "portions"]
+    (table, ", ".join(("cable_id", *columns)), rows_of) for table, columns, rows_of in CHILD_ROWS
+]
 _PORTION_COLUMNS = "cable_id, kind, seq, number, marking, level, caveats, heading, text, tsv"
 
 

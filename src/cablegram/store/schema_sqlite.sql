@@ -1,4 +1,4 @@
--- Cablegram SQLite schema, version 2. Documented in docs/schema.md.
+-- Cablegram SQLite schema, version 3. Documented in docs/schema.md.
 -- Normalised so a person can read it in sqlite3 or Datasette. The current version of each
 -- cable is spread over the tables below; every version's full record stays in `versions`.
 -- Every statement is idempotent (IF NOT EXISTS): the store runs this script on each open.
@@ -74,63 +74,87 @@ CREATE INDEX IF NOT EXISTS cables_origin ON cables(origin_code);
 CREATE INDEX IF NOT EXISTS cables_class ON cables(class_level);
 CREATE INDEX IF NOT EXISTS cables_year ON cables(year);
 
-CREATE TABLE IF NOT EXISTS caveats (
-    cable_id TEXT NOT NULL REFERENCES cables(id) ON DELETE CASCADE,
+-- The shown version's lists. Each is stored keyed by the integer cables.key, and read
+-- through a view of the same name keyed by the text cable_id (the view is what you query:
+-- `SELECT * FROM tags WHERE cable_id = '09BAKU433'`, the same SQL as on PostgreSQL).
+-- Why: new cables get ever larger keys, so their rows append at the end of each table;
+-- keyed by the text id they landed on a random page of every table, and at 250,000 cables
+-- writing those pages back was a third of the ingest writer's time (docs/ingest.md).
+CREATE TABLE IF NOT EXISTS cable_caveats (
+    cable_key INTEGER NOT NULL REFERENCES cables(key) ON DELETE CASCADE,
     caveat TEXT NOT NULL,
-    PRIMARY KEY (cable_id, caveat)
+    PRIMARY KEY (cable_key, caveat)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS caveats_caveat ON caveats(caveat);
+CREATE INDEX IF NOT EXISTS cable_caveats_caveat ON cable_caveats(caveat);
+CREATE VIEW IF NOT EXISTS caveats AS
+    SELECT c.id AS cable_id, x.caveat
+    FROM cable_caveats x JOIN cables c ON c.key = x.cable_key;
 
-CREATE TABLE IF NOT EXISTS tags (
-    cable_id TEXT NOT NULL REFERENCES cables(id) ON DELETE CASCADE,
+CREATE TABLE IF NOT EXISTS cable_tags (
+    cable_key INTEGER NOT NULL REFERENCES cables(key) ON DELETE CASCADE,
     code TEXT NOT NULL,
     kind TEXT NOT NULL DEFAULT '',
     name TEXT NOT NULL DEFAULT '',
     seq INTEGER NOT NULL DEFAULT 0,      -- order in the TAGS line
-    PRIMARY KEY (cable_id, code)
+    PRIMARY KEY (cable_key, code)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS tags_code ON tags(code);
+CREATE INDEX IF NOT EXISTS cable_tags_code ON cable_tags(code);
+CREATE VIEW IF NOT EXISTS tags AS
+    SELECT c.id AS cable_id, x.code, x.kind, x.name, x.seq
+    FROM cable_tags x JOIN cables c ON c.key = x.cable_key;
 
-CREATE TABLE IF NOT EXISTS addressees (
-    cable_id TEXT NOT NULL REFERENCES cables(id) ON DELETE CASCADE,
+CREATE TABLE IF NOT EXISTS cable_addressees (
+    cable_key INTEGER NOT NULL REFERENCES cables(key) ON DELETE CASCADE,
     role TEXT NOT NULL,                  -- to | info
     seq INTEGER NOT NULL,
     routing TEXT NOT NULL DEFAULT '',
     name TEXT NOT NULL DEFAULT '',
     precedence TEXT NOT NULL DEFAULT '',
     serial TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (cable_id, role, seq)
+    PRIMARY KEY (cable_key, role, seq)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS addressees_routing ON addressees(routing);
+CREATE INDEX IF NOT EXISTS cable_addressees_routing ON cable_addressees(routing);
+CREATE VIEW IF NOT EXISTS addressees AS
+    SELECT c.id AS cable_id, x.role, x.seq, x.routing, x.name, x.precedence, x.serial
+    FROM cable_addressees x JOIN cables c ON c.key = x.cable_key;
 
-CREATE TABLE IF NOT EXISTS refs (
-    cable_id TEXT NOT NULL REFERENCES cables(id) ON DELETE CASCADE,
+CREATE TABLE IF NOT EXISTS cable_refs (
+    cable_key INTEGER NOT NULL REFERENCES cables(key) ON DELETE CASCADE,
     seq INTEGER NOT NULL,
     ref_id TEXT NOT NULL DEFAULT '',     -- canonical id of the cited cable ('' if unresolved)
     text TEXT NOT NULL DEFAULT '',
     year_inferred INTEGER NOT NULL DEFAULT 0,
     label TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (cable_id, seq)
+    PRIMARY KEY (cable_key, seq)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS refs_ref ON refs(ref_id);
+CREATE INDEX IF NOT EXISTS cable_refs_ref ON cable_refs(ref_id);
+CREATE VIEW IF NOT EXISTS refs AS
+    SELECT c.id AS cable_id, x.seq, x.ref_id, x.text, x.year_inferred, x.label
+    FROM cable_refs x JOIN cables c ON c.key = x.cable_key;
 
 -- E.O. classification reasons (1.4(b), 1.4(d)...), one row each.
-CREATE TABLE IF NOT EXISTS reasons (
-    cable_id TEXT NOT NULL REFERENCES cables(id) ON DELETE CASCADE,
+CREATE TABLE IF NOT EXISTS cable_reasons (
+    cable_key INTEGER NOT NULL REFERENCES cables(key) ON DELETE CASCADE,
     seq INTEGER NOT NULL,
     reason TEXT NOT NULL,
-    PRIMARY KEY (cable_id, seq)
+    PRIMARY KEY (cable_key, seq)
 ) WITHOUT ROWID;
+CREATE VIEW IF NOT EXISTS reasons AS
+    SELECT c.id AS cable_id, x.seq, x.reason
+    FROM cable_reasons x JOIN cables c ON c.key = x.cable_key;
 
 -- What the parser repaired or could not read in the shown version.
-CREATE TABLE IF NOT EXISTS defects (
-    cable_id TEXT NOT NULL REFERENCES cables(id) ON DELETE CASCADE,
+CREATE TABLE IF NOT EXISTS cable_defects (
+    cable_key INTEGER NOT NULL REFERENCES cables(key) ON DELETE CASCADE,
     seq INTEGER NOT NULL,
     code TEXT NOT NULL,
     message TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (cable_id, seq)
+    PRIMARY KEY (cable_key, seq)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS defects_code ON defects(code);
+CREATE INDEX IF NOT EXISTS cable_defects_code ON cable_defects(code);
+CREATE VIEW IF NOT EXISTS defects AS
+    SELECT c.id AS cable_id, x.seq, x.code, x.message
+    FROM cable_defects x JOIN cables c ON c.key = x.cable_key;
 
 -- Searchable portions of the shown version: the subject (kind 'subject', seq 0) and each
 -- paragraph (kind 'para', seq 1..n), each with its own portion marking so search can be
@@ -162,8 +186,8 @@ CREATE VIRTUAL TABLE IF NOT EXISTS portions_fts USING fts5(
 );
 -- FTS5 writes a new segment whenever its pending terms pass 'hashsize' bytes (default 1 MB),
 -- and merges 'automerge' segments of a level into one of the next (default 4). With room for
--- a whole ingest transaction's terms (about 6 MB of text per 1,000 cables) each transaction
--- writes one segment, and merging 8 at a time rewrites each entry fewer times (2.6 instead
+-- 16 MB of terms (about 6 MB of text per 1,000 cables; an ingest transaction is 4,096) each
+-- transaction writes a segment or two, and merging 8 at a time rewrites each entry fewer times (2.6 instead
 -- of 4 at 250,000 cables): together the index costs the writer about half as much, and
 -- queries see fewer segments than with a flush per paragraph (docs/ingest.md). Databases
 -- made before get them when opened.

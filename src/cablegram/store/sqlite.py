@@ -29,14 +29,15 @@ from cablegram.store import (
 )
 from cablegram.store.rows import (
     CABLE_COLUMNS,
-    CHILD_TABLES,
+    CHILD_ROWS,
+    PORTION_COLUMNS,
     PORTIONS_PER_CABLE,
     CableRows,
     flatten,
     upsert_cable_sql,
 )
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 _MMAP_SIZE = 1 << 30
 _CHECKPOINT = 1000  # pages of WAL after which a commit checkpoints (SQLite's default)
 _RUN_CHECKPOINT = 65536  # ... during an ingest run
@@ -63,18 +64,17 @@ _INSERT_CABLE = (
     f"VALUES ({', '.join('?' * (4 + len(CABLE_COLUMNS)))})"
 )
 _CABLE_VALUES = operator.itemgetter(*CABLE_COLUMNS)  # a CableRows.cable dict's values, in order
-_INSERT_CHILD = {
-    "caveats": "INSERT INTO caveats (cable_id, caveat) VALUES (?, ?)",
-    "tags": "INSERT INTO tags (cable_id, code, kind, name, seq) VALUES (?, ?, ?, ?, ?)",
-    "addressees": "INSERT INTO addressees (cable_id, role, seq, routing, name, precedence, "
-    "serial) VALUES (?, ?, ?, ?, ?, ?, ?)",
-    "refs": "INSERT INTO refs (cable_id, seq, ref_id, text, year_inferred, label) "
-    "VALUES (?, ?, ?, ?, ?, ?)",
-    "reasons": "INSERT INTO reasons (cable_id, seq, reason) VALUES (?, ?, ?)",
-    "defects": "INSERT INTO defects (cable_id, seq, code, message) VALUES (?, ?, ?, ?)",
-    "portions": "INSERT INTO portions (portion_id, cable_id, kind, seq, number, marking, level, "
-    "caveats, heading, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-}
+# A cable's lists: stored keyed by cables.key in cable_<list>, read through the views
+# named <list> (schema_sqlite.sql). The portions are keyed by portion_id (key * 4096 + i).
+_INSERT_CHILD = [
+    (f"INSERT INTO cable_{table} (cable_key, {', '.join(columns)}) "
+     f"VALUES ({', '.join('?' * (1 + len(columns)))})", rows_of)
+    for table, columns, rows_of in CHILD_ROWS
+]  # fmt: skip
+_INSERT_PORTION = (
+    f"INSERT INTO portions (portion_id, cable_id, {', '.join(PORTION_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * (2 + len(PORTION_COLUMNS)))})"
+)
 # While this meta row exists (only ever inside the writer's open transaction) the portions
 # insert trigger does nothing; the writer indexes the new portions itself before commit.
 _FTS_DEFERRED = "fts_deferred"
@@ -149,6 +149,9 @@ class SQLiteStore(Store):
         row = None
         if c.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone():
             row = c.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row and row[0] == "2":
+            self._migrate_from_2(ddl)
+            row = (SCHEMA_VERSION,)
         if row and row[0] != SCHEMA_VERSION:
             raise RuntimeError(
                 f"{self.path}: schema version {row[0]}, this cablegram knows {SCHEMA_VERSION}"
@@ -168,6 +171,31 @@ class SQLiteStore(Store):
             )
         ai = c.execute("SELECT sql FROM sqlite_master WHERE name = 'portions_ai'").fetchone()
         self._fts_deferrable = bool(ai and _FTS_DEFERRED in ai[0])
+
+    def _migrate_from_2(self, ddl: str) -> None:
+        """Schema 2 kept a cable's lists keyed by the text cable_id; schema 3 keys them by
+        cables.key (tables cable_<list>) and reads them through views of the old names.
+        One transaction: a kill leaves the database at version 2, to be migrated again."""
+        script = ["BEGIN IMMEDIATE;"]
+        for table, _, _ in CHILD_ROWS:
+            script.append(f"ALTER TABLE {table} RENAME TO _v2_{table};")
+        script.append(ddl)  # the cable_<list> tables, their indexes and views
+        for table, columns, _ in CHILD_ROWS:
+            cols = ", ".join(columns)
+            x_cols = ", ".join(f"x.{col}" for col in columns)
+            script.append(
+                f"INSERT INTO cable_{table} (cable_key, {cols}) SELECT c.key, {x_cols} "
+                f"FROM _v2_{table} x JOIN cables c ON c.id = x.cable_id ORDER BY c.key;"
+            )
+            script.append(f"DROP TABLE _v2_{table};")
+        script.append(f"UPDATE meta SET value = '{SCHEMA_VERSION}' WHERE key = 'schema_version';")
+        script.append("COMMIT;")
+        try:
+            self.conn.executescript("\n".join(script))
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
 
     def _add_missing_indexes(self, ddl: str) -> None:
         c = self.conn
@@ -276,8 +304,10 @@ class SQLiteStore(Store):
         *,
         force: bool = False,
         before_commit: Callable[[], None] | None = None,
+        commit: bool = True,
     ) -> list[str]:
-        """Apply ``items`` in order, in one transaction.
+        """Apply ``items`` in order, in one transaction (``commit=False``: left open, and
+        the next write goes on in it).
 
         The result is that of applying them one by one; runs of new cables (new content of a
         reference id the store does not have, met once in ``items``) are written together,
@@ -287,13 +317,17 @@ class SQLiteStore(Store):
         c = self.conn
         now = _now()
         self._wrote = True
-        c.execute("BEGIN IMMEDIATE")
+        if not c.in_transaction:
+            c.execute("BEGIN IMMEDIATE")
         try:
             out = self._apply(items, run_id, now, force)
-            self._index_pending()
+            if commit:
+                # Once per transaction: fewer, larger FTS5 segments to merge later.
+                self._index_pending()
             if before_commit is not None:
                 before_commit()
-            c.execute("COMMIT")
+            if commit:
+                c.execute("COMMIT")
         except BaseException:
             self._fts_pending = None
             if c.in_transaction:  # a Ctrl-C can land just after COMMIT returned
@@ -384,18 +418,7 @@ class SQLiteStore(Store):
         c.executemany(_INSERT_CABLE, [
             (key + j, r.cable_id, vid + j, 1, *columns(r.cable)) for j, r in enumerate(rows)
         ])  # fmt: skip
-        ins = _INSERT_CHILD
-        c.executemany(ins["caveats"], [(r.cable_id, x) for r in rows for x in r.caveats])
-        c.executemany(ins["tags"], [(r.cable_id, *x) for r in rows for x in r.tags])
-        c.executemany(ins["addressees"], [(r.cable_id, *x) for r in rows for x in r.addressees])
-        c.executemany(ins["refs"], [(r.cable_id, *x) for r in rows for x in r.refs])
-        c.executemany(ins["reasons"], [(r.cable_id, *x) for r in rows for x in r.reasons])
-        c.executemany(ins["defects"], [(r.cable_id, *x) for r in rows for x in r.defects])
-        c.executemany(ins["portions"], [
-            ((key + j) * PORTIONS_PER_CABLE + i, r.cable_id, *p)
-            for j, r in enumerate(rows)
-            for i, p in enumerate(r.portions)
-        ])  # fmt: skip
+        self._insert_children([(key + j, r) for j, r in enumerate(rows)])
         if self._fts_deferrable:
             last = key + len(rows) - 1
             lo = key if self._fts_pending is None else min(self._fts_pending[0], key)
@@ -488,42 +511,29 @@ class SQLiteStore(Store):
 
     def _put_cable(self, r: CableRows, version_id: int, n_versions: int) -> None:
         c = self.conn
-        cid = r.cable_id
-        for table in CHILD_TABLES:
-            c.execute(f"DELETE FROM {table} WHERE cable_id = ?", (cid,))
+        # An upsert keeps the cable's key (and so its portion ids) across versions.
         key = c.execute(
-            _UPSERT_CABLE, (cid, version_id, n_versions, *(r.cable[k] for k in CABLE_COLUMNS))
+            _UPSERT_CABLE,
+            (r.cable_id, version_id, n_versions, *(r.cable[k] for k in CABLE_COLUMNS)),
         ).fetchone()[0]
-        c.executemany(
-            "INSERT INTO caveats (cable_id, caveat) VALUES (?, ?)", [(cid, x) for x in r.caveats]
+        for table, _, _ in CHILD_ROWS:
+            c.execute(f"DELETE FROM cable_{table} WHERE cable_key = ?", (key,))
+        c.execute(
+            "DELETE FROM portions WHERE portion_id BETWEEN ? AND ?",
+            (key * PORTIONS_PER_CABLE, (key + 1) * PORTIONS_PER_CABLE - 1),
         )
-        c.executemany(
-            "INSERT INTO tags (cable_id, code, kind, name, seq) VALUES (?, ?, ?, ?, ?)",
-            [(cid, *t) for t in r.tags],
-        )
-        c.executemany(
-            "INSERT INTO addressees (cable_id, role, seq, routing, name, precedence, serial) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(cid, *a) for a in r.addressees],
-        )
-        c.executemany(
-            "INSERT INTO refs (cable_id, seq, ref_id, text, year_inferred, label) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [(cid, *x) for x in r.refs],
-        )
-        c.executemany(
-            "INSERT INTO reasons (cable_id, seq, reason) VALUES (?, ?, ?)",
-            [(cid, *x) for x in r.reasons],
-        )
-        c.executemany(
-            "INSERT INTO defects (cable_id, seq, code, message) VALUES (?, ?, ?, ?)",
-            [(cid, *x) for x in r.defects],
-        )
-        c.executemany(
-            "INSERT INTO portions (portion_id, cable_id, kind, seq, number, marking, level, "
-            "caveats, heading, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(key * PORTIONS_PER_CABLE + i, cid, *p) for i, p in enumerate(r.portions)],
-        )
+        self._insert_children([(key, r)])
+
+    def _insert_children(self, cables: list[tuple[int, CableRows]]) -> None:
+        """The lists and portions of cables whose ``cables`` rows have these keys."""
+        c = self.conn
+        for sql, rows_of in _INSERT_CHILD:
+            c.executemany(sql, [(key, *x) for key, r in cables for x in rows_of(r)])
+        c.executemany(_INSERT_PORTION, [
+            (key * PORTIONS_PER_CABLE + i, r.cable_id, *p)
+            for key, r in cables
+            for i, p in enumerate(r.portions)
+        ])  # fmt: skip
 
     def _write_error(self, source: str, member: str, content_hash: str, code: str, reason: str,
                      run_id: int | None, now: str) -> None:  # fmt: skip
