@@ -498,3 +498,25 @@ def test_schema_2_database_is_migrated(full_db, tmp_path):
             ra, rb = a.search(q), b.search(q)
             assert ra.total == rb.total > 0, q
             assert [h.id for h in ra.hits] == [h.id for h in rb.hits]
+
+
+def test_a_schema_2_database_that_cannot_be_written_says_so(tmp_path, monkeypatch):
+    old = tmp_path / "v2.db"
+    v2 = (Path(__file__).parent / "data" / "schema_sqlite_v2.sql").read_text()
+    with sqlite3.connect(old) as conn:
+        conn.execute("PRAGMA journal_mode = WAL")  # as every store has it
+        conn.executescript(v2)
+        conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '2')")
+    real_connect = sqlite3.connect
+
+    def read_only(path, *args, **kwargs):  # what a reader without write access gets
+        return real_connect(f"file:{path}?mode=ro", *args, uri=True, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", read_only)
+    with pytest.raises(RuntimeError, match="schema version 2, to be migrated to 3"):
+        SQLiteStore(old)
+    monkeypatch.undo()
+    with sqlite3.connect(old) as conn:  # untouched: still schema 2, its tables intact
+        version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        kind = conn.execute("SELECT type FROM sqlite_master WHERE name = 'tags'").fetchone()
+    assert (version, kind) == (("2",), ("table",))

@@ -1,3 +1,5 @@
+-- A frozen copy of src/cablegram/store/schema_sqlite.sql at schema version 2 (commit
+-- 4d4514b): test_store.py builds a schema 2 database from it to test the migration.
 -- Cablegram SQLite schema, version 2. Documented in docs/schema.md.
 -- Normalised so a person can read it in sqlite3 or Datasette. The current version of each
 -- cable is spread over the tables below; every version's full record stays in `versions`.

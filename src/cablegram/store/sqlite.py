@@ -192,9 +192,14 @@ class SQLiteStore(Store):
         script.append("COMMIT;")
         try:
             self.conn.executescript("\n".join(script))
-        except BaseException:
+        except BaseException as exc:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):
+                raise RuntimeError(
+                    f"{self.path}: schema version 2, to be migrated to {SCHEMA_VERSION} once "
+                    f"by opening it with write access: {exc}"
+                ) from exc
             raise
 
     def _add_missing_indexes(self, ddl: str) -> None:
