@@ -62,7 +62,8 @@ def truth(page: str) -> dict[str, str]:
     return {
         "id": _canonical_id(m.reference_id) or m.reference_id,
         "origin.name": m.origin,
-        "classification": cls.replace(" NOFORN", "").strip() + "".join(f"//{c}" for c in sorted(cavs)),
+        "classification": cls.replace(" NOFORN", "").strip()
+        + "".join(f"//{c}" for c in sorted(cavs)),
         "subject": m.title,
         "dtg": m.created,
     }
@@ -86,7 +87,8 @@ def got(c) -> dict[str, str]:
         "id": c.id,
         "origin.name": c.origin.name,
         "classification": (c.classification + "".join(f"//{x}" for x in sorted(cavs)))
-        if c.classification else "",
+        if c.classification
+        else "",
         "subject": c.subject,
         "dtg": c.dtg or "",
     }
@@ -113,7 +115,9 @@ def main() -> int:
     ap.add_argument("archive", nargs="?", default=str(ROOT / "samples" / "cablegate-dev.tar.xz"))
     ap.add_argument("--list", type=int, default=15, help="disagreements to list per field")
     args = ap.parse_args()
-    stats = {mode: {f: [0, 0, 0] for f in FIELDS} for mode in ("html", "raw")}  # agree, carried, total
+    stats = {
+        mode: {f: [0, 0, 0] for f in FIELDS} for mode in ("html", "raw")
+    }  # agree, carried, total
     misses: dict[tuple[str, str], list[str]] = {}
     table_only_pages = {"html": 0, "raw": 0}
     unshowable = {"html": 0, "raw": 0}
@@ -149,14 +153,19 @@ def main() -> int:
                     s[0] += 1
                 else:
                     misses.setdefault((mode, f), []).append(
-                        f"{doc.member.rsplit('/', 1)[-1]}: table {tr[f]!r} vs parsed {g[f]!r}")
+                        f"{doc.member.rsplit('/', 1)[-1]}: table {tr[f]!r} vs parsed {g[f]!r}"
+                    )
     dt = time.perf_counter() - t0
     print(f"{n} dev pages, parsed twice each in {dt:.1f} s\n")
-    print(f"{'mode':5} {'field':15} {'agree':>6} {'carried':>8} {'pages':>6} {'of carried':>11} {'of all':>8}")
+    print(
+        f"{'mode':5} {'field':15} {'agree':>6} {'carried':>8} {'pages':>6} {'of carried':>11} {'of all':>8}"
+    )
     for mode in ("html", "raw"):
         for f in FIELDS:
             a, c, t = stats[mode][f]
-            print(f"{mode:5} {f:15} {a:6d} {c:8d} {t:6d} {100 * a / max(c, 1):10.2f}% {100 * a / max(t, 1):7.2f}%")
+            print(
+                f"{mode:5} {f:15} {a:6d} {c:8d} {t:6d} {100 * a / max(c, 1):10.2f}% {100 * a / max(t, 1):7.2f}%"
+            )
     print(
         f"\nclassification: {table_only_pages['raw']} pages whose table shows a caveat "
         "(NOFORN, FOUO) that their text nowhere carries are left out of 'carried';"

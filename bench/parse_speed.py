@@ -47,8 +47,10 @@ def main() -> int:
     mb = sum(len(p) for p in pages) / 1e6
     if not args.quiet_header:
         print(f"{len(pages)} pages, {mb:.1f} MB of HTML as shipped")
-        print("parser: " + (f"compiled with mypyc ({len(compiled)} modules)" if compiled
-                            else "pure Python"))
+        print(
+            "parser: "
+            + (f"compiled with mypyc ({len(compiled)} modules)" if compiled else "pure Python")
+        )
 
     t0, c0 = time.perf_counter(), time.process_time()
     for p in pages:
@@ -69,16 +71,24 @@ def main() -> int:
     if args.quiet_header:  # the pure-Python child of a compiled run: its rate only
         print(f"{rate} {len(pages) / best_cpu}")
         return 0
-    print(f"baseline (decode + find <pre> blocks): {len(pages) / floor:,.0f} pages/s"
-          f" (CPU time: {len(pages) / floor_cpu:,.0f})")
-    print(f"parse, full record, {label} (best of {args.repeat}): {rate:,.0f} cables/s,"
-          f" {mb / best:.1f} MB/s (CPU time: {len(pages) / best_cpu:,.0f} cables/s)")
-    print(f"ratio parse / baseline time: {best / floor:.1f}x (CPU time: {best_cpu / floor_cpu:.1f}x)")
+    print(
+        f"baseline (decode + find <pre> blocks): {len(pages) / floor:,.0f} pages/s"
+        f" (CPU time: {len(pages) / floor_cpu:,.0f})"
+    )
+    print(
+        f"parse, full record, {label} (best of {args.repeat}): {rate:,.0f} cables/s,"
+        f" {mb / best:.1f} MB/s (CPU time: {len(pages) / best_cpu:,.0f} cables/s)"
+    )
+    print(
+        f"ratio parse / baseline time: {best / floor:.1f}x (CPU time: {best_cpu / floor_cpu:.1f}x)"
+    )
     if compiled and not args.no_pure:
         pure, pure_cpu = _pure_rate(args.archive, args.repeat)
-        print(f"parse, full record, pure Python (same run, child process): {pure:,.0f} cables/s"
-              f" (CPU time: {pure_cpu:,.0f}); compiled / pure: {rate / pure:.2f}x"
-              f" (CPU time: {len(pages) / best_cpu / pure_cpu:.2f}x)")
+        print(
+            f"parse, full record, pure Python (same run, child process): {pure:,.0f} cables/s"
+            f" (CPU time: {pure_cpu:,.0f}); compiled / pure: {rate / pure:.2f}x"
+            f" (CPU time: {len(pages) / best_cpu / pure_cpu:.2f}x)"
+        )
     print(f"target 2,000 cables/s: {'met' if rate >= 2000 else 'NOT met'}")
     if args.profile:
         prof = cProfile.Profile()
@@ -93,7 +103,11 @@ def main() -> int:
 def _pure_rate(archive: str, repeat: int) -> tuple[float, float]:
     out = subprocess.run(
         [sys.executable, __file__, archive, "--repeat", str(repeat), "--quiet-header"],
-        env={**os.environ, "CABLEGRAM_PURE": "1"}, capture_output=True, text=True, check=True)
+        env={**os.environ, "CABLEGRAM_PURE": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     wall, cpu = out.stdout.split()
     return float(wall), float(cpu)
 

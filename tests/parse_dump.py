@@ -38,20 +38,23 @@ def damaged(data: bytes, rng: random.Random) -> bytes:
     lines = data.split(b"\n")
     i = rng.randrange(len(lines))
     if kind == 1:  # a run of lines dropped
-        return b"\n".join(lines[:i] + lines[i + rng.randrange(1, 40):])
+        return b"\n".join(lines[:i] + lines[i + rng.randrange(1, 40) :])
     if kind == 2:  # letter case flipped over a stretch
         j = min(n, at + rng.randrange(1, 4000))
         part = data[at:j]
         return data[:at] + (part.lower() if rng.random() < 0.5 else part.upper()) + data[j:]
     if kind == 3:  # stray bytes: invalid UTF-8, controls, NULs, markup
-        junk = bytes(rng.choice(b"\x00\x01\x0b\x1b\x7f\x80\xc3\xff<>&;#/\r\n \t") for _ in range(rng.randrange(1, 12)))
+        junk = bytes(
+            rng.choice(b"\x00\x01\x0b\x1b\x7f\x80\xc3\xff<>&;#/\r\n \t")
+            for _ in range(rng.randrange(1, 12))
+        )
         return data[:at] + junk + data[at:]
     if kind == 4:  # CRLF line ends
         return data.replace(b"\n", b"\r\n")
     if kind == 5:  # a block of lines repeated
-        return b"\n".join(lines[:i] + lines[i:i + 30] + lines[i:])
+        return b"\n".join(lines[:i] + lines[i : i + 30] + lines[i:])
     # two pages' halves joined
-    return data[:at] + data[rng.randrange(n + 1):]
+    return data[:at] + data[rng.randrange(n + 1) :]
 
 
 def inputs(pages: int | None, variants: int, seed: int) -> Iterator[tuple[str, bytes | str]]:

@@ -316,9 +316,7 @@ def test_security_headers(api_client):
 OPERATIONS = sorted((r.path, m) for r in router.routes for m in r.methods if m != "HEAD")
 # Invalid requests need a parameter to make invalid: operations without one get only the
 # valid-request run.
-_HAS_PARAMS = {
-    r.path for r in router.routes if r.dependant.query_params or r.dependant.path_params
-}
+_HAS_PARAMS = {r.path for r in router.routes if r.dependant.query_params or r.dependant.path_params}
 RUNS = [(path, m, mode) for path, m in OPERATIONS for mode in ("positive", "negative")
         if mode == "positive" or path in _HAS_PARAMS]  # fmt: skip
 CHECKS = [

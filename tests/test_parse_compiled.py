@@ -23,8 +23,18 @@ SUFFIX = ".cpython-311-x86_64-linux-gnu.so"
 def _dump(out: Path, pure: bool) -> subprocess.Popen[bytes]:
     env = {**os.environ, "CABLEGRAM_PURE": "1" if pure else "0"}
     return subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "parse_dump.py"), str(out), "--variants", "1",
-         "--seed", "11"], env=env, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            str(ROOT / "tests" / "parse_dump.py"),
+            str(out),
+            "--variants",
+            "1",
+            "--seed",
+            "11",
+        ],
+        env=env,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _records(path: Path) -> tuple[list[str], list[str]]:
@@ -43,11 +53,20 @@ def test_compiled_parser_gives_the_pure_parsers_records(tmp_path: Path) -> None:
     pure_modules, pure_records = _records(pure)
     compiled_modules, compiled_records = _records(compiled)
     assert pure_modules == []
-    assert compiled_modules == ["_pagescan", "body", "core", "decode", "header", "preamble",
-                                "render", "scan"], "parser not compiled: run `make install` (needs gcc)"
+    assert compiled_modules == [
+        "_pagescan",
+        "body",
+        "core",
+        "decode",
+        "header",
+        "preamble",
+        "render",
+        "scan",
+    ], "parser not compiled: run `make install` (needs gcc)"
     assert len(pure_records) == len(compiled_records) > 13_000
-    differ = [json.loads(a)[0] for a, b in zip(pure_records, compiled_records, strict=True)
-              if a != b]
+    differ = [
+        json.loads(a)[0] for a, b in zip(pure_records, compiled_records, strict=True) if a != b
+    ]
     assert differ == []
 
 
@@ -60,8 +79,11 @@ def _parse_dir(root: Path) -> Path:
 def test_a_compiled_module_older_than_its_source_is_stale(tmp_path: Path) -> None:
     here = _parse_dir(tmp_path)
     (tmp_path / "setup.py").write_text("")  # a source checkout
-    for name, source_time, compiled_time in (("body", 100, 200), ("core", 300, 200),
-                                             ("_pagescan", 300, 200)):
+    for name, source_time, compiled_time in (
+        ("body", 100, 200),
+        ("core", 300, 200),
+        ("_pagescan", 300, 200),
+    ):
         source = here / f"{name}{'.c' if name.startswith('_') else '.py'}"
         source.write_text("")
         (here / f"{name}{SUFFIX}").write_bytes(b"")
@@ -86,10 +108,17 @@ def test_an_installed_package_is_never_stale(tmp_path: Path) -> None:
 
 def _run_parser(src: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     seed = str(ROOT / "samples" / "09BAKU433.md")
-    code = ("from cablegram.parse import compiled_modules, parse; "
-            f"print(compiled_modules(), parse(open({seed!r}, 'rb').read()).id)")
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(src), **env}, check=True)
+    code = (
+        "from cablegram.parse import compiled_modules, parse; "
+        f"print(compiled_modules(), parse(open({seed!r}, 'rb').read()).id)"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(src), **env},
+        check=True,
+    )
 
 
 def test_the_pure_switch_loads_the_sources() -> None:

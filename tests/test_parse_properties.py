@@ -15,9 +15,34 @@ SEED = (Path(__file__).resolve().parent.parent / "samples" / "09BAKU433.md").rea
 
 # Text drawn from the cable's own vocabulary finds far more parser paths than noise.
 cable_words = st.sampled_from(
-    SEED.split() + ["\n", "\n\n", "¶", "(C)", "(S/NF)", "SECTION", "OF", "REF:", "TAGS:",
-                    "SUBJECT:", "E.O.", "DECL:", "Classified", "By:", "VZCZC", "ZNY", "SSSSS",
-                    "010101Z", "JAN", "09", "C O N F I D E N T I A L", "UNCLAS", "<pre>", '"', "\\"]
+    SEED.split()
+    + [
+        "\n",
+        "\n\n",
+        "¶",
+        "(C)",
+        "(S/NF)",
+        "SECTION",
+        "OF",
+        "REF:",
+        "TAGS:",
+        "SUBJECT:",
+        "E.O.",
+        "DECL:",
+        "Classified",
+        "By:",
+        "VZCZC",
+        "ZNY",
+        "SSSSS",
+        "010101Z",
+        "JAN",
+        "09",
+        "C O N F I D E N T I A L",
+        "UNCLAS",
+        "<pre>",
+        '"',
+        "\\",
+    ]
 )
 
 

@@ -122,9 +122,18 @@ def test_fragment_ref_block_only() -> None:
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("Classified by: DCM Jeffrey Levine for reasons 1.4(b) and (d).", ("Jeffrey Levine", "DCM", ["1.4(b)", "1.4(d)"])),
-        ("CLASSIFIED BY AMBASSADOR TOM MCDONALD FOR REASONS 1.5 (B) AND (D).", ("TOM MCDONALD", "AMBASSADOR", ["1.5(b)", "1.5(d)"])),
-        ("Classified By: Political Counselor Mark J. Smith, Reasons 1.4 (b), (c), (d)", ("Mark J. Smith", "Political Counselor", ["1.4(b)", "1.4(c)", "1.4(d)"])),
+        (
+            "Classified by: DCM Jeffrey Levine for reasons 1.4(b) and (d).",
+            ("Jeffrey Levine", "DCM", ["1.4(b)", "1.4(d)"]),
+        ),
+        (
+            "CLASSIFIED BY AMBASSADOR TOM MCDONALD FOR REASONS 1.5 (B) AND (D).",
+            ("TOM MCDONALD", "AMBASSADOR", ["1.5(b)", "1.5(d)"]),
+        ),
+        (
+            "Classified By: Political Counselor Mark J. Smith, Reasons 1.4 (b), (c), (d)",
+            ("Mark J. Smith", "Political Counselor", ["1.4(b)", "1.4(c)", "1.4(d)"]),
+        ),
     ],
 )
 def test_classified_by_spellings(text: str, expected: tuple[str, str, list[str]]) -> None:
@@ -134,7 +143,11 @@ def test_classified_by_spellings(text: str, expected: tuple[str, str, list[str]]
 
 
 def test_invalid_utf8_is_decoded_with_a_defect() -> None:
-    data = "C O N F I D E N T I A L BAKU 000433\n\nSUBJECT: CAF\u00c9 TALKS\n\n1. (C) Text.\n".encode("cp1252")
+    data = (
+        "C O N F I D E N T I A L BAKU 000433\n\nSUBJECT: CAF\u00c9 TALKS\n\n1. (C) Text.\n".encode(
+            "cp1252"
+        )
+    )
     c = parse(data)
     assert "encoding" in c.defect_codes()
     assert c.subject == "CAF\u00c9 TALKS"
@@ -179,7 +192,12 @@ def test_portion_markings_and_noforn() -> None:
     assert c.id == ""  # no DTG and no archive date: the year is unknown, so no id is guessed
     assert c.caveats == ["NOFORN", "SIPDIS"]
     assert c.subject == "MARKED SUBJECT" and c.subject_marking == "C"
-    assert [(p.number, p.marking) for p in c.paragraphs] == [(1, "S/NF"), (2, "U"), (3, "SBU"), (4, "C")]
+    assert [(p.number, p.marking) for p in c.paragraphs] == [
+        (1, "S/NF"),
+        (2, "U"),
+        (3, "SBU"),
+        (4, "C"),
+    ]
     assert c.signer == "CLINTON"
     assert c.sections == 2
 
@@ -248,7 +266,11 @@ def test_lower_case_caveat_words_need_a_line_of_their_own() -> None:
     from cablegram.parse.preamble import find_caveats
 
     assert find_caveats("\nSipdis\n\nNoforn\n") == ["SIPDIS", "NOFORN"]
-    assert find_caveats("\nNodis / Sipdis\nSensitive but unclassified\n") == ["NODIS", "SIPDIS", "SBU"]
+    assert find_caveats("\nNodis / Sipdis\nSensitive but unclassified\n") == [
+        "NODIS",
+        "SIPDIS",
+        "SBU",
+    ]
     # Ordinary words stay upper-case only, and a code word in a sentence is prose.
     assert find_caveats("\nSensitive\nRoger channel\nnoforn material follows\nNofornSipdis\n") == []
     # Upper-case text reads as before: glued caveats, caveats in a line.
@@ -306,8 +328,14 @@ def _cable(banner: str, caveat_lines: str, subject: str, marks: list[str]) -> st
 def test_noforn_subject_marking_makes_the_cable_noforn() -> None:
     # The subject is the cable's title: marked (C/NF), the cable is NOFORN even when its
     # caveat line is missing; the inference is recorded.
-    c = parse(_cable("C O N F I D E N T I A L SECTION 01 OF 05 LONDON 001991", "SIPDIS",
-                     "(C/NF) WHO WOULD REPLACE GORDON BROWN", ["C/NF", "C/NF", "C/NF"]))
+    c = parse(
+        _cable(
+            "C O N F I D E N T I A L SECTION 01 OF 05 LONDON 001991",
+            "SIPDIS",
+            "(C/NF) WHO WOULD REPLACE GORDON BROWN",
+            ["C/NF", "C/NF", "C/NF"],
+        )
+    )
     assert c.subject_marking == "C/NF"
     assert c.caveats == ["SIPDIS", "NOFORN"]
     assert [d.code for d in c.defects if "NOFORN" in d.message] == ["caveat-inferred"]
@@ -316,13 +344,25 @@ def test_noforn_subject_marking_makes_the_cable_noforn() -> None:
 def test_paragraph_markings_do_not_make_the_cable_noforn() -> None:
     # Paragraphs marked NOFORN, the subject not: the cable's caveats are its caveat lines'
     # (the archive does not follow the paragraphs' markings either).
-    c = parse(_cable("S E C R E T SECTION 01 OF 02 RIYADH 000102", "SIPDIS",
-                     "SAUDI VIEWS", ["S/NF", "S/NF", "S/NF"]))
+    c = parse(
+        _cable(
+            "S E C R E T SECTION 01 OF 02 RIYADH 000102",
+            "SIPDIS",
+            "SAUDI VIEWS",
+            ["S/NF", "S/NF", "S/NF"],
+        )
+    )
     assert c.caveats == ["SIPDIS"]
     assert "caveat-inferred" not in c.defect_codes()
     # An ordinary cable with its NOFORN caveat line infers nothing.
-    c = parse(_cable("S E C R E T SECTION 01 OF 02 RIYADH 000102", "NOFORN\nSIPDIS",
-                     "(S/NF) SAUDI VIEWS", ["S/NF", "U"]))
+    c = parse(
+        _cable(
+            "S E C R E T SECTION 01 OF 02 RIYADH 000102",
+            "NOFORN\nSIPDIS",
+            "(S/NF) SAUDI VIEWS",
+            ["S/NF", "U"],
+        )
+    )
     assert c.caveats == ["NOFORN", "SIPDIS"]
     assert "caveat-inferred" not in c.defect_codes()
 
@@ -330,13 +370,21 @@ def test_paragraph_markings_do_not_make_the_cable_noforn() -> None:
 def test_noforn_on_an_unclassified_cable_is_sbu_noforn() -> None:
     # Unclassified information is NOFORN only as SBU NOFORN: the SENSITIVE caption lost,
     # "UNCLAS E F T O ... SIPDIS NOFORN" is an SBU cable.
-    c = parse(_cable("UNCLAS E F T O SECTION 01 OF 02 LONDON 000021", "SIPDIS NOFORN",
-                     "UK - UNHAPPY WITH ICELANDIC PRESIDENT'S DECISION", ["SBU/NF", "U", "SBU/NF"]))
+    c = parse(
+        _cable(
+            "UNCLAS E F T O SECTION 01 OF 02 LONDON 000021",
+            "SIPDIS NOFORN",
+            "UK - UNHAPPY WITH ICELANDIC PRESIDENT'S DECISION",
+            ["SBU/NF", "U", "SBU/NF"],
+        )
+    )
     assert c.classification == "UNCLASSIFIED"
     assert c.caveats == ["EFTO", "SIPDIS", "NOFORN", "SBU"]
     assert "caveat-inferred" in c.defect_codes()
     # With its SENSITIVE caption, nothing is inferred; without NOFORN, no SBU.
-    c = parse(_cable("UNCLAS E F T O LONDON 002239", "SENSITIVE NOFORN\nSIPDIS", "FUNDING", ["SBU/NF"]))
+    c = parse(
+        _cable("UNCLAS E F T O LONDON 002239", "SENSITIVE NOFORN\nSIPDIS", "FUNDING", ["SBU/NF"])
+    )
     assert c.caveats == ["SBU", "NOFORN", "SIPDIS"] and "caveat-inferred" not in c.defect_codes()
     c = parse(_cable("UNCLAS SECTION 01 OF 02 LONDON 000021", "SIPDIS", "FUNDING", ["SBU", "U"]))
     assert c.caveats == ["SIPDIS"] and "caveat-inferred" not in c.defect_codes()

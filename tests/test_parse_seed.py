@@ -20,7 +20,11 @@ def seed() -> Cable:
 def test_identity(seed: Cable) -> None:
     assert seed.rendering == "markdown"
     assert seed.id == "09BAKU433"
-    assert (seed.origin.code, seed.origin.name, seed.origin.routing) == ("BAKU", "Embassy Baku", "RUEHKB")
+    assert (seed.origin.code, seed.origin.name, seed.origin.routing) == (
+        "BAKU",
+        "Embassy Baku",
+        "RUEHKB",
+    )
     assert seed.transmission_id == "VZCZCXRO6958"
     assert seed.dtg == "2009-06-01T03:35:00Z"
     assert seed.precedence == "IMMEDIATE"
@@ -42,25 +46,51 @@ def test_declassification(seed: Cable) -> None:
 
 
 def test_tags(seed: Cable) -> None:
-    assert [t.code for t in seed.tags] == ["PGOV", "KDEM", "ENRG", "ETRD", "PREL", "RS", "IZ", "TU", "AJ"]
+    assert [t.code for t in seed.tags] == [
+        "PGOV",
+        "KDEM",
+        "ENRG",
+        "ETRD",
+        "PREL",
+        "RS",
+        "IZ",
+        "TU",
+        "AJ",
+    ]
     kinds = {t.code: t.kind for t in seed.tags}
     assert all(kinds[c] == "subject" for c in ("PGOV", "KDEM", "ENRG", "ETRD", "PREL"))
     assert all(kinds[c] == "country" for c in ("RS", "IZ", "TU", "AJ"))
     names = {t.code: t.name for t in seed.tags}
-    assert (names["RS"], names["IZ"], names["TU"], names["AJ"]) == ("Russia", "Iraq", "Turkey", "Azerbaijan")
+    assert (names["RS"], names["IZ"], names["TU"], names["AJ"]) == (
+        "Russia",
+        "Iraq",
+        "Turkey",
+        "Azerbaijan",
+    )
     assert names["PGOV"] == "Internal Governmental Affairs"
 
 
 def test_subject(seed: Cable) -> None:
-    assert seed.subject == "AZERBAIJANI DEFENSE MINISTER: SEEKING STRONG RELATIONS, MORE U.S. SUPPORT"
+    assert (
+        seed.subject == "AZERBAIJANI DEFENSE MINISTER: SEEKING STRONG RELATIONS, MORE U.S. SUPPORT"
+    )
 
 
 def test_addressees(seed: Cable) -> None:
     assert len(seed.to) == 1
     to = seed.to[0]
-    assert (to.routing, to.name, to.precedence, to.serial) == ("RUEHC", "SECSTATE WASHDC", "IMMEDIATE", "1280")
+    assert (to.routing, to.name, to.precedence, to.serial) == (
+        "RUEHC",
+        "SECSTATE WASHDC",
+        "IMMEDIATE",
+        "1280",
+    )
     assert [a.name for a in seed.info] == [
-        "CIS COLLECTIVE", "AMEMBASSY ANKARA", "DIA WASHDC", "CIA WASHINGTON DC", "NSC WASHDC",
+        "CIS COLLECTIVE",
+        "AMEMBASSY ANKARA",
+        "DIA WASHDC",
+        "CIA WASHINGTON DC",
+        "NSC WASHDC",
         "USMISSION USOSCE",
     ]
     serials = {a.name: a.serial for a in seed.info}
@@ -73,7 +103,11 @@ def test_paragraphs(seed: Cable) -> None:
     assert [p.number for p in seed.paragraphs] == list(range(1, 14))
     assert all(p.marking == "C" for p in seed.paragraphs)
     headings = {p.number: p.heading for p in seed.paragraphs if p.heading}
-    assert headings == {3: "SEEKING NATO STANDARDS", 5: "AZERBAIJAN REMAINS UNDER PRESSURE", 13: "COMMENT"}
+    assert headings == {
+        3: "SEEKING NATO STANDARDS",
+        5: "AZERBAIJAN REMAINS UNDER PRESSURE",
+        13: "COMMENT",
+    }
 
 
 def test_damage_repaired(seed: Cable) -> None:

@@ -777,8 +777,13 @@ def _reference_snippet(number, marking, text, phrases):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.sampled_from(_PHRASES), st.text(
-    alphabet=st.sampled_from(list("ministerpolicERRORIANhumaghtsdfoil72 _-,.\n\t")), max_size=700))
+@given(
+    st.sampled_from(_PHRASES),
+    st.text(
+        alphabet=st.sampled_from(list("ministerpolicERRORIANhumaghtsdfoil72 _-,.\n\t")),
+        max_size=700,
+    ),
+)
 def test_snippet_found_in_collapsed_text_is_the_marked_one(phrases, text: str) -> None:
     from cablegram.search.sqlite import _found, _Words
 

@@ -277,7 +277,9 @@ class Archive:
         """Entities (``EntitySummary``), most cited first; ``kind``: person, org, place."""
         from cablegram.enrich.api import connection, list_entities
 
-        return list_entities(connection(self.store), kind, query=query, sort=sort, limit=limit, offset=offset)
+        return list_entities(
+            connection(self.store), kind, query=query, sort=sort, limit=limit, offset=offset
+        )
 
     def entity(self, entity_id: str, *, visible: Any = None, limit: int = 100) -> Any:
         """An entity page (``EntityPage``: aliases, titles over time, cables, co-mentioned

@@ -16,12 +16,27 @@ from cablegram.sources import iter_documents
 
 # Fields whose fill rate the summary table reports, with how to tell they are present.
 SUMMARY_FIELDS: dict[str, str] = {
-    "id": "id", "origin.name": "origin", "dtg": "dtg", "precedence": "precedence",
-    "classification": "classification", "caveats": "caveats", "sections": "sections",
-    "eo": "eo", "declassify_on": "declassify_on", "reasons": "reasons",
-    "classified_by": "classified_by", "tags": "tags", "subject": "subject",
-    "references": "references", "to": "to", "info": "info", "paragraphs": "paragraphs",
-    "summary": "summary", "comment": "comment", "signer": "signer", "septels": "septels",
+    "id": "id",
+    "origin.name": "origin",
+    "dtg": "dtg",
+    "precedence": "precedence",
+    "classification": "classification",
+    "caveats": "caveats",
+    "sections": "sections",
+    "eo": "eo",
+    "declassify_on": "declassify_on",
+    "reasons": "reasons",
+    "classified_by": "classified_by",
+    "tags": "tags",
+    "subject": "subject",
+    "references": "references",
+    "to": "to",
+    "info": "info",
+    "paragraphs": "paragraphs",
+    "summary": "summary",
+    "comment": "comment",
+    "signer": "signer",
+    "septels": "septels",
 }
 
 
@@ -36,7 +51,9 @@ def _present(c: Cable, field: str) -> bool:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines: one record per cable.")
 @click.option("--summary", is_flag=True, help="Only a table of how often each field was found.")
-@click.option("--hint", default=None, help="Force a rendering (telegram, markdown, cablegate-html...).")
+@click.option(
+    "--hint", default=None, help="Force a rendering (telegram, markdown, cablegate-html...)."
+)
 def parse_command(paths: tuple[str, ...], as_json: bool, summary: bool, hint: str | None) -> None:
     """Parse cables in FILES (files, folders, .tar.*/.zip archives, cables.csv, - for stdin)."""
     out = Console(highlight=False, soft_wrap=True)
@@ -84,8 +101,14 @@ def print_cable_summary(c: Cable, label: str, out: Console) -> None:
         ("classification", " ".join([c.classification, *c.caveats]).strip()),
         ("subject", c.subject),
         ("tags", " ".join(t.code for t in c.tags)),
-        ("declassify", f"E.O. {c.eo} {c.declassify_on} {' '.join(c.reasons)}".strip() if c.eo else ""),
-        ("classified by", f"{c.classified_by.name}, {c.classified_by.title}" if c.classified_by else ""),
+        (
+            "declassify",
+            f"E.O. {c.eo} {c.declassify_on} {' '.join(c.reasons)}".strip() if c.eo else "",
+        ),
+        (
+            "classified by",
+            f"{c.classified_by.name}, {c.classified_by.title}" if c.classified_by else "",
+        ),
         ("references", " ".join(r.id or r.text for r in c.references)),
         ("paragraphs", f"{len(c.paragraphs)}" if c.paragraphs else ""),
         ("signer", c.signer),

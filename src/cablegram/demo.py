@@ -39,11 +39,16 @@ def sample_paths(root: Path | None = None) -> list[Path]:
     help="Folder holding the samples (default: samples/ of the source tree).",
 )
 @click.option("--workers", "-j", type=click.IntRange(min=0), default=None)
-@click.option("--serve/--no-serve", default=True, show_default=True,
-              help="End by serving the web UI on http://127.0.0.1:8000.")
+@click.option(
+    "--serve/--no-serve",
+    default=True,
+    show_default=True,
+    help="End by serving the web UI on http://127.0.0.1:8000.",
+)
 @click.option("--port", type=int, default=8000, show_default=True)
-def main(db: str, query: str, samples: str | None, workers: int | None, serve: bool,
-         port: int) -> None:
+def main(
+    db: str, query: str, samples: str | None, workers: int | None, serve: bool, port: int
+) -> None:
     """Ingest samples/, run a sample search, then serve the web UI."""
     con = Console(highlight=False)
     paths = sample_paths(Path(samples) if samples else None)

@@ -49,16 +49,20 @@ def _stale(compiled: dict[str, Path], here: Path = _HERE) -> list[str]:
     no particular order."""
     if not (here.parents[2] / "setup.py").exists():
         return []
-    return sorted(name for name, path in compiled.items()
-                  if (source := _source(name, here)) is not None
-                  and source.stat().st_mtime > path.stat().st_mtime)
+    return sorted(
+        name
+        for name, path in compiled.items()
+        if (source := _source(name, here)) is not None
+        and source.stat().st_mtime > path.stat().st_mtime
+    )
 
 
 class _SourcesFirst(importlib.abc.MetaPathFinder):
     """Finds ``cablegram.parse.X`` in ``X.py`` even where a compiled ``X`` stands beside it."""
 
-    def find_spec(self, fullname: str, path: object = None, target: object = None
-                  ) -> importlib.machinery.ModuleSpec | None:
+    def find_spec(
+        self, fullname: str, path: object = None, target: object = None
+    ) -> importlib.machinery.ModuleSpec | None:
         package, _, name = fullname.rpartition(".")
         source = _source(name) if package == __name__ else None
         if source is None:
@@ -73,8 +77,11 @@ STALE: list[str] = _stale(_found)
 if _found and (os.environ.get("CABLEGRAM_PURE") == "1" or STALE):
     if STALE and os.environ.get("CABLEGRAM_PURE") != "1":
         sources = ", ".join(p.name for n in STALE if (p := _source(n)) is not None)
-        print(f"cablegram: compiled parser older than {sources};"
-              " using the pure-Python parser (rebuild: make install)", file=sys.stderr)
+        print(
+            f"cablegram: compiled parser older than {sources};"
+            " using the pure-Python parser (rebuild: make install)",
+            file=sys.stderr,
+        )
     sys.meta_path.insert(0, _SourcesFirst())
 
 from cablegram.parse.core import parse  # noqa: E402 - after the finder is in place
@@ -82,9 +89,12 @@ from cablegram.parse.core import parse  # noqa: E402 - after the finder is in pl
 
 def compiled_modules() -> list[str]:
     """The parser's modules that run compiled (empty: the pure-Python parser)."""
-    return sorted(name.rpartition(".")[2] for name, mod in sys.modules.items()
-                  if name.startswith(__name__ + ".")
-                  and str(getattr(mod, "__file__", "")).endswith(_EXTENSION))
+    return sorted(
+        name.rpartition(".")[2]
+        for name, mod in sys.modules.items()
+        if name.startswith(__name__ + ".")
+        and str(getattr(mod, "__file__", "")).endswith(_EXTENSION)
+    )
 
 
 __all__ = ["STALE", "compiled_modules", "parse"]

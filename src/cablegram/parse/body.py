@@ -36,13 +36,15 @@ _PARA: Final = re.compile(
 # The start of a list item ("-- ", "A. ", "(b) ", "o ", "* ", "3) ") after a line break
 # between stripped lines; [^\S\n] is white space within that line. Lines are joined with
 # one pass over a block instead of a regex call per line.
-_LIST_ITEM_START: Final = (
-    r"(?:--?[^\S\n]|-[^\S\n]|[A-Z][^\S\n]?\.[^\S\n]|\(\w{1,3}\)[^\S\n]|o[^\S\n]|\*[^\S\n]|\d{1,2}\)[^\S\n])"
-)
+_LIST_ITEM_START: Final = r"(?:--?[^\S\n]|-[^\S\n]|[A-Z][^\S\n]?\.[^\S\n]|\(\w{1,3}\)[^\S\n]|o[^\S\n]|\*[^\S\n]|\d{1,2}\)[^\S\n])"
 _LIST_ITEM_LINE: Final = re.compile(r"\n(?=" + _LIST_ITEM_START + ")")
 _WRAPPED_LINE_BREAK: Final = re.compile(r"\n(?!" + _LIST_ITEM_START + ")")
-_SUMMARY: Final = re.compile(r"\b(?:SUMMARY(?: AND (?:COMMENT|ACTION REQUEST))?|Summary(?: and (?:comment|Comment))?)\s*[:.\-]\s*")
-_END_SUMMARY: Final = re.compile(r"\bEND\s+(?:OF\s+)?SUMMARY(?:\s+AND\s+(?:COMMENT|ACTION REQUEST))?\b\.?", re.I)
+_SUMMARY: Final = re.compile(
+    r"\b(?:SUMMARY(?: AND (?:COMMENT|ACTION REQUEST))?|Summary(?: and (?:comment|Comment))?)\s*[:.\-]\s*"
+)
+_END_SUMMARY: Final = re.compile(
+    r"\bEND\s+(?:OF\s+)?SUMMARY(?:\s+AND\s+(?:COMMENT|ACTION REQUEST))?\b\.?", re.I
+)
 # Where _END_SUMMARY and _END_COMMENT can start, in the folded text ("end" alone is found
 # too often to try the pattern at each).
 _END_SUMMARY_WHERE: Final = re.compile(r"end\s+(?:of\s+)?summary")
@@ -136,16 +138,22 @@ def parse_body(text: str, defects: list[Defect]) -> Body:
     if not b.comment:
         # Older cables: a paragraph opening "COMMENT." with no END COMMENT.
         for p in b.paragraphs:
-            m = _COMMENT_OPENING.match(p.text) if p.text.startswith(("COMMENT", "Comment")) else None
+            m = (
+                _COMMENT_OPENING.match(p.text)
+                if p.text.startswith(("COMMENT", "Comment"))
+                else None
+            )
             if m:
-                b.comment = p.text[m.end():].strip()
+                b.comment = p.text[m.end() :].strip()
                 break
     if not b.comment:
-        under = [p.text for p in b.paragraphs if p.heading and _COMMENT_HEADING.fullmatch(p.heading)]
+        under = [
+            p.text for p in b.paragraphs if p.heading and _COMMENT_HEADING.fullmatch(p.heading)
+        ]
         if under:
             idx = next(i for i, p in enumerate(b.paragraphs) if p.text == under[0])
             texts = [b.paragraphs[idx].text]
-            for p in b.paragraphs[idx + 1:]:
+            for p in b.paragraphs[idx + 1 :]:
                 if p.heading:
                     break
                 texts.append(p.text)
@@ -154,7 +162,7 @@ def parse_body(text: str, defects: list[Defect]) -> Body:
         for i, p in enumerate(b.paragraphs):
             if p.heading and _SUMMARY_HEADING.fullmatch(p.heading):
                 texts = [p.text]
-                for q in b.paragraphs[i + 1:]:
+                for q in b.paragraphs[i + 1 :]:
                     if q.heading:
                         break
                     texts.append(q.text)
@@ -265,8 +273,13 @@ def _is_heading(s: str) -> bool:
     # s holds no line break past the first test, so "$" can only match at its end.
     if "\n" in s or len(s) > 90 or len(s) < 3:
         return False
-    if (s[0] == "¶" or s.endswith("...") or "\\" in s or _NOT_HEADING_ITEM.match(s)
-            or _NOT_HEADING_DIGITS.search(s)):
+    if (
+        s[0] == "¶"
+        or s.endswith("...")
+        or "\\" in s
+        or _NOT_HEADING_ITEM.match(s)
+        or _NOT_HEADING_DIGITS.search(s)
+    ):
         return False
     end = s.rstrip()
     words = s.split()
@@ -313,8 +326,12 @@ def _take_signer(block: str) -> tuple[str | None, str]:
     or (the block, "") when it ends with no signer."""
     last = block.strip().split("\n")
     cand = last[-1].strip()
-    if _SIGNER.match(cand) and cand not in {"END", "BT", "NNNN"} and len(cand) <= 40 \
-            and not _NOT_SIGNER.fullmatch(cand):
+    if (
+        _SIGNER.match(cand)
+        and cand not in {"END", "BT", "NNNN"}
+        and len(cand) <= 40
+        and not _NOT_SIGNER.fullmatch(cand)
+    ):
         rest = "\n".join(last[:-1]).strip()
         return rest or None, cand
     # Re-flowed text: the signer is glued after the last sentence ("... END COMMENT. DERSE").
@@ -341,24 +358,32 @@ def _repair_numbers(paras: list[Paragraph], idx: list[int], defects: list[Defect
             expected = n
         expected += 1
     if repaired:
-        defects.append(Defect(
-            "paragraph-numbers",
-            "paragraph numbers damaged by the rendering (pilcrow read as 1) repaired: "
-            + ", ".join(repaired),
-        ))
+        defects.append(
+            Defect(
+                "paragraph-numbers",
+                "paragraph numbers damaged by the rendering (pilcrow read as 1) repaired: "
+                + ", ".join(repaired),
+            )
+        )
     if disorder:
         defects.append(Defect("paragraph-order", "paragraph numbers go backwards"))
 
 
-def _between(full: str, folded: str | None, start: re.Pattern[str], word: str,
-             end: re.Pattern[str], end_where: re.Pattern[str]) -> str:
+def _between(
+    full: str,
+    folded: str | None,
+    start: re.Pattern[str],
+    word: str,
+    end: re.Pattern[str],
+    end_where: re.Pattern[str],
+) -> str:
     m = scan.search_ci(start, full, folded, word)
     if not m:
         return ""
     e = scan.search_where(end, full, folded, end_where, m.end())
     if not e:
         return ""
-    return full[m.end(): e.start()].strip()
+    return full[m.end() : e.start()].strip()
 
 
 def _septels(full: str, folded: str | None) -> list[str]:

@@ -31,7 +31,9 @@ _HEADER_HINT: Final = re.compile(r"(?m)^\s*(?:VZCZC|ZNY |DE R[A-Z]{3,6} |FM |TO 
 _MEDIA_DATE: Final = re.compile(
     r"^\s*(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\d{1,2}) "
     r"(January|February|March|April|May|June|July|August|September|October|November|December) "
-    r"(\d{4}), (\d{2}):(\d{2})", re.M)
+    r"(\d{4}), (\d{2}):(\d{2})",
+    re.M,
+)
 _CABLE_DATED: Final = re.compile(r"Cable dated:\s*(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})")
 _ID: Final = re.compile(r"^(\d{2})([A-Z][A-Z0-9]*?[A-Z])(\d{1,7})$")
 _SIPDIS_LINE: Final = re.compile(r"(?m)^\s*SIPDIS\s*$\n?")
@@ -48,7 +50,9 @@ def parse(data: str | bytes, *, hint: str | None = None) -> Cable:
     try:
         return _parse(data, hint, defects)
     except Exception as exc:  # noqa: BLE001 - the contract is "never raises"
-        return Cable(defects=[*defects, Defect("internal", f"parser failed: {type(exc).__name__}: {exc}")])
+        return Cable(
+            defects=[*defects, Defect("internal", f"parser failed: {type(exc).__name__}: {exc}")]
+        )
 
 
 def _parse(data: str | bytes, hint: str | None, defects: list[Defect]) -> Cable:
@@ -99,9 +103,9 @@ def build(prep: Prepared, defects: list[Defect]) -> Cable:
 
     # Leading lines some archives add: "Cable dated:...", a media-partner date line.
     extra_date = _leading_date(text)
-    tele = text[banner.end:] if banner else text
+    tele = text[banner.end :] if banner else text
     tele = body_mod.strip_page_headers(tele, defects)
-    c.body = (text[banner.start: banner.end] + tele) if banner else tele
+    c.body = (text[banner.start : banner.end] + tele) if banner else tele
 
     if h:
         c.transmission_id = h.transmission_id
@@ -120,7 +124,7 @@ def build(prep: Prepared, defects: list[Defect]) -> Cable:
     c.subject, c.subject_marking = pre.subject, pre.subject_marking
     c.references = pre.references
     c.tags = [Tag(*reference.tag_info(t)) for t in pre.tags]  # (reference.tag, inline)
-    body_text = _drop_sipdis_lines(tele[pre.end:])
+    body_text = _drop_sipdis_lines(tele[pre.end :])
     b = body_mod.parse_body(body_text, defects)
     c.paragraphs, c.summary, c.comment = b.paragraphs, b.summary, b.comment
     c.signer, c.septels = b.signer, b.septels
@@ -216,8 +220,9 @@ def _archive_class(s: str) -> tuple[str, tuple[str, ...]]:
     return cls, tuple(cav)
 
 
-def _classification(c: Cable, banner, caveats: list[str], meta: ArchiveMeta | None,
-                    defects: list[Defect]) -> None:
+def _classification(
+    c: Cable, banner, caveats: list[str], meta: ArchiveMeta | None, defects: list[Defect]
+) -> None:
     sources: list[tuple[str, str]] = []
     if banner and banner.classification:
         sources.append(("banner", banner.classification))
@@ -230,11 +235,14 @@ def _classification(c: Cable, banner, caveats: list[str], meta: ArchiveMeta | No
         c.classification = sources[0][1]
         differing = {v for _, v in sources}
         if len(differing) > 1:
-            defects.append(Defect(
-                "classification-disagreement",
-                "sources disagree: " + ", ".join(f"{k} {v}" for k, v in sources)
-                + f"; kept {sources[0][0]}",
-            ))
+            defects.append(
+                Defect(
+                    "classification-disagreement",
+                    "sources disagree: "
+                    + ", ".join(f"{k} {v}" for k, v in sources)
+                    + f"; kept {sources[0][0]}",
+                )
+            )
     cav = list(banner.caveats if banner else [])
     for x in caveats:
         if x not in cav:
@@ -245,16 +253,23 @@ def _classification(c: Cable, banner, caveats: list[str], meta: ArchiveMeta | No
     for x in _subject_caveats(c.subject_marking):
         if x not in cav:
             cav.append(x)
-            defects.append(Defect(
-                "caveat-inferred",
-                f"caveat {x} inferred from the subject's portion marking ({c.subject_marking})"))
+            defects.append(
+                Defect(
+                    "caveat-inferred",
+                    f"caveat {x} inferred from the subject's portion marking ({c.subject_marking})",
+                )
+            )
     if c.classification == "UNCLASSIFIED" and "NOFORN" in cav and not {"SBU", "FOUO"} & set(cav):
         # Unclassified information is NOFORN only as SBU NOFORN (paragraphs "(SBU/NF)"):
         # "UNCLAS E F T O ... SIPDIS NOFORN" is an SBU cable whose SENSITIVE caption is
         # missing.
         cav.append("SBU")
-        defects.append(Defect(
-            "caveat-inferred", "caveat SBU inferred from NOFORN on an unclassified cable (SBU NOFORN)"))
+        defects.append(
+            Defect(
+                "caveat-inferred",
+                "caveat SBU inferred from NOFORN on an unclassified cable (SBU NOFORN)",
+            )
+        )
     for x in meta_cav:
         family = {"FOUO", "SBU"} if x in {"FOUO", "SBU"} else {x}
         if not family & set(cav):
@@ -290,12 +305,22 @@ def _canonical_id(rid: str) -> str:
 def _banner_code(origin_text: str) -> str:
     """The origin code of the banner's origin ("SAN JOSE"): a reference look-up."""
     raw_code = _NOT_LETTERS.sub("", origin_text.upper())
-    return raw_code if raw_code in reference.known_origins() else (
-        reference.canonical_origin(raw_code) or raw_code)
+    return (
+        raw_code
+        if raw_code in reference.known_origins()
+        else (reference.canonical_origin(raw_code) or raw_code)
+    )
 
 
-def _identity(c: Cable, banner, fm: str, routing: str, year: int | None,
-              meta: ArchiveMeta | None, defects: list[Defect]) -> None:
+def _identity(
+    c: Cable,
+    banner,
+    fm: str,
+    routing: str,
+    year: int | None,
+    meta: ArchiveMeta | None,
+    defects: list[Defect],
+) -> None:
     text_id = ""
     code = ""
     if banner and banner.origin_text:
@@ -306,9 +331,17 @@ def _identity(c: Cable, banner, fm: str, routing: str, year: int | None,
     if meta and meta.reference_id:
         meta_id = _canonical_id(meta.reference_id)
         if meta_id != meta.reference_id.strip():
-            defects.append(Defect("malformed-id", f"archive id {meta.reference_id!r} canonicalised to {meta_id!r}"))
+            defects.append(
+                Defect(
+                    "malformed-id", f"archive id {meta.reference_id!r} canonicalised to {meta_id!r}"
+                )
+            )
     if text_id and meta_id and text_id != meta_id:
-        defects.append(Defect("id-disagreement", f"text gives {text_id}, archive gives {meta_id}; kept archive"))
+        defects.append(
+            Defect(
+                "id-disagreement", f"text gives {text_id}, archive gives {meta_id}; kept archive"
+            )
+        )
     c.id = meta_id or text_id
     if c.id:
         m = _ID.match(c.id)
@@ -339,8 +372,11 @@ def _merge_csv_refs(c: Cable, refs: list[str]) -> None:
 def _check_dates(c: Cable, meta: ArchiveMeta | None, defects: list[Defect]) -> None:
     if not (meta and meta.created and c.dtg):
         return
-    if (c.dtg[:11] == meta.created[:11] and len(c.dtg) == len(meta.created) == 20
-            and c.dtg[-1] == meta.created[-1] == "Z"):
+    if (
+        c.dtg[:11] == meta.created[:11]
+        and len(c.dtg) == len(meta.created) == 20
+        and c.dtg[-1] == meta.created[-1] == "Z"
+    ):
         # Both UTC and on the same day (YYYY-MM-DDTHH:MM:00Z, as header.dtg_iso and
         # render._iso_minutes write them): less than a day apart, if dates at all.
         return
@@ -350,7 +386,12 @@ def _check_dates(c: Cable, meta: ArchiveMeta | None, defects: list[Defect]) -> N
     except ValueError:
         return
     if abs((a - b).total_seconds()) > 86400:
-        defects.append(Defect("date-disagreement", f"DTG {c.dtg} and archive date {meta.created} differ by over a day"))
+        defects.append(
+            Defect(
+                "date-disagreement",
+                f"DTG {c.dtg} and archive date {meta.created} differ by over a day",
+            )
+        )
 
 
 __all__ = ["parse", "build", "parse_references", "Tag", "year4"]

@@ -37,9 +37,7 @@ def decode(data: bytes, defects: list[Defect]) -> str:
         return data.decode("latin-1")
     guess = _detect(data)
     if guess:
-        defects.append(
-            Defect("encoding", f"not valid UTF-8 (byte {bad_at}); decoded as {guess}")
-        )
+        defects.append(Defect("encoding", f"not valid UTF-8 (byte {bad_at}); decoded as {guess}"))
         return data.decode(guess, errors="replace")
     defects.append(
         Defect("encoding", f"not valid UTF-8 (byte {bad_at}); decoded as cp1252 with replacements")

@@ -11,8 +11,12 @@ from cablegram import reference
 from cablegram.model import Addressee, Defect
 from cablegram.parse import scan
 
-MONTHS: Final = {m: i for i, m in enumerate(
-    ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1)}
+MONTHS: Final = {
+    m: i
+    for i, m in enumerate(
+        ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1
+    )
+}
 _MONTH_DAYS: Final = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # calendar.mdays
 
 _VZCZC: Final = re.compile(r"\b(VZCZC[A-Z0-9]{2,12})")
@@ -26,7 +30,10 @@ _DTG_LINE: Final = re.compile(
     r"\n\s*(?:(ZZ|OO|PP|RR|Z|O|P|R)\s+(?:(?:ZZ|OO|PP|RR|Z|O|P|R)\s+)?)?"
     r"(\d{2})(\d{2})(\d{2})Z\s+([A-Z]{3})\s+(\d{2,4})\b"
 )
-_DTG_ANY: Final = re.compile(r"\b(\d{2})(\d{2})(\d{2})Z\s?(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)\s?(\d{2,4})\b", re.I)
+_DTG_ANY: Final = re.compile(
+    r"\b(\d{2})(\d{2})(\d{2})Z\s?(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)\s?(\d{2,4})\b",
+    re.I,
+)
 _PROSIGN: Final = re.compile(r"\n\s*(ZZ|OO|PP|RR|Z|O|P|R)\s+R[A-Z]{3,6}\b")
 _FM: Final = re.compile(r"(?m)\n\s*FM\s+(.+?)\s*$")
 # An addressee line: "RUEHC/SECSTATE WASHDC IMMEDIATE 4637" is
@@ -161,9 +168,10 @@ def _addressee(line: str) -> Addressee | None:
     start = ri.end() if ri else 0
     tail = _ADDR_TAIL.search(s, start + 1)  # the first: the name is as short as can be
     assert tail  # an empty tail matches at the end
-    if "\n" in s[start: tail.start()]:
+    if "\n" in s[start : tail.start()]:
         return None  # the name (".+?") cannot cross a line break
-    name = scan.squash_spaces(s[start: tail.start()]).strip(" ,")
+    name = scan.squash_spaces(s[start : tail.start()]).strip(" ,")
     prec = scan.squash_spaces(tail["prec"] or "")
-    return Addressee(routing=ri[1] if ri else "", name=name, precedence=prec,
-                     serial=tail["serial"] or "")
+    return Addressee(
+        routing=ri[1] if ri else "", name=name, precedence=prec, serial=tail["serial"] or ""
+    )

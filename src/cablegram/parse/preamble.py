@@ -62,11 +62,22 @@ _CAVEAT_CODE: Final = {s: code for s, code in CAVEAT_SPELLINGS}
 # words, which no prose sentence is, names them in any letter case. Only code words and
 # the SENSITIVE BUT UNCLASSIFIED phrase: ordinary words ("Sensitive", "Roger") stay
 # upper-case only.
-_CAVEAT_CODE_WORDS: Final = ("SENSITIVE BUT UNCLASSIFIED", "NOFORN", "NOCONTRACT", "SIPDIS", "NODIS",
-                      "EXDIS", "LIMDIS", "STADIS", "ORCON", "PROPIN")
+_CAVEAT_CODE_WORDS: Final = (
+    "SENSITIVE BUT UNCLASSIFIED",
+    "NOFORN",
+    "NOCONTRACT",
+    "SIPDIS",
+    "NODIS",
+    "EXDIS",
+    "LIMDIS",
+    "STADIS",
+    "ORCON",
+    "PROPIN",
+)
 _CAVEAT_CODE_WORD: Final = "|".join(w.replace(" ", r"[ \t]+") for w in _CAVEAT_CODE_WORDS)
 _CAVEAT_LINE: Final = re.compile(
-    rf"(?i)[ \t]*(?:{_CAVEAT_CODE_WORD})(?:(?:[ \t]*[/,][ \t]*|[ \t]+)(?:{_CAVEAT_CODE_WORD}))*[ \t]*")
+    rf"(?i)[ \t]*(?:{_CAVEAT_CODE_WORD})(?:(?:[ \t]*[/,][ \t]*|[ \t]+)(?:{_CAVEAT_CODE_WORD}))*[ \t]*"
+)
 _CAVEAT_LINE_WORD: Final = re.compile(rf"(?i){_CAVEAT_CODE_WORD}")
 # What a line's lower-cased text holds when it holds a code word: looked for with str.find.
 _CAVEAT_LINE_PROBES: Final = tuple(w.split()[0].lower() for w in _CAVEAT_CODE_WORDS)
@@ -120,8 +131,12 @@ def _find_caveats_upper(zone: str) -> list[tuple[int, str]]:
     m = _CAVEAT_WORD.search(zone)
     while m:
         i = m.start()
-        if i and zone[i - 1].isascii() and zone[i - 1].isalpha() and not zone.endswith(
-                _CAVEAT_GLUE, 0, i):
+        if (
+            i
+            and zone[i - 1].isascii()
+            and zone[i - 1].isalpha()
+            and not zone.endswith(_CAVEAT_GLUE, 0, i)
+        ):
             m = _CAVEAT_WORD.search(zone, i + 1)
             continue
         code = _CAVEAT_CODE[scan.squash_spaces(m[1])]
@@ -190,7 +205,8 @@ def find_banner(text: str, defects: list[Defect]) -> Banner | None:
     if not candidates:
         return None
     best = next((b for b in candidates if b.serial and _known(b.origin_text)), None) or next(
-        (b for b in candidates if b.serial), candidates[0])
+        (b for b in candidates if b.serial), candidates[0]
+    )
     if best.damaged:
         defects.append(Defect("banner", "damaged banner repaired"))
     return best
@@ -239,8 +255,11 @@ _LEAD: Final = re.compile(r"^[\s\"'>\].,]*(?:ID:\s*\d+\s*)?(?:CABLE DATED:\s*[\d
 _CLASS_STUB: Final = re.compile(r"^([A-Z]{0,3})(ECRET|ONFIDENTIAL|NCLAS)")
 _DIGIT_BEFORE_ORIGIN: Final = re.compile(r"^(\d)(?=[A-Z])")
 _CAVEATS_THEN_ORIGIN: Final = re.compile(
-    r"((?:[A-Z/]+ ){1,3}?)([A-Z][A-Z.'\-]*(?: [A-Z][A-Z.'\-]*){0,4}) ?(\d{2,7})(?!\d)")
-_SECTION_LEFT: Final = re.compile(r"^(?:SECTION|SCTION|ECTION)\s*")  # "SECTION" left before the origin
+    r"((?:[A-Z/]+ ){1,3}?)([A-Z][A-Z.'\-]*(?: [A-Z][A-Z.'\-]*){0,4}) ?(\d{2,7})(?!\d)"
+)
+_SECTION_LEFT: Final = re.compile(
+    r"^(?:SECTION|SCTION|ECTION)\s*"
+)  # "SECTION" left before the origin
 _EFTO: Final = re.compile(r"E ?F ?T ?O")
 
 
@@ -265,8 +284,12 @@ def _banner_line(line: str) -> Banner | None:
     # Every class word read below holds one of these once its spaces are gone: a line
     # with none of them is no banner, and need not be squeezed.
     unspaced = head.replace(" ", "")
-    if not ("ECRET" in unspaced or "ONFIDENTIA" in unspaced or "NCLAS" in unspaced
-            or "LIMITED" in unspaced):
+    if not (
+        "ECRET" in unspaced
+        or "ONFIDENTIA" in unspaced
+        or "NCLAS" in unspaced
+        or "LIMITED" in unspaced
+    ):
         return None
     squeezed = _squeeze_letters(head)
     m = _CLASS_WORD.match(squeezed.replace("SS ECRET", "SECRET"))
@@ -290,17 +313,23 @@ def _banner_line(line: str) -> Banner | None:
         b.classification = "UNCLASSIFIED"
     elif word.startswith("LIMITED"):
         b.classification = "LIMITED OFFICIAL USE"
-    b.damaged = word not in {"TOPSECRET", "SECRET", "CONFIDENTIAL", "UNCLASSIFIED", "UNCLAS",
-                             "LIMITEDOFFICIALUSE"}
+    b.damaged = word not in {
+        "TOPSECRET",
+        "SECRET",
+        "CONFIDENTIAL",
+        "UNCLASSIFIED",
+        "UNCLAS",
+        "LIMITEDOFFICIALUSE",
+    }
     # Find where the class word ends in the squeezed head, then read the rest.
-    rest = squeezed[squeezed.find(cw[:3]) + len(cw):] if cw[:3] in squeezed else squeezed
+    rest = squeezed[squeezed.find(cw[:3]) + len(cw) :] if cw[:3] in squeezed else squeezed
     rest = rest.lstrip(" /")
     sm = _SECTION.search(rest[:40])
     tail = rest
     if sm:
         b.sections = int(sm[2])
         pre = rest[: sm.start()]
-        tail = rest[sm.end():]
+        tail = rest[sm.end() :]
         tail = _DIGIT_BEFORE_ORIGIN.sub("", tail)  # "OF 03QRIPOLI"
     else:
         pre = ""
@@ -311,11 +340,11 @@ def _banner_line(line: str) -> Banner | None:
         om2 = _CAVEATS_THEN_ORIGIN.match(tail)
         if om2 and _CAVEAT_RE.search(om2[1]):
             pre += " " + om2[1]
-            origin, serial, end_rest = om2[2], om2[3], tail[om2.end():]
+            origin, serial, end_rest = om2[2], om2[3], tail[om2.end() :]
         else:
             origin, serial, end_rest = "", "", tail
     else:
-        origin, serial, end_rest = om[1], om[2], tail[om.end():]
+        origin, serial, end_rest = om[1], om[2], tail[om.end() :]
     b.origin_text = _SECTION_LEFT.sub("", origin).strip()
     b.serial = serial.lstrip("0") or ("0" if serial else "")
     if sm is None and not serial:
@@ -358,7 +387,9 @@ _SUBJECT_END: Final = re.compile(
 )
 # Where an alternative of _SUBJECT_END can start, in the folded text.
 _SUBJECT_END_WHERE: Final = re.compile(r"\n|ref|classified|¶|summary")
-_REF: Final = re.compile(r"(?:^|\n|\s)(REFS?|REFTELS?|REFERENCES?|REF\s+[A-Z]|REFTEL)\s*[:;.]?\s", re.I)
+_REF: Final = re.compile(
+    r"(?:^|\n|\s)(REFS?|REFTELS?|REFERENCES?|REF\s+[A-Z]|REFTEL)\s*[:;.]?\s", re.I
+)
 _CLASSIFIED_BY: Final = re.compile(r"(?<![A-Za-z])CLASSIFIED\s+BY\s*:?\s*", re.I)
 # The reasons: "Reasons: 1.4 (b, d)", "1.5 (B) AND (D)". Written as matched from the "1" on:
 # the words and colon that may stand before it ("REASONS?|REASON FOR CLASSIFICATION",
@@ -369,20 +400,60 @@ _REASONS: Final = re.compile(
     re.I,
 )
 _TITLES: Final = [
-    "Charge d'Affaires a.i.", "Charge d'Affaires, a.i.", "Charge d'Affaires", "Charge D'Affaires",
-    "Deputy Chief of Mission", "Acting Deputy Chief of Mission", "Ambassador", "Ambassador-at-Large",
-    "Consul General", "Acting Consul General", "Principal Officer", "Political Counselor",
-    "Political-Military Counselor", "Acting Political Counselor", "Economic Counselor",
-    "Political/Economic Counselor", "Political and Economic Counselor", "Pol/Econ Counselor",
-    "Acting DCM", "A/DCM", "DCM", "CDA", "Charge", "PolCouns", "Polcouns", "POLCOUNS", "EconCouns",
-    "Econ Counselor", "Pol Counselor", "Political Officer", "Political Chief", "Deputy Secretary",
-    "Secretary", "Assistant Secretary", "Under Secretary", "Director", "Deputy Director",
-    "Office Director", "Acting Director", "Counselor", "Minister Counselor", "Chief of Mission",
-    "Consul", "Regional Security Officer", "RSO", "PolOff", "Poloff", "POLOFF", "Econoff",
+    "Charge d'Affaires a.i.",
+    "Charge d'Affaires, a.i.",
+    "Charge d'Affaires",
+    "Charge D'Affaires",
+    "Deputy Chief of Mission",
+    "Acting Deputy Chief of Mission",
+    "Ambassador",
+    "Ambassador-at-Large",
+    "Consul General",
+    "Acting Consul General",
+    "Principal Officer",
+    "Political Counselor",
+    "Political-Military Counselor",
+    "Acting Political Counselor",
+    "Economic Counselor",
+    "Political/Economic Counselor",
+    "Political and Economic Counselor",
+    "Pol/Econ Counselor",
+    "Acting DCM",
+    "A/DCM",
+    "DCM",
+    "CDA",
+    "Charge",
+    "PolCouns",
+    "Polcouns",
+    "POLCOUNS",
+    "EconCouns",
+    "Econ Counselor",
+    "Pol Counselor",
+    "Political Officer",
+    "Political Chief",
+    "Deputy Secretary",
+    "Secretary",
+    "Assistant Secretary",
+    "Under Secretary",
+    "Director",
+    "Deputy Director",
+    "Office Director",
+    "Acting Director",
+    "Counselor",
+    "Minister Counselor",
+    "Chief of Mission",
+    "Consul",
+    "Regional Security Officer",
+    "RSO",
+    "PolOff",
+    "Poloff",
+    "POLOFF",
+    "Econoff",
 ]
 _TITLE_RE: Final = re.compile(
-    r"^(?:(?:Acting|Deputy|Assistant|Principal)\s+)?(" + "|".join(
-        re.escape(t) for t in sorted(_TITLES, key=len, reverse=True)) + r")\b\.?\s*",
+    r"^(?:(?:Acting|Deputy|Assistant|Principal)\s+)?("
+    + "|".join(re.escape(t) for t in sorted(_TITLES, key=len, reverse=True))
+    + r")\b\.?\s*",
     re.I,
 )
 
@@ -407,12 +478,13 @@ def parse_preamble(text: str, cable_year: int | None, defects: list[Defect]) -> 
     body_start = _first_paragraph(text)
     zone = text[:body_start]
     # The fields are searched for before body_start, or in the first 3000 characters.
-    folded = scan.fold(text[:max(body_start, 3000)])
+    folded = scan.fold(text[: max(body_start, 3000)])
     last = 0
 
     # (rx.search(zone) is rx.search(text, 0, body_start): the patterns look nowhere behind.)
-    m = (scan.search_where(_EO_NA, text, folded, _EO_WHERE, 0, body_start)
-         or scan.search_where(_EO, text, folded, _EO_WHERE, 0, body_start))
+    m = scan.search_where(_EO_NA, text, folded, _EO_WHERE, 0, body_start) or scan.search_where(
+        _EO, text, folded, _EO_WHERE, 0, body_start
+    )
     if m:
         p.eo = m[1]
         decl = m.groupdict().get("decl")
@@ -425,11 +497,17 @@ def parse_preamble(text: str, cable_year: int | None, defects: list[Defect]) -> 
     # Caveats: anywhere before the E.O./TAGS line, or between banner and subject.
     head = min(len(text), 3000)
     first_field = min(
-        [x for x in (_pos(scan.search_where(_EO, text, folded, _EO_WHERE, 0, head)),
-                     _pos(_search_tags(text, 0, head)),
-                     _pos(scan.search_ci(_SUBJECT, text, folded, "subj", 0, head)),
-                     _para_start(text, head))
-         if x >= 0] or [min(head, 600)]
+        [
+            x
+            for x in (
+                _pos(scan.search_where(_EO, text, folded, _EO_WHERE, 0, head)),
+                _pos(_search_tags(text, 0, head)),
+                _pos(scan.search_ci(_SUBJECT, text, folded, "subj", 0, head)),
+                _para_start(text, head),
+            )
+            if x >= 0
+        ]
+        or [min(head, 600)]
     )
     p.caveats = find_caveats(text[:first_field])
     m = scan.search_ci(_SUBJECT, text, folded, "subj", 0, body_start)
@@ -438,21 +516,21 @@ def parse_preamble(text: str, cable_year: int | None, defects: list[Defect]) -> 
         # the lookbehind of the pattern see the same there (the ":" or space before it).
         e = _search_subject_end(text, folded, m.end())
         end = e.start() - m.end() if e else min(len(text) - m.end(), 300)
-        subject = scan.squash_spaces(text[m.end(): m.end() + end]).strip(" .")
+        subject = scan.squash_spaces(text[m.end() : m.end() + end]).strip(" .")
         mm = _SUBJECT_MARKING.match(subject)
         if mm and reference.parse_marking(mm[1])[0] >= 0:
             p.subject_marking = mm[1]
-            subject = subject[mm.end():]
+            subject = subject[mm.end() :]
         p.subject = subject
         last = max(last, m.end() + end)
     m = _search_ref(text, folded, max(0, last - 1), body_start)
     if m:
         ref_end = scan.search_ci(_CLASSIFIED_BY, text, folded, "classified", m.end(), body_start)
-        block = zone[m.end(): ref_end.start() if ref_end else len(zone)]
+        block = zone[m.end() : ref_end.start() if ref_end else len(zone)]
         p.references = parse_references(block, cable_year, defects)
     seg_start = _classified_by_end(text, folded, body_start)
     if seg_start >= 0:
-        seg = text[seg_start: seg_start + 300]
+        seg = text[seg_start : seg_start + 300]
         stop = _SEGMENT_END.search(seg)
         seg = seg[: stop.start()] if stop else seg
         p.classified_by, p.reasons = parse_classified_by(seg, defects)
@@ -512,7 +590,7 @@ def _classified_by_end(text: str, folded: str | None, body_start: int) -> int:
     m = scan.search_ci(_CLASSIFIED_BY, text, folded, "classified", 0, body_start)
     if m:
         return m.end()
-    after = text[body_start: body_start + 600]  # a slice: the lookbehind must not see before it
+    after = text[body_start : body_start + 600]  # a slice: the lookbehind must not see before it
     m = scan.search_ci(_CLASSIFIED_BY, after, scan.fold(after), "classified")
     return body_start + m.end() if m else -1
 
@@ -594,11 +672,13 @@ def _first_paragraph(text: str) -> int:
     # Unnumbered cable: the body starts after the last preamble field.
     last = 0
     head = min(len(text), 3000)
-    for mm in (scan.search_where(_EO, text, folded, _EO_WHERE, 0, head),
-               _search_tags(text, 0, head),
-               scan.search_ci(_SUBJECT, text, folded, "subj", 0, head),
-               scan.search_ci(_CLASSIFIED_BY, text, folded, "classified", 0, head),
-               _search_ref(text, folded, 0, head)):
+    for mm in (
+        scan.search_where(_EO, text, folded, _EO_WHERE, 0, head),
+        _search_tags(text, 0, head),
+        scan.search_ci(_SUBJECT, text, folded, "subj", 0, head),
+        scan.search_ci(_CLASSIFIED_BY, text, folded, "classified", 0, head),
+        _search_ref(text, folded, 0, head),
+    ):
         if mm:
             blank = _BLANK_LINE.search(text, mm.end())
             if blank:
@@ -695,13 +775,16 @@ def parse_references(block: str, cable_year: int | None, defects: list[Defect]) 
         else:
             yy = None
         rid = f"{yy:02d}{code}{int(m['serial'])}" if yy is not None else ""
-        out.append(Reference(id=rid, text=m[0].strip(), year_inferred=inferred,
-                             label=m["label"] or ""))
+        out.append(
+            Reference(id=rid, text=m[0].strip(), year_inferred=inferred, label=m["label"] or "")
+        )
     if not out and text:
         # An e-mail, a document title, a meeting: kept as text, no id.
         out.append(Reference(text=text[:300]))
     if any(r.year_inferred for r in out):
-        defects.append(Defect("reference-year", "a reference without a year: year taken from the cable"))
+        defects.append(
+            Defect("reference-year", "a reference without a year: year taken from the cable")
+        )
     return out
 
 
@@ -710,8 +793,12 @@ def _ref_origin(origin_text: str) -> str:
     """The origin code of a reference's origin words (a reference look-up), '' if none."""
     words = origin_text.split()
     # Strip words that are not part of a post name ("A. STATE", "REFTEL STATE").
-    while words and reference.origin_code(" ".join(words)) == "" and \
-            "".join(words) not in reference.known_origins() and len(words) > 1:
+    while (
+        words
+        and reference.origin_code(" ".join(words)) == ""
+        and "".join(words) not in reference.known_origins()
+        and len(words) > 1
+    ):
         words = words[1:]
     code = "".join(words)
     return code if code in reference.known_origins() else reference.canonical_origin(code)
@@ -719,7 +806,9 @@ def _ref_origin(origin_text: str) -> str:
 
 _OFFICIAL_END: Final = re.compile(
     r"[,.;]?\s*(?:\bFOR\s+REASONS?\b|\bREASONS?\b|\bFOR\s+REASON\b|\b1\s?\.\s?[456]\b|"
-    r"\bE\.?O\.?\s*\d|\bUNDER\b|\bPER\b)", re.I)
+    r"\bE\.?O\.?\s*\d|\bUNDER\b|\bPER\b)",
+    re.I,
+)
 _TRAILING_FOR: Final = re.compile(r"\s*\bfor\b\s*$", re.I)
 _WHITESPACE: Final = re.compile(r"\s")
 _REASON_LETTER: Final = re.compile(r"(?<![A-Z])([A-H])(?![A-Z])")
@@ -738,7 +827,7 @@ def parse_classified_by(seg: str, defects: list[Defect]) -> tuple[Official | Non
     tm = _TITLE_RE.match(who)
     if tm:
         title = who[: tm.end()].strip(" ,.")
-        name = who[tm.end():].strip(" ,.")
+        name = who[tm.end() :].strip(" ,.")
     elif "," in who:
         name, title = (x.strip(" .") for x in who.split(",", 1))
     if not name and title:

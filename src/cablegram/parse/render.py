@@ -61,7 +61,8 @@ def _is_cablegate(text: str) -> bool:
     # The <pre> blocks close a cablegate page: looking for them from the end finds them
     # after a few KB instead of scanning the whole page with the case-insensitive pattern.
     return text.rfind("<code><pre>", 0, _CABLEGATE_SPAN) >= 0 or bool(
-        _CABLEGATE.search(text, 0, _CABLEGATE_SPAN))
+        _CABLEGATE.search(text, 0, _CABLEGATE_SPAN)
+    )
 
 
 def prepare(text: str, rendering: str, defects: list[Defect]) -> Prepared:
@@ -85,7 +86,9 @@ _BR: Final = re.compile(r"(?i)<br\s*/?>")
 _CLOSE: Final = re.compile(r"(?i)</(p|div|tr|h\d|li|pre)>")
 # Where _SCRIPT, _BR or _CLOSE can match: one search tells the (common) fragments that
 # need none of them.
-_SCRIPT_OR_BREAK: Final = re.compile(r"(?i)<(?:script|style)\b|<br\s*/?>|</(?:p|div|tr|h\d|li|pre)>")
+_SCRIPT_OR_BREAK: Final = re.compile(
+    r"(?i)<(?:script|style)\b|<br\s*/?>|</(?:p|div|tr|h\d|li|pre)>"
+)
 _TAG: Final = re.compile(r"<[^>]+>")
 
 
@@ -168,7 +171,7 @@ def _cablegate(text: str, defects: list[Defect]) -> Prepared:
     meta = _archive_table(text, tags, defects)
     for i in tags["h3"]:
         # (The page's other <h3> headings fail _TITLE at their first letter: tested here.)
-        c = text[i + 4: i + 5]
+        c = text[i + 4 : i + 5]
         m = _TITLE.match(text, i) if c == "V" or c == "v" or c.isspace() else None
         if m:
             meta.title = html.unescape(_TAG.sub("", m.group(1))).strip()
@@ -204,8 +207,11 @@ _TAG_STARTS: Final = _load_tag_starts()
 
 def _page_tags(text: str) -> dict[str, list[int]]:
     tags: dict[str, list[int]] = {"td": [], "h3": [], "pre": []}
-    starts: Iterable[int] = (_TAG_STARTS(text) if _TAG_STARTS is not None
-                             else (m.start() for m in _TAG_START.finditer(text)))
+    starts: Iterable[int] = (
+        _TAG_STARTS(text)
+        if _TAG_STARTS is not None
+        else (m.start() for m in _TAG_START.finditer(text))
+    )
     for i in starts:
         m = _PAGE_TAG.match(text, i)
         if m:
@@ -241,7 +247,7 @@ def _pre_blocks(text: str, starts: list[int]) -> list[str]:
         end = _PRE_END.search(text, i + len("<code><pre>"))
         if not end:
             break
-        blocks.append(text[i + len("<code><pre>"): end.start()])
+        blocks.append(text[i + len("<code><pre>") : end.start()])
         done = end.end()
     return blocks
 

@@ -37,14 +37,21 @@ def fold(text: str) -> str | None:
     return text.lower()
 
 
-def search(rx: re.Pattern[str], text: str, word: str, pos: int = 0,
-           endpos: int | None = None) -> re.Match[str] | None:
+def search(
+    rx: re.Pattern[str], text: str, word: str, pos: int = 0, endpos: int | None = None
+) -> re.Match[str] | None:
     """``rx.search(text, pos, endpos)`` for a pattern whose every match begins with ``word``."""
     return _search(rx, text, text, word, pos, len(text) if endpos is None else endpos)
 
 
-def search_ci(rx: re.Pattern[str], text: str, folded: str | None, word: str, pos: int = 0,
-              endpos: int | None = None) -> re.Match[str] | None:
+def search_ci(
+    rx: re.Pattern[str],
+    text: str,
+    folded: str | None,
+    word: str,
+    pos: int = 0,
+    endpos: int | None = None,
+) -> re.Match[str] | None:
     """Likewise for a pattern whose every match begins with the ASCII ``word`` (given in
     lower case) in some case, as a case-insensitive pattern's do. ``folded`` is ``fold()``
     of the text, or of a part of it from its start that reaches ``endpos``."""
@@ -54,8 +61,14 @@ def search_ci(rx: re.Pattern[str], text: str, folded: str | None, word: str, pos
     return _search(rx, text, folded, word, pos, endpos)
 
 
-def search_where(rx: re.Pattern[str], text: str, folded: str | None, where: re.Pattern[str],
-                 pos: int = 0, endpos: int | None = None) -> re.Match[str] | None:
+def search_where(
+    rx: re.Pattern[str],
+    text: str,
+    folded: str | None,
+    where: re.Pattern[str],
+    pos: int = 0,
+    endpos: int | None = None,
+) -> re.Match[str] | None:
     """``rx.search(text, pos, endpos)`` for a case-insensitive pattern that opens with no
     word to find, but whose every match starts where the case-sensitive pattern ``where``
     (written in lower case) matches in ``folded`` (as for ``search_ci``). The regex engine
@@ -72,8 +85,9 @@ def search_where(rx: re.Pattern[str], text: str, folded: str | None, where: re.P
     return None
 
 
-def finditer_ci(rx: re.Pattern[str], text: str, folded: str | None,
-                word: str) -> Iterator[re.Match[str]]:
+def finditer_ci(
+    rx: re.Pattern[str], text: str, folded: str | None, word: str
+) -> Iterator[re.Match[str]]:
     """``rx.finditer(text)`` for a pattern like ``search_ci`` takes (never an empty match)."""
     if folded is None:
         yield from rx.finditer(text)
@@ -84,8 +98,9 @@ def finditer_ci(rx: re.Pattern[str], text: str, folded: str | None,
         m = _search(rx, text, folded, word, m.end(), len(text))
 
 
-def _search(rx: re.Pattern[str], text: str, haystack: str, word: str, pos: int,
-            endpos: int) -> re.Match[str] | None:
+def _search(
+    rx: re.Pattern[str], text: str, haystack: str, word: str, pos: int, endpos: int
+) -> re.Match[str] | None:
     i = haystack.find(word, pos, endpos)
     while i >= 0:
         m = rx.match(text, i, endpos)

@@ -235,7 +235,12 @@ class _Matcher:
         if got is None:
             got = self._read(match, leaf.node.field)
             self.dv.postings.put(cache_key, got)
-        leaf.pids, leaf.keys, leaf.counts, leaf.subject = got.pids, got.keys, got.counts, got.subject
+        leaf.pids, leaf.keys, leaf.counts, leaf.subject = (
+            got.pids,
+            got.keys,
+            got.counts,
+            got.subject,
+        )
         leaf.postings = got
 
     def _read(self, match: str, field: str | None) -> Postings:
