@@ -161,8 +161,8 @@ def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The parent writes alone and in order, so it sets the pace: when the parsers and the
     # writer want more cores than there are, the writer goes first, and the parsers (which
-    # run ahead, a chunk or two) use what is left. Without this, two workers and the writer
-    # on two cores each got two thirds of a core (docs/ingest.md).
+    # run ahead, a chunk or two) use what is left. At equal priority the whole run was
+    # 13% slower on two cores (docs/ingest.md).
     try:
         os.nice(WORKER_NICENESS)
     except OSError:  # pragma: no cover - not permitted here: run at the parent's priority
@@ -338,13 +338,12 @@ class _Pipeline:
         self.batches = 0
         self.stall = _stall_spec()
         # The open transaction: chunks are written into it until it holds chunk_docs
-        # documents (or chunk_bytes), then it commits. Its outcomes are in the report
-        # already; they are taken back if it rolls back.
+        # documents (or chunk_bytes), then it commits. Its outcomes (one per document) are
+        # in the report already; they are taken back if it rolls back.
         self.txn_docs = max(1, chunk_docs)
         self.txn_bytes = max(1, chunk_bytes)
-        self.open_docs = 0
+        self.open_outcomes: list[str] = []
         self.open_bytes = 0
-        self.open_counts: dict[str, int] = {}
 
     def _pool(self) -> ProcessPoolExecutor:
         if self.pool is None:
@@ -357,7 +356,7 @@ class _Pipeline:
         """Stop the workers, and commit the chunks written since the last commit (whole
         chunks: also when the run stops on an error or Ctrl-C between two writes)."""
         self._stop_workers()
-        if self.open_docs:
+        if self.open_outcomes:
             self._write([], commit=True)
 
     def _stop_workers(self) -> None:
@@ -463,7 +462,7 @@ class _Pipeline:
                 items[i] = Parsed(h, doc.source, doc.member, res)
         self.batches += 1
         commit = (
-            self.open_docs + len(items) >= self.txn_docs
+            len(self.open_outcomes) + len(items) >= self.txn_docs
             or self.open_bytes + job.nbytes >= self.txn_bytes
         )
         self._write(items, commit, job.nbytes)  # type: ignore[arg-type]
@@ -487,26 +486,22 @@ class _Pipeline:
                 commit=commit,
             )
         except BaseException:
-            r = self.report
-            for outcome, n in self.open_counts.items():
-                setattr(r, outcome, getattr(r, outcome) - n)
-                r.documents -= n
-            self.open_docs = self.open_bytes = 0
-            self.open_counts = {}
+            self._count(self.open_outcomes, -1)
+            self.open_outcomes, self.open_bytes = [], 0
             raise
+        self._count(outcomes, +1)
+        if commit:
+            self.open_outcomes, self.open_bytes = [], 0
+        else:
+            self.open_outcomes.extend(outcomes)
+            self.open_bytes += nbytes
+        return outcomes
+
+    def _count(self, outcomes: list[str], sign: int) -> None:
         r = self.report
         for outcome in outcomes:
-            setattr(r, outcome, getattr(r, outcome) + 1)
-        r.documents += len(outcomes)
-        if commit:
-            self.open_docs = self.open_bytes = 0
-            self.open_counts = {}
-        else:
-            self.open_docs += len(items)
-            self.open_bytes += nbytes
-            for outcome in outcomes:
-                self.open_counts[outcome] = self.open_counts.get(outcome, 0) + 1
-        return outcomes
+            setattr(r, outcome, getattr(r, outcome) + sign)
+        r.documents += sign * len(outcomes)
 
     def _before_commit(self) -> None:
         if self.stall == (self.batches, "open"):

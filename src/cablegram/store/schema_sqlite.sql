@@ -186,9 +186,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS portions_fts USING fts5(
 );
 -- FTS5 writes a new segment whenever its pending terms pass 'hashsize' bytes (default 1 MB),
 -- and merges 'automerge' segments of a level into one of the next (default 4). With room for
--- 16 MB of terms (about 6 MB of text per 1,000 cables; an ingest transaction is 4,096) each
--- transaction writes a segment or two, and merging 8 at a time rewrites each entry fewer times (2.6 instead
--- of 4 at 250,000 cables): together the index costs the writer about half as much, and
+-- 16 MB of terms (about 6 MB of text per 1,000 cables; an ingest transaction is 4,096)
+-- each transaction writes a segment or two, and merging 8 at a time rewrites each entry
+-- fewer times (2.6 instead of 4 at 250,000 cables): together the index costs the writer about half as much, and
 -- queries see fewer segments than with a flush per paragraph (docs/ingest.md). Databases
 -- made before get them when opened.
 INSERT INTO portions_fts(portions_fts, rank) VALUES ('hashsize', 16777216);
