@@ -259,3 +259,24 @@ def declass_command(due: str | None, as_json: bool, listing: bool, db: str) -> N
         click.echo("\ndue cables:")
         for c in rep.due_cables:
             click.echo(f"  {c.when}  {c.id}\t{c.origin}\t{c.classification}\t{c.declassify_on}")
+
+
+@policy_group.command("unreadable")
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines instead of a table.")
+@_db_option
+def policy_unreadable(as_json: bool, db: str) -> None:
+    """Cables whose overall classification cannot be read: their unmarked portions are
+    shown at TOP SECRET only (fail closed) until the source is fixed and re-ingested."""
+    from cablegram.access.unreadable import unreadable
+    from cablegram.archive import Archive
+
+    _access(db).close()  # the same "no database" error as the other commands
+    with Archive(db, create=False) as arc:
+        rows = unreadable(arc.store.conn)
+    for cid, cls in rows:
+        if as_json:
+            click.echo(json.dumps({"id": cid, "classification": cls}))
+        else:
+            click.echo(f"{cid}\t{cls or '(none)'}")
+    if not as_json:
+        click.echo(f"{len(rows)} cable(s) with an unreadable classification", err=True)

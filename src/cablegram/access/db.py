@@ -6,8 +6,12 @@ replaced, the server's caches are not invalidated by every audit line, and the s
 serves a PostgreSQL archive. Passwords are stored as scrypt hashes (random salt), tokens
 and session ids as sha256 digests of random secrets: the file holds no secret.
 
-The ``audit`` table is append-only: triggers abort every UPDATE and DELETE on it, and no
-code path issues one.
+The ``audit`` table is append-only: triggers abort every UPDATE, and every DELETE but the
+pruning of entries older than the configured retention (``audit-retention-days``, 0 = keep
+all). Entries are written by one background thread on its own connection
+(``AuditWriter``): a request never waits for the audit file, and reads go on when it
+cannot be written (full disk, a lock held elsewhere): the failure is logged and shown by
+``audit_health()`` (``GET /api/health``).
 """
 
 from __future__ import annotations
@@ -17,10 +21,13 @@ import csv
 import hashlib
 import hmac
 import json
+import logging
 import os
+import queue
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -71,11 +78,28 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+-- Deleting is refused but for entries older than the retention (issue 21).
+DROP TRIGGER IF EXISTS audit_no_delete;
+CREATE TRIGGER IF NOT EXISTS audit_keep BEFORE DELETE ON audit
+WHEN coalesce((SELECT CAST(value AS INTEGER) FROM policy
+               WHERE key = 'audit-retention-days'), 0) <= 0
+  OR old.at >= strftime('%Y-%m-%dT%H:%M:%S', 'now', '-' || (SELECT CAST(value AS INTEGER)
+               FROM policy WHERE key = 'audit-retention-days') || ' days')
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+-- Server secrets (the login form's CSRF signing key), made on first use.
+CREATE TABLE IF NOT EXISTS keys (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
 """
 
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+# scrypt at current guidance (N = 2^17, r = 8, p = 1: 128 MiB, ~0.3 s); hashes made with
+# weaker parameters are redone at the next successful login.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1
+POLICY_DEFAULTS = {"anonymous": "U", "audit-retention-days": "0"}
+AUDIT_QUEUE = 10_000  # entries waiting for the writer; more are dropped (and counted)
+AUDIT_TIMEOUT = 2.0  # seconds the writer waits for a lock on the access file
+log = logging.getLogger("cablegram.access")
 TOKEN_PREFIX = "cgt_"
 SESSION_TTL = timedelta(hours=8)
 _DUMMY_HASH = ""  # computed once, for timing parity on unknown users
@@ -102,9 +126,14 @@ def _b64(b: bytes) -> str:
     return base64.b64encode(b).decode("ascii")
 
 
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=32,
+                          maxmem=256 * n * r + 2**20)  # fmt: skip
+
+
 def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
-    h = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
+    h = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(h)}"
 
 
@@ -113,11 +142,16 @@ def check_password(password: str, stored: str) -> bool:
         kind, n, r, p, salt, h = stored.split("$")
     except ValueError:
         return False
-    if kind != "scrypt":
+    if kind != "scrypt" or int(n) > 2**20 or int(r) > 32 or int(p) > 16:
         return False
-    got = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r),
-                         p=int(p), dklen=32)  # fmt: skip
+    got = _scrypt(password, base64.b64decode(salt), int(n), int(r), int(p))
     return hmac.compare_digest(got, base64.b64decode(h))
+
+
+def needs_rehash(stored: str) -> bool:
+    """Whether a stored hash was made with weaker parameters than today's."""
+    parts = stored.split("$")
+    return len(parts) != 6 or parts[1:4] != [str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P)]
 
 
 def digest(secret: str) -> str:
@@ -170,8 +204,107 @@ class AuditEntry:
     client: str
 
 
+class AuditWriter:
+    """Writes audit entries from a queue on one background thread and its own connection,
+    so a slow, locked or full access file never holds up a request; entries that cannot
+    be written are counted and the failure is logged (once a minute) and reported."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.queue: queue.Queue[tuple | None] = queue.Queue(maxsize=AUDIT_QUEUE)
+        self.written = self.failed = self.dropped = 0
+        self.last_error = ""
+        self.failing = False
+        self._logged = 0.0
+        self._pruned = 0.0
+        self._thread = threading.Thread(target=self._run, name="cablegram-audit", daemon=True)
+        self._thread.start()
+
+    def put(self, row: tuple) -> None:
+        try:
+            self.queue.put_nowait(row)
+        except queue.Full:
+            self.dropped += 1
+            self._report("the audit queue is full (the access file is not keeping up)")
+
+    def _report(self, msg: str) -> None:
+        self.last_error = msg
+        if time.monotonic() - self._logged > 60:
+            self._logged = time.monotonic()
+            log.error("audit log: %s; reads go on, entries are being lost", msg)
+
+    def _run(self) -> None:
+        conn: sqlite3.Connection | None = None
+        while True:
+            row = self.queue.get()
+            batch = [row]
+            while row is not None and len(batch) < 512:
+                try:
+                    row = self.queue.get_nowait()
+                except queue.Empty:
+                    break
+                batch.append(row)
+            rows = [r for r in batch if r is not None]
+            try:
+                if rows:
+                    if conn is None:
+                        conn = sqlite3.connect(self.path, isolation_level=None,
+                                               timeout=AUDIT_TIMEOUT)  # fmt: skip
+                    conn.execute("BEGIN IMMEDIATE")
+                    conn.executemany(
+                        "INSERT INTO audit (at, principal, via, action, target, query, result, "
+                        "client) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        rows,
+                    )
+                    conn.execute("COMMIT")
+                    self.written += len(rows)
+                    self.failing = False
+                    if time.monotonic() - self._pruned > 600:
+                        self._pruned = time.monotonic()
+                        _prune(conn)
+            except (sqlite3.Error, OSError) as exc:
+                self.failed += len(rows)
+                self.failing = True
+                self._report(f"cannot write to {self.path}: {exc}")
+                if conn is not None:
+                    try:
+                        conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        conn.close()
+                        conn = None
+            finally:
+                for _ in batch:
+                    self.queue.task_done()
+            if row is None or None in batch:
+                if conn is not None:
+                    conn.close()
+                return
+
+    def flush(self, timeout: float = 10.0) -> None:
+        """Wait until every queued entry is written (or failed)."""
+        end = time.monotonic() + timeout
+        while self.queue.unfinished_tasks and time.monotonic() < end:
+            time.sleep(0.002)
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self.queue.put(None)
+            self._thread.join(timeout=AUDIT_TIMEOUT * 3)
+
+
+def _prune(conn: sqlite3.Connection) -> int:
+    """Delete audit entries older than the retention (none when it is 0)."""
+    row = conn.execute("SELECT value FROM policy WHERE key = 'audit-retention-days'").fetchone()
+    days = int(row[0]) if row else 0
+    if days <= 0:
+        return 0
+    cutoff = _iso(_now() - timedelta(days=days))
+    return conn.execute("DELETE FROM audit WHERE at < ?", (cutoff[:19],)).rowcount
+
+
 class AccessDB:
-    """The access file of an archive. Thread-safe (one connection behind a lock)."""
+    """The access file of an archive. Thread-safe (one connection behind a lock; the audit
+    log has its own writer thread)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
@@ -183,12 +316,15 @@ class AccessDB:
         self.conn.execute("PRAGMA foreign_keys = ON")
         with self._lock:
             self.conn.executescript(SCHEMA)
+        self._writer: AuditWriter | None = None
 
     @classmethod
     def for_archive(cls, db: str | os.PathLike[str]) -> AccessDB:
         return cls(access_path(db))
 
     def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
         with self._lock:
             self.conn.close()
 
@@ -264,7 +400,12 @@ class AccessDB:
                 _DUMMY_HASH = hash_password("not a password")
             check_password(password, _DUMMY_HASH)
             return None
-        return self.user(name) if check_password(password, stored) else None
+        if not check_password(password, stored):
+            return None
+        if needs_rehash(stored):  # made with older parameters: redo it now we have it
+            self._q("UPDATE principals SET password = ? WHERE name = ? AND password = ?",
+                    (hash_password(password), name, stored))  # fmt: skip
+        return self.user(name)
 
     # -- tokens ----------------------------------------------------------------------------
     def new_token(
@@ -352,12 +493,17 @@ class AccessDB:
         rows = self._q("SELECT value FROM policy WHERE key = ?", (key,))
         if rows:
             return rows[0][0]
-        return {"anonymous": "U"}.get(key, "")
+        return POLICY_DEFAULTS.get(key, "")
 
     def set_policy(self, key: str, value: str) -> str:
-        if key != "anonymous":
-            raise ValueError("the only policy is 'anonymous'")
+        if key not in POLICY_DEFAULTS:
+            raise ValueError(f"a policy is one of {', '.join(POLICY_DEFAULTS)}")
         v = value.strip()
+        if key == "audit-retention-days":
+            if not v.isdigit():
+                raise ValueError("audit-retention-days is a number of days (0: keep all)")
+            self._q("INSERT OR REPLACE INTO policy (key, value) VALUES (?, ?)", (key, str(int(v))))
+            return str(int(v))
         v = v.lower() if v.lower() in ("none", "as-published") else v.upper()
         if v not in ANONYMOUS_POLICIES:
             raise ValueError(f"anonymous must be one of {', '.join(ANONYMOUS_POLICIES)}")
@@ -370,16 +516,47 @@ class AccessDB:
     # -- audit -----------------------------------------------------------------------------
     def audit(self, reader: Reader, action: str, target: str = "", query: str = "",
               result: int | None = None, client: str = "") -> None:  # fmt: skip
-        via = (
-            reader.kind if reader.kind in ("session", "token", "anonymous", "cli") else reader.kind
-        )
-        self._q(
-            "INSERT INTO audit (at, principal, via, action, target, query, result, client) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (_iso(_now()), reader.name, via, action, target[:200], query[:2000], result, client),
-        )
+        """Queue one entry for the writer thread: never blocks, never raises."""
+        row = (_iso(_now()), reader.name, reader.kind, action, target[:200], query[:2000],
+               result, client)  # fmt: skip
+        if self._writer is None:
+            with self._lock:
+                if self._writer is None:
+                    self._writer = AuditWriter(self.path)
+        self._writer.put(row)
+
+    def flush_audit(self, timeout: float = 10.0) -> None:
+        """Wait for queued audit entries to be written (tests, exports)."""
+        if self._writer is not None:
+            self._writer.flush(timeout)
+
+    def audit_health(self) -> dict[str, Any]:
+        """Whether the audit log is being written: ``ok`` is false while writes fail."""
+        w = self._writer
+        if w is None:
+            return {"ok": True, "written": 0, "failed": 0, "dropped": 0, "pending": 0,
+                    "error": ""}  # fmt: skip
+        return {"ok": not w.failing and not w.queue.full(), "written": w.written,
+                "failed": w.failed, "dropped": w.dropped, "pending": w.queue.qsize(),
+                "error": w.last_error if w.failing else ""}  # fmt: skip
+
+    def prune_audit(self) -> int:
+        """Delete the entries older than the retention now; how many went."""
+        with self._lock:
+            return _prune(self.conn)
+
+    def secret(self, name: str) -> bytes:
+        """A server secret kept in this file (made on first use)."""
+        with self._lock:
+            self.conn.execute(
+                "INSERT OR IGNORE INTO keys (name, value) VALUES (?, ?)",
+                (name, secrets.token_hex(32)),
+            )
+            row = self.conn.execute("SELECT value FROM keys WHERE name = ?", (name,)).fetchone()
+        return bytes.fromhex(row[0])
 
     def audit_entries(self, *, since: str | None = None) -> Iterator[AuditEntry]:
+        self.flush_audit()
         q = "SELECT * FROM audit"
         params: list[Any] = []
         if since:

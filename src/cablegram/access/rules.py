@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from cablegram.model import Cable
 from cablegram.reference import caveat_name
 from cablegram.search.visibility import Visibility
-from cablegram.store.rows import _in_paragraphs, caveat_list, level_of, marking_of
+from cablegram.store.rows import _in_paragraphs, caveat_list, marking_of, portion_level
 
 __all__ = [
     "ANONYMOUS_POLICIES",
@@ -211,7 +211,7 @@ def redact(cable: Cable, visible: Visibility | None) -> Redaction:
     """
     c = cable
     arch = c.archive
-    default_level = level_of(c.classification or (arch.classification if arch else ""))
+    default_level = portion_level(c.classification or (arch.classification if arch else ""))
     default = (default_level, [x for x in dict.fromkeys(c.caveats) if x])
     if visible is None:
         n = sum(1 for p in c.paragraphs if p.text.strip() or p.heading.strip())

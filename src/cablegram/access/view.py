@@ -15,12 +15,12 @@ message as for an unknown id, it is never counted, cited, listed or exported.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
+from cablegram.access.entity_ids import PublicIds, public_ids
 from cablegram.access.rules import WITHHELD, Reader, Redaction, redact
 from cablegram.model import Cable, Reference
 from cablegram.search.visibility import Visibility
@@ -45,6 +45,7 @@ class ReaderArchive:
         self.reader = reader
         self.visible: Visibility | None = reader.visibility
         self._audit = audit
+        self._ids: PublicIds | None = None
 
     # -- helpers ---------------------------------------------------------------------------
     @property
@@ -96,7 +97,12 @@ class ReaderArchive:
     def redaction(self, cable_id: str) -> Redaction | None:
         """The shown version as the reader may see it, with what was withheld; None when
         the cable is unknown or has no visible portion."""
-        cable = self._arc.store.get(_norm(cable_id))
+        cid = _norm(cable_id)
+        # Visibility first, from the portions index: a withheld cable is answered as fast
+        # as an unknown one, not after loading and redacting its record (issue 21).
+        if self.visible is not None and not self._exists(cid):
+            return None
+        cable = self._arc.store.get(cid)
         if cable is None:
             return None
         r = redact(cable, self.visible)
@@ -302,36 +308,49 @@ class ReaderArchive:
     # -- entities --------------------------------------------------------------------------
     def _opaque(self, entity_id: str) -> str:
         """The id a restricted reader sees: an entity id is made from its full name, which
-        may be written only in a withheld paragraph."""
+        may be written only in a withheld paragraph; this one is keyed by the archive's
+        secret (``access.entity_ids``)."""
         if self.visible is None:
             return entity_id
-        kind = entity_id.split(":", 1)[0]
-        return f"{kind}:~" + hashlib.sha256(entity_id.encode()).hexdigest()[:16]
+        if self._ids is None:
+            self._ids = public_ids(self._conn)
+        return self._ids.public(entity_id)
 
     def _resolve(self, ref: str) -> str | None:
         if self.visible is None:
             from cablegram.enrich.api import _find
 
             return _find(self._conn, ref)
-        kind, sep, rest = ref.strip().partition(":~")
-        if not sep:
-            return None
-        for (eid,) in self._conn.execute("SELECT entity_id FROM entities WHERE kind = ?", (kind,)):
-            if self._opaque(eid) == ref.strip():
-                return eid
-        return None
+        if self._ids is None:
+            self._ids = public_ids(self._conn)
+        # A dict lookup, whatever the id: no listing that takes longer when it exists.
+        return self._ids.resolve(self._conn, ref)
+
+    def _summaries(self, eids: Iterable[str]) -> dict[str, Any]:
+        """public id -> visible summary (name, counts) of these entities only: pages list
+        a few entities, never every visible one (issue 21)."""
+        ids = list(dict.fromkeys(eids))
+        out: dict[str, Any] = {}
+        for i in range(0, len(ids), _CHUNK):
+            part = ids[i : i + _CHUNK]
+            out.update((s.entity_id, s) for s in self.entities(None, limit=len(part), _only=part))
+        return out
+
+    def _names(self, eids: Iterable[str]) -> dict[str, str]:
+        return {k: s.name for k, s in self._summaries(eids).items()}
 
     def _mentions(self, alias: str = "m") -> tuple[str, list[Any]]:
         clause, params = self._clause("vp")
         return f" JOIN portions vp ON vp.portion_id = {alias}.portion_id AND {clause}", params
 
     def entities(self, kind: str | None = None, *, query: str | None = None, sort: str = "cables",
-                 limit: int = 50, offset: int = 0) -> list[Any]:  # fmt: skip
+                 limit: int = 50, offset: int = 0, _only: list[str] | None = None) -> list[Any]:  # fmt: skip
         """Entities with at least one visible mention; counts, dates and the name shown
-        come from visible mentions only."""
+        come from visible mentions only. (``_only``: these entity ids alone, unaudited.)"""
         from cablegram.enrich.api import EntitySummary
 
-        self._log("entities", kind or "", query or "")
+        if _only is None:
+            self._log("entities", kind or "", query or "")
         if self.visible is None:
             return self._arc.entities(kind, query=query, sort=sort, limit=limit, offset=offset)
         sorts = {
@@ -345,6 +364,9 @@ class ReaderArchive:
             raise ValueError(f"sort must be one of {', '.join(sorts)}")
         vis, params = self._mentions()
         conds = ["m.entity_id IS NOT NULL"]
+        if _only is not None:
+            conds.append(f"m.entity_id IN ({','.join('?' * len(_only))})")
+            params.extend(_only)
         if kind:
             conds.append("e.kind = ?")
             params.append(kind)
@@ -385,12 +407,10 @@ class ReaderArchive:
         self._log("entity", entity_id, "", int(eid is not None))
         if eid is None:
             return None
-        summary = next(
-            (s for s in self.entities(None, sort="cables", limit=1_000_000)
-             if s.entity_id == self._opaque(eid)), None,
-        )  # fmt: skip
-        if summary is None:
+        found = self.entities(None, limit=1, _only=[eid])
+        if not found:
             return None
+        summary = found[0]
         page = get_entity(self._conn, eid, visible=self.visible, limit=limit)
         vis, params = self._mentions()
         aliases = self._conn.execute(
@@ -409,7 +429,7 @@ class ReaderArchive:
         out.titles = [tuple(t) for t in titles]
         if page is not None:
             out.timeline, out.n_cables, out.cables = page.timeline, page.n_cables, page.cables
-            names = {s.entity_id: s.name for s in self.entities(None, limit=1_000_000)}
+            names = self._names(d["entity_id"] for d in page.co_mentioned)
             out.co_mentioned = [
                 {**d, "entity_id": self._opaque(d["entity_id"]),
                  "name": names.get(self._opaque(d["entity_id"]), "")}
@@ -437,7 +457,7 @@ class ReaderArchive:
         out = entity_facets(self._conn, self.search_ids(query), limit=limit, visible=self.visible)
         if self.visible is None:
             return out
-        names = {s.entity_id: s.name for s in self.entities(None, limit=1_000_000)}
+        names = self._names(e for v in out.values() for e, _name, _n in v)
         return {
             k: [(self._opaque(e), names.get(self._opaque(e), ""), n) for e, _name, n in v]
             for k, v in out.items()
@@ -456,7 +476,7 @@ class ReaderArchive:
             return graph.comention_graph(self._arc, query=query, **kw)
         src = _Source(self._arc.store, self.search_ids)  # matches restricted to the reader
         g = graph.comention_graph(src, query=query, visible=self.visible, **kw)
-        names = {s.entity_id: s.name for s in self.entities(None, limit=1_000_000)}
+        names = self._names(g.nodes)
         out = nx.Graph(name=g.graph.get("name", "co-mentions"))
         for n, d in g.nodes(data=True):
             o = self._opaque(n)
@@ -495,14 +515,15 @@ class ReaderArchive:
             ).fetchone()
             if seen is None:
                 raise missing
-            listed = self.entities(None, limit=1_000_000)
-            names = {s.entity_id: s.name for s in listed}
-            counts = {s.entity_id: s.n_cables for s in listed}
         g = graph.ego_network(self._arc, eid, min_weight=min_weight, visible=self.visible)
         keep = sorted(
             (n for n in g.neighbors(eid)),
             key=lambda n: (-g.edges[eid, n].get("weight", 1), str(g.nodes[n].get("name", ""))),
         )[:limit]
+        if self.visible is not None:
+            listed = self._summaries([eid, *keep]).values()
+            names = {s.entity_id: s.name for s in listed}
+            counts = {s.entity_id: s.n_cables for s in listed}
         out = nx.Graph(name=f"ego {self._opaque(eid)}")
         for n in [eid, *keep]:
             d = g.nodes[n]

@@ -349,8 +349,19 @@ class _Compiler:
                 )
             vis, params = self.visible.portion_clause("vp")
             sql += f" JOIN portions vp ON vp.portion_id = m.portion_id AND {_ph(vis)}"
-        sql += " WHERE e.kind = %s AND lower(e.name) = lower(%s))"
-        return sql, [*params, node.kind, node.value]
+        sql += " WHERE e.kind = %s AND lower(e.name) = lower(%s)"
+        params = [*params, node.kind, node.value]
+        if self.visible is not None:
+            # Only a name the reader can see written in a mention of the entity (issue 21;
+            # the SQLite twin says why).
+            wvis, wparams = self.visible.portion_clause("wp")
+            sql += (
+                " AND EXISTS (SELECT 1 FROM mentions mw JOIN portions wp ON wp.portion_id = "
+                f"mw.portion_id AND {_ph(wvis)} WHERE mw.entity_id = e.entity_id "
+                "AND strpos(lower(mw.text), lower(%s)) > 0)"
+            )
+            params += [*wparams, node.value]
+        return sql + ")", params
 
     def leaf_cte(self, leaf: _Leaf) -> tuple[str, list[Any]]:
         """The cables a word matched, with its term frequency there: matching visible

@@ -409,14 +409,29 @@ class _Matcher:
                     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entity_aliases'"
                 ).fetchone()
             )
+        written, wparams = self._written(node)
         if not self._entity_aliases:
-            sql += " WHERE e.kind = ? AND e.name = ? COLLATE NOCASE)"
-            return sql, [*params, node.kind, node.value]
+            sql += f" WHERE e.kind = ? AND e.name = ? COLLATE NOCASE{written})"
+            return sql, [*params, node.kind, node.value, *wparams]
         sql += (
             " WHERE e.kind = ? AND (e.name = ? COLLATE NOCASE OR e.entity_id IN "
-            "(SELECT a.entity_id FROM entity_aliases a WHERE a.alias = ? COLLATE NOCASE)))"
+            f"(SELECT a.entity_id FROM entity_aliases a WHERE a.alias = ? COLLATE NOCASE)){written})"
         )
-        return sql, [*params, node.kind, node.value, node.value]
+        return sql, [*params, node.kind, node.value, node.value, *wparams]
+
+    def _written(self, node: Entity) -> tuple[str, list[object]]:
+        """For a restricted reader, the name asked for must be written in a mention of the
+        entity the reader can see: a name or alias standing only in withheld text (the
+        full name behind a visible "the Minister") finds nothing (issue 21)."""
+        if self.visible is None:
+            return "", []
+        vis, params = self.visible.portion_clause("wp")
+        return (
+            " AND EXISTS (SELECT 1 FROM mentions mw JOIN portions wp ON wp.portion_id = "
+            f"mw.portion_id AND {vis} WHERE mw.entity_id = e.entity_id "
+            "AND instr(lower(mw.text), lower(?)) > 0)",
+            [*params, node.value],
+        )
 
     # -- ranking -------------------------------------------------------------------------
     def scores(self, mask: np.ndarray) -> np.ndarray:

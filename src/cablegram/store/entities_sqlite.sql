@@ -14,6 +14,9 @@ CREATE TABLE IF NOT EXISTS enrich_meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+-- The secret that keys the entity ids restricted readers see (cablegram.access.entity_ids):
+-- without it a dictionary of names cannot be turned into those ids.
+INSERT OR IGNORE INTO enrich_meta (key, value) VALUES ('public_id_key', lower(hex(randomblob(32))));
 
 -- One row per enriched cable: the version of the cable and of the extractor it was read
 -- with. A cable whose row is missing or differs is (re-)enriched by the next run.

@@ -134,8 +134,22 @@ def completeness(cable: Cable) -> int:
 
 def level_of(classification: str) -> int:
     """The 0 (UNCLASSIFIED) .. 5 (TOP SECRET) level of an overall classification; 0 when
-    it cannot be read."""
+    it cannot be read (``cables.class_level``, for facets and ``class:``)."""
     return max(classification_level(classification), 0) if classification else 0
+
+
+# An unmarked portion takes the overall classification; when that is missing or cannot
+# be read (``SEKRET//NOFORN``) it fails closed: only the top clearance reads it, and the
+# cable gets the defect UNREADABLE_CLASSIFICATION for an administrator to fix (issue 21,
+# docs/access.md). ``cablegram access unreadable`` lists them.
+UNKNOWN_LEVEL = 5
+UNREADABLE_CLASSIFICATION = "classification-unreadable"
+
+
+def portion_level(classification: str) -> int:
+    """The level unmarked portions take from the overall ``classification``."""
+    lvl = classification_level(classification) if classification else -1
+    return lvl if lvl >= 0 else UNKNOWN_LEVEL
 
 
 def marking_of(marking: str, default: tuple[int, list[str]]) -> tuple[int, list[str]]:
@@ -155,9 +169,10 @@ def caveat_list(caveats: list[str]) -> str:
 def flatten(cable: Cable) -> CableRows:
     c = cable
     arch = c.archive
-    level = level_of(c.classification or (arch.classification if arch else ""))
+    overall = c.classification or (arch.classification if arch else "")
+    level = level_of(overall)
     caveats = _unique(c.caveats)
-    default = (level, caveats)
+    default = (portion_level(overall), caveats)
 
     date = _date(c.dtg) or _date(arch.created if arch else "")
     classified_by = c.classified_by
@@ -202,6 +217,10 @@ def flatten(cable: Cable) -> CableRows:
     refs = [(i, r.id, r.text, int(r.year_inferred), r.label) for i, r in enumerate(c.references)]
     reasons = list(enumerate(_unique(c.reasons)))
     defects = [(i, d.code, d.message) for i, d in enumerate(c.defects)]
+    if portion_level(overall) == UNKNOWN_LEVEL and classification_level(overall) != UNKNOWN_LEVEL:
+        defects.append((len(defects), UNREADABLE_CLASSIFICATION,
+                        f"overall classification {overall!r} cannot be read: unmarked portions "
+                        "are shown at TOP SECRET only"))  # fmt: skip
 
     portions = []
     if c.subject.strip():
