@@ -500,6 +500,15 @@ def _export_jsonl(records: Iterable[str], fh: IO[str]) -> int:
     return n
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection):
+# such cells are written with a leading apostrophe, which spreadsheets show as text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(v: Any) -> Any:
+    return "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
+
+
 def _export_csv(cables: Iterable[Cable], fh: IO[str]) -> int:
     w = csv.DictWriter(fh, fieldnames=_COLUMNS, lineterminator="\n")
     w.writeheader()
@@ -508,7 +517,7 @@ def _export_csv(cables: Iterable[Cable], fh: IO[str]) -> int:
         row = _row(c)
         for k in _LIST_COLUMNS:
             row[k] = "|".join(row[k])
-        w.writerow(row)
+        w.writerow({k: _cell(v) for k, v in row.items()})
         n += 1
     return n
 

@@ -25,12 +25,15 @@ __all__ = ["serve_command"]
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Search processes (above 1: searches run on that many processes, one queue).")  # fmt: skip
-def serve_command(db: str, host: str, port: int, workers: int) -> None:
+@click.option("--forwarded-allow-ips", default=None, metavar="IPS",
+              help="Proxies whose X-Forwarded-For is believed (comma list; default: none).")  # fmt: skip
+def serve_command(db: str, host: str, port: int, workers: int,
+                  forwarded_allow_ips: str | None) -> None:  # fmt: skip
     """Serve the web UI at http://HOST:PORT/ and the HTTP API at /api/.
 
     Prints the URL, then serves until Ctrl-C. The API's schema is at /openapi.json.
     """
     try:
-        serve(db, host, port, workers=workers)
+        serve(db, host, port, workers=workers, forwarded_allow_ips=forwarded_allow_ips)
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from None

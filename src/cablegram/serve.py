@@ -16,6 +16,9 @@ __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "serve", "url_of"]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+# Request heads above this are refused before they are read further (h11's limit; the
+# default httptools parser has none).
+MAX_HEAD = 64 * 1024
 
 
 def url_of(host: str, port: int) -> str:
@@ -34,12 +37,16 @@ def serve(
     readers: int | None = None,
     log_level: str = "warning",
     echo: bool = True,
+    forwarded_allow_ips: str | None = None,
 ) -> None:
     """Serve the archive at ``db`` on ``http://host:port/`` until interrupted.
 
     ``workers`` > 1 answers searches on that many worker processes fed from one queue
     while this process speaks HTTP and renders pages with ``readers`` database threads
-    (``cablegram.api.searchers`` says why not several uvicorn processes). Raises
+    (``cablegram.api.searchers`` says why not several uvicorn processes).
+    ``X-Forwarded-For``/``-Proto`` are believed only from ``forwarded_allow_ips`` (a comma
+    list of proxy addresses, ``*`` for any); by default from nobody, so the audit log
+    records the connecting address. Raises
     ``FileNotFoundError`` when there is no database at ``db``.
     """
     import uvicorn
@@ -59,6 +66,10 @@ def serve(
         port=port,
         log_level=log_level,
         server_header=False,
+        http="h11",
+        h11_max_incomplete_event_size=MAX_HEAD,
+        proxy_headers=bool(forwarded_allow_ips),
+        forwarded_allow_ips=forwarded_allow_ips or "",
     )
 
 
@@ -71,9 +82,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--host", default=DEFAULT_HOST)
     ap.add_argument("--port", type=int, default=DEFAULT_PORT)
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--forwarded-allow-ips", default=None)
     args = ap.parse_args(argv)
     try:
-        serve(args.db, args.host, args.port, workers=args.workers)
+        serve(args.db, args.host, args.port, workers=args.workers,
+              forwarded_allow_ips=args.forwarded_allow_ips)  # fmt: skip
     except FileNotFoundError as exc:
         raise SystemExit(f"error: {exc}") from None
 

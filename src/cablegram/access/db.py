@@ -573,8 +573,9 @@ class AccessDB:
             w.writerow(fields)
         for e in self.audit_entries(since=since):
             row = [getattr(e, f) for f in fields]
-            if w is not None:
-                w.writerow(row)
+            if w is not None:  # queries are anyone's input: no spreadsheet formulas
+                w.writerow(["'" + v if isinstance(v, str) and v[:1] in "=+-@\t\r" and v else v
+                            for v in row])  # fmt: skip
             else:
                 fh.write(json.dumps(dict(zip(fields, row, strict=True)), ensure_ascii=False) + "\n")
             n += 1

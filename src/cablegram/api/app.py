@@ -61,7 +61,9 @@ Errors are RFC 9457 problem details (`application/problem+json`).
 
 
 class SecurityHeaders:
-    """Adds the security headers to every HTTP response (pure ASGI: streams untouched)."""
+    """Adds the security headers to every HTTP response (pure ASGI: streams untouched).
+    A request with credentials (a token, a session cookie) gets ``Cache-Control: private,
+    no-store``: what it returns is that reader's and must not sit in a shared cache."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -70,16 +72,88 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        private = any(
+            k == b"authorization" or (k == b"cookie" and b"cablegram_session=" in v)
+            for k, v in scope.get("headers", ())
+        )
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 have = {k.lower() for k, _ in headers}
                 headers += [(k, v) for k, v in SECURITY_HEADERS if k not in have]
+                if private:
+                    headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
+                    headers.append((b"cache-control", b"private, no-store"))
                 message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Refuses request bodies above a limit before reading them (413): by Content-Length
+    at once, else while they stream in. The login and logout forms get a small limit; the
+    application reads no other body. (Header size is the server's: ``serve`` runs uvicorn
+    with a 64 KiB limit.)"""
+
+    def __init__(self, app: ASGIApp, *, limit: int = 64 * 1024,
+                 small: dict[str, int] | None = None) -> None:  # fmt: skip
+        self.app = app
+        self.limit = limit
+        self.small = small if small is not None else {"/login": 8192, "/logout": 8192}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.small.get(scope.get("path", ""), self.limit)
+        for k, v in scope.get("headers", ()):
+            if k == b"content-length":
+                try:
+                    too_big = int(v) > limit
+                except ValueError:
+                    too_big = True
+                if too_big:
+                    await _refuse(send, limit)
+                    return
+        seen = 0
+        started = False
+
+        async def limited() -> Message:
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > limit:
+                    raise _TooLarge
+            return msg
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited, watch)
+        except _TooLarge:
+            if not started:
+                await _refuse(send, limit)
+
+
+async def _refuse(send: Send, limit: int) -> None:
+    body = (f'{{"type":"about:blank","title":"Content Too Large","status":413,'
+            f'"detail":"The request body is over {limit} bytes."}}').encode()  # fmt: skip
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+                            (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})  # fmt: skip
+    await send({"type": "http.response.body", "body": body})
 
 
 def _is_api(request: Request) -> bool:
@@ -207,6 +281,7 @@ def create_app(db: str | os.PathLike[str], *, readers: int | None = None, web: b
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders)
     return app
 

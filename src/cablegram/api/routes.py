@@ -357,6 +357,20 @@ async def me(request: Request) -> m.Me:
     return m.Me(name=r.name, via=r.kind, rights=r.describe(), admin=r.admin)
 
 
+@router.get("/health", summary="Whether the server answers, and whether it can audit")
+async def health(request: Request) -> dict:
+    """Always 200 while the server answers: reads go on when the audit log cannot be
+    written (a full disk, a lock held elsewhere); `audit.ok` is then false and entries are
+    being lost (counted in `failed` and `dropped`; the error itself is for administrators
+    and the server log)."""
+    from cablegram.api.auth import access_of
+
+    got = access_of(request).audit_health()
+    if not reader_of(request).admin:
+        got.pop("error", None)
+    return {"ok": True, "audit": got}
+
+
 @router.get("/declass", summary="Declassification review", responses=problem_responses(401, 422))
 async def declass(
     request: Request,

@@ -2,15 +2,25 @@
 
 The session id is a random secret in an HttpOnly, SameSite=Lax cookie (Secure when the
 request came over https); the server keeps only its sha256, with an expiry. POST forms are
-protected against cross-site requests: the login form by a double-submit token (a cookie
-and a hidden field that must match), the logout form by the session's own CSRF token.
+protected against cross-site requests: the login form by a signed double-submit token (a
+cookie and a hidden field that must match, signed with a key of the access file, so a
+token planted by a sibling subdomain is refused), the logout form by the session's own
+CSRF token.
+
+Logins are throttled per user name and per client (``access.throttle``: 429 with
+Retry-After, delays doubling after five failures) and the scrypt hash runs on two
+dedicated threads, never on the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import hmac
+import math
 import secrets
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
@@ -18,11 +28,30 @@ from urllib.parse import parse_qs
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
+from cablegram.access.throttle import LoginThrottle
 from cablegram.api import auth
 
 __all__ = ["mount"]
 
 MAX_FORM = 4096
+HASH_THREADS = 2  # scrypt at N = 2^17 takes 128 MiB: at most this many at once
+
+
+def _sign(key: bytes, value: str) -> str:
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def new_csrf(key: bytes) -> str:
+    nonce = secrets.token_urlsafe(24)
+    return f"{nonce}.{_sign(key, nonce)}"
+
+
+def csrf_ok(key: bytes, sent: str, kept: str) -> bool:
+    """The form's token is the cookie's, and was signed by this server."""
+    nonce, dot, sig = kept.rpartition(".")
+    if not sent or not dot or not hmac.compare_digest(sent, kept):
+        return False
+    return hmac.compare_digest(sig, _sign(key, nonce))
 
 
 def _safe_next(target: str) -> str:
@@ -50,9 +79,22 @@ def _cookie_args(request: Request) -> dict[str, Any]:
 
 
 def mount(app: FastAPI, render: Callable[..., str], html: Callable[..., Response]) -> None:
+    throttle = LoginThrottle()
+    hasher = ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="cablegram-scrypt")
+    app.state.login_throttle = throttle
+
+    def csrf_key(request: Request) -> bytes:
+        key = getattr(app.state, "csrf_key", None)
+        if key is None:
+            key = app.state.csrf_key = auth.access_of(request).secret("login-csrf")
+        return key
+
     def page(request: Request, status: int = 200, error: str = "", name: str = "",
              next_: str = "/") -> Response:  # fmt: skip
-        token = request.cookies.get(auth.CSRF_COOKIE) or secrets.token_urlsafe(24)
+        key = csrf_key(request)
+        token = request.cookies.get(auth.CSRF_COOKIE, "")
+        if not csrf_ok(key, token, token):
+            token = new_csrf(key)
         resp = html(
             render(
                 "login.html",
@@ -67,7 +109,7 @@ def mount(app: FastAPI, render: Callable[..., str], html: Callable[..., Response
             status,
         )
         resp.set_cookie(auth.CSRF_COOKIE, token, max_age=3600, **_cookie_args(request))
-        resp.headers["cache-control"] = "no-store"
+        resp.headers["cache-control"] = "private, no-store"
         return resp
 
     @app.get("/login", include_in_schema=False)
@@ -79,18 +121,31 @@ def mount(app: FastAPI, render: Callable[..., str], html: Callable[..., Response
         form = await _form(request)
         name = form.get("name", "").strip()[:64]
         sent, kept = form.get("csrf", ""), request.cookies.get(auth.CSRF_COOKIE, "")
-        if not sent or not kept or not hmac.compare_digest(sent, kept):
+        if not csrf_ok(csrf_key(request), sent, kept):
             return page(request, 403, "The form expired or came from another site; try again.",
                         name)  # fmt: skip
         access = auth.access_of(request)
-        user = access.authenticate(name, form.get("password", "")[:1024])
         client = request.client.host if request.client else ""
         from cablegram.access.rules import Reader
 
+        wait = throttle.retry_after(name, client)
+        if wait > 0:
+            access.audit(Reader(name, "session", 0), "login-throttled", name, "", 0, client)
+            resp = page(request, 429, "Too many failed attempts; wait a moment and try again.",
+                        name, form.get("next", "/"))  # fmt: skip
+            resp.headers["retry-after"] = str(math.ceil(wait))
+            return resp
+        # Counted before hashing: concurrent guesses from one client are throttled too.
+        throttle.failed(name, client)
+        password = form.get("password", "")[:1024]
+        user = await asyncio.get_running_loop().run_in_executor(
+            hasher, access.authenticate, name, password
+        )
         if user is None:
             access.audit(Reader(name, "session", 0), "login-failed", name, "", 0, client)
             return page(request, 401, "Wrong user name or password.", name,
                         form.get("next", "/"))  # fmt: skip
+        throttle.succeeded(name, client)
         hours = getattr(request.app.state, "session_hours", 8)
         session = access.new_session(user.name, timedelta(hours=hours))
         access.audit(user.reader("session"), "login", user.name, "", 1, client)
