@@ -287,7 +287,7 @@ def test_openapi_schema(api_client):
         "/api/cables/{cable_id}/versions", "/api/cables/{cable_id}/versions/{ref}",
         "/api/cables/{cable_id}/diff", "/api/cables/{cable_id}/references",
         "/api/cables/{cable_id}/cited-by", "/api/stats", "/api/export",
-        "/api/me", "/api/declass", "/api/entities", "/api/entities/{entity_id}",
+        "/api/me", "/api/health", "/api/declass", "/api/entities", "/api/entities/{entity_id}",
         "/api/entities/{entity_id}/network",
     }  # fmt: skip
     comps = schema["components"]["schemas"]

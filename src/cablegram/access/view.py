@@ -15,6 +15,8 @@ message as for an unknown id, it is never counted, cited, listed or exported.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -130,19 +132,56 @@ class ReaderArchive:
         for c in self._arc.store.iter_cables(ids):
             yield redact(c, self.visible).cable
 
+    def _reader_versions(self, cid: str) -> list[tuple[VersionInfo, Cable]]:
+        """Each version as a restricted reader sees it: completeness and content hash of
+        the redacted record (the full one's differ by withheld text), the source without
+        the server's folders (issue 21)."""
+        from cablegram.store.rows import completeness, record_json
+
+        out = []
+        for v in self._arc.versions(cid):
+            found = self._arc.store.version(cid, v.number)
+            if found is None:
+                continue
+            cable = redact(found[1], self.visible).cable
+            info = dataclasses.replace(
+                v,
+                content_hash=hashlib.sha256(record_json(cable).encode()).hexdigest(),
+                source=os.path.basename(v.source.rstrip("/")),
+                completeness=completeness(cable),
+            )
+            out.append((info, cable))
+        return out
+
+    def _pick(self, cid: str, ref: int | str) -> tuple[VersionInfo, Cable] | None:
+        """A version by number or by a prefix of the hash the reader was shown."""
+        got = self._reader_versions(cid)
+        s = str(ref).strip().lower()
+        if s.isdigit() and len(s) < 6:
+            k = int(s)
+            return got[k - 1] if 1 <= k <= len(got) else None
+        hits = [x for x in got if s and x[0].content_hash.startswith(s)]
+        return hits[0] if len(hits) == 1 else None
+
     def versions(self, cable_id: str) -> list[VersionInfo]:
         cid = _norm(cable_id)
         if not self._exists(cid):
             return []
-        return self._arc.versions(cid)
+        if self.visible is None:
+            return self._arc.versions(cid)
+        return [info for info, _ in self._reader_versions(cid)]
 
     def version(self, cable_id: str, ref: int | str) -> Cable | None:
         cid = _norm(cable_id)
         if not self._exists(cid):
             return None
-        found = self._arc.version(cid, ref)
+        if self.visible is None:
+            found = self._arc.version(cid, ref)
+        else:
+            picked = self._pick(cid, ref)
+            found = picked[1] if picked else None
         self._log("read-version", cid, str(ref), int(found is not None))
-        return redact(found, self.visible).cable if found is not None else None
+        return found
 
     def diff(self, cable_id: str, a: int | str | None = None, b: int | str | None = None) -> Any:
         from cablegram import archive as A
@@ -150,17 +189,18 @@ class ReaderArchive:
         cid = _norm(cable_id)
         if not self._exists(cid):
             raise LookupError(f"no cable {cid}")
+        if self.visible is not None:  # hash prefixes are of the hashes this reader sees
+            for ref in (a, b):
+                if ref is not None and self._pick(cid, ref) is None:
+                    raise LookupError(f"{cid} has no version {ref}")
+            a = None if a is None else self._pick(cid, a)[0].number  # type: ignore[index]
+            b = None if b is None else self._pick(cid, b)[0].number  # type: ignore[index]
         d = self._arc.diff(cid, a, b)  # resolves the defaults and raises on bad versions
         self._log("diff", cid, f"{d.a.number}..{d.b.number}")
         if self.visible is None:
             return d
-        va = self._arc.store.version(cid, d.a.number)
-        vb = self._arc.store.version(cid, d.b.number)
-        return A._diff(
-            cid,
-            (va[0], redact(va[1], self.visible).cable),
-            (vb[0], redact(vb[1], self.visible).cable),
-        )
+        mine = self._reader_versions(cid)
+        return A._diff(cid, mine[d.a.number - 1], mine[d.b.number - 1])
 
     # -- search ----------------------------------------------------------------------------
     def search(self, q: str, *, page: int = 1, per_page: int = 20, sort: str = "relevance",
@@ -169,6 +209,12 @@ class ReaderArchive:
         reader's rights decide)."""
         res = self._arc.search(q, page=page, per_page=per_page, sort=sort, facets=facets,
                                visible=self.visible)  # fmt: skip
+        if self.visible is not None:
+            # Scores use archive-wide statistics (the archive's size, withheld text's
+            # length): a restricted reader gets the rank alone, as 1/rank (issue 21).
+            first = (page - 1) * per_page
+            for i, h in enumerate(res.hits):
+                h.score = round(1.0 / (first + i + 1), 6) if h.score else 0.0
         if audit:
             self._log("search", "", q, res.total)
         return res
