@@ -24,6 +24,7 @@ from cablegram.archive import EXPORT_FORMATS, Archive
 from cablegram.cli_output import open_archive
 from cablegram.cli_output import print_rows as _rows
 from cablegram.cli_scale import engine_options, partition_option
+from cablegram.ingest import StorageError
 from cablegram.model import Addressee, Cable
 
 DEFAULT_DB = "cablegram.db"
@@ -109,6 +110,9 @@ def ingest(paths: tuple[str, ...], db: str, workers: int | None, force: bool, qu
             _err().print("[yellow]interrupted[/yellow]: what was written is kept; run the same "
                          "command again to resume")  # fmt: skip
             sys.exit(130)
+        except StorageError as exc:
+            raise click.ClickException(f"{exc}; free some space and run the same command "
+                                       "again to resume") from None  # fmt: skip
     if as_json:
         _json(report.to_dict())
     else:

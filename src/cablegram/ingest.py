@@ -30,6 +30,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from cablegram.lifeline import die_with_parent
 from cablegram.model import Cable
 from cablegram.sources import Document, input_size, iter_documents
 from cablegram.store import (
@@ -159,6 +160,7 @@ def process(data: bytes, hint: str | None) -> Outcome:
 def _worker_init() -> None:
     # Ctrl-C reaches the whole process group: the parent handles it and stops the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()  # a killed parent leaves no orphan parsers
     # The parent writes alone and in order, so it sets the pace: when the parsers and the
     # writer want more cores than there are, the writer goes first, and the parsers (which
     # run ahead, a chunk or two) use what is left. At equal priority the whole run was
@@ -273,10 +275,16 @@ def ingest(
                          chunk_docs=chunk_docs, chunk_bytes=chunk_bytes)  # fmt: skip
     started = time.monotonic()
     status = "interrupted"
+    failure: str | None = None
     try:
         pipe.run(_chunks(iter_documents(paths), min(max(1, chunk_docs), PARSE_DOCS),
                          min(chunk_bytes, PARSE_BYTES)))  # fmt: skip
         status = "done"
+    except Exception as exc:
+        status = "failed"
+        failure = storage_error(exc)
+        if failure is None:
+            raise
     finally:
         pipe.close()
         if bar:
@@ -285,13 +293,48 @@ def ingest(
         report.interrupted = status != "done"
         counts = {NEW: report.new, UPDATED: report.updated, UNCHANGED: report.unchanged,
                   FAILED: report.failed}  # fmt: skip
+        _finish(store, run_id, counts, status, report)
+    if failure is not None:
+        raise StorageError(f"ingest run {run_id} failed: {failure}")
+    return report
+
+
+class StorageError(RuntimeError):
+    """The archive could not be written (a full disk...): one line, and the run is marked
+    failed (issue 21)."""
+
+
+def storage_error(exc: BaseException) -> str | None:
+    """A one-line account of a storage failure (full disk, quota), or None for others."""
+    import errno
+
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    name = type(exc).__name__
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"no space left on the device ({exc.filename or text})"
+    if "disk is full" in text or name == "DiskFull" or "No space left" in text:
+        return f"the disk holding the archive is full ({text})"
+    return None
+
+
+def _finish(store: Any, run_id: int, counts: dict[str, int], status: str,
+            report: IngestReport) -> None:  # fmt: skip
+    """Record the run's end; on a full disk, once more after dropping the failed
+    transaction (its pages free the room a one-row update needs)."""
+    for attempt in (1, 2):
         try:
             store.finish_run(run_id, counts, status)
             report.errors = store.errors(run_id=run_id, limit=MAX_REPORTED_ERRORS)
+            return
         except Exception:  # noqa: BLE001 - never hide the exception that got us here
-            if status == "done":
+            conn = getattr(store, "conn", None)
+            try:
+                if conn is not None and getattr(conn, "in_transaction", False):
+                    conn.rollback()
+            except Exception:  # noqa: BLE001, S110 - best effort
+                pass
+            if attempt == 2 and status == "done":
                 raise
-    return report
 
 
 def _chunks(docs: Iterator[Document], max_docs: int, max_bytes: int) -> Iterator[list[Document]]:

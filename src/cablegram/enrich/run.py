@@ -74,6 +74,9 @@ _EXTRACTOR: Extractor | None = None
 
 def _worker_init() -> None:
     global _EXTRACTOR
+    from cablegram.lifeline import die_with_parent
+
+    die_with_parent()
     _EXTRACTOR = Extractor()
 
 

@@ -224,7 +224,7 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
     updated INTEGER NOT NULL DEFAULT 0,
     unchanged INTEGER NOT NULL DEFAULT 0,
     failed INTEGER NOT NULL DEFAULT 0,
-    status TEXT NOT NULL DEFAULT 'running'   -- running | done | interrupted
+    status TEXT NOT NULL DEFAULT 'running'   -- running | done | interrupted | failed
 );
 
 -- Every input document that did not become a cable, naming the file, the member and why.
