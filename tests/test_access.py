@@ -7,6 +7,7 @@ cables with mixed portion markings.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -26,6 +27,7 @@ MIXED_ID = "09BAKU901"  # U, C, C//NF, S, S//NF paragraphs; a SECRET subject
 HIDDEN_ID = "09BAKU902"  # every portion S//NF
 UNMARKED_ID = "09BAKU903"  # no portion markings, SECRET overall
 UNKNOWN_ID = "09BAKU904"
+PLANTED_ID = "09BAKU950"  # CONFIDENTIAL but for one (U) paragraph; markers below
 
 # term -> (level, needs NOFORN): where it occurs
 TERMS = {
@@ -103,8 +105,24 @@ def crafted(folder: Path) -> list[Path]:
         .replace("(C) ", "")
         .replace("14. Azerbaijan has", "14. Snorkelvane notes. Azerbaijan has")
     )
+    # Markers where redaction has more to do than blank a paragraph's text: a withheld
+    # paragraph's heading, its septel sentence, the summary and comment cut from withheld
+    # paragraphs, the subject, and a full name written only in withheld text (its
+    # surname alone stands in the (U) paragraph).
+    planted = (
+        _renumber(src, 950)
+        .replace(_SUBJECT, "SUBJECT: FENWORTHY TALKS WITH THE DEFENSE MINISTER")
+        .replace("SUMMARY: On May 21,", "SUMMARY: Bramblequist day. On May 21,")
+        .replace("(Septels report General Craddock's", "(Septels report Torvalund and General Craddock's")
+        .replace("SEEKING NATO STANDARDS", "SEEKING GLIMMERWICK STANDARDS")
+        .replace("Defense Minister Safar Abiyev on May 21",
+                 "Defense Minister Safar Abiyev and Interior Minister Xavier Plumtree on May 21")
+        .replace("14. (C) Azerbaijan has", "14. (U) Minister Plumtree spoke. Azerbaijan has")
+        .replace("provided the obligatory lecture", "provided the Quillfeather lecture")
+    )  # fmt: skip
     out = []
-    for name, text in (("mixed.md", mixed), ("hidden.md", hidden), ("unmarked.md", unmarked)):
+    for name, text in (("mixed.md", mixed), ("hidden.md", hidden), ("unmarked.md", unmarked),
+                       ("planted.md", planted)):  # fmt: skip
         p = folder / name
         p.write_text(text, encoding="utf-8")
         out.append(p)
@@ -129,7 +147,7 @@ def acc_db(full_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     with Archive(db) as arc:
         report = arc.ingest(crafted(folder), workers=0)
         assert not report.errors, report.errors
-        arc.enrich(workers=0, ids=[MIXED_ID, HIDDEN_ID, UNMARKED_ID, "09BAKU433"])
+        arc.enrich(workers=0, ids=[MIXED_ID, HIDDEN_ID, UNMARKED_ID, PLANTED_ID, "09BAKU433"])
     return db
 
 
@@ -205,9 +223,6 @@ def test_python_rules_agree_with_the_portions_table(acc_db: Path):
     """``redact`` (records) and ``portion_clause`` (SQL) decide alike, cable by cable."""
     with Archive(acc_db, create=False) as arc:
         conn = arc.store.conn
-        portions: dict[str, list[tuple[int, str]]] = {}
-        for cid, lv, cav in conn.execute("SELECT cable_id, level, caveats FROM portions"):
-            portions.setdefault(cid, []).append((lv, cav))
         cables = list(arc.store.iter_cables())[::7] + [
             arc.get(i) for i in (MIXED_ID, HIDDEN_ID, UNMARKED_ID)
         ]
@@ -219,9 +234,16 @@ def test_python_rules_agree_with_the_portions_table(acc_db: Path):
                 else Reader(name, "user", level_of(name), frozenset({"NOFORN"} if spec[1] else ()))
             )
             v = r.visibility
+            clause, params = v.portion_clause("p")  # the SQL side, not its Python twin
+            by_sql = dict(
+                conn.execute(
+                    f"SELECT p.cable_id, count(*) FROM portions p WHERE {clause} "
+                    "GROUP BY p.cable_id",
+                    params,
+                ).fetchall()
+            )
             for c in cables:
-                by_sql = sum(allows(v, lv, cav) for lv, cav in portions.get(c.id, []))
-                assert redact(c, v).visible == by_sql, (c.id, name)
+                assert redact(c, v).visible == by_sql.get(c.id, 0), (c.id, name)
 
 
 # ------------------------------------------------------------------- search, facets, stats
@@ -646,6 +668,7 @@ def test_no_secret_is_stored_in_the_clear(acc_db, tmp_path):
 def test_audit_log_is_append_only_and_exportable(client, tokens, access, acc_db):
     client.get("/api/search", params={"q": "audited-term"}, headers=headers(tokens, "conf"))
     client.get(f"/api/cables/{MIXED_ID}", headers=headers(tokens, "conf"))
+    client.app.state.access.flush_audit()  # the server writes its audit on its own thread
     entries = list(access.audit_entries())
     assert any(e.principal == "conf" and e.action == "search" and e.query == "audited-term"
                for e in entries)  # fmt: skip
@@ -717,3 +740,298 @@ def test_declassification_review(acc_db, client, tokens):
     assert MIXED_ID in {c["id"] for c in api["due_cables"]}
     page = client.get("/declass?due=2020-01-01")
     assert page.status_code == 200 and MIXED_ID in page.text and HIDDEN_ID not in page.text
+
+
+# ------------------------------------------------ issue 21: what an adversary can still learn
+
+# Planted in PLANTED_ID, every one in a (C) portion or field derived from one.
+PLANTED = {
+    "fenworthy": "subject",
+    "bramblequist": "summary",
+    "torvalund": "septel sentence",
+    "glimmerwick": "heading",
+    "quillfeather": "comment",
+    "xavier": "full name of an entity written only in withheld text",
+}
+
+
+def assert_no_planted(text: str, name: str, where: str) -> None:
+    low = text.lower()
+    if level_of(name) >= 3:  # a positive control: these readers do see them
+        return
+    for marker, part in PLANTED.items():
+        assert marker not in low, f"{marker!r} ({part}) leaked to {name} through {where}"
+
+
+def _graph_files(g, tmp_path: Path) -> str:
+    import networkx as nx
+
+    from cablegram import graph
+
+    out = []
+    for fmt in ("gexf", "graphml"):
+        p = tmp_path / f"g.{fmt}"
+        graph.export(nx.Graph(g), fmt, p)
+        out.append(p.read_text(encoding="utf-8"))
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("name", list(READERS))
+def test_planted_markers_reach_no_reader_who_may_not_see_them(acc_db, access, name, tmp_path):
+    from cablegram.archive import render_text
+
+    with Archive(acc_db, create=False) as arc:
+        view = arc.as_reader(reader(access, name))
+        c = view.get(PLANTED_ID)
+        assert c is not None  # its (U) paragraph is visible to everyone
+        record = json.dumps(c.to_dict()) + render_text(c)
+        assert_no_planted(record, name, "record")
+        if level_of(name) >= 3:  # the markers are where we planted them
+            assert all(m in record.lower() for m in PLANTED), name
+            assert any("Torvalund" in s for s in c.septels)
+            assert any("GLIMMERWICK" in p.heading for p in c.paragraphs)
+        assert "Plumtree" in record  # the (U) paragraph's surname
+        assert_no_planted(json.dumps(view.version(PLANTED_ID, 1).to_dict()), name, "version")
+        assert_no_planted(str(view.versions(PLANTED_ID)), name, "versions")
+        res = view.search(f"id:{PLANTED_ID} OR plumtree", per_page=50)
+        assert PLANTED_ID in {h.id for h in res.hits}
+        assert_no_planted(json.dumps([dataclasses.asdict(h) for h in res.hits]), name, "hits")
+        assert_no_planted(json.dumps(res.facets), name, "facets")
+        for fmt in ("jsonl", "csv"):
+            out = tmp_path / f"x.{fmt}"
+            assert view.export(fmt, out, query=f"id:{PLANTED_ID}") == 1
+            assert_no_planted(out.read_text(encoding="utf-8"), name, f"{fmt} export")
+        listed = view.entities(limit=100_000)
+        assert_no_planted(json.dumps([e.to_dict() for e in listed]), name, "entity list")
+        ents = view.cable_entities(PLANTED_ID)
+        assert_no_planted(json.dumps(ents), name, "cable entities")
+        plum = [e for e in ents if "plumtree" in (e["text"] or "").lower()]
+        assert plum and plum[0]["entity_id"]
+        page = view.entity(plum[0]["entity_id"])
+        assert page is not None
+        assert_no_planted(json.dumps(page.to_dict(), default=str), name, "entity page")
+        ego = view.ego_network(plum[0]["entity_id"])
+        assert_no_planted(_graph_files(ego, tmp_path), name, "ego network GEXF/GraphML")
+        g = view.comention_graph(min_weight=1, top=None)
+        assert_no_planted(_graph_files(g, tmp_path), name, "co-mention GEXF/GraphML")
+        assert_no_planted(json.dumps(view.entity_facets(f"id:{PLANTED_ID}")), name, "facets")
+
+
+@pytest.mark.parametrize("name", ["anon", "conf", "secret-nf"])
+def test_planted_markers_through_api_and_web(client, tokens, name):
+    h = headers(tokens, name)
+    ents = client.get("/api/entities", params={"q": "plumtree", "limit": 200}, headers=h)
+    paths = [
+        f"/api/cables/{PLANTED_ID}",
+        f"/api/cables/{PLANTED_ID}/text",
+        f"/api/cables/{PLANTED_ID}/versions",
+        f"/api/cables/{PLANTED_ID}/versions/1",
+        f"/api/search?q=id:{PLANTED_ID}",
+        "/api/search?q=plumtree",
+        f"/api/export?q=id:{PLANTED_ID}&format=jsonl",
+        f"/api/export?q=id:{PLANTED_ID}&format=csv",
+        "/api/entities?limit=200",
+        f"/cables/{PLANTED_ID}",
+        f"/search?q=id:{PLANTED_ID}",
+        "/entities",
+    ]
+    assert ents.status_code == 200
+    body = ents.json()
+    listed = body["entities"] if isinstance(body, dict) else body
+    ids = [e["entity_id"] for e in listed if "plumtree" in e["name"].lower()]
+    assert ids, listed
+    for e in ids:
+        paths += [f"/api/entities/{e}", f"/entities/{e}", f"/api/entities/{e}/network"]
+    for path in paths:
+        r = client.get(path, headers=h)
+        assert r.status_code == 200, (path, r.status_code, r.text[:200])
+        assert_no_planted(r.text, name, path)
+
+
+def test_entity_filter_matches_only_names_the_reader_can_see_written(acc_db, access, client):
+    """Leak 1: the full name stands only in a (C) paragraph; the (U) one says "Plumtree"."""
+    with Archive(acc_db, create=False) as arc:
+        assert arc.search('person:"Xavier Plumtree"').total == 1  # the entity is there
+        anon = arc.as_reader(reader(access, "anon"))
+        assert anon.search('person:"Xavier Plumtree"').total == 0
+        assert anon.search("person:Xavier").total == 0
+        assert [h.id for h in anon.search("person:Plumtree").hits] == [PLANTED_ID]
+        conf = arc.as_reader(reader(access, "conf"))
+        assert [h.id for h in conf.search('person:"Xavier Plumtree"').hits] == [PLANTED_ID]
+    r = client.get("/api/search", params={"q": 'person:"Xavier Plumtree"'})
+    assert r.status_code == 200 and r.json()["total"] == 0
+
+
+def test_entity_ids_cannot_be_reversed_with_a_dictionary(acc_db, access):
+    """Leak 2: ids are keyed by the archive's secret, not sha256 of the name."""
+    import hashlib
+    import hmac
+
+    with Archive(acc_db, create=False) as arc:
+        conn = arc.store.conn
+        key = conn.execute("SELECT value FROM enrich_meta WHERE key = 'public_id_key'").fetchone()
+        assert key and len(bytes.fromhex(key[0])) == 32
+        raw = [e.entity_id for e in arc.entities(limit=100_000)]
+        unkeyed = {
+            f"{e.split(':', 1)[0]}:~" + hashlib.sha256(e.encode()).hexdigest()[:16] for e in raw
+        }
+        for name in ("anon", "conf"):
+            view = arc.as_reader(reader(access, name))
+            shown = {e.entity_id for e in view.entities(limit=100_000)}
+            assert shown and not shown & unkeyed
+            assert not shown & set(raw)
+            keyed = {
+                f"{e.split(':', 1)[0]}:~"
+                + hmac.new(bytes.fromhex(key[0]), e.encode(), hashlib.sha256).hexdigest()[:16]
+                for e in raw
+            }
+            assert shown <= keyed
+            for e in shown:  # and each resolves back to its page
+                assert view.entity(e) is not None
+
+
+def _medians(calls, rounds: int = 200) -> list[float]:
+    import statistics
+    import time
+
+    times: list[list[float]] = [[] for _ in calls]
+    for _ in range(rounds):  # interleaved: the machine's load hits both alike
+        for i, fn in enumerate(calls):
+            t = time.perf_counter()
+            fn()
+            times[i].append(time.perf_counter() - t)
+    return [statistics.median(t) for t in times]
+
+
+def test_withheld_and_unknown_ids_answer_alike_and_as_fast(acc_db, access, client):
+    """Leaks 3 and 4: a withheld cable or entity is answered from the same indexed data,
+    as fast as an unknown id (medians of 200 interleaved calls within 2x)."""
+    with Archive(acc_db, create=False) as arc:
+        view = arc.as_reader(reader(access, "anon"))
+        a, b = _medians([lambda: view.get(HIDDEN_ID), lambda: view.get(UNKNOWN_ID)])
+        assert max(a, b) < 2 * min(a, b), (a, b)
+        # an entity mentioned only in withheld text (09BAKU433 is all CONFIDENTIAL)
+        hidden = view._opaque("person:safar-abiyev")
+        assert arc.entity("person:safar-abiyev") is not None and view.entity(hidden) is None
+        unknown = "person:~0123456789abcdef"
+        a, b = _medians([lambda: view.entity(hidden), lambda: view.entity(unknown)])
+        # Known limit (docs/access.md): the visibility check reads the entity's mentions,
+        # microseconds each (here 19): no listing of the archive's entities, as before.
+        assert max(a, b) < 4 * min(a, b), (a, b)
+    ra = client.get(f"/api/entities/{hidden}")
+    rb = client.get(f"/api/entities/{unknown}")
+    assert ra.status_code == rb.status_code == 404
+    assert ra.text.replace(hidden, "X") == rb.text.replace(unknown, "X")
+    a, b = _medians([lambda: client.get(f"/api/cables/{HIDDEN_ID}"),
+                     lambda: client.get(f"/api/cables/{UNKNOWN_ID}")], 100)  # fmt: skip
+    assert max(a, b) < 2 * min(a, b), (a, b)
+    a, b = _medians([lambda: client.get(f"/api/entities/{hidden}"),
+                     lambda: client.get(f"/api/entities/{unknown}")], 100)  # fmt: skip
+    assert max(a, b) < 2 * min(a, b), (a, b)
+
+
+def test_restricted_entity_pages_do_not_list_every_entity(acc_db, access):
+    """Cost 8: a restricted reader's entity page and entity facets do the work of the
+    unrestricted ones (SQLite VM steps, counted: no wall clock), not a listing of every
+    visible entity."""
+    with Archive(acc_db, create=False) as arc:
+        conn = arc.store.conn
+        steps = [0]
+
+        def tick() -> int:
+            steps[0] += 1
+            return 0
+
+        def cost(fn) -> int:
+            steps[0] = 0
+            conn.set_progress_handler(tick, 100)
+            try:
+                fn()
+            finally:
+                conn.set_progress_handler(None, 100)
+            return steps[0]
+
+        admin = arc.as_reader(Reader.unrestricted())
+        anon = arc.as_reader(reader(access, "anon"))
+        eid = "person:xavier-plumtree"
+        full = cost(lambda: admin.entity(eid))
+        restricted = cost(lambda: anon.entity(anon._opaque(eid)))
+        listing = cost(lambda: anon.entities(limit=1_000_000))
+        assert restricted < max(3 * full, listing), (restricted, full, listing)
+        full = cost(lambda: admin.entity_facets("plumtree"))
+        restricted = cost(lambda: anon.entity_facets("plumtree"))
+        assert restricted < 3 * full + listing // 2, (restricted, full, listing)
+
+
+def test_scores_and_versions_show_only_what_the_reader_sees(acc_db, access):
+    """Leaks 10 and 11: rank-only scores; versions' hash, completeness and source are of
+    the redacted record."""
+    with Archive(acc_db, create=False) as arc:
+        full = arc.versions(MIXED_ID)
+        anon = arc.as_reader(reader(access, "anon"))
+        res = anon.search("government", per_page=5)
+        assert res.total > 5
+        assert [h.score for h in res.hits] == [round(1 / i, 6) for i in range(1, 6)]
+        page2 = anon.search("government", per_page=5, page=2)
+        assert page2.hits[0].score == round(1 / 6, 6)
+        mine = anon.versions(MIXED_ID)
+        assert len(mine) == len(full) == 2
+        for a, b in zip(mine, full, strict=True):
+            assert "/" not in a.source and b.source.endswith(a.source)
+            assert a.content_hash != b.content_hash and a.completeness < b.completeness
+        # the two versions differ only by withheld text: the anonymous reader sees equal ones
+        assert mine[0].completeness == mine[1].completeness
+        assert mine[0].content_hash == mine[1].content_hash
+        assert anon.version(MIXED_ID, mine[0].content_hash[:10]) is None  # ambiguous prefix
+        assert anon.version(MIXED_ID, full[0].content_hash[:12]) is None  # not theirs
+        conf = arc.as_reader(reader(access, "conf"))
+        cv = conf.versions(MIXED_ID)
+        assert conf.version(MIXED_ID, cv[0].content_hash[:12]) is not None
+
+
+def test_unreadable_classification_fails_closed(tmp_path, monkeypatch):
+    """Fail closed 5: a cables.csv row with no classification, or one that cannot be read,
+    is not shown below TOP SECRET, has a defect, and is listed for an administrator."""
+    from click.testing import CliRunner
+
+    from cablegram.cli import main
+
+    body = "SUBJECT: {s}\n\n1. Glarblefox {s} met the minister.\n"
+    rows = [
+        ("1", "5/1/2009 10:00", "09BAKU971", "Embassy Baku", "", "", "", body.format(s="EMPTY")),
+        ("2", "5/2/2009 10:00", "09BAKU972", "Embassy Baku", "SEKRET//NOFORN", "", "",
+         body.format(s="SEKRET")),
+        ("3", "5/3/2009 10:00", "09BAKU973", "Embassy Baku", "UNCLASSIFIED", "", "",
+         body.format(s="PLAIN")),
+    ]  # fmt: skip
+    import csv
+
+    src = tmp_path / "cables.csv"
+    with open(src, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, quoting=csv.QUOTE_ALL).writerows(rows)
+    db = tmp_path / "u.db"
+    with Archive(db) as arc:
+        assert not arc.ingest([src], workers=0).errors
+        levels = dict(
+            arc.store.conn.execute(
+                "SELECT cable_id, max(level) FROM portions GROUP BY cable_id"
+            ).fetchall()
+        )
+        assert levels == {"09BAKU971": 5, "09BAKU972": 5, "09BAKU973": 0}
+        defects = {
+            r[0]
+            for r in arc.store.conn.execute(
+                "SELECT cable_id FROM defects WHERE code = 'classification-unreadable'"
+            )
+        }
+        assert defects == {"09BAKU971", "09BAKU972"}
+        for clearance, want in (("U", {"09BAKU973"}), ("S", {"09BAKU973"}),
+                                ("TS", {"09BAKU971", "09BAKU972", "09BAKU973"})):  # fmt: skip
+            view = arc.as_reader(Reader("r", "user", {"U": 0, "S": 4, "TS": 5}[clearance],
+                                        frozenset({"NOFORN"})))  # fmt: skip
+            assert {h.id for h in view.search("glarblefox").hits} == want, clearance
+            assert (view.get("09BAKU971") is not None) == (clearance == "TS")
+    out = CliRunner().invoke(main, ["policy", "unreadable", "--db", str(db)])
+    assert out.exit_code == 0, out.output
+    assert "09BAKU971" in out.output and "09BAKU972\tSEKRET" in out.output
+    assert "09BAKU973" not in out.output
