@@ -182,12 +182,21 @@ class TempPostgres:
         data = self.dir / "data"
         self._run(str(self.bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
                   "-E", "UTF8", "--locale=C.UTF-8", "-N")  # fmt: skip
-        self.port = _free_port()
-        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 " + " ".join(
-            f"-c {k}={v}" for k, v in self.settings.items()
-        )
-        self._run(str(self.bin / "pg_ctl"), "-D", str(data), "-l", str(self.dir / "log"),
-                  "-w", "-t", "60", "-o", opts, "start")  # fmt: skip
+        # A free port can be taken by another process before the server binds it (the
+        # xdist workers start servers at once): then try another.
+        for attempt in range(5):
+            self.port = _free_port()
+            opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 " + " ".join(
+                f"-c {k}={v}" for k, v in self.settings.items()
+            )
+            try:
+                self._run(str(self.bin / "pg_ctl"), "-D", str(data), "-l",
+                          str(self.dir / "log"), "-w", "-t", "60", "-o", opts, "start")  # fmt: skip
+                return self
+            except subprocess.CalledProcessError:
+                log = (self.dir / "log").read_text(errors="replace")
+                if attempt == 4 or "could not bind" not in log:
+                    raise
         return self
 
     def create_database(self, name: str | None = None) -> str:

@@ -324,29 +324,36 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_serve_command_prints_the_url_and_serves(full_db, workers):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     code = (
         "import sys; from cablegram.cli_serve import serve_command; "
         "sys.exit(serve_command(sys.argv[1:]))"
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code, "--db", str(full_db), "--port", str(port),
-         "--workers", str(workers)],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-    try:
+    # The port is free when chosen but may be taken before the server binds it: a server
+    # that exits saying so is started again on another.
+    for attempt in range(3):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code, "--db", str(full_db), "--port", str(port),
+             "--workers", str(workers)],
+            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
         line = proc.stderr.readline()
         assert f"http://127.0.0.1:{port}/" in line
         deadline = time.monotonic() + 20
-        while True:
+        r = None
+        while r is None and proc.poll() is None:
             try:
                 r = httpx.get(f"http://127.0.0.1:{port}/api/stats", timeout=2)
-                break
             except httpx.TransportError:
-                assert time.monotonic() < deadline and proc.poll() is None
+                assert time.monotonic() < deadline
                 time.sleep(0.1)
+        if r is not None:
+            break
+        rest = proc.stderr.read()
+        assert attempt < 2 and "address already in use" in rest.lower(), rest
+    try:
         assert r.status_code == 200 and r.json()["cables"] > 0
         hits = httpx.get(f"http://127.0.0.1:{port}/api/search", params={"q": "baku"}, timeout=20)
         assert hits.status_code == 200 and hits.json()["total"] > 0
