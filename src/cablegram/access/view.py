@@ -24,6 +24,7 @@ from typing import IO, Any
 
 from cablegram.access.entity_ids import PublicIds, public_ids
 from cablegram.access.rules import WITHHELD, Reader, Redaction, redact
+from cablegram.errors import NotFound
 from cablegram.model import Cable, Reference
 from cablegram.search.visibility import Visibility
 from cablegram.store import VersionInfo
@@ -188,11 +189,11 @@ class ReaderArchive:
 
         cid = _norm(cable_id)
         if not self._exists(cid):
-            raise LookupError(f"no cable {cid}")
+            raise NotFound(f"no cable {cid}")
         if self.visible is not None:  # hash prefixes are of the hashes this reader sees
             for ref in (a, b):
                 if ref is not None and self._pick(cid, ref) is None:
-                    raise LookupError(f"{cid} has no version {ref}")
+                    raise NotFound(f"{cid} has no version {ref}")
             a = None if a is None else self._pick(cid, a)[0].number  # type: ignore[index]
             b = None if b is None else self._pick(cid, b)[0].number  # type: ignore[index]
         d = self._arc.diff(cid, a, b)  # resolves the defaults and raises on bad versions
@@ -229,7 +230,7 @@ class ReaderArchive:
     def references_of(self, cable_id: str) -> list[tuple[Reference, bool]]:
         cid = _norm(cable_id)
         if not self._exists(cid):
-            raise LookupError(f"no cable {cid}")
+            raise NotFound(f"no cable {cid}")
         refs = self._arc.store.references_of(cid)
         have = self.visible_ids(r.id for r in refs if r.id)
         return [(r, bool(r.id) and r.id in have) for r in refs]
@@ -546,7 +547,7 @@ class ReaderArchive:
 
         from cablegram import graph
 
-        missing = LookupError(f"no entity {entity_id.strip()}")
+        missing = NotFound(f"no entity {entity_id.strip()}")
         if not self.has_entities():
             raise missing
         eid = self._resolve(entity_id)
