@@ -505,7 +505,8 @@ def test_an_error_rolls_back_the_open_transaction_and_its_counts(tmp_path, monke
                               on_chunk=lambda r: reports.append((r.documents, r.new)))  # fmt: skip
         assert reports == [(4, 4), (8, 8), (12, 12), (16, 16)]
         run = arc.store.runs()[-1]
-        assert (run.status, run.new) == ("interrupted", 12)  # chunk 4 was rolled back
+        # an error fails the run (Ctrl-C interrupts it); chunk 4 was rolled back
+        assert (run.status, run.new) == ("failed", 12)
         assert arc.store.count() == 12
         monkeypatch.undo()
         again = arc.ingest([src], workers=0, chunk_size=12)

@@ -339,11 +339,16 @@ def test_entity_filter_with_entity_tables(db_path: Path, tmp_path: Path) -> None
     c.execute("INSERT INTO mentions VALUES (1, '09BAKU433', ?)", (secret,))
     c.commit()
     assert ids(c, 'person:"ilham aliyev"') == {"09BAKU433"}
+    secret_reader = Visibility(4, frozenset({"NOFORN"}))
+    # A restricted reader finds a name only where they can read it written (issue 21): the
+    # paragraph mentions him, but not by that name.
+    assert ids(c, 'person:"ilham aliyev"', visible=secret_reader) == set()
+    c.execute("UPDATE portions SET text = text || ' Ilham Aliyev spoke.' WHERE portion_id = ?",
+              (secret,))  # fmt: skip
+    c.commit()
     # Mentioned only in a SECRET paragraph: not found below SECRET.
     assert ids(c, 'person:"ilham aliyev"', visible=Visibility(3)) == set()
-    assert ids(c, 'person:"ilham aliyev"', visible=Visibility(4, frozenset({"NOFORN"}))) == {
-        "09BAKU433"
-    }
+    assert ids(c, 'person:"ilham aliyev"', visible=secret_reader) == {"09BAKU433"}
     c.close()
 
 

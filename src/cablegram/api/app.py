@@ -224,6 +224,7 @@ def create_app(db: str | os.PathLike[str], *, readers: int | None = None, web: b
             await pool.run(lambda arc: pool.warm(portions=portions))
         yield
         pool.close()
+        access_db.flush_audit()  # entries still queued are written before the process ends
 
     app = FastAPI(
         title="Cablegram API",

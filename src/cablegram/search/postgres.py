@@ -352,13 +352,13 @@ class _Compiler:
         sql += " WHERE e.kind = %s AND lower(e.name) = lower(%s)"
         params = [*params, node.kind, node.value]
         if self.visible is not None:
-            # Only a name the reader can see written in a mention of the entity (issue 21;
-            # the SQLite twin says why).
+            # Only a name the reader can see written in a visible portion that mentions
+            # the entity (issue 21; the SQLite twin says why).
             wvis, wparams = self.visible.portion_clause("wp")
             sql += (
                 " AND EXISTS (SELECT 1 FROM mentions mw JOIN portions wp ON wp.portion_id = "
-                f"mw.portion_id AND {_ph(wvis)} WHERE mw.entity_id = e.entity_id "
-                "AND strpos(lower(mw.text), lower(%s)) > 0)"
+                f"mw.portion_id AND {_ph(wvis)} WHERE mw.entity_id = e.entity_id AND strpos("
+                "replace(lower(wp.heading || ' ' || wp.text), chr(10), ' '), lower(%s)) > 0)"
             )
             params += [*wparams, node.value]
         return sql + ")", params

@@ -420,16 +420,16 @@ class _Matcher:
         return sql, [*params, node.kind, node.value, node.value, *wparams]
 
     def _written(self, node: Entity) -> tuple[str, list[object]]:
-        """For a restricted reader, the name asked for must be written in a mention of the
-        entity the reader can see: a name or alias standing only in withheld text (the
-        full name behind a visible "the Minister") finds nothing (issue 21)."""
+        """For a restricted reader, the name asked for must be written in a visible portion
+        that mentions the entity: a name or alias standing only in withheld text (the full
+        name behind a visible "the Minister") finds nothing (issue 21)."""
         if self.visible is None:
             return "", []
         vis, params = self.visible.portion_clause("wp")
         return (
             " AND EXISTS (SELECT 1 FROM mentions mw JOIN portions wp ON wp.portion_id = "
-            f"mw.portion_id AND {vis} WHERE mw.entity_id = e.entity_id "
-            "AND instr(lower(mw.text), lower(?)) > 0)",
+            f"mw.portion_id AND {vis} WHERE mw.entity_id = e.entity_id AND instr("
+            "replace(lower(wp.heading || ' ' || wp.text), char(10), ' '), lower(?)) > 0)",
             [*params, node.value],
         )
 
