@@ -446,3 +446,22 @@ def test_full_disk_is_one_line_and_the_run_is_marked_failed(tmp_path):
         conn.execute("PRAGMA max_page_count = 1073741823")
         status = conn.execute("SELECT status FROM ingest_runs ORDER BY run_id DESC").fetchone()
         assert status[0] == "failed"
+
+
+def test_policy_cli_sets_the_audit_retention(small_db, tmp_path):
+    from click.testing import CliRunner
+
+    from cablegram.cli.access import policy_group
+
+    db = tmp_path / "p.db"
+    with sqlite3.connect(small_db) as s, sqlite3.connect(db) as d:
+        s.backup(d)
+    run = CliRunner()
+    r = run.invoke(policy_group, ["set", "audit-retention-days", "30", "--db", str(db)])
+    assert r.exit_code == 0 and "audit-retention-days = 30" in r.output, r.output
+    r = run.invoke(policy_group, ["set", "audit-retention-days", "soon", "--db", str(db)])
+    assert r.exit_code == 2 and "number of days" in r.output
+    r = run.invoke(policy_group, ["set", "anonymous", "secret-ish", "--db", str(db)])
+    assert r.exit_code == 2 and "anonymous must be one of" in r.output
+    r = run.invoke(policy_group, ["show", "--db", str(db)])
+    assert "audit-retention-days = 30" in r.output
