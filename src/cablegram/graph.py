@@ -149,7 +149,8 @@ def _ids_table(conn: sqlite3.Connection, src: Any, query: str | None) -> str | N
 
 
 def _all_ids(conn: sqlite3.Connection, query: str) -> Iterable[str]:
-    from cablegram.search.sqlite import MAX_PER_PAGE, search
+    from cablegram.search.results import MAX_PER_PAGE
+    from cablegram.search.sqlite import search
 
     page = 1
     while True:
