@@ -251,16 +251,16 @@ def render_cable(c: Cable, con: Console, versions: list | None = None) -> None:
     if c.subject:
         mark = f"[dim]({escape(c.subject_marking)})[/dim] " if c.subject_marking else ""
         row("Subject", mark + escape(c.subject))
-    for i, r in enumerate(c.references):
-        label = f"{r.label}. " if r.label else ""
-        rid = f"[green]{escape(r.id)}[/green]" if r.id else "[dim]unresolved[/dim]"
-        extra = f" [dim]{escape(r.text)}[/dim]" if r.text else ""
+    for i, ref in enumerate(c.references):
+        label = f"{ref.label}. " if ref.label else ""
+        rid = f"[green]{escape(ref.id)}[/green]" if ref.id else "[dim]unresolved[/dim]"
+        extra = f" [dim]{escape(ref.text)}[/dim]" if ref.text else ""
         row("References" if i == 0 else "", f"{escape(label)}{rid}{extra}")
     if c.archive:
-        a = c.archive
+        meta = c.archive
         row("Archive", escape(", ".join(x for x in (
-            a.classification, a.origin, f"created {a.created}" if a.created else "",
-            f"released {a.released}" if a.released else "") if x)))  # fmt: skip
+            meta.classification, meta.origin, f"created {meta.created}" if meta.created else "",
+            f"released {meta.released}" if meta.released else "") if x)))  # fmt: skip
     con.print(t)
     if c.summary:
         con.print()
@@ -313,7 +313,7 @@ def versions(cable_id: str, db: str, as_json: bool) -> None:
     if as_json:
         emit_json(vs)
         return
-    rows = [
+    rows: list[tuple[str, ...]] = [
         ("*" if v.shown else "", str(v.number), v.content_hash[:12], str(v.completeness),
          v.rendering, f"{v.source}:{v.member}" if v.member else v.source)
         for v in vs
