@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from cablegram.errors import NotFound
+from cablegram.errors import NotFound, Unsupported
 from cablegram.ingest import CHUNK_DOCS, IngestReport, ingest
 from cablegram.model import Cable, Reference
 from cablegram.store import ErrorInfo, RunInfo, Store, VersionInfo, open_store
@@ -329,7 +329,7 @@ class Archive:
         """The applied schema migrations (version, name, when) of a PostgreSQL archive."""
         applied = getattr(self.store, "applied_migrations", None)
         if applied is None:
-            raise ValueError("migrations are for postgresql:// databases")
+            raise Unsupported("migrations are for postgresql:// databases")
         return applied()
 
     def entity_facets(self, query: str, *, limit: int = 10, visible: Any = None) -> dict[str, Any]:
