@@ -90,7 +90,11 @@ def main() -> None:
     args = ap.parse_args()
     blocks, skips = read_decisions(HERE / "resolution-decisions.txt")
     conn = sqlite3.connect(args.db)
-    out = [m for cid, rules in blocks.items() for m in mentions(conn, cid, rules, skips.get(cid, set()))]
+    out = [
+        m
+        for cid, rules in blocks.items()
+        for m in mentions(conn, cid, rules, skips.get(cid, set()))
+    ]
     with open(args.o, "w", encoding="utf-8") as f:
         f.writelines(json.dumps(m, ensure_ascii=False) + "\n" for m in out)
     print(f"{len(blocks)} cables, {len(out)} mentions, {len({m['entity'] for m in out})} people")

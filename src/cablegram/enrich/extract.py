@@ -422,7 +422,8 @@ class Extractor:
                 if cid and cid != c.id:
                     out.citations.append((cid, seq, m.group()))
         titles = [x for x in chosen if x.kind == "title"]
-        chosen = self._consistent([x for x in chosen if x.kind != "title"], paras)
+        chosen = [x for x in chosen if x.kind != "title"]
+        chosen = self._consistent(chosen, paras, _person_initials(defs, chosen))
         mentions = [Mention(x.kind, x.name, x.text, x.seq, x.start, x.end, x.title) for x in chosen]
         mentions += self._header_people(c)
         mentions += [
@@ -563,12 +564,36 @@ class Extractor:
         return cands
 
     def _consistent(
-        self, chosen: list[_Cand], paras: list[tuple[int, str, str, Any]]
-    ) -> list[_Cand]:
-        """One kind per name in a cable; find further occurrences of the names found."""
+        self, chosen: list[_Cand], paras: list[tuple[int, str, str, Any]],
+        initials: dict[str, str] | None = None,
+    ) -> list[_Cand]:  # fmt: skip
+        """One kind per name in a cable; find further occurrences of the names found.
+
+        ``initials``: acronyms the cable defines for a person ("Ahmed Wali Karzai (AWK)"),
+        which name that person wherever they occur in the cable."""
+        initials = initials or {}
         votes: dict[str, Counter[str]] = defaultdict(Counter)
         works = {seq: work for seq, _, work, _ in paras}
+        # The surname of a person the cable names in full is that person wherever it
+        # stands alone ("Mashabane" after "Maite Nkoana-Mashabane", "Uribe" after "Alvaro
+        # Uribe"), whatever the model called it there; not a country or a post city.
+        # A titled one-word name ("President Uribe") is one too, and so is the given name of
+        # a full name when it is no English word ("Nawaz" after "Nawaz Sharif").
+        surnames: dict[str, _Cand] = {}
         for x in chosen:
+            words = x.name.split()
+            if x.kind != "person" or x.prio < 10 or (len(words) == 1 and x.prio < 100):
+                continue
+            last = words[-1]
+            parts = {last, *(last.split("-")[1:] if "-" in last else ())}
+            if len(words) > 1 and len(words[0]) >= 4 and not _is_english_word(words[0].lower()):
+                parts.add(words[0])
+            for part in parts:
+                if len(part) >= 3 and part not in lx.place_names() and not _common_word(part):
+                    surnames.setdefault(part, x)
+        for x in chosen:
+            if x.name in initials:
+                x.kind, x.name = "person", initials[x.name]
             votes[lx.norm(x.name)][x.kind] += x.prio
             if (x.prio < 70 and x.kind != "person" and _SPEECH.match(works[x.seq], x.end)
                     and not (set(lx.norm(x.name).split()) & _ORGISH) and not x.name.isupper()):  # fmt: skip
@@ -577,6 +602,8 @@ class Extractor:
                 # The surname of a titled person: "Abiyev" is a person in this cable.
                 votes[lx.norm(x.name.split()[-1])]["person"] += x.prio
         best = {k: v.most_common(1)[0][0] for k, v in votes.items()}
+        for k in {lx.norm(w) for w in surnames} & best.keys():
+            best[k] = "person"
         for x in chosen:
             x.kind = best[lx.norm(x.name)]
             if x.kind == "place" and x.prio < 70:
@@ -588,12 +615,16 @@ class Extractor:
             for s in {x.name, surface}:
                 if (
                     s
-                    and len(s) >= 4
+                    and len(s) >= (3 if x.kind == "person" else 4)
                     and s[0].isupper()
                     and " " not in s.strip()
                     or (s and len(s) >= 6 and s[0].isupper())
                 ):
                     names.setdefault(s, x)
+        for w, x in surnames.items():
+            names.setdefault(w, x)
+            if x.text.isupper():  # ALL-CAPS text is matched as written
+                names.setdefault(w.upper(), x)
         if not names:
             return chosen
         rx = re.compile(r"(?<![\w-])(?:" + _alt(re.escape(n) for n in names) + r")(?![\w-])")
@@ -608,6 +639,7 @@ class Extractor:
                     continue
                 src = names[m.group()]
                 name = src.name if m.group() in (src.name,) else clean_name(m.group())
+                name = initials.get(m.group(), name)
                 extra.append(
                     _Cand(m.start(), m.end(), src.kind, name, 5, "", seq, orig[m.start() : m.end()])
                 )
@@ -1006,6 +1038,20 @@ def _citation(m: re.Match[str], year: int | None) -> str:
     return f"{m.group(1)}{code}{int(m.group(3))}"
 
 
+def _person_initials(defs: list[tuple[int, int, int, str]], chosen: list[_Cand]) -> dict[str, str]:
+    """Acronyms a cable defines for a person: ``Ahmed Wali Karzai (AWK)`` -> {AWK: name}."""
+    out: dict[str, str] = {}
+    for seq, start, _end, acr in defs:
+        before = [x for x in chosen if x.seq == seq and x.end <= start and start - x.end <= 2]
+        if not before:
+            continue
+        x = max(before, key=lambda x: x.end)
+        if (x.kind == "person" and " " in x.name and acr.isupper()
+                and acr in (lx.initials(x.name), lx.initials(x.name.replace("-", " ")))):  # fmt: skip
+            out[acr] = x.name
+    return out
+
+
 def _definitions(
     defs: list[tuple[int, int, int, str]], chosen: list[_Cand]
 ) -> list[tuple[str, str, str]]:
@@ -1053,23 +1099,56 @@ def _resolve_cable(mentions: list[Mention]) -> None:
         if long[-len(short) :] == short:
             return True
         if len(short) == 1:
-            return long[0] == short[0] and len(short[0]) > 2
+            # A given name, or a family name written first ("Kim" of "Kim Jong-il") or
+            # before a second surname ("Garcia" of "Daniel Garcia Pena").
+            return short[0] in long[:-1] and len(short[0]) > 2
         return short[0] == long[0] and short[-1] == long[-1]
 
-    target: dict[str, str] = {}
+    # Each full name's titles and weight in the cable (mentions, first position).
+    titles: dict[str, set[str]] = defaultdict(set)
+    weight: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    for i, m in enumerate(persons):
+        if m.title:
+            titles[m.key].add(title_head(m.title))
+        weight[m.key] += 1
+        first.setdefault(m.key, i)
+    maximal_of: dict[str, list[str]] = {}
     for k in keys:
         toks = k.split()
         cands = [f for f in full if contains(toks, f.split())]
         # Keep only the longest forms: "abiyev" in "safar abiyev" and "s abiyev"? -> longest.
-        maximal = [
+        maximal_of[k] = [
             f for f in cands if not any(g != f and contains(f.split(), g.split()) for g in cands)
         ]
-        if len(maximal) == 1:
-            target[k] = maximal[0]
-    for m in persons:
-        t = target.get(m.key)
-        if t:
-            m.key = t
+
+    def fitting(m: Mention) -> list[str]:
+        fits = maximal_of.get(m.key) or []
+        if m.title:
+            # "President Bush" is not "Laura Bush" (First Lady): a title the full name
+            # never holds in this cable, while it holds another, rules it out.
+            head = title_head(m.title)
+            same = [f for f in fits if head in titles[f]]
+            fits = same or [f for f in fits if not titles[f]]
+        return fits
+
+    # Short forms that fit one full name (by their title, too) count for it when
+    # weighing the ambiguous ones.
+    resolved: dict[int, str] = {}
+    for i, m in enumerate(persons):
+        fits = fitting(m)
+        if len(fits) == 1:
+            resolved[i] = fits[0]
+            weight[fits[0]] += 1
+    for i, m in enumerate(persons):
+        if i in resolved:
+            m.key = resolved[i]
+            continue
+        fits = sorted(fitting(m), key=lambda f: (-weight[f], first[f]))
+        # Several people share the short form ("Kim" with Kim Sung-hwan and Kim Jong-il):
+        # the one the cable speaks of most; on a tie the archive decides (db.resolve).
+        if len(fits) == 1 or len(fits) > 1 and weight[fits[0]] > weight[fits[1]]:
+            m.key = fits[0]
     display = {k: _best_name(c) for k, c in names.items()}
     for m in persons:
         m.name = display.get(m.key, m.name)
@@ -1091,11 +1170,19 @@ def _resolve_cable(mentions: list[Mention]) -> None:
             m.name = display.get(m.key, m.key)
 
 
+def title_head(t: str) -> str:
+    """A title's last word, normalised: "EAP Assistant Secretary" -> "secretary"."""
+    words = _title_norm(t).split()
+    return words[-1] if words else ""
+
+
 def _title_norm(t: str) -> str:
     t = lx.norm(t)
     t = re.sub(r"\b(?:acting|former|the|then|visiting)\b", " ", t)
     repl = {"fm": "foreign minister", "pm": "prime minister", "amb": "ambassador",
             "gen": "general", "adm": "admiral", "defmin": "defense minister",
+            "nsa": "national security adviser", "advisor": "adviser",
+            "vfm": "vice foreign minister",
             "defence": "defense", "sen": "senator"}  # fmt: skip
     return " ".join(repl.get(w, w) for w in t.split())
 
