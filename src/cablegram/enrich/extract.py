@@ -1110,7 +1110,7 @@ def _resolve_cable(mentions: list[Mention]) -> None:
     first: dict[str, int] = {}
     for i, m in enumerate(persons):
         if m.title:
-            titles[m.key].add(title_head(m.title))
+            titles[m.key].update(_title_norm(m.title).split())
         weight[m.key] += 1
         first.setdefault(m.key, i)
     maximal_of: dict[str, list[str]] = {}
@@ -1125,10 +1125,10 @@ def _resolve_cable(mentions: list[Mention]) -> None:
     def fitting(m: Mention) -> list[str]:
         fits = maximal_of.get(m.key) or []
         if m.title:
-            # "President Bush" is not "Laura Bush" (First Lady): a title the full name
-            # never holds in this cable, while it holds another, rules it out.
-            head = title_head(m.title)
-            same = [f for f in fits if head in titles[f]]
+            # "President Bush" is not "Laura Bush" (First Lady): a title sharing no word
+            # with the titles the full name holds in this cable rules it out.
+            words = set(_title_norm(m.title).split())
+            same = [f for f in fits if words & titles[f]]
             fits = same or [f for f in fits if not titles[f]]
         return fits
 
