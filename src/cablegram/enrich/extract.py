@@ -1171,8 +1171,9 @@ def _resolve_cable(mentions: list[Mention]) -> None:
 
 
 def title_head(t: str) -> str:
-    """A title's last word, normalised: "EAP Assistant Secretary" -> "secretary"."""
-    words = _title_norm(t).split()
+    """A title's head word, normalised: "EAP Assistant Secretary" -> "secretary",
+    "Secretary of State" -> "secretary"."""
+    words = _title_norm(t).split(" of ")[0].split()
     return words[-1] if words else ""
 
 
