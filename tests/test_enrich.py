@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from cablegram.archive import Archive
+from cablegram.enrich import CableText, Extractor
 from cablegram.enrich import db as edb
-from cablegram.enrich.extract import CableText, Extractor
 from cablegram.enrich.truecase import is_upper_text, restore_case
 from cablegram.model import Cable, Official, Origin, Paragraph, Tag
 from cablegram.parse import parse
@@ -342,7 +342,7 @@ def test_corrections_survive_reenrichment_and_reingest(arc: Archive) -> None:
 
 
 def edb_corrections(arc: Archive):
-    from cablegram.enrich.api import corrections
+    from cablegram.enrich.catalog import corrections
 
     return corrections(arc.store.conn)  # type: ignore[attr-defined]
 

@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from cablegram.archive import Archive
+from cablegram.enrich import CableText, Extractor
 from cablegram.enrich.db import _without_glued_words
-from cablegram.enrich.extract import CableText, Extractor
 from test_enrich import make_cable
 
 ROOT = Path(__file__).resolve().parents[1]

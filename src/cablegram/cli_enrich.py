@@ -252,7 +252,7 @@ def delete_command(entity: str, db: str, note: str, as_json: bool) -> None:
 @_as_json
 def corrections_command(db: str, as_json: bool) -> None:
     """List the users' decisions, in the order they are applied."""
-    from cablegram.enrich.api import corrections
+    from cablegram.enrich.catalog import corrections
 
     with open_archive(db) as arc:
         items = corrections(arc.store.conn)  # type: ignore[attr-defined]

@@ -16,15 +16,10 @@ from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
-from cablegram.enrich.extract import (
-    KINDS,
-    CableEntities,
-    CableText,
-    clean_name,
-    smart_case,
-    title_head,
-)
+from cablegram.enrich.incable import title_head
 from cablegram.enrich.lexicon import norm, org_acronyms
+from cablegram.enrich.mentions import KINDS, CableEntities, CableText
+from cablegram.enrich.patterns import _common_word, clean_name, smart_case
 
 __all__ = [
     "ensure_schema",
@@ -391,8 +386,6 @@ def _without_glued_words(key: str) -> str:
     to its ends ("comparing chavez", "presidents chavez", "obama prague" -> the name).
     Only words that cannot be a given name are cut: -ing, -ed, -ize, -s verb forms and
     plurals that are ordinary lower-case words, country and post-city names."""
-    from cablegram.enrich.extract import _common_word  # the casing table, loaded lazily
-
     places, plurals = _glue_words()
 
     def glued(w: str) -> bool:

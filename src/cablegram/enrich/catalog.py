@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cablegram.enrich import db
-from cablegram.enrich.extract import KINDS
 from cablegram.enrich.lexicon import norm
+from cablegram.enrich.mentions import KINDS
 
 __all__ = [
     "Correction",
