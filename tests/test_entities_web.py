@@ -218,3 +218,16 @@ def test_cable_mentions_api(client) -> None:
     assert signer and signer[0]["kind"] == "person"
     r = client.get("/api/cables/09XXX999/entities")
     assert r.status_code == 404 and r.headers["content-type"].startswith(PROBLEM)
+
+
+def test_cable_page_highlights_mentions(client) -> None:
+    plain = client.get("/cables/09BAKU433").text
+    assert 'class="ent ' not in plain and "?entities=1#text" in plain
+    html = client.get("/cables/09BAKU433", params={"entities": "1"}).text
+    marks = re.findall(r'<a class="ent ent-(\w+)" href="([^"]+)">([^<]+)</a>', html)
+    assert len(marks) > 20
+    assert ("person", f"/entities/{ABIYEV}", "Abiyev") in marks
+    assert {k for k, _, _ in marks} == {"person", "org", "place"}
+    # The text itself is unchanged: only wrapped.
+    text = re.sub(r"<[^>]+>", "", html)
+    assert "Abiyev" in text and "Hide them in the text" in html

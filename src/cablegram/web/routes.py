@@ -334,7 +334,8 @@ def _pick_version(versions: list[Any], ref: str) -> Any:
 
 
 def cable_page(arc: Archive, cable_id: str, version: str | None,
-               who: dict[str, Any] | None = None) -> tuple[str, int] | str:  # fmt: skip
+               who: dict[str, Any] | None = None, marks: bool = False
+               ) -> tuple[str, int] | str:  # fmt: skip
     """The page, or the canonical URL to redirect to."""
     cable = arc.get(cable_id)
     if cable is None:
@@ -364,9 +365,10 @@ def cable_page(arc: Archive, cable_id: str, version: str | None,
     ]
     total_citing, citing_list = citing(arc, cable.id, limit=100)
     mentioned: dict[str, list[dict[str, Any]]] = {}
-    if selected is shown and arc.has_entities():
+    mentions = arc.cable_entities(cable.id) if selected is shown and arc.has_entities() else []
+    if mentions:
         seen: set[str] = set()
-        for mention in arc.cable_entities(cable.id):
+        for mention in mentions:
             eid = mention["entity_id"]
             if not eid or eid in seen or mention["kind"] not in ENTITY_KINDS:
                 continue
@@ -402,7 +404,9 @@ def cable_page(arc: Archive, cable_id: str, version: str | None,
             (code, name, kind, search_href(f"tag:{quote_value(code)}"))
             for code, name, kind in present.tags_view(cable)
         ],
-        "paragraphs": present.paragraphs_view(cable),
+        "paragraphs": present.paragraphs_view(cable, mentions if marks else None, entity_href),
+        "marks": marks,
+        "can_mark": bool(mentions),
         "refs": refs,
         "cited_by": citing_list,
         "cited_total": total_citing,
@@ -705,7 +709,8 @@ def mount(app: FastAPI) -> None:
         v = request.query_params.get("v") or None
         if v is not None and len(v) > 64:
             v = v[:64]
-        out = await auth.read(request, cable_page, cable_id[:64], v, auth.who(request))
+        marks = request.query_params.get("entities") == "1"  # highlight the mentions
+        out = await auth.read(request, cable_page, cable_id[:64], v, auth.who(request), marks)
         if isinstance(out, str):
             return RedirectResponse(out, status_code=301)
         return _html(*out)
