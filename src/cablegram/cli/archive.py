@@ -167,7 +167,11 @@ def print_result(res: Any, con: Console) -> None:
     help="A version number or content-hash prefix (default: the shown one).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
-def show(cable_id: str, db: str, version: str | None, as_json: bool) -> None:
+@click.option(
+    "--entities", "entities", is_flag=True,
+    help="List which entity each mention went to (paragraph, offsets, text, entity).",
+)  # fmt: skip
+def show(cable_id: str, db: str, version: str | None, as_json: bool, entities: bool) -> None:
     """Show one cable: the decoded header, then its paragraphs with their markings."""
     with open_archive(db) as arc:
         cable = arc.version(cable_id, version) if version else arc.get(cable_id)
@@ -176,10 +180,31 @@ def show(cable_id: str, db: str, version: str | None, as_json: bool) -> None:
                 f"no cable {cable_id}" + (f" version {version}" if version else "")
             )
         versions = arc.versions(cable_id)
+        if entities:
+            try:
+                mentions = arc.cable_entities(cable.id)
+            except LookupError as e:  # no entity tables yet
+                raise click.ClickException(str(e)) from None
+    if entities:
+        _show_mentions(mentions, as_json)
+        return
     if as_json:
         emit_json(cable.to_dict())
         return
     render_cable(cable, out(), versions)
+
+
+def _show_mentions(mentions: list[dict[str, Any]], as_json: bool) -> None:
+    """The mentions of a cable: JSON Lines, or one aligned line each."""
+    if as_json:
+        for r in mentions:
+            click.echo(json.dumps(r, ensure_ascii=False))
+        return
+    for r in mentions:
+        where = f"para {r['para']}" if r["para"] is not None else (r["role"] or "-")
+        span = f"{r['start']}-{r['end']}" if r["seq"] is not None else ""
+        ent = r["entity_id"] or f"({r['kind']})"
+        click.echo(f"{where:<10} {span:<11} {r['text'][:40]:<40} {ent}")
 
 
 def _addressee(a: Addressee) -> str:

@@ -66,7 +66,8 @@ def mount(app: FastAPI) -> None:
         v = request.query_params.get("v") or None
         if v is not None and len(v) > 64:
             v = v[:64]
-        out = await auth.read(request, cable_page, cable_id[:64], v, auth.who(request))
+        marks = request.query_params.get("entities") == "1"  # highlight the mentions
+        out = await auth.read(request, cable_page, cable_id[:64], v, auth.who(request), marks)
         if isinstance(out, str):
             return RedirectResponse(out, status_code=301)
         return html(*out)
