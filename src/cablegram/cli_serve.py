@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from cablegram.serve import DEFAULT_HOST, DEFAULT_PORT, serve
+from cablegram.serve import DEFAULT_HOST, DEFAULT_PORT, BindError, serve
 
 __all__ = ["serve_command"]
 
@@ -34,3 +34,5 @@ def serve_command(db: str, host: str, port: int, workers: int) -> None:
         serve(db, host, port, workers=workers)
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from None
+    except BindError as exc:
+        raise click.ClickException(f"{exc}; choose another with --port (or --host)") from None

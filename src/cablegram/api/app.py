@@ -26,6 +26,7 @@ from cablegram import __version__
 from cablegram.access.db import AccessDB
 from cablegram.api.pool import ArchivePool
 from cablegram.api.problems import PROBLEM_MEDIA_TYPE, problem
+from cablegram.api.reference import router as reference_router
 from cablegram.api.routes import router
 from cablegram.search import QueryError
 
@@ -150,6 +151,7 @@ def create_app(db: str | os.PathLike[str], *, readers: int | None = None, web: b
     app.state.access = access_db
     app.state.session_hours = session_hours
     app.include_router(router)
+    app.include_router(reference_router)  # /docs, /redoc, the /api/ index
 
     renderer = None
     if web:
