@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -56,13 +57,30 @@ def start_entities(db: str, log: Path) -> subprocess.Popen[bytes]:
     the server answers while it runs; its output goes to ``log``."""
     cmd = [sys.executable, "-m", "cablegram", "enrich", "--db", db, "--workers", "1", "--quiet"]
     with open(log, "wb") as out:
+        # Its own process group, so stopping it stops its worker processes too.
         return subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
             preexec_fn=(lambda: os.nice(5)) if hasattr(os, "nice") else None,  # noqa: PLW1509
         )
+
+
+def stop(child: subprocess.Popen[bytes]) -> None:
+    """Stop the entity stage and its workers; a stopped run keeps every batch it committed,
+    and the next demo goes on from there."""
+    if child.poll() is None:
+        try:
+            os.killpg(child.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            child.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
 
 
 def sample_paths(root: Path | None = None) -> list[Path]:
@@ -192,10 +210,8 @@ def _serve(con: Console, db: str, host: str, port: int, sock: object, entities: 
     try:
         run_server(db, host, port, sock=sock)  # type: ignore[arg-type]
     finally:
-        if child is not None and child.poll() is None:
-            # A stopped run keeps every batch it committed; the next demo goes on.
-            child.terminate()
-            child.wait(10)
+        if child is not None:
+            stop(child)
 
 
 if __name__ == "__main__":
