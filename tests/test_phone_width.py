@@ -131,4 +131,3 @@ def test_search_box_keeps_the_slash_on_home(browser, phone_server):  # noqa: F81
         assert box.input_value() == "origin:BAKU/"
     finally:
         tab.close()
-

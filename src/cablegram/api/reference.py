@@ -122,7 +122,7 @@ def api_index(schema: dict[str, Any]) -> dict[str, Any]:
 
 def _index_html(index: dict[str, Any]) -> str:
     rows = "\n".join(
-        f"<li><a href=\"{html.escape(e['path'])}\"><code>{html.escape(e['path'])}</code></a>"
+        f'<li><a href="{html.escape(e["path"])}"><code>{html.escape(e["path"])}</code></a>'
         f" {html.escape(e['summary'])}</li>"
         if "{" not in e["path"]
         else f"<li><code>{html.escape(e['path'])}</code> {html.escape(e['summary'])}</li>"
