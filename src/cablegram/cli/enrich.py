@@ -18,7 +18,8 @@ from rich.markup import escape
 from cablegram.archive import Archive
 from cablegram.cli.output import db_option as _db_option
 from cablegram.cli.output import emit_json as _json
-from cablegram.cli.output import open_archive
+from cablegram.cli.output import err as _err
+from cablegram.cli.output import open_archive, plural
 from cablegram.cli.output import out as _out
 from cablegram.cli.output import print_rows as _rows
 from cablegram.cli.scale import engine_options
@@ -304,10 +305,23 @@ def graph_command(what: str, center: str | None, db: str, fmt: str, output: str,
                       [(c, str(n), "yes" if a else "no") for c, n, a in rows])  # fmt: skip
             return
         if what == "cited-by":
-            items = graph.cited_by(arc, center or "")
+            cid = (center or "").strip().upper()
+            items = graph.cited_by(arc, cid)
+            present = arc.get(cid) is not None
+            # A cable that is not here may still be cited (graph missing lists those).
+            if not items and not present:
+                raise click.ClickException(
+                    f"{cid} is not in the archive, and no cable in it cites it"
+                )
             if as_json:
                 _json(items)
-            else:
+                return
+            if not items:
+                _err().print(f"No cable in the archive cites {cid}.")
+            elif not present:
+                n = len({c.citing for c in items})
+                _err().print(f"{cid} is not in the archive; {n:,} {plural(n, 'cable')} cite it:")
+            if items or not _out().is_terminal:
                 _rows(_out(), ("citing", "kind", "as written"),
                       [(c.citing, c.kind, c.text) for c in items])  # fmt: skip
             return
