@@ -8,6 +8,7 @@ from collections import Counter
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cablegram.cli.output import plural
@@ -58,7 +59,7 @@ def _present(c: Cable, field: str) -> bool:
 def parse_command(paths: tuple[str, ...], as_json: bool, summary: bool, hint: str | None) -> None:
     """Parse cables in FILES (files, folders, .tar.*/.zip archives, cables.csv, - for stdin)."""
     out = Console(highlight=False, soft_wrap=True)
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     filled: Counter[str] = Counter()
     defects: Counter[str] = Counter()
     n = failed = 0
@@ -72,7 +73,7 @@ def parse_command(paths: tuple[str, ...], as_json: bool, summary: bool, hint: st
         cable = examine(doc.data, hint=hint or doc.hint)
         if not isinstance(cable, Cable):
             failed += 1
-            err.print(f"[red]not a cable[/red] {doc.label}: {cable[1]}", markup=True)
+            err.print(f"[red]not a cable[/red] {escape(doc.label)}: {escape(cable[1])}")
             continue
         n += 1
         if summary:

@@ -100,8 +100,8 @@ def mount(app: FastAPI) -> None:
 
     @app.get("/declass", include_in_schema=False)
     async def declass(request: Request) -> Response:
-        raw = (request.query_params.get("due") or "")[:10]
-        return html(await auth.read(request, declass_page, raw, auth.who(request)))
+        params = dict(request.query_params)
+        return html(await auth.read(request, declass_page, params, auth.who(request)))
 
     from cablegram.web import login
 
