@@ -7,9 +7,10 @@ import re
 
 from cablegram.reference import classification_level, tag
 
-__all__ = ["CLASS_ABBR", "SYNTAX", "facet_filter", "facet_label", "quote_value"]
+__all__ = ["CLASS_ABBR", "SYNTAX", "UNKNOWN_TAG", "facet_filter", "facet_label", "quote_value"]
 
 CLASS_ABBR = ("U", "LOU", "SBU", "C", "S", "TS")
+UNKNOWN_TAG = "Unknown tag"  # the name shown for a TAGS code without one
 _BARE = re.compile(r"[A-Za-z0-9][\w.\-/]*")
 
 SYNTAX = [
@@ -53,7 +54,9 @@ def facet_filter(name: str, value: str) -> str:
 def facet_label(name: str, value: str, labels: dict[str, dict[str, str]]) -> str:
     label = labels.get(name, {}).get(value, "")
     if not label and name == "tag":
-        label = tag(value).name
+        # A code the reference data does not know (RU, an ISO code for FIPS RS) is said to
+        # be unknown; the facet shows the code beside it.
+        label = tag(value).name or UNKNOWN_TAG
     if name == "classification":
         label = value.title()
     return label or value
