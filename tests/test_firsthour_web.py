@@ -168,3 +168,27 @@ def test_diff_page_shows_addressees_as_rows(api_client):  # noqa: F811
 def test_nav_links_to_the_api_reference(api_client, path):  # noqa: F811
     page = api_client.get(path).text
     assert '<a href="/docs">API</a>' in page and 'href="/openapi.json">API<' not in page
+
+
+def test_entities_page_says_when_extraction_is_running(tmp_path, full_db):
+    """``cablegram enrich`` marks the archive while it runs (cablegram.running); a marker
+    whose process is gone is a run that was killed, not one that is running."""
+    import os
+    import sqlite3
+
+    from cablegram.running import marker, running_stage
+    from web_fixtures import _client, published_access
+
+    db = tmp_path / "m.db"
+    with sqlite3.connect(full_db) as s, sqlite3.connect(db) as d:
+        s.backup(d)
+    with _client(db, published_access(tmp_path)) as client:
+        assert "No entities yet" in client.get("/entities").text
+        with running_stage(db, "enrich"):
+            assert marker(db, "enrich").read_text() == str(os.getpid())
+            page = client.get("/entities").text
+            assert "being extracted from the cables right now" in page
+            assert "No entities yet" not in page
+        assert not marker(db, "enrich").exists()
+        marker(db, "enrich").write_text("999999999")  # no such process
+        assert "being extracted" not in client.get("/entities").text

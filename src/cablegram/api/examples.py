@@ -65,8 +65,16 @@ def load() -> dict[str, dict[str, Any]]:
 
 def add_examples(schema: dict[str, Any], examples: dict[str, dict[str, Any]] | None = None) -> None:
     """Each GET operation's 200 answer gets its recorded example (under the media type it
-    was recorded with)."""
+    was recorded with); each parameter with examples gets the first as its example."""
     examples = load() if examples is None else examples
+    for ops in schema.get("paths", {}).values():
+        for op in ops.values():
+            for param in op.get("parameters", []):
+                # FastAPI writes a parameter's examples into its JSON Schema; Swagger UI
+                # fills "Try it out" from the parameter's own example.
+                shown = param.get("schema", {}).get("examples")
+                if shown and "example" not in param and "examples" not in param:
+                    param["example"] = shown[0]
     for path, ops in schema.get("paths", {}).items():
         got = examples.get(path)
         op = ops.get("get")

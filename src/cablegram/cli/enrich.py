@@ -23,6 +23,7 @@ from cablegram.cli.output import open_archive, plural
 from cablegram.cli.output import out as _out
 from cablegram.cli.output import print_rows as _rows
 from cablegram.cli.scale import engine_options
+from cablegram.running import running_stage
 
 __all__ = ["enrich_command", "entities_group", "graph_command"]
 
@@ -68,8 +69,9 @@ def enrich_command(db: str, workers: int | None, force: bool, cables: tuple[str,
         try:
             if bar is not None:
                 bar.start()
-            rep = arc.enrich(workers=workers, force=force, ids=list(cables) or None,
-                             progress=progress, engine=engine, scheduler=scheduler)  # fmt: skip
+            with running_stage(db, "enrich"):  # the Entities page says it is running
+                rep = arc.enrich(workers=workers, force=force, ids=list(cables) or None,
+                                 progress=progress, engine=engine, scheduler=scheduler)  # fmt: skip
         except NotImplementedError as exc:  # entities on a PostgreSQL archive
             raise click.ClickException(str(exc)) from None
         finally:

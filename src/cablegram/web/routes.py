@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from cablegram.api import auth
 from cablegram.api.pool import ArchivePool
+from cablegram.running import running
 from cablegram.search import QueryError
 from cablegram.search.query import MAX_LENGTH
 from cablegram.web.templating import HERE, html, render, render_error
@@ -89,7 +90,9 @@ def mount(app: FastAPI) -> None:
             kind = ""
         q = (params.get("q") or "")[:200].strip()
         page = int_param(params.get("page"), 1, 1, MAX_PAGE)
-        return html(await auth.read(request, entities_page, kind, q, page, auth.who(request)))
+        enriching = running(pool(request).path, "enrich")
+        return html(await auth.read(request, entities_page, kind, q, page, auth.who(request),
+                                    enriching))  # fmt: skip
 
     @app.get("/entities/{entity_id}", include_in_schema=False)
     async def entity(request: Request, entity_id: str) -> Response:
