@@ -19,6 +19,7 @@ from cablegram.api.export import MEDIA_TYPES, stream_export
 from cablegram.api.pool import ArchivePool
 from cablegram.api.problems import problem_responses
 from cablegram.archive import render_text
+from cablegram.errors import NotFound
 from cablegram.model import Cable
 from cablegram.reading import citing, entity_years
 from cablegram.search.query import MAX_LENGTH
@@ -204,11 +205,7 @@ async def diff(
     def run(arc: ReaderArchive):
         if not arc.versions(cable_id):
             raise _not_found(cable_id)
-        try:
-            return arc.diff(cable_id, a, b)
-        except LookupError as exc:
-            msg = str(exc)
-            raise HTTPException(404, f"{msg[:1].upper()}{msg[1:]}.") from None
+        return arc.diff(cable_id, a, b)  # NotFound: a 404 (cablegram.api.app)
 
     d = await read(request, run)
     return m.Diff(
@@ -487,7 +484,7 @@ async def entity_network(
     def run(arc: ReaderArchive):  # noqa: ANN202
         try:
             return arc.ego_network(entity_id, limit=limit, min_weight=min_weight)
-        except LookupError:
+        except NotFound:
             raise _no_entity(entity_id) from None
 
     g = await read(request, run)

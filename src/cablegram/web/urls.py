@@ -70,11 +70,11 @@ _FILTER_TOKEN = re.compile(r'(?<!\S)-?(?P<field>[a-z]+):(?:"[^"]*"|[^\s()"]+)(?!
 def filter_terms(q: str) -> list[str]:
     """The filters written in ``q`` (``date:2009-01..2009-06``, ``origin:"Embassy Baku"``,
     ``-tag:ECON``), each as ``remove_filter`` can take it out again; in query order."""
-    from cablegram.search.query import FIELDS
+    from cablegram.search.fields import field
 
     out: list[str] = []
     for m in _FILTER_TOKEN.finditer(q):
-        if m["field"].lower() in FIELDS and m[0] not in out:
+        if field(m["field"]) is not None and m[0] not in out:
             out.append(m[0])
     return out
 

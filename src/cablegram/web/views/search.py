@@ -12,7 +12,7 @@ from cablegram.access.view import ReaderArchive as Archive  # pages only ever ge
 from cablegram.api.pool import ArchivePool
 from cablegram.reference import classification_level, tag
 from cablegram.search import QueryError
-from cablegram.search.fields import SYNTAX, facet_filter, facet_label
+from cablegram.search.fields import SYNTAX, facet_filter, facet_label, facet_titles
 from cablegram.search.query import MAX_LENGTH
 from cablegram.web import charts
 from cablegram.web.templating import render
@@ -28,14 +28,7 @@ from cablegram.web.urls import (
 from cablegram.web.views.stats import reader_stats
 
 PER_PAGE = 20
-FACET_TITLES = {
-    "origin": "Origin",
-    "classification": "Classification",
-    "tag": "Tags",
-    "caveat": "Caveats",
-    "year": "Year",
-    "signer": "Signer",
-}
+FACET_TITLES = facet_titles()
 EXAMPLES = [
     ('"naval base"', "a phrase"),
     ("tag:PGOV iran", "a tag and a word"),
