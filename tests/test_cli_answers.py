@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from cablegram.archive import Archive
 from cablegram.cli import main
-from conftest import BAKU_MD
+from conftest import BAKU_MD, ROOT
 
 
 @pytest.fixture
@@ -150,3 +150,51 @@ def test_an_error_a_later_run_fixed_is_resolved(run, tmp_path):
     assert "(1 of the errors resolved by a later run)" in run("stats", "--db", db).output
     with Archive(db, create=False) as arc:
         assert [e.resolved for e in arc.errors()] == [True]
+
+
+# --- make demo ---------------------------------------------------------------------------
+
+
+def test_demo_hints_run_as_printed_and_fit_80_columns(tmp_path, monkeypatch):
+    import shlex
+    import subprocess
+
+    from cablegram.demo import cli_command, hints
+
+    monkeypatch.chdir(ROOT)
+    cli = cli_command()
+    assert cli.startswith(".venv/bin/cablegram") or cli.endswith("-m cablegram"), cli
+    lines = hints("cablegram.db", cli)
+    assert all(len("  " + line) <= 80 and line.startswith(cli) for line in lines), lines
+    # Run one as printed (on an archive of one cable), from the same folder.
+    db = tmp_path / "d.db"
+    run = CliRunner().invoke(main, ["ingest", str(BAKU_MD), "--db", str(db), "-q"])
+    assert run.exit_code == 0, run.output
+    stats = next(x for x in hints(str(db), cli) if " stats " in x)
+    out = subprocess.run(shlex.split(stats), capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0 and out.stdout.startswith("1 cable,"), out.stderr
+
+
+def test_demo_port_in_use_is_one_line_before_anything_is_served(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    held = socket.socket()
+    held.bind(("127.0.0.1", 0))
+    held.listen()
+    port = held.getsockname()[1]
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "cablegram.demo", "--db", str(tmp_path / "demo.db"),
+             "--port", str(port)],
+            capture_output=True, text=True, timeout=120, cwd=ROOT,
+        )  # fmt: skip
+    finally:
+        held.close()
+    assert out.returncode == 1
+    assert out.stderr.strip() == (
+        f"Error: port {port} on 127.0.0.1 is in use: set another with "
+        f"`make demo PORT={port + 1}` (or HOST=)"
+    )
+    assert "serving" not in out.stdout + out.stderr and not (tmp_path / "demo.db").exists()
