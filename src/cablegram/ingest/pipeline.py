@@ -82,7 +82,8 @@ class IngestReport:
     def summary(self) -> str:
         rate = self.documents / self.seconds if self.seconds > 0 else 0.0
         return (
-            f"{self.documents:,} documents in {self.seconds:.1f} s ({rate:,.0f}/s): "
+            f"{self.documents:,} document{'' if self.documents == 1 else 's'} in "
+            f"{self.seconds:.1f} s ({rate:,.0f}/s): "
             f"{self.new:,} new, {self.updated:,} updated, {self.unchanged:,} unchanged, "
             f"{self.failed:,} failed"
         )

@@ -46,6 +46,7 @@ __all__ = [
     "CLASS_LEVELS",
     "FIELDS",
     "SYNTAX",
+    "UNKNOWN_TAG",
     "FieldSpec",
     "Value",
     "facet_filter",
@@ -59,6 +60,7 @@ __all__ = [
 # --- shared pieces ------------------------------------------------------------------------
 
 CLASS_ABBR = CLASSIFICATION_ABBREVIATIONS
+UNKNOWN_TAG = "Unknown tag"  # the name shown for a TAGS code without one
 # Classification names and abbreviations -> class_level (the cables.class_level scale).
 CLASS_LEVELS: dict[str, int] = {
     **{abbr: level for level, abbr in enumerate(CLASSIFICATION_ABBREVIATIONS)},
@@ -556,7 +558,9 @@ def facet_filter(name: str, value: str) -> str:
 def facet_label(name: str, value: str, labels: dict[str, dict[str, str]]) -> str:
     label = labels.get(name, {}).get(value, "")
     if not label and name == "tag":
-        label = tag(value).name
+        # A code the reference data does not know (RU, an ISO code for FIPS RS) is said to
+        # be unknown; the facet shows the code beside it.
+        label = tag(value).name or UNKNOWN_TAG
     if name == "classification":
         label = value.title()
     return label or value

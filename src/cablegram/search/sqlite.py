@@ -289,11 +289,17 @@ class _Matcher:
         if not self._entity_aliases:
             sql += " WHERE e.kind = ? AND e.name = ? COLLATE NOCASE)"
             return sql, [*params, node.kind, node.value]
+        # person:ENTITY-ID names one entity; person:SURNAME finds every person of that
+        # surname ("person:Zoellick" finds Robert Zoellick when no cable writes Zoellick
+        # alone), docs/entities.md.
+        surname = node.kind == "person" and " " not in node.value.strip()
         sql += (
-            " WHERE e.kind = ? AND (e.name = ? COLLATE NOCASE OR e.entity_id IN "
-            "(SELECT a.entity_id FROM entity_aliases a WHERE a.alias = ? COLLATE NOCASE)))"
+            " WHERE e.kind = ? AND (e.name = ? COLLATE NOCASE OR e.entity_id = ? OR e.entity_id IN "
+            "(SELECT a.entity_id FROM entity_aliases a WHERE a.alias = ? COLLATE NOCASE "
+            "OR ? AND a.alias LIKE ? ESCAPE '\\')))"
         )
-        return sql, [*params, node.kind, node.value, node.value]
+        return sql, [*params, node.kind, node.value, _entity_ref(node), node.value,
+                     surname, "% " + _like_escape(node.value.strip())]  # fmt: skip
 
     # -- ranking -------------------------------------------------------------------------
     def scores(self, mask: np.ndarray) -> np.ndarray:
@@ -773,3 +779,12 @@ def _facets(
     labels["tag"] = {code: name for code, name in tag_names.items() if name}
     out["signer"] = coded(dv.signer)
     return out, labels
+
+
+def _entity_ref(node: Entity) -> str:
+    """``person:safar-abiyev`` as an entity id (``person:Safar-Abiyev`` too)."""
+    return f"{node.kind}:{node.value.strip().lower()}"
+
+
+def _like_escape(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -19,6 +19,7 @@ from cablegram.web.templating import render
 from cablegram.web.urls import (
     SORTS,
     add_filter,
+    filter_terms,
     has_filter,
     page_numbers,
     remove_filter,
@@ -163,6 +164,12 @@ def search_page(arc: Archive, pool: ArchivePool, q: str, sort: str, page: int,
     if arc.has_entities():
         groups[1:1] = _entity_groups(arc, pool, q, sort)
     active = [item for group in groups for item in group["items"] if item["active"]]
+    # Every filter in the query is a removable chip, not only those a facet lists
+    # (date ranges, class:>=C, origin by name, negated filters).
+    have = {item["filter"].casefold() for item in active}
+    for f in filter_terms(q):
+        if f.casefold() not in have:
+            active.append({"filter": f, "href": search_href(remove_filter(q, f), sort)})
     hits = []
     for h in res.hits:
         hits.append(

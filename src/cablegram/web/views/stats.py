@@ -8,7 +8,7 @@ from cablegram import present
 from cablegram.access.view import ReaderArchive as Archive  # pages only ever get a view
 from cablegram.api.pool import ArchivePool
 from cablegram.reference import classification_level, tag
-from cablegram.search.fields import facet_filter, quote_value
+from cablegram.search.fields import UNKNOWN_TAG, facet_filter, quote_value
 from cablegram.web import charts
 from cablegram.web.templating import render
 from cablegram.web.urls import search_href
@@ -52,7 +52,7 @@ def stats_page(arc: Archive, pool: ArchivePool, who: dict[str, Any] | None = Non
         )
     tags = [
         charts.Row(
-            tag(code).name or code, n, search_href(f"tag:{quote_value(code)}"), sub=code
+            tag(code).name or UNKNOWN_TAG, n, search_href(f"tag:{quote_value(code)}"), sub=code
         )  # fmt: skip
         for code, n in st.get("tags", {}).items()
     ]
