@@ -1,7 +1,6 @@
-"""Record the API reference's examples (``api/examples.json``) from the shipped samples.
-
-A maintainer's tool, kept out of ``api/examples.py`` so the served app never imports what
-builds a sample archive (the demo, the server):
+"""Record the API reference's example answers from the shipped samples into
+``api/examples.json`` (``cablegram.api.examples`` reads them; this module is not imported
+by the app, which it builds):
 
     python -m cablegram.api.record_examples
 """
@@ -14,28 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from cablegram.api.examples import EXAMPLES_FILE, REQUESTS, shorten
-
-
-def record(client: Any) -> dict[str, dict[str, Any]]:
-    """Every request of ``REQUESTS`` answered by ``client`` (a TestClient on the samples)."""
-    out: dict[str, dict[str, Any]] = {}
-    for path, url in REQUESTS.items():
-        r = client.get(url)
-        if r.status_code != 200:
-            raise RuntimeError(f"{url} answered {r.status_code}: {r.text[:200]}")
-        media = r.headers["content-type"].split(";")[0].strip()
-        if media.endswith("json"):
-            body: Any = r.json()
-        elif media == "application/x-ndjson" or url.endswith("jsonl"):
-            body = [json.loads(line) for line in r.text.splitlines() if line.strip()][:1]
-            body = "\n".join(json.dumps(shorten(x), ensure_ascii=False) for x in body) + "\n"
-            out[path] = {"media_type": media, "example": body}
-            continue
-        else:
-            body = r.text
-        out[path] = {"media_type": media, "example": shorten(body)}
-    return out
+from cablegram.api.examples import EXAMPLES_FILE, record
 
 
 def _samples_client(folder: Path) -> Any:
