@@ -26,7 +26,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m ruff check src tests bench
 	$(PY) -m ruff format --check src tests bench
-	$(PY) -m mypy src/cablegram/parser
+	$(PY) -m mypy src/cablegram
 	$(PY) -m pytest -n 2
 
 lint: $(STAMP)

@@ -155,7 +155,7 @@ def test_enrich_on_dask_equals_local_and_survives_a_killed_worker(cluster, tmp_p
     worker SIGKILLed in the middle is replaced, its batches re-run, nothing written twice."""
     import shutil
 
-    from cablegram.enrich.api import connection
+    from cablegram.enrich.catalog import connection
     from cablegram.enrich.run import enrich
 
     calm = tmp_path / "calm.db"

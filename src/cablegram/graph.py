@@ -340,7 +340,7 @@ def ego_network(src: Any, center: str, *, radius: int = 1, min_weight: int = 1,
     the cables it cites and that cite it within ``radius`` steps."""
     conn = _conn(src)
     if ":" in center:
-        from cablegram.enrich.api import _find
+        from cablegram.enrich.catalog import _find
 
         eid = _find(conn, center) if _has(conn, "entities") else None
         if eid is None:

@@ -169,7 +169,11 @@ def print_result(res: Any, con: Console) -> None:
     help="A version number or content-hash prefix (default: the shown one).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
-def show(cable_id: str, db: str, version: str | None, as_json: bool) -> None:
+@click.option(
+    "--entities", "entities", is_flag=True,
+    help="List which entity each mention went to (paragraph, offsets, text, entity).",
+)  # fmt: skip
+def show(cable_id: str, db: str, version: str | None, as_json: bool, entities: bool) -> None:
     """Show one cable: the decoded header, then its paragraphs with their markings."""
     with open_archive(db) as arc:
         cable = arc.version(cable_id, version) if version else arc.get(cable_id)
@@ -178,10 +182,31 @@ def show(cable_id: str, db: str, version: str | None, as_json: bool) -> None:
                 f"no cable {cable_id}" + (f" version {version}" if version else "")
             )
         versions = arc.versions(cable_id)
+        if entities:
+            try:
+                mentions = arc.cable_entities(cable.id)
+            except LookupError as e:  # no entity tables yet
+                raise click.ClickException(str(e)) from None
+    if entities:
+        _show_mentions(mentions, as_json)
+        return
     if as_json:
         emit_json(cable.to_dict())
         return
     render_cable(cable, out(), versions)
+
+
+def _show_mentions(mentions: list[dict[str, Any]], as_json: bool) -> None:
+    """The mentions of a cable: JSON Lines, or one aligned line each."""
+    if as_json:
+        for r in mentions:
+            click.echo(json.dumps(r, ensure_ascii=False))
+        return
+    for r in mentions:
+        where = f"para {r['para']}" if r["para"] is not None else (r["role"] or "-")
+        span = f"{r['start']}-{r['end']}" if r["seq"] is not None else ""
+        ent = r["entity_id"] or f"({r['kind']})"
+        click.echo(f"{where:<10} {span:<11} {r['text'][:40]:<40} {ent}")
 
 
 def _addressee(a: Addressee) -> str:
@@ -253,16 +278,16 @@ def render_cable(c: Cable, con: Console, versions: list | None = None) -> None:
     if c.subject:
         mark = f"[dim]({escape(c.subject_marking)})[/dim] " if c.subject_marking else ""
         row("Subject", mark + escape(c.subject))
-    for i, r in enumerate(c.references):
-        label = f"{r.label}. " if r.label else ""
-        rid = f"[green]{escape(r.id)}[/green]" if r.id else "[dim]unresolved[/dim]"
-        extra = f" [dim]{escape(r.text)}[/dim]" if r.text else ""
+    for i, ref in enumerate(c.references):
+        label = f"{ref.label}. " if ref.label else ""
+        rid = f"[green]{escape(ref.id)}[/green]" if ref.id else "[dim]unresolved[/dim]"
+        extra = f" [dim]{escape(ref.text)}[/dim]" if ref.text else ""
         row("References" if i == 0 else "", f"{escape(label)}{rid}{extra}")
     if c.archive:
-        a = c.archive
+        meta = c.archive
         row("Archive", escape(", ".join(x for x in (
-            a.classification, a.origin, f"created {a.created}" if a.created else "",
-            f"released {a.released}" if a.released else "") if x)))  # fmt: skip
+            meta.classification, meta.origin, f"created {meta.created}" if meta.created else "",
+            f"released {meta.released}" if meta.released else "") if x)))  # fmt: skip
     con.print(t)
     if c.summary:
         con.print()
@@ -315,7 +340,7 @@ def versions(cable_id: str, db: str, as_json: bool) -> None:
     if as_json:
         emit_json(vs)
         return
-    rows = [
+    rows: list[tuple[str, ...]] = [
         ("*" if v.shown else "", str(v.number), v.content_hash[:12], str(v.completeness),
          v.rendering, f"{v.source}:{v.member}" if v.member else v.source)
         for v in vs

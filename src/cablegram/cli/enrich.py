@@ -138,11 +138,11 @@ def show_command(entity: str, db: str, limit: int, as_json: bool) -> None:
         _json(page.to_dict())
         return
     con = _out()
-    e = page.entity
-    con.print(f"[bold]{escape(e.name)}[/bold]  {e.entity_id}  ({e.kind})"
-              + ("  [yellow]curated[/yellow]" if e.curated else ""))  # fmt: skip
+    ent = page.entity
+    con.print(f"[bold]{escape(ent.name)}[/bold]  {ent.entity_id}  ({ent.kind})"
+              + ("  [yellow]curated[/yellow]" if ent.curated else ""))  # fmt: skip
     con.print(
-        f"{e.n_cables} cables, {e.n_mentions} mentions, {e.first_seen or '?'} .. {e.last_seen or '?'}"
+        f"{ent.n_cables} cables, {ent.n_mentions} mentions, {ent.first_seen or '?'} .. {ent.last_seen or '?'}"
     )
     if page.aliases:
         con.print("aliases: " + escape(", ".join(f"{a} ({n})" for a, n in page.aliases[:15])))

@@ -221,14 +221,14 @@ def ingest(
     """
     if engine not in ("local", "dask"):
         raise ValueError("engine must be 'local' or 'dask'")
-    paths = [os.fspath(p) for p in paths]
+    files = [os.fspath(p) for p in paths]
     workers = default_workers() if workers is None else max(0, workers)
-    args: dict[str, Any] = {"paths": paths, "workers": workers, "force": force}
+    args: dict[str, Any] = {"paths": files, "workers": workers, "force": force}
     if engine != "local":
         args.update(engine=engine, scheduler=scheduler)
     run_id = store.begin_run(json.dumps(args))
     report = IngestReport(run_id)
-    bar = _ProgressBar(paths) if progress else None
+    bar = _ProgressBar(files) if progress else None
     executor: Executor
     if engine == "dask":
         from cablegram.ingest.dask import DaskExecutor
@@ -241,7 +241,7 @@ def ingest(
     started = time.monotonic()
     status = "interrupted"
     try:
-        pipe.run(_chunks(iter_documents(paths), min(max(1, chunk_docs), PARSE_DOCS),
+        pipe.run(_chunks(iter_documents(files), min(max(1, chunk_docs), PARSE_DOCS),
                          min(chunk_bytes, PARSE_BYTES)))  # fmt: skip
         status = "done"
     finally:
@@ -456,8 +456,8 @@ class _ProgressBar:
         self.console = Console(stderr=True)
         self.enabled = self.console.is_terminal
         self.paths = paths
-        self.progress = None
-        self.task = None
+        self.progress: Any = None  # a rich Progress once started
+        self.task: Any = None
 
     def start(self) -> None:
         if not self.enabled:

@@ -520,8 +520,8 @@ def spec_for(node: Node) -> FieldSpec:
 
 
 def unparse_filter(node: Node) -> str:
-    spec = spec_for(node)
-    return (spec.unparse or _generic_unparse)(node)
+    write: Callable[[Any], str] = spec_for(node).unparse or _generic_unparse
+    return write(node)
 
 
 # --- what the pages show ------------------------------------------------------------------

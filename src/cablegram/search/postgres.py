@@ -291,8 +291,13 @@ class _Compiler:
                 )
             vis, params = self.visible.portion_clause("vp")
             sql += f" JOIN portions vp ON vp.portion_id = m.portion_id AND {_ph(vis)}"
-        sql += " WHERE e.kind = %s AND lower(e.name) = lower(%s))"
-        return sql, [*params, node.kind, node.value]
+        # person:ENTITY-ID and person:SURNAME as on SQLite (search/sqlite.py).
+        surname = node.kind == "person" and " " not in node.value.strip()
+        sql += (" WHERE e.kind = %s AND (lower(e.name) = lower(%s) OR e.entity_id = %s"
+                " OR %s AND lower(e.name) LIKE lower(%s)))")  # fmt: skip
+        ref = f"{node.kind}:{node.value.strip().lower()}"
+        pattern = "% " + node.value.strip().replace("%", r"\%").replace("_", r"\_")
+        return sql, [*params, node.kind, node.value, ref, surname, pattern]
 
     def leaf_cte(self, leaf: _Leaf) -> tuple[str, list[Any]]:
         """The cables a word matched, with its term frequency there: matching visible

@@ -143,7 +143,9 @@ class _Matcher:
         if isinstance(node, Not):
             return self.dv.present & ~self.mask(node.item, not negated)
         if isinstance(node, Text):
-            return self._keys_mask(self.leaf(node, negated).keys)
+            keys = self.leaf(node, negated).keys
+            assert keys is not None  # leaf() matched it
+            return self._keys_mask(keys)
         return self.filter(node)
 
     def _keys_mask(self, keys: np.ndarray) -> np.ndarray:
@@ -287,11 +289,17 @@ class _Matcher:
         if not self._entity_aliases:
             sql += " WHERE e.kind = ? AND e.name = ? COLLATE NOCASE)"
             return sql, [*params, node.kind, node.value]
+        # person:ENTITY-ID names one entity; person:SURNAME finds every person of that
+        # surname ("person:Zoellick" finds Robert Zoellick when no cable writes Zoellick
+        # alone), docs/entities.md.
+        surname = node.kind == "person" and " " not in node.value.strip()
         sql += (
-            " WHERE e.kind = ? AND (e.name = ? COLLATE NOCASE OR e.entity_id IN "
-            "(SELECT a.entity_id FROM entity_aliases a WHERE a.alias = ? COLLATE NOCASE)))"
+            " WHERE e.kind = ? AND (e.name = ? COLLATE NOCASE OR e.entity_id = ? OR e.entity_id IN "
+            "(SELECT a.entity_id FROM entity_aliases a WHERE a.alias = ? COLLATE NOCASE "
+            "OR ? AND a.alias LIKE ? ESCAPE '\\')))"
         )
-        return sql, [*params, node.kind, node.value, node.value]
+        return sql, [*params, node.kind, node.value, _entity_ref(node), node.value,
+                     surname, "% " + _like_escape(node.value.strip())]  # fmt: skip
 
     # -- ranking -------------------------------------------------------------------------
     def scores(self, mask: np.ndarray) -> np.ndarray:
@@ -308,6 +316,7 @@ class _Matcher:
             memo = leaf.postings.derived if leaf.postings is not None else {}
             weight = memo.get("bm25")
             if weight is None:
+                assert leaf.counts is not None and leaf.subject is not None  # matched
                 df = len(keys)
                 idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
                 tf = leaf.counts + (SUBJECT_WEIGHT - 1) * leaf.subject
@@ -770,3 +779,12 @@ def _facets(
     labels["tag"] = {code: name for code, name in tag_names.items() if name}
     out["signer"] = coded(dv.signer)
     return out, labels
+
+
+def _entity_ref(node: Entity) -> str:
+    """``person:safar-abiyev`` as an entity id (``person:Safar-Abiyev`` too)."""
+    return f"{node.kind}:{node.value.strip().lower()}"
+
+
+def _like_escape(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -175,7 +175,7 @@ class PostgresStore(Store):
             for version, name, sql in migrations():
                 if version in applied:
                     continue
-                c.execute(sql)  # type: ignore[arg-type] - our own files, never user text
+                c.execute(sql)  # type: ignore[arg-type]  # our own files, never user text
                 c.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (%s, %s, %s)",
                     (version, name, _now()),

@@ -48,14 +48,15 @@ def mount(app: FastAPI) -> None:
             sort = "relevance"
         page = int_param(params.get("page"), 1, 1, MAX_PAGE)
         p = pool(request)
-        if p.searchers is not None and p.remembers and q.strip():
+        searchers = p.searchers
+        if searchers is not None and p.remembers and q.strip():
             # Run the search on a search process without holding a reader thread, into
             # the cache the page reads from (a bad query is left for the page to explain).
             reader = auth.reader_of(request)
             with contextlib.suppress(QueryError, ValueError):
                 await p.cached_async(
                     search_key(reader, q, page, sort),
-                    lambda: p.searchers.search_async(reader, q, page=page, per_page=PER_PAGE,
+                    lambda: searchers.search_async(reader, q, page=page, per_page=PER_PAGE,
                                                      sort=sort, facets=True),
                 )  # fmt: skip
         body, status = await auth.read(request, search_page, p, q, sort, page, auth.who(request))
@@ -66,7 +67,8 @@ def mount(app: FastAPI) -> None:
         v = request.query_params.get("v") or None
         if v is not None and len(v) > 64:
             v = v[:64]
-        out = await auth.read(request, cable_page, cable_id[:64], v, auth.who(request))
+        marks = request.query_params.get("entities") == "1"  # highlight the mentions
+        out = await auth.read(request, cable_page, cable_id[:64], v, auth.who(request), marks)
         if isinstance(out, str):
             return RedirectResponse(out, status_code=301)
         return html(*out)

@@ -29,7 +29,8 @@ def _pick_version(versions: list[Any], ref: str) -> Any:
 
 
 def cable_page(arc: Archive, cable_id: str, version: str | None,
-               who: dict[str, Any] | None = None) -> tuple[str, int] | str:  # fmt: skip
+               who: dict[str, Any] | None = None, marks: bool = False
+               ) -> tuple[str, int] | str:  # fmt: skip
     """The page, or the canonical URL to redirect to."""
     cable = arc.get(cable_id)
     if cable is None:
@@ -59,9 +60,10 @@ def cable_page(arc: Archive, cable_id: str, version: str | None,
     ]
     total_citing, citing_list = citing(arc, cable.id, limit=100)
     mentioned: dict[str, list[dict[str, Any]]] = {}
-    if selected is shown and arc.has_entities():
+    mentions = arc.cable_entities(cable.id) if selected is shown and arc.has_entities() else []
+    if mentions:
         seen: set[str] = set()
-        for mention in arc.cable_entities(cable.id):
+        for mention in mentions:
             eid = mention["entity_id"]
             if not eid or eid in seen or mention["kind"] not in ENTITY_KINDS:
                 continue
@@ -102,7 +104,8 @@ def cable_page(arc: Archive, cable_id: str, version: str | None,
             (code, name, kind, search_href(f"tag:{quote_value(code)}"))
             for code, name, kind in present.tags_view(cable)
         ],
-        "paragraphs": present.paragraphs_view(cable),
+        "paragraphs": present.paragraphs_view(cable, mentions if marks else None, entity_href),
+        "marks": marks,
         "refs": refs,
         "cited_by": citing_list,
         "cited_total": total_citing,

@@ -30,7 +30,7 @@ def entities_page(arc: Archive, kind: str, q: str, page: int,
         more = len(found) > ENTITIES_PER_PAGE
         rows = [{**s.to_dict(), "href": entity_href(s.entity_id)}
                 for s in found[:ENTITIES_PER_PAGE]]  # fmt: skip
-    api = {"limit": ENTITIES_PER_PAGE, "offset": (page - 1) * ENTITIES_PER_PAGE}
+    api: dict[str, Any] = {"limit": ENTITIES_PER_PAGE, "offset": (page - 1) * ENTITIES_PER_PAGE}
     if kind:
         api["kind"] = kind
     if q:

@@ -25,7 +25,7 @@ from cablegram.web.urls import (
     remove_filter,
     search_href,
 )
-from cablegram.web.views.stats import reader_stats
+from cablegram.web.views.stats import reader_stats, year_bars
 
 PER_PAGE = 20
 FACET_TITLES = facet_titles()
@@ -108,11 +108,7 @@ def _histogram(q: str, sort: str, res: Any) -> Markup:
 
 def _home(arc: Archive, pool: ArchivePool) -> dict[str, Any]:
     st = reader_stats(arc, pool)
-    years = {y: n for y, n in st.get("years", {}).items() if isinstance(y, int)}
-    bars = charts.year_bars(years)
-    for b in bars:
-        if b.count:
-            b.href = search_href(f"year:{b.key}")
+    years, bars = year_bars(st)
     tags = [
         {"code": code, "name": tag(code).name, "count": n, "href": search_href(f"tag:{code}")}
         for code, n in list(st.get("tags", {}).items())[:12]

@@ -19,13 +19,19 @@ def reader_stats(arc: Archive, pool: ArchivePool) -> dict[str, Any]:
     return pool.cached(("stats", arc.reader.key), lambda: arc.stats(audit=False))
 
 
-def stats_page(arc: Archive, pool: ArchivePool, who: dict[str, Any] | None = None) -> str:
-    st = reader_stats(arc, pool)
+def year_bars(st: dict[str, Any]) -> tuple[dict[int, int], list[charts.Bar]]:
+    """Cables per year of the stats, and their bars, each linked to its year's search."""
     years = {y: n for y, n in st.get("years", {}).items() if isinstance(y, int)}
     bars = charts.year_bars(years)
     for bar in bars:
         if bar.count:
             bar.href = search_href(f"year:{bar.key}")
+    return years, bars
+
+
+def stats_page(arc: Archive, pool: ArchivePool, who: dict[str, Any] | None = None) -> str:
+    st = reader_stats(arc, pool)
+    years, bars = year_bars(st)
     origins = [
         charts.Row(
             name or "(unknown)", n, search_href(f"origin:{quote_value(name)}") if name else None
