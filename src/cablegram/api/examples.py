@@ -6,18 +6,16 @@ text cut); ``add_examples`` puts them into the OpenAPI schema. After changing wh
 endpoint answers, record them again (tests/test_api_reference.py checks they still have
 the shape of a live answer):
 
-    python -m cablegram.api.examples
+    python -m cablegram.api.record_examples
 """
 
 from __future__ import annotations
 
 import json
-import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["EXAMPLES_FILE", "REQUESTS", "add_examples", "load", "record"]
+__all__ = ["EXAMPLES_FILE", "MAX_ITEMS", "MAX_TEXT", "REQUESTS", "add_examples", "cut", "load"]
 
 EXAMPLES_FILE = Path(__file__).with_name("examples.json")
 
@@ -44,12 +42,12 @@ MAX_ITEMS = 2
 MAX_TEXT = 400
 
 
-def _cut(value: Any) -> Any:
+def cut(value: Any) -> Any:
     """A recorded answer made short enough to read in the reference."""
     if isinstance(value, list):
-        return [_cut(v) for v in value[:MAX_ITEMS]]
+        return [cut(v) for v in value[:MAX_ITEMS]]
     if isinstance(value, dict):
-        return {k: _cut(v) for k, v in value.items()}
+        return {k: cut(v) for k, v in value.items()}
     if isinstance(value, str) and len(value) > MAX_TEXT:
         return value[:MAX_TEXT] + "…"
     return value
@@ -83,55 +81,3 @@ def add_examples(schema: dict[str, Any], examples: dict[str, dict[str, Any]] | N
         content = op.setdefault("responses", {}).setdefault("200", {}).setdefault("content", {})
         media = content.setdefault(got["media_type"], {})
         media.setdefault("example", got["example"])
-
-
-def record(client: Any) -> dict[str, dict[str, Any]]:
-    """Every request of ``REQUESTS`` answered by ``client`` (a TestClient on the samples)."""
-    out: dict[str, dict[str, Any]] = {}
-    for path, url in REQUESTS.items():
-        r = client.get(url)
-        if r.status_code != 200:
-            raise RuntimeError(f"{url} answered {r.status_code}: {r.text[:200]}")
-        media = r.headers["content-type"].split(";")[0].strip()
-        if media.endswith("json"):
-            body: Any = r.json()
-        elif media == "application/x-ndjson" or url.endswith("jsonl"):
-            body = [json.loads(line) for line in r.text.splitlines() if line.strip()][:1]
-            body = "\n".join(json.dumps(_cut(x), ensure_ascii=False) for x in body) + "\n"
-            out[path] = {"media_type": media, "example": body}
-            continue
-        else:
-            body = r.text
-        out[path] = {"media_type": media, "example": _cut(body)}
-    return out
-
-
-def _samples_client(folder: Path) -> Any:
-    """A TestClient on the shipped samples (the seed cable's entities extracted), as
-    published."""
-    from fastapi.testclient import TestClient
-
-    from cablegram.access.db import AccessDB
-    from cablegram.api import create_app
-    from cablegram.archive import Archive
-    from cablegram.demo import sample_paths
-
-    db = folder / "samples.db"
-    with Archive(db) as arc:
-        arc.ingest([str(p) for p in sample_paths()], workers=0)
-        arc.enrich(workers=0, ids=["09BAKU433", "09BAKU749", "09BAKU695"])
-    access = folder / "samples.access.db"
-    with AccessDB(access) as acc:
-        acc.set_policy("anonymous", "as-published")
-    return TestClient(create_app(db, readers=1, access=access))
-
-
-def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp, _samples_client(Path(tmp)) as client:
-        data = record(client)
-    EXAMPLES_FILE.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", "utf-8")
-    print(f"{len(data)} examples -> {EXAMPLES_FILE}", file=sys.stderr)
-
-
-if __name__ == "__main__":
-    main()
