@@ -394,7 +394,7 @@ class PostgresStore(Store):
                 st[0] += 1
                 if _better(r.completeness, h, *st[1]):
                     st[1], st[2] = (r.completeness, h), r
-                out.append(UPDATED if r.cable_id in earlier else NEW)
+                out.append(UPDATED if run_id is None or r.cable_id in earlier else NEW)
             elif isinstance(it, Failed):
                 error_rows.append((run_id, _clean(it.source), _clean(it.member),
                                    it.content_hash or "", it.code, _clean(it.reason), now))  # fmt: skip
@@ -486,10 +486,13 @@ class PostgresStore(Store):
         else:
             c.execute("UPDATE cables SET n_versions = %s WHERE id = %s", (n, r.cable_id))
         # "updated": a cable the archive had before this run (as in the SQLite store).
-        before = c.execute(
-            "SELECT 1 FROM versions WHERE cable_id = %s AND run_id IS DISTINCT FROM %s LIMIT 1",
-            (r.cable_id, run_id),
-        ).fetchone()
+        before = (
+            run_id is None
+            or c.execute(
+                "SELECT 1 FROM versions WHERE cable_id = %s AND run_id IS DISTINCT FROM %s LIMIT 1",
+                (r.cable_id, run_id),
+            ).fetchone()
+        )
         return UPDATED if before else NEW
 
     def _reparse(self, it: Parsed) -> str:

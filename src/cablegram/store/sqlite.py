@@ -474,10 +474,14 @@ class SQLiteStore(Store):
             c.execute("UPDATE cables SET n_versions = ? WHERE id = ?", (n, r.cable_id))
         # "updated" is a cable the archive had before this run; a second rendering of a
         # cable this run brought (the first ingest of a collection) is new to the reader.
-        before = c.execute(
-            "SELECT 1 FROM versions WHERE cable_id = ? AND run_id IS NOT ? LIMIT 1",
-            (r.cable_id, run_id),
-        ).fetchone()
+        # (A write outside any run has no "this run": the cable was there, it is updated.)
+        before = (
+            run_id is None
+            or c.execute(
+                "SELECT 1 FROM versions WHERE cable_id = ? AND run_id IS NOT ? LIMIT 1",
+                (r.cable_id, run_id),
+            ).fetchone()
+        )
         return UPDATED if before else NEW
 
     def _reparse(self, it: Parsed) -> str:
