@@ -318,9 +318,9 @@ def paragraphs_view(c: Cable, mentions: list[dict[str, Any]] | None = None,
     ``mentions`` (``Archive.cable_entities``), each paragraph's text cut at the mentions
     for highlighting (portion seq n is the n-th paragraph)."""
     by_seq: dict[int, list[dict[str, Any]]] = {}
-    for m in mentions or ():
-        if m["seq"] and m["entity_id"] and m["kind"] in ("person", "org", "place"):
-            by_seq.setdefault(m["seq"], []).append(m)
+    for x in mentions or ():
+        if x["seq"] and x["entity_id"] and x["kind"] in ("person", "org", "place"):
+            by_seq.setdefault(x["seq"], []).append(x)
     out: list[ParagraphView] = []
     heading = ""
     block = ""
