@@ -19,6 +19,7 @@ COMPILED = [
     "src/cablegram/parse/core.py",
     "src/cablegram/parse/decode.py",
     "src/cablegram/parse/header.py",
+    "src/cablegram/parse/pages.py",
     "src/cablegram/parse/preamble.py",
     "src/cablegram/parse/render.py",
     "src/cablegram/parse/scan.py",

@@ -67,6 +67,7 @@ class Reference:
     text: str = ""  # as written: "B. 08 BAKU 123"
     year_inferred: bool = False  # the year was not written and was taken from the cable
     label: str = ""  # A, B, C... when the block is lettered
+    kind: str = ""  # cable, or what else is cited: email, memo, report, telcon, letter...
 
 
 @dataclass
@@ -100,6 +101,9 @@ class ArchiveMeta:
 @dataclass
 class Cable:
     id: str = ""
+    # Other ids the cable is published or cited under (WikiLeaks' malformed ones such as
+    # 09EFTOLONDON2239, a file named for another id): each resolves to this cable.
+    aliases: list[str] = field(default_factory=list)
     origin: Origin = field(default_factory=Origin)
     transmission_id: str = ""
     dtg: str | None = None
@@ -115,6 +119,8 @@ class Cable:
     tags: list[Tag] = field(default_factory=list)
     subject: str = ""
     subject_marking: str = ""
+    # The subject for display: title case, acronyms and codes kept as written.
+    title: str = ""
     references: list[Reference] = field(default_factory=list)
     to: list[Addressee] = field(default_factory=list)
     info: list[Addressee] = field(default_factory=list)
@@ -158,7 +164,7 @@ class Cable:
         kwargs["info"] = many("info", Addressee)
         kwargs["paragraphs"] = many("paragraphs", Paragraph)
         kwargs["defects"] = many("defects", Defect)
-        for key in ("caveats", "reasons", "septels"):
+        for key in ("aliases", "caveats", "reasons", "septels"):
             kwargs[key] = list(d.get(key) or [])
         return cls(**kwargs)
 
@@ -186,6 +192,7 @@ _NESTED = {
     "info",
     "paragraphs",
     "defects",
+    "aliases",
     "caveats",
     "reasons",
     "septels",

@@ -1,4 +1,4 @@
-"""The body: page headers out, paragraphs in, with true numbers, markings and headings."""
+"""The body: paragraphs in, with true numbers, markings and headings."""
 
 from __future__ import annotations
 
@@ -12,21 +12,6 @@ from cablegram import reference
 from cablegram.model import Defect, Paragraph
 from cablegram.parse import scan
 
-# "BAKU 00000433 002 OF 003" (cablegate continuation page header), with the blank lines
-# before it. Written "\n(?:[ \t]*\n)*" rather than the equal "(?:\n[ \t]*)*\n" so that the
-# pattern opens with a literal, which the regex engine jumps to instead of trying every
-# position.
-_PAGE_HEADER: Final = re.compile(
-    r"\n(?:[ \t]*\n)*[ \t]*[A-Z][A-Z .'\-]{1,30} 0{2,}\d{1,8} +\d{3} OF \d{3}[ \t]*(?:\n[ \t]*)*(?=\n|$)"
-)
-# " OF \d{2}" is in every page header, old or new; in few other cables. Searched for as
-# "OF \d{2}" after a space: a pattern opening with a space stops at every word.
-_PAGE_MARK: Final = re.compile(r"OF \d{2}")
-# Old printouts: "PAGE 02 HARARE 06677 01 OF 03 291400Z" with the class line above it.
-_OLD_PAGE: Final = re.compile(
-    r"(?:\b(?:UNCLASSIFIED|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE)[ \t]*\n)?"
-    r"[ \t]*PAGE \d{2,3}\s+[A-Z][A-Z ]{1,25}?\s+\d{3,6}\s+\d{2} OF \d{2}\s+\d{6}Z[ \t]*\n?"
-)
 _RULE: Final = re.compile(r"^\s*[-=_*]{3,}[-=_* ]*$")
 _PARA: Final = re.compile(
     r"^(?P<pil>¶\s*|P\s?)?(?P<num>\d{1,3})\s?\.(?!\d)\s*"
@@ -70,35 +55,6 @@ class Body:
     comment: str = ""
     signer: str = ""
     septels: list[str] = field(default_factory=list)
-
-
-def strip_page_headers(text: str, defects: list[Defect]) -> str:
-    n = 0
-
-    def count(_m: re.Match[str]) -> str:
-        nonlocal n
-        n += 1
-        return ""
-
-    # The header and the blank lines around it go, leaving one line break: a paragraph
-    # cut by a page break reads on as one block.
-    # Cheap checks first: most cables have no page headers, and few old-style ones.
-    if _has_page_mark(text):
-        text = _PAGE_HEADER.sub(count, text)
-        if "PAGE " in text:
-            text = _OLD_PAGE.sub(lambda m: count(m) + " ", text)
-    if n:
-        defects.append(Defect("page-header", f"removed {n} page header(s) inside the text"))
-    return text
-
-
-def _has_page_mark(text: str) -> bool:
-    m = _PAGE_MARK.search(text, 1)
-    while m:
-        if text[m.start() - 1] == " ":
-            return True
-        m = _PAGE_MARK.search(text, m.start() + 1)
-    return False
 
 
 def parse_body(text: str, defects: list[Defect]) -> Body:

@@ -16,8 +16,9 @@ from cablegram import reference
 from cablegram.model import ArchiveMeta, Cable, Defect, Origin, Reference, Tag
 from cablegram.parse import body as body_mod
 from cablegram.parse import scan
+from cablegram.parse.pages import strip_page_headers
 from cablegram.parse.decode import decode
-from cablegram.parse.header import find_dtg, parse_header, year4
+from cablegram.parse.header import Header, find_dtg, parse_header, year4
 from cablegram.parse.preamble import (
     CAVEAT_SPELLINGS,
     find_banner,
@@ -104,7 +105,9 @@ def build(prep: Prepared, defects: list[Defect]) -> Cable:
     # Leading lines some archives add: "Cable dated:...", a media-partner date line.
     extra_date = _leading_date(text)
     tele = text[banner.end :] if banner else text
-    tele = body_mod.strip_page_headers(tele, defects)
+    tele = strip_page_headers(
+        tele, defects, banner.origin_text if banner else "", banner.serial if banner else ""
+    )
     c.body = (text[banner.start : banner.end] + tele) if banner else tele
 
     if h:
@@ -135,7 +138,7 @@ def build(prep: Prepared, defects: list[Defect]) -> Cable:
             c.classified_by, c.reasons = parse_classified_by(m[1], defects)
 
     _classification(c, banner, pre.caveats, prep.meta, defects)
-    _identity(c, banner, h.fm if h else "", h.routing if h else "", year, prep.meta, defects)
+    _identity(c, banner, h, year, prep.meta, defects)
     if banner:
         c.sections = banner.sections
     if prep.csv_refs:
@@ -315,18 +318,21 @@ def _banner_code(origin_text: str) -> str:
 def _identity(
     c: Cable,
     banner,
-    fm: str,
-    routing: str,
+    h: Header | None,
     year: int | None,
     meta: ArchiveMeta | None,
     defects: list[Defect],
 ) -> None:
+    fm = h.fm if h else ""
+    routing = h.routing if h else ""
     text_id = ""
     code = ""
     if banner and banner.origin_text:
         code = _banner_code(banner.origin_text)
         if banner.serial and year:
             text_id = f"{year % 100:02d}{code}{int(banner.serial)}"
+    if h and h.station_serial and year:
+        text_id = _cross_check(text_id, code, banner, h, year, defects)
     meta_id = ""
     if meta and meta.reference_id:
         meta_id = _canonical_id(meta.reference_id)
@@ -336,6 +342,7 @@ def _identity(
                     "malformed-id", f"archive id {meta.reference_id!r} canonicalised to {meta_id!r}"
                 )
             )
+            c.aliases.append(meta.reference_id.strip())
     if text_id and meta_id and text_id != meta_id:
         defects.append(
             Defect(
@@ -358,6 +365,54 @@ def _identity(
     if not code and fm:
         code = reference.origin_code(fm)
     c.origin = Origin(code=code, name=name, routing=routing)
+
+
+def _cross_check(
+    text_id: str, code: str, banner, h: Header, year: int, defects: list[Defect]
+) -> str:
+    """The id the banner, the DE line and the DTG agree on. The DE line's station serial
+    ("DE RUEHLP #0096/01 0231326") is the cable's serial modulo 10,000; the post comes
+    from the banner, else the FM line, else the DE station. A banner serial that the DE
+    serial continues ("TRIPOLI 00011" against "#0112") was cut short: the DE line wins.
+    Without a banner serial the id is rebuilt from the header."""
+    de = int(h.station_serial)
+    banner_serial = banner.serial if banner else ""
+    if banner_serial:
+        serial = int(banner_serial)
+        if serial % 10000 == de % 10000:
+            return text_id
+        if str(de).startswith(banner_serial) and len(banner_serial) < len(str(de)):
+            fixed = f"{year % 100:02d}{code}{de}"
+            defects.append(
+                Defect(
+                    "id-disagreement",
+                    f"banner serial {banner_serial} is the DE line's #{h.station_serial} cut short;"
+                    f" kept {fixed}",
+                )
+            )
+            return fixed
+        defects.append(
+            Defect(
+                "id-disagreement",
+                f"banner serial {banner_serial} and DE line #{h.station_serial} disagree;"
+                " kept the banner",
+            )
+        )
+        return text_id
+    post = code or (reference.origin_code(h.fm) if h.fm else "")
+    if not post and h.routing:
+        post = reference.origin_code(reference.routing_name(h.routing))
+    if not post:
+        return text_id
+    rebuilt = f"{year % 100:02d}{post}{de}"
+    defects.append(
+        Defect(
+            "id-from-header",
+            f"no serial in the banner: id {rebuilt} rebuilt from the DE line, DTG and post"
+            " (serials of 10,000 and over lose their leading digits there)",
+        )
+    )
+    return rebuilt
 
 
 def _merge_csv_refs(c: Cable, refs: list[str]) -> None:
