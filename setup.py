@@ -23,6 +23,7 @@ COMPILED = [
     "src/cablegram/parse/preamble.py",
     "src/cablegram/parse/render.py",
     "src/cablegram/parse/scan.py",
+    "src/cablegram/parse/title.py",
 ]
 
 

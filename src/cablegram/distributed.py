@@ -70,7 +70,9 @@ def disconnect(client: Any, cluster: Any) -> None:
             cluster.close()
 
 
-def _work_prepared(prepare: Callable[[Any], Any], tasks: list[tuple[bytes, str | None]]) -> list:
+def _work_prepared(
+    prepare: Callable[[Any], Any], tasks: list[tuple[bytes, str | None, str]]
+) -> list:
     """``_work``, then the store's ``prepare_rows`` on each result (PostgreSQL: the
     portions' ``tsvector`` input), so that work runs on the workers, not in the parent."""
     out = []
@@ -152,7 +154,9 @@ class DaskPipeline(_Pipeline):
         assert job.future is not None
         # A chunk is one task, or several (ingest._Tasks: .futures, .tasks)
         futures = getattr(job.future, "futures", None) or [job.future]
-        tasks = getattr(job.future, "tasks", None) or [[(d.data, d.hint) for _, d, _ in job.slots]]
+        tasks = getattr(job.future, "tasks", None) or [
+            [(d.data, d.hint, d.member or d.source) for _, d, _ in job.slots]
+        ]
         out: list[Any] = []
         for future, task in zip(futures, tasks, strict=True):
             out.extend(self._task_result(future, task))
@@ -160,7 +164,7 @@ class DaskPipeline(_Pipeline):
         job.future = None
         return out
 
-    def _task_result(self, future: Any, task: list[tuple[bytes, str | None]]) -> list[Any]:
+    def _task_result(self, future: Any, task: list[tuple[bytes, str | None, str]]) -> list[Any]:
         """A task's outcomes; a task whose workers kept dying (KilledWorker) is parsed
         again one document per task, so only a document that kills workers by itself
         becomes a ``crash`` error."""
@@ -170,9 +174,9 @@ class DaskPipeline(_Pipeline):
             return future.result()
         except KilledWorker:
             out = []
-            for data, hint in task:
+            for data, hint, name in task:
                 try:
-                    out.append(self.executor.submit(_work, [(data, hint)]).result()[0])
+                    out.append(self.executor.submit(_work, [(data, hint, name)]).result()[0])
                 except KilledWorker:
                     out.append(("crash", "the parser process died on this document"))
             return out

@@ -98,8 +98,11 @@ class IngestReport:
 # --- what happens to one document ---------------------------------------------------------
 
 
-def examine(data: bytes, hint: str | None = None) -> Cable | tuple[str, str]:
-    """Parse one document: a ``Cable`` with an id, or ``(code, reason)`` saying why not."""
+def examine(
+    data: bytes, hint: str | None = None, name: str | None = None
+) -> Cable | tuple[str, str]:
+    """Parse one document: a ``Cable`` with an id, or ``(code, reason)`` saying why not.
+    ``name`` (the file or member) gives the id of a text that carries none."""
     if not data:
         return "empty", "empty file"
     if not data.strip():
@@ -122,7 +125,7 @@ def examine(data: bytes, hint: str | None = None) -> Cable | tuple[str, str]:
     from cablegram.parse import parse
 
     try:
-        cable = parse(data, hint=hint)
+        cable = parse(data, hint=hint, name=name)
     except Exception as exc:  # noqa: BLE001 - the parser promises not to raise; be sure
         return "parser", f"parser failed: {type(exc).__name__}: {exc}"
     if not cable.id:
@@ -145,9 +148,9 @@ def is_binary(data: bytes) -> bool:
     return controls > len(head) // 10
 
 
-def process(data: bytes, hint: str | None) -> Outcome:
+def process(data: bytes, hint: str | None, name: str | None = None) -> Outcome:
     """examine + flatten: what a worker sends back for one document."""
-    result = examine(data, hint)
+    result = examine(data, hint, name)
     if isinstance(result, tuple):
         return result
     try:
@@ -169,8 +172,8 @@ def _worker_init() -> None:
         pass
 
 
-def _work(tasks: list[tuple[bytes, str | None]]) -> list[Outcome]:
-    return [process(data, hint) for data, hint in tasks]
+def _work(tasks: list[tuple[bytes, str | None, str]]) -> list[Outcome]:
+    return [process(data, hint, name) for data, hint, name in tasks]
 
 
 # --- the pipeline -------------------------------------------------------------------------
@@ -191,7 +194,7 @@ class _Tasks:
     order). ``futures[i]`` parses ``tasks[i]``; ``pool`` is the executor they went to."""
 
     def __init__(
-        self, futures: list[Any], tasks: list[list[tuple[bytes, str | None]]], pool: Any = None
+        self, futures: list[Any], tasks: list[list[tuple[bytes, str | None, str]]], pool: Any = None
     ) -> None:
         self.futures = futures
         self.tasks = tasks
@@ -206,11 +209,11 @@ class _Tasks:
                 f.release()
 
 
-def _split(tasks: list[tuple[bytes, str | None]], max_docs: int, max_bytes: int) -> list[list]:
+def _split(tasks: list[tuple[bytes, str | None, str]], max_docs: int, max_bytes: int) -> list[list]:
     """Cut a chunk's documents into worker tasks of at most ``max_docs`` documents or
     about ``max_bytes``."""
-    out: list[list[tuple[bytes, str | None]]] = []
-    part: list[tuple[bytes, str | None]] = []
+    out: list[list[tuple[bytes, str | None, str]]] = []
+    part: list[tuple[bytes, str | None, str]] = []
     size = 0
     for t in tasks:
         part.append(t)
@@ -368,7 +371,7 @@ class _Pipeline:
         head = list(itertools.islice(chunks, 2))
         # A single task is parsed here; otherwise the workers are forked now, before the
         # progress bar starts its thread.
-        first = [(d.data, d.hint) for d in head[0]] if head else []
+        first = [(d.data, d.hint, d.member or d.source) for d in head[0]] if head else []
         parallel = bool(self.workers) and (
             len(head) > 1 or len(_split(first, self.task_docs, TASK_BYTES)) > 1
         )
@@ -404,7 +407,7 @@ class _Pipeline:
                 job.hashes.append(h)
                 job.slots.append((len(job.items), doc, h))
                 job.items.append(None)
-        tasks = [(doc.data, doc.hint) for _, doc, _ in job.slots]
+        tasks = [(doc.data, doc.hint, doc.member or doc.source) for _, doc, _ in job.slots]
         if not tasks:
             job.results = []
         elif inline:
@@ -423,7 +426,9 @@ class _Pipeline:
             return job.results
         if job.future is None:  # the pool broke before this chunk was submitted
             self._drop_pool()
-            return self._one_by_one([(doc.data, doc.hint) for _, doc, _ in job.slots])
+            return self._one_by_one(
+                [(doc.data, doc.hint, doc.member or doc.source) for _, doc, _ in job.slots]
+            )
         out: list[Outcome] = []
         for future, task in zip(job.future.futures, job.future.tasks, strict=True):
             try:
@@ -437,7 +442,7 @@ class _Pipeline:
                 out.extend(self._one_by_one(task))
         return out
 
-    def _one_by_one(self, tasks: list[tuple[bytes, str | None]]) -> list[Outcome]:
+    def _one_by_one(self, tasks: list[tuple[bytes, str | None, str]]) -> list[Outcome]:
         out: list[Outcome] = []
         for task in tasks:
             try:

@@ -16,9 +16,9 @@ from cablegram import reference
 from cablegram.model import ArchiveMeta, Cable, Defect, Origin, Reference, Tag
 from cablegram.parse import body as body_mod
 from cablegram.parse import scan
-from cablegram.parse.pages import strip_page_headers
 from cablegram.parse.decode import decode
 from cablegram.parse.header import Header, find_dtg, parse_header, year4
+from cablegram.parse.pages import strip_page_headers
 from cablegram.parse.preamble import (
     CAVEAT_SPELLINGS,
     find_banner,
@@ -27,6 +27,7 @@ from cablegram.parse.preamble import (
     parse_references,
 )
 from cablegram.parse.render import Prepared, detect, prepare
+from cablegram.parse.title import display_title
 
 _HEADER_HINT: Final = re.compile(r"(?m)^\s*(?:VZCZC|ZNY |DE R[A-Z]{3,6} |FM |TO |INFO )")
 _MEDIA_DATE: Final = re.compile(
@@ -45,11 +46,17 @@ _CAVEAT_CODES: Final = dict(CAVEAT_SPELLINGS)
 _MAX_INPUT: Final = 20_000_000
 
 
-def parse(data: str | bytes, *, hint: str | None = None) -> Cable:
-    """Parse one cable in any rendering. Never raises: problems become ``defects``."""
+def parse(data: str | bytes, *, hint: str | None = None, name: str | None = None) -> Cable:
+    """Parse one cable in any rendering. Never raises: problems become ``defects``.
+    ``name`` is the file or archive member it came from: a name shaped like an id
+    (``09BAKU433.txt``) gives the id of a text that carries none, and is kept as an
+    alias when it differs from the id the text gives."""
     defects: list[Defect] = []
     try:
-        return _parse(data, hint, defects)
+        c = _parse(data, hint, defects)
+        if name:
+            _name_id(c, name)
+        return c
     except Exception as exc:  # noqa: BLE001 - the contract is "never raises"
         return Cable(
             defects=[*defects, Defect("internal", f"parser failed: {type(exc).__name__}: {exc}")]
@@ -147,10 +154,29 @@ def build(prep: Prepared, defects: list[Defect]) -> Cable:
         c.subject = prep.meta.title
         defects.append(Defect("subject", "no SUBJECT line; subject taken from the archive title"))
     _check_dates(c, prep.meta, defects)
+    c.title = display_title(c.subject)
     if not c.id and not c.paragraphs and not c.subject and not c.references and not c.classified_by:
         defects.append(Defect("no-cable", "no part of a cable was recognised"))
     c.defects = defects
     return c
+
+
+def _name_id(c: Cable, name: str) -> None:
+    stem = name.replace("\\", "/").rsplit("/", 1)[-1].split(".", 1)[0]
+    rid = _canonical_id(stem) if stem[:2].isdigit() else ""
+    if not rid:
+        return
+    if not c.id and not any(d.code in ("json", "no-cable") for d in c.defects):
+        c.id = rid
+        c.defects.append(
+            Defect("id-from-name", f"no id in the text: id {rid} from the name {name}")
+        )
+        if not c.origin.code:
+            m = _ID.match(rid)
+            c.origin.code = m[2] if m else ""
+            c.origin.name = c.origin.name or reference.post_name(c.origin.code)
+    elif rid != c.id and rid not in c.aliases:
+        c.aliases.append(rid)
 
 
 def _drop_sipdis_lines(text: str) -> str:
@@ -332,7 +358,7 @@ def _identity(
         if banner.serial and year:
             text_id = f"{year % 100:02d}{code}{int(banner.serial)}"
     if h and h.station_serial and year:
-        text_id = _cross_check(text_id, code, banner, h, year, defects)
+        text_id = _cross_check(c, text_id, code, banner, h, year, defects)
     meta_id = ""
     if meta and meta.reference_id:
         meta_id = _canonical_id(meta.reference_id)
@@ -368,43 +394,50 @@ def _identity(
 
 
 def _cross_check(
-    text_id: str, code: str, banner, h: Header, year: int, defects: list[Defect]
+    c: Cable, text_id: str, code: str, banner, h: Header, year: int, defects: list[Defect]
 ) -> str:
     """The id the banner, the DE line and the DTG agree on. The DE line's station serial
     ("DE RUEHLP #0096/01 0231326") is the cable's serial modulo 10,000; the post comes
-    from the banner, else the FM line, else the DE station. A banner serial that the DE
-    serial continues ("TRIPOLI 00011" against "#0112") was cut short: the DE line wins.
-    Without a banner serial the id is rebuilt from the header."""
+    from the banner when it names a known one, else from the FM line, else from the DE
+    station. Where the banner and the header disagree (a serial cut short: "TRIPOLI
+    00011" against "#0112"; a page holding another cable's text under this one's header)
+    the header's reading is kept: it was written by the machine that sent the cable. A
+    cut banner's reading stays as an alias, as archives published it."""
     de = int(h.station_serial)
+    yy = f"{year % 100:02d}"
+    fm_code = reference.origin_code(h.fm) if h.fm else ""
+    if fm_code and fm_code not in reference.known_origins():
+        fm_code = ""
+    if code and code not in reference.known_origins() and fm_code:
+        # "SECTION 02 OF 03QRIPOLI": the FM line names the post the banner garbled.
+        defects.append(Defect("id-disagreement", f"banner post {code} read as {fm_code} (FM line)"))
+        code = fm_code
+        text_id = f"{yy}{code}{int(banner.serial)}" if banner and banner.serial else ""
     banner_serial = banner.serial if banner else ""
+    post = code or fm_code
+    if not post and h.routing:
+        post = reference.origin_code(reference.routing_name(h.routing))
     if banner_serial:
         serial = int(banner_serial)
-        if serial % 10000 == de % 10000:
+        if serial % 10000 == de % 10000 or serial >= 10000 or not (fm_code or code):
             return text_id
-        if str(de).startswith(banner_serial) and len(banner_serial) < len(str(de)):
-            fixed = f"{year % 100:02d}{code}{de}"
-            defects.append(
-                Defect(
-                    "id-disagreement",
-                    f"banner serial {banner_serial} is the DE line's #{h.station_serial} cut short;"
-                    f" kept {fixed}",
-                )
-            )
-            return fixed
+        header_post = fm_code or code
+        fixed = f"{yy}{header_post}{de}"
+        cut = str(de).startswith(banner_serial) and len(banner_serial) < len(str(de))
         defects.append(
             Defect(
                 "id-disagreement",
-                f"banner serial {banner_serial} and DE line #{h.station_serial} disagree;"
-                " kept the banner",
+                f"banner gives {text_id}, DE line #{h.station_serial} and FM give {fixed}"
+                + ("; the banner serial was cut short" if cut else "")
+                + "; kept the header's",
             )
         )
-        return text_id
-    post = code or (reference.origin_code(h.fm) if h.fm else "")
-    if not post and h.routing:
-        post = reference.origin_code(reference.routing_name(h.routing))
+        if cut and text_id:
+            c.aliases.append(text_id)  # archives published the cut reading
+        return fixed
     if not post:
         return text_id
-    rebuilt = f"{year % 100:02d}{post}{de}"
+    rebuilt = f"{yy}{post}{de}"
     defects.append(
         Defect(
             "id-from-header",

@@ -305,9 +305,14 @@ class _Compiler:
         if isinstance(node, CableId):
             if node.prefix:
                 return "c.id LIKE %s ESCAPE '\\'", [_like(node.id)]
-            return "c.id = %s", [node.id]
+            # (an alias, such as WikiLeaks' 09EFTOLONDON2239, names the cable too)
+            return "c.id IN (%s, (SELECT cable_id FROM aliases WHERE alias = %s))", [node.id] * 2
         if isinstance(node, Ref):
-            return "c.id IN (SELECT cable_id FROM refs WHERE ref_id = %s)", [node.id]
+            return (
+                "c.id IN (SELECT cable_id FROM refs WHERE ref_id IN "
+                "(%s, (SELECT cable_id FROM aliases WHERE alias = %s)))",
+                [node.id] * 2,
+            )
         if isinstance(node, Signer):
             if node.prefix:
                 return "lower(c.signer) LIKE %s ESCAPE '\\'", [_like(_nocase(node.name))]

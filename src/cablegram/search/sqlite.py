@@ -357,9 +357,14 @@ class _Matcher:
         if isinstance(node, CableId):
             if node.prefix:
                 return "c.id GLOB ?", [_glob(node.id)]
-            return "c.id = ?", [node.id]
+            # (an alias, such as WikiLeaks' 09EFTOLONDON2239, names the cable too)
+            return "c.id IN (?, (SELECT cable_id FROM aliases WHERE alias = ?))", [node.id] * 2
         if isinstance(node, Ref):
-            return "c.key IN (SELECT cable_key FROM cable_refs WHERE ref_id = ?)", [node.id]
+            return (
+                "c.key IN (SELECT cable_key FROM cable_refs WHERE ref_id IN "
+                "(?, (SELECT cable_id FROM aliases WHERE alias = ?)))",
+                [node.id] * 2,
+            )
         if isinstance(node, Signer):
             if node.prefix:
                 return "c.signer LIKE ? ESCAPE '\\'", [_like(node.name)]

@@ -590,6 +590,15 @@ class PostgresStore(Store):
         with self.reader() as conn:
             return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
 
+    def resolve(self, cable_id: str) -> str:
+        """The cable's id for an id or an alias (``cable_id`` itself when neither)."""
+        if self._one("SELECT 1 FROM cables WHERE id = %s", (cable_id,)):
+            return cable_id
+        row = self._one(
+            "SELECT cable_id FROM aliases WHERE alias = %s ORDER BY cable_id LIMIT 1", (cable_id,)
+        )
+        return row[0] if row else cable_id
+
     def get(self, cable_id: str) -> Cable | None:
         row = self._one(
             "SELECT v.record FROM cables c JOIN versions v USING (version_id) WHERE c.id = %s",

@@ -28,7 +28,9 @@ CABLE_COLUMNS = (
 # A cable has at most this many portions (subject, summary, paragraphs); later paragraphs
 # are folded into the last portion. The SQLite store numbers portions key * this + position.
 PORTIONS_PER_CABLE = 4096
-CHILD_TABLES = ("caveats", "tags", "addressees", "refs", "reasons", "defects", "portions")
+CHILD_TABLES = (
+    "caveats", "tags", "addressees", "refs", "reasons", "defects", "aliases", "portions",
+)  # fmt: skip
 
 
 def upsert_cable_sql(placeholder: str) -> str:
@@ -64,6 +66,7 @@ class CableRows:
     refs: list[tuple[int, str, str, int, str]] = field(default_factory=list)
     reasons: list[tuple[int, str]] = field(default_factory=list)
     defects: list[tuple[int, str, str]] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)  # other ids that resolve to this one
     # kind, seq, number, marking, level, caveats, heading, text
     portions: list[tuple[str, int, int | None, str, int, str, str, str]] = field(
         default_factory=list
@@ -81,6 +84,7 @@ CHILD_ROWS: tuple[tuple[str, tuple[str, ...], Callable[[CableRows], list[tuple]]
     ("refs", ("seq", "ref_id", "text", "year_inferred", "label"), lambda r: r.refs),
     ("reasons", ("seq", "reason"), lambda r: r.reasons),
     ("defects", ("seq", "code", "message"), lambda r: r.defects),
+    ("aliases", ("alias",), lambda r: [(a,) for a in r.aliases]),
 )  # fmt: skip
 assert [t for t, _, _ in CHILD_ROWS] == [t for t in CHILD_TABLES if t != "portions"]
 PORTION_COLUMNS = ("kind", "seq", "number", "marking", "level", "caveats", "heading", "text")
@@ -150,6 +154,11 @@ def caveat_list(caveats: list[str]) -> str:
     """The space-separated form of ``portions.caveats``; a caveat's own spaces become '_'
     (REL TO USA, GBR -> REL_TO_USA,_GBR) so each stays one word."""
     return " ".join("_".join(c.split()) for c in caveats)
+
+
+def _alias(cable_id: str) -> str:
+    """An alias as looked up (Archive.get upper-cases and strips the id it is given)."""
+    return "".join(cable_id.split()).upper()
 
 
 def flatten(cable: Cable) -> CableRows:
@@ -238,6 +247,7 @@ def flatten(cable: Cable) -> CableRows:
         refs=refs,
         reasons=reasons,
         defects=defects,
+        aliases=[a for a in _unique([_alias(x) for x in c.aliases]) if a and a != c.id],
         portions=portions,
     )
 

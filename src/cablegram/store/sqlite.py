@@ -43,6 +43,7 @@ _CHECKPOINT = 1000  # pages of WAL after which a commit checkpoints (SQLite's de
 _RUN_CHECKPOINT = 65536  # ... during an ingest run
 # Indexes may be added to the schema without a version change; an older database gets
 # them when it is next opened (see _add_missing_indexes).
+_TABLE_DDL = re.compile(r"CREATE (?:TABLE|VIEW) IF NOT EXISTS (\w+)[^;]+", re.S)
 _INDEX_DDL = re.compile(r"CREATE INDEX IF NOT EXISTS (\w+) ON [^;]+", re.S)
 
 # Triggers are replaced when the schema's text changes, and FTS5 options set when they
@@ -160,6 +161,7 @@ class SQLiteStore(Store):
             # Current: opening takes no write lock (readers during an ingest), unless an
             # index added to the schema since the database was made is missing, or a
             # trigger has changed.
+            self._add_missing_tables(ddl)
             self._add_missing_indexes(ddl)
             self._upgrade_fts(ddl)
         else:
@@ -177,10 +179,12 @@ class SQLiteStore(Store):
         cables.key (tables cable_<list>) and reads them through views of the old names.
         One transaction: a kill leaves the database at version 2, to be migrated again."""
         script = ["BEGIN IMMEDIATE;"]
-        for table, _, _ in CHILD_ROWS:
+        have = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master")}
+        v2_rows = [x for x in CHILD_ROWS if x[0] in have]  # (aliases came after schema 3)
+        for table, _, _ in v2_rows:
             script.append(f"ALTER TABLE {table} RENAME TO _v2_{table};")
         script.append(ddl)  # the cable_<list> tables, their indexes and views
-        for table, columns, _ in CHILD_ROWS:
+        for table, columns, _ in v2_rows:
             cols = ", ".join(columns)
             x_cols = ", ".join(f"x.{col}" for col in columns)
             script.append(
@@ -201,6 +205,20 @@ class SQLiteStore(Store):
                     f"by opening it with write access: {exc}"
                 ) from exc
             raise
+
+    def _add_missing_tables(self, ddl: str) -> None:
+        """Tables and views added to schema 3 since the database was made (cable_aliases):
+        created empty; a re-ingest fills them (docs/ingest.md)."""
+        c = self.conn
+        have = {r[0] for r in c.execute("SELECT name FROM sqlite_master")}
+        missing = [m.group(0) for m in _TABLE_DDL.finditer(ddl) if m.group(1) not in have]
+        if not missing:
+            return
+        try:
+            c.executescript("BEGIN IMMEDIATE;\n" + ";\n".join(missing) + ";\nCOMMIT;")
+        except sqlite3.OperationalError:  # read-only: alias look-ups find nothing
+            if c.in_transaction:
+                c.execute("ROLLBACK")
 
     def _add_missing_indexes(self, ddl: str) -> None:
         c = self.conn
@@ -567,6 +585,20 @@ class SQLiteStore(Store):
         return FAILED
 
     # -- read side -------------------------------------------------------------------------
+    def resolve(self, cable_id: str) -> str:
+        """The cable's id for an id or an alias (``cable_id`` itself when neither)."""
+        c = self.conn
+        if c.execute("SELECT 1 FROM cables WHERE id = ?", (cable_id,)).fetchone():
+            return cable_id
+        try:
+            row = c.execute(
+                "SELECT cable_id FROM aliases WHERE alias = ? ORDER BY cable_id LIMIT 1",
+                (cable_id,),
+            ).fetchone()
+        except sqlite3.OperationalError:  # an archive made before aliases, opened read-only
+            return cable_id
+        return row[0] if row else cable_id
+
     def get(self, cable_id: str) -> Cable | None:
         row = self.conn.execute(
             "SELECT v.record FROM cables c JOIN versions v USING (version_id) WHERE c.id = ?",

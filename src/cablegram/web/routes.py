@@ -29,6 +29,7 @@ from cablegram.api.convert import facet_filter, facet_label, quote_value
 from cablegram.api.pool import ArchivePool
 from cablegram.api.routes import citing, entity_years
 from cablegram.archive import render_text
+from cablegram.parse.title import display_title
 from cablegram.reference import classification_level, precedence_name, tag
 from cablegram.search import QueryError
 from cablegram.search.query import MAX_LENGTH
@@ -97,6 +98,7 @@ def _fmt(n: int | None) -> str:
 
 env.globals.update(search_href=search_href, version=__version__, SORTS=SORTS, WITHHELD=WITHHELD)
 env.filters["n"] = _fmt
+env.filters["display_title"] = lambda s: _display_title(s or "")
 env.filters["date_words"] = present.date_words
 env.filters["basename"] = lambda p: str(p).replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
 
@@ -289,7 +291,7 @@ def search_page(arc: Archive, pool: ArchivePool, q: str, sort: str, page: int,
             {
                 "id": h.id,
                 "href": f"/cables/{h.id}",
-                "subject": h.subject,
+                "subject": _display_title(h.subject),
                 "date": h.date,
                 "date_words": present.date_words(h.date),
                 "origin": h.origin_name or h.origin_code,
@@ -331,6 +333,11 @@ def _pick_version(versions: list[Any], ref: str) -> Any:
         return versions[k - 1] if 1 <= k <= len(versions) else None
     hits = [v for v in versions if s and v.content_hash.startswith(s)]
     return hits[0] if len(hits) == 1 else None
+
+
+def _display_title(subject: str) -> str:
+    """The parser's display title of a subject (cable lists carry the subject only)."""
+    return subject if subject == WITHHELD else display_title(subject)
 
 
 def cable_page(arc: Archive, cable_id: str, version: str | None,
