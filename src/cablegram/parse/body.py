@@ -297,22 +297,124 @@ def _take_signer(block: str) -> tuple[str | None, str]:
     return block, ""
 
 
+def _readings(n: int) -> tuple[int, ...]:
+    """What a paragraph number may stand for: itself, or, when a pilcrow became a "1" in
+    front of it (``11.`` for 1, ``¶16.`` for 6, ``110.`` for 10), the rest."""
+    w = str(n)
+    if len(w) >= 2 and w[0] == "1" and w[1] != "0":
+        return (n, int(w[1:]))
+    if len(w) >= 3 and w[0] == "1":  # "110." is 10
+        return (n, int(w[1:]))
+    return (n,)
+
+
+def _start_cost(r: int) -> float:
+    return 0.0 if r == 1 else 1.0 + min(r, 30) / 5
+
+
+def _step_cost(prev: int, r: int) -> float:
+    d = r - prev
+    if d == 1:
+        return 0.0
+    if d == 2:
+        return 1.0  # one number skipped
+    if d == 0:
+        return 1.5  # a number repeated
+    if 3 <= d <= 5:
+        return 2.0
+    return 3.0 if d > 0 else 4.0
+
+
+# Reading a cable as damaged costs this much, once: the decoded sequence is taken only when
+# it runs more smoothly than the written numbers by more than that. Each reading other than
+# the written number costs a little too, so that on a tie the written number stands.
+_DAMAGED_CABLE_COST: Final = 1.5
+_DAMAGE_COST: Final = 0.01
+
+
+def _decode_numbers(written: list[int], damaged: bool | None = None) -> list[int]:
+    """The readings of ``written`` (each from ``_readings``) whose sequence runs most
+    smoothly: a shortest path over the few readings of each number (Viterbi). On a tie the
+    written number stands. ``damaged``: whether the rendering is known to be damaged
+    (True), known not to be (False: the written numbers stand), or to be judged here."""
+    if damaged is False:
+        return written
+    if not written:
+        return []
+    options = [_readings(n) for n in written]
+    # cost[j], back[i][j]: the cheapest sequence ending in reading j of number i.
+    cost = [_start_cost(r) + (_DAMAGE_COST if j else 0.0) for j, r in enumerate(options[0])]
+    back: list[list[int]] = [[0] * len(options[0])]
+    for i in range(1, len(options)):
+        prev = options[i - 1]
+        new_cost: list[float] = []
+        new_back: list[int] = []
+        for j, r in enumerate(options[i]):
+            best_k = 0
+            best = cost[0] + _step_cost(prev[0], r)
+            for k in range(1, len(prev)):
+                c = cost[k] + _step_cost(prev[k], r)
+                if c < best:
+                    best, best_k = c, k
+            new_cost.append(best + (_DAMAGE_COST if j else 0.0))
+            new_back.append(best_k)
+        cost = new_cost
+        back.append(new_back)
+    j = 0
+    for k in range(1, len(cost)):
+        if cost[k] < cost[j]:
+            j = k
+    out = [0] * len(options)
+    for i in range(len(options) - 1, -1, -1):
+        out[i] = options[i][j]
+        j = back[i][j]
+    if damaged is None and out != written:
+        if _path_cost(out) + _DAMAGED_CABLE_COST >= _path_cost(written):
+            return written
+    return out
+
+
+def _path_cost(seq: list[int]) -> float:
+    total = _start_cost(seq[0])
+    for a, b in zip(seq, seq[1:], strict=False):
+        total += _step_cost(a, b)
+    return total
+
+
 def _repair_numbers(paras: list[Paragraph], idx: list[int], defects: list[Defect]) -> None:
-    """Recover true paragraph numbers from context (pilcrows rendered as '1')."""
-    expected = 1
+    """Recover true paragraph numbers from context: renderings that lost the pilcrow to a
+    "1" write 1 as ``11.`` and 6 as ``¶16.``. Each number has one or two readings; the
+    sequence that runs most smoothly is taken (``_decode_numbers``)."""
+    written = [paras[i].number or 0 for i in idx]
+    marked = [k for k, i in enumerate(idx) if paras[i].marking]
+    if len(marked) >= 2 and len(marked) < len(idx):
+        # The marked paragraphs are the cable's sequence; unmarked numbered blocks among
+        # them are lists of their own (1, 2, 3 under paragraph 4). The main sequence tells
+        # whether the rendering is damaged; each list is then read the same way.
+        decoded = list(written)
+        main = _decode_numbers([written[k] for k in marked])
+        for k, r in zip(marked, main, strict=True):
+            decoded[k] = r
+        damaged = any(decoded[k] != written[k] for k in marked)
+        run: list[int] = []
+        for k in [*range(len(idx)), -1]:
+            if k >= 0 and not paras[idx[k]].marking:
+                run.append(k)
+                continue
+            if run:
+                for q, r in zip(
+                    run, _decode_numbers([written[q] for q in run], damaged), strict=True
+                ):
+                    decoded[q] = r
+                run = []
+    else:
+        decoded = _decode_numbers(written)
     repaired: list[str] = []
-    disorder = False
-    for i in idx:
-        n = paras[i].number
-        assert n is not None
-        if n != expected and str(n) == f"1{expected}" and n > expected:
-            repaired.append(f"{n}->{expected}")
-            paras[i].number = expected
-        elif n != expected:
-            if n < expected:
-                disorder = True
-            expected = n
-        expected += 1
+    for i, n, r in zip(idx, written, decoded, strict=True):
+        if r != n:
+            repaired.append(f"{n}->{r}")
+            paras[i].number = r
+    disorder = any(b < a for a, b in zip(decoded, decoded[1:], strict=False))
     if repaired:
         defects.append(
             Defect(
