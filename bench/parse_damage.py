@@ -23,10 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from parse_agreement import raw_text  # noqa: E402
-
 from cablegram import parse  # noqa: E402
 from cablegram.sources import iter_documents  # noqa: E402
+from parse_agreement import raw_text  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 # A paragraph number opening a block: at the start of the text or after a blank line.

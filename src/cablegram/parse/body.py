@@ -368,9 +368,9 @@ def _decode_numbers(written: list[int], damaged: bool | None = None) -> list[int
     for i in range(len(options) - 1, -1, -1):
         out[i] = options[i][j]
         j = back[i][j]
-    if damaged is None and out != written:
-        if _path_cost(out) + _DAMAGED_CABLE_COST >= _path_cost(written):
-            return written
+    smoother = _path_cost(out) + _DAMAGED_CABLE_COST < _path_cost(written)
+    if damaged is None and out != written and not smoother:
+        return written
     return out
 
 
