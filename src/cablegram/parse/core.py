@@ -38,6 +38,10 @@ _MEDIA_DATE: Final = re.compile(
 )
 _CABLE_DATED: Final = re.compile(r"Cable dated:\s*(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})")
 _ID: Final = re.compile(r"^(\d{2})([A-Z][A-Z0-9]*?[A-Z])(\d{1,7})$")
+# Hyphenated posts (PORT-OF-SPAIN) and junk after the serial (09BAKU433-A, 09BAKU433(A)).
+_ID_LOOSE: Final = re.compile(
+    r"^(\d{2})-?([A-Z][A-Z0-9\-]*?[A-Z])-?(\d{1,7})(?![0-9])(?:[^0-9].*)?$"
+)
 _SIPDIS_LINE: Final = re.compile(r"(?m)^\s*SIPDIS\s*$\n?")
 _CLASSIFIED_BY_ANY: Final = re.compile(r"(?i)(?<![a-z])classified\s+by\s*:?\s*(.+)")
 _ARCHIVE_CLASS_SPLIT: Final = re.compile(r"//|/(?=[A-Z]{4})")
@@ -317,12 +321,22 @@ def _subject_caveats(subject_marking: str) -> list[str]:
     return ["NOFORN"] if "NOFORN" in reference.parse_marking(subject_marking)[1] else []
 
 
+def canonical_id(text: str) -> str:
+    """The canonical reference id of an id as written, '' when it is none: ``09 BAKU 433``,
+    ``09AMEMBASSYBAKU433``, ``09EFTOLONDON2239``, ``09PORT-OF-SPAIN123``, ``09RIO12``,
+    ``09BAKU433-A`` (junk after the serial) give ``09BAKU433``, ``09LONDON2239``,
+    ``09PORTOFSPAIN123``, ``09RIODEJANEIRO12``, ``09BAKU433``."""
+    return _canonical_id(text)
+
+
 def _canonical_id(rid: str) -> str:
     rid = "".join(rid.upper().split())  # (re.sub(r"\s+", "", ...), in one C call)
     m = _ID.match(rid)
     if not m:
-        return ""
-    origin = m[2]
+        m = _ID_LOOSE.match(rid)
+        if not m:
+            return ""
+    origin = m[2].replace("-", "")
     if origin not in reference.known_origins():
         # Strip known junk (NOFORN, SECTION 02 OF 02...) when a known post remains;
         # an origin we simply do not know is kept as written.

@@ -54,6 +54,7 @@ from cablegram.store.rows import (
     CHILD_ROWS,
     CHILD_TABLES,
     CableRows,
+    alias_rows,
     flatten,
     upsert_cable_sql,
 )
@@ -309,6 +310,12 @@ class PostgresStore(Store):
                     out = None  # a writer that ignores the lock raced us: go item by item
             if out is None:
                 out = [self._write_one(it, run_id, now, force) for it in items]
+            aliases = alias_rows(items)
+            if aliases:
+                c.cursor().executemany(
+                    "INSERT INTO aliases (alias, cable_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                    aliases,
+                )
             if before_commit is not None:
                 before_commit()
         return out

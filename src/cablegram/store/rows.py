@@ -28,9 +28,7 @@ CABLE_COLUMNS = (
 # A cable has at most this many portions (subject, summary, paragraphs); later paragraphs
 # are folded into the last portion. The SQLite store numbers portions key * this + position.
 PORTIONS_PER_CABLE = 4096
-CHILD_TABLES = (
-    "caveats", "tags", "addressees", "refs", "reasons", "defects", "aliases", "portions",
-)  # fmt: skip
+CHILD_TABLES = ("caveats", "tags", "addressees", "refs", "reasons", "defects", "portions")
 
 
 def upsert_cable_sql(placeholder: str) -> str:
@@ -66,7 +64,9 @@ class CableRows:
     refs: list[tuple[int, str, str, int, str]] = field(default_factory=list)
     reasons: list[tuple[int, str]] = field(default_factory=list)
     defects: list[tuple[int, str, str]] = field(default_factory=list)
-    aliases: list[str] = field(default_factory=list)  # other ids that resolve to this one
+    # Other ids that resolve to this one. Kept from every version ever written (the table
+    # `aliases`, written by Store.write), not only from the shown one.
+    aliases: list[str] = field(default_factory=list)
     # kind, seq, number, marking, level, caveats, heading, text
     portions: list[tuple[str, int, int | None, str, int, str, str, str]] = field(
         default_factory=list
@@ -84,7 +84,6 @@ CHILD_ROWS: tuple[tuple[str, tuple[str, ...], Callable[[CableRows], list[tuple]]
     ("refs", ("seq", "ref_id", "text", "year_inferred", "label"), lambda r: r.refs),
     ("reasons", ("seq", "reason"), lambda r: r.reasons),
     ("defects", ("seq", "code", "message"), lambda r: r.defects),
-    ("aliases", ("alias",), lambda r: [(a,) for a in r.aliases]),
 )  # fmt: skip
 assert [t for t, _, _ in CHILD_ROWS] == [t for t in CHILD_TABLES if t != "portions"]
 PORTION_COLUMNS = ("kind", "seq", "number", "marking", "level", "caveats", "heading", "text")
@@ -154,6 +153,11 @@ def caveat_list(caveats: list[str]) -> str:
     """The space-separated form of ``portions.caveats``; a caveat's own spaces become '_'
     (REL TO USA, GBR -> REL_TO_USA,_GBR) so each stays one word."""
     return " ".join("_".join(c.split()) for c in caveats)
+
+
+def alias_rows(items: list[Any]) -> list[tuple[str, str]]:
+    """(alias, cable_id) of the parsed versions among a write's items."""
+    return [(a, r.cable_id) for it in items if (r := getattr(it, "rows", None)) for a in r.aliases]
 
 
 def _alias(cable_id: str) -> str:

@@ -156,17 +156,14 @@ CREATE VIEW IF NOT EXISTS defects AS
     SELECT c.id AS cable_id, x.seq, x.code, x.message
     FROM cable_defects x JOIN cables c ON c.key = x.cable_key;
 
--- Other ids the shown version is published or cited under (WikiLeaks' malformed ids such
--- as 09EFTOLONDON2239, a file named for another id): each resolves to the cable.
-CREATE TABLE IF NOT EXISTS cable_aliases (
-    cable_key INTEGER NOT NULL REFERENCES cables(key) ON DELETE CASCADE,
+-- Other ids a cable is published or cited under (WikiLeaks' malformed ids such as
+-- 09EFTOLONDON2239, a file named for another id), from every version written: each
+-- resolves to the cable (Archive.get, id: and ref: queries).
+CREATE TABLE IF NOT EXISTS aliases (
     alias TEXT NOT NULL,
-    PRIMARY KEY (cable_key, alias)
+    cable_id TEXT NOT NULL,
+    PRIMARY KEY (alias, cable_id)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS cable_aliases_alias ON cable_aliases(alias);
-CREATE VIEW IF NOT EXISTS aliases AS
-    SELECT c.id AS cable_id, x.alias
-    FROM cable_aliases x JOIN cables c ON c.key = x.cable_key;
 
 -- Searchable portions of the shown version: the subject (kind 'subject', seq 0) and each
 -- paragraph (kind 'para', seq 1..n), each with its own portion marking so search can be

@@ -33,6 +33,7 @@ from cablegram.store.rows import (
     PORTION_COLUMNS,
     PORTIONS_PER_CABLE,
     CableRows,
+    alias_rows,
     flatten,
     upsert_cable_sql,
 )
@@ -179,12 +180,10 @@ class SQLiteStore(Store):
         cables.key (tables cable_<list>) and reads them through views of the old names.
         One transaction: a kill leaves the database at version 2, to be migrated again."""
         script = ["BEGIN IMMEDIATE;"]
-        have = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master")}
-        v2_rows = [x for x in CHILD_ROWS if x[0] in have]  # (aliases came after schema 3)
-        for table, _, _ in v2_rows:
+        for table, _, _ in CHILD_ROWS:
             script.append(f"ALTER TABLE {table} RENAME TO _v2_{table};")
         script.append(ddl)  # the cable_<list> tables, their indexes and views
-        for table, columns, _ in v2_rows:
+        for table, columns, _ in CHILD_ROWS:
             cols = ", ".join(columns)
             x_cols = ", ".join(f"x.{col}" for col in columns)
             script.append(
@@ -207,7 +206,7 @@ class SQLiteStore(Store):
             raise
 
     def _add_missing_tables(self, ddl: str) -> None:
-        """Tables and views added to schema 3 since the database was made (cable_aliases):
+        """Tables and views added to schema 3 since the database was made (aliases):
         created empty; a re-ingest fills them (docs/ingest.md)."""
         c = self.conn
         have = {r[0] for r in c.execute("SELECT name FROM sqlite_master")}
@@ -344,6 +343,8 @@ class SQLiteStore(Store):
             c.execute("BEGIN IMMEDIATE")
         try:
             out = self._apply(items, run_id, now, force)
+            c.executemany("INSERT OR IGNORE INTO aliases (alias, cable_id) VALUES (?, ?)",
+                          alias_rows(items))  # fmt: skip
             if commit:
                 # Once per transaction: fewer, larger FTS5 segments to merge later.
                 self._index_pending()
