@@ -25,10 +25,11 @@ _LIST_ITEM_START: Final = r"(?:--?[^\S\n]|-[^\S\n]|[A-Z][^\S\n]?\.[^\S\n]|\(\w{1
 _LIST_ITEM_LINE: Final = re.compile(r"\n(?=" + _LIST_ITEM_START + ")")
 _WRAPPED_LINE_BREAK: Final = re.compile(r"\n(?!" + _LIST_ITEM_START + ")")
 _SUMMARY: Final = re.compile(
-    r"\b(?:SUMMARY(?: AND (?:COMMENT|ACTION REQUEST))?|Summary(?: and (?:comment|Comment))?)\s*[:.\-]\s*"
+    r"\b(?:SUMMARY|Summary)(?:\s*(?:AND|and|/)\s*(?:COMMENT|[Cc]omment|ACTION REQUEST|"
+    r"[Aa]ction [Rr]equest))?\s*[:.\-]\s*"
 )
 _END_SUMMARY: Final = re.compile(
-    r"\bEND\s+(?:OF\s+)?SUMMARY(?:\s+AND\s+(?:COMMENT|ACTION REQUEST))?\b\.?", re.I
+    r"\bEND\s+(?:OF\s+)?SUMMARY(?:\s*(?:AND|/)\s*(?:COMMENT|ACTION\s+REQUEST))?\b\.?", re.I
 )
 # Where _END_SUMMARY and _END_COMMENT can start, in the folded text ("end" alone is found
 # too often to try the pattern at each).
@@ -38,7 +39,15 @@ _COMMENT: Final = re.compile(r"\b(?:COMMENT|Comment)\s*[:.\-]\s*")
 _END_COMMENT: Final = re.compile(r"\bEND\s+(?:OF\s+)?COMMENT\b\.?", re.I)
 _SEPTEL: Final = re.compile(r"\bSEPTELS?\b", re.I)
 _SENTENCE_END: Final = re.compile(r"[.!?\n]")
-_SIGNER: Final = re.compile(r"^[A-Z][A-Z'\-]+(?:[ /][A-Z][A-Z'\-]+){0,2}\s*$")
+_SIGNER: Final = re.compile(r"^[A-Z][A-Z'\-]+(?:[ /][A-Z][A-Z'\-]+){0,2}\.?\s*$")
+# Lines that may follow the signer: a class line, end-of-message marks (NNNN, BT, #0433,
+# ##, a lone "."), a rule, archive and release stamps.
+_TRAILING_NOISE: Final = re.compile(
+    r"(?i)(?:(?:TOP\s+)?SECRET|CONFIDENTIAL|UNCLASSIFIED|LIMITED\s+OFFICIAL\s+USE|"
+    r"SENSITIVE(?:\s+BUT\s+UNCLASSIFIED)?|NOFORN|SIPDIS|NNNN|BT|#+\d*|\.|[-=_*]{3,}|"
+    r"<<\s*END\s+OF\s+DOCUMENT\s*>>|END\s+OF\s+DOCUMENT|RELEASED\s+IN\s+(?:FULL|PART)|"
+    r"(?:SECRET|CONFIDENTIAL|UNCLASSIFIED)\s+[A-Z]{3}\d{3,6})"
+)
 _NOT_SIGNER: Final = re.compile(r"(?:UNCLASSIFIED|CONFIDENTIAL|SECRET|NOFORN|SIPDIS|BT)")
 _GLUED_SIGNER: Final = re.compile(r"[.!?)\"]\s+([A-Z][A-Z'\-]{2,}(?:/[A-Z]+)?)\s*$")
 _COMMENT_OPENING: Final = re.compile(r"(?:COMMENT|Comment)\s*[:.\-]\s*")
@@ -126,8 +135,21 @@ def parse_body(text: str, defects: list[Defect]) -> Body:
                 e = _END_SUMMARY.search(joined)
                 b.summary = joined[: e.start()].strip() if e else p.text
                 break
+    if not b.summary and folded is not None:
+        # An End Summary without a heading: the summary is what stands before it, when it
+        # ends within the first paragraphs.
+        e = scan.search_where(_END_SUMMARY, full, folded, _END_SUMMARY_WHERE)
+        first = "\n\n".join(p.text for p in b.paragraphs[:3])
+        if e and e.start() < len(first):
+            b.summary = full[: e.start()].strip()
     b.septels = _septels(full, folded)
     return b
+
+
+def summary_in(text: str) -> str:
+    """A summary the preamble holds (a SUMMARY block before paragraph 1)."""
+    folded = scan.fold(text)
+    return _between(text, folded, _SUMMARY, "summary", _END_SUMMARY, _END_SUMMARY_WHERE)
 
 
 def _flat_blocks(text: str) -> tuple[list[str], str]:
@@ -135,6 +157,12 @@ def _flat_blocks(text: str) -> tuple[list[str], str]:
     last block."""
     lines = text.split("\n")
     stripped = list(map(str.strip, lines))
+    end = len(lines)
+    while end and (not stripped[end - 1] or _TRAILING_NOISE.fullmatch(stripped[end - 1])):
+        end -= 1
+    if end < len(lines) and any(stripped[end:]):
+        # Noise after the last words: the signer is read above it ("DERSE⏎⏎CONFIDENTIAL").
+        lines, stripped = lines[:end], stripped[:end]
     spans = _block_spans(lines, stripped)
     flats = [_join_stripped(stripped[a:z]) for a, z in spans]
     signer = ""
@@ -289,7 +317,7 @@ def _take_signer(block: str) -> tuple[str | None, str]:
         and not _NOT_SIGNER.fullmatch(cand)
     ):
         rest = "\n".join(last[:-1]).strip()
-        return rest or None, cand
+        return rest or None, cand.rstrip(".")
     # Re-flowed text: the signer is glued after the last sentence ("... END COMMENT. DERSE").
     m = _GLUED_SIGNER.search(block)
     if m and m[1] not in {"END", "COMMENT", "SUMMARY", "NOFORN", "SIPDIS"}:

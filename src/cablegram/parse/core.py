@@ -142,6 +142,8 @@ def build(prep: Prepared, defects: list[Defect]) -> Cable:
     b = body_mod.parse_body(body_text, defects)
     c.paragraphs, c.summary, c.comment = b.paragraphs, b.summary, b.comment
     c.signer, c.septels = b.signer, b.septels
+    if not c.summary and "umm" in tele[: pre.end].lower():
+        c.summary = body_mod.summary_in(tele[: pre.end])  # a summary block before paragraph 1
     if not c.classified_by:
         # A fragment: only a "Classified By:" line.
         m = scan.search_ci(_CLASSIFIED_BY_ANY, text, scan.fold(text), "classified")

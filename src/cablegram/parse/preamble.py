@@ -384,7 +384,9 @@ _TAGS_LOOSE: Final = re.compile(
     r"(?=\s*(?:SUBJECT|SUBJ\b|\n|$))"
 )
 # A line of nothing but TAGS codes (a wrapped TAGS field's second line).
-_TAG_LINE: Final = re.compile(r"[A-Z0-9]{2,8}(?:-[A-Z0-9]{1,4})?(?:\s*[,;]?\s*[A-Z0-9]{2,8}(?:-[A-Z0-9]{1,4})?)*")
+_TAG_LINE: Final = re.compile(
+    r"[A-Z0-9]{2,8}(?:-[A-Z0-9]{1,4})?(?:\s*[,;]?\s*[A-Z0-9]{2,8}(?:-[A-Z0-9]{1,4})?)*"
+)
 _SUBJECT: Final = re.compile(r"\bSUBJ(?:ECT)?\s*[:;.]\s*", re.I)
 # The keyword without its colon ("SUBJECT ROMANIA: ..."), or cut to "UBJECT:", at a line start.
 _SUBJECT_LOOSE: Final = re.compile(r"(?m)^[ \t]*(?:SUBJECT[ \t]+(?=[A-Z(\"'])|UBJECT\s*:\s*)")
@@ -682,6 +684,9 @@ def _heading_before(text: str, body_start: int) -> int:
         end = start - 1
         start = pre.rfind("\n", 0, end) + 1
         cand = pre[start:end].strip()
+    if cand[:3] == "---" and cand[-3:] == "---":  # "------- SUMMARY -------"
+        cand = cand.strip("- ")
+        ruled = True
     if not cand or len(cand) > 60 or _has_digit(cand):
         return body_start
     if cand.upper() in ("UNCLASSIFIED", "CONFIDENTIAL", "SECRET", "NOFORN", "SIPDIS", "SENSITIVE"):
@@ -762,7 +767,12 @@ def _tag_parts(s: str) -> Iterator[str]:
             continue
         if not commas and not _TAG_CODE.fullmatch(part):
             continue
-        if commas and i < len(parts) and part.isalpha() and reference.tag_info(part)[1] == "unknown":
+        if (
+            commas
+            and i < len(parts)
+            and part.isalpha()
+            and reference.tag_info(part)[1] == "unknown"
+        ):
             joined = f"{part}, {parts[i].strip(' .')}"
             if reference.tag_info(joined)[1] == "person":
                 part = joined
