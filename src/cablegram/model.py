@@ -124,6 +124,7 @@ class Cable:
     references: list[Reference] = field(default_factory=list)
     to: list[Addressee] = field(default_factory=list)
     info: list[Addressee] = field(default_factory=list)
+    xmt: list[Addressee] = field(default_factory=list)  # XMT: left out of a collective
     paragraphs: list[Paragraph] = field(default_factory=list)
     summary: str = ""
     comment: str = ""
@@ -162,6 +163,7 @@ class Cable:
         kwargs["references"] = many("references", Reference)
         kwargs["to"] = many("to", Addressee)
         kwargs["info"] = many("info", Addressee)
+        kwargs["xmt"] = many("xmt", Addressee)
         kwargs["paragraphs"] = many("paragraphs", Paragraph)
         kwargs["defects"] = many("defects", Defect)
         for key in ("aliases", "caveats", "reasons", "septels"):
@@ -190,6 +192,7 @@ _NESTED = {
     "references",
     "to",
     "info",
+    "xmt",
     "paragraphs",
     "defects",
     "aliases",

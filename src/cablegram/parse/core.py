@@ -30,6 +30,14 @@ from cablegram.parse.render import Prepared, detect, prepare
 from cablegram.parse.title import display_title
 
 _HEADER_HINT: Final = re.compile(r"(?m)^\s*(?:VZCZC|ZNY |DE R[A-Z]{3,6} |FM |TO |INFO )")
+# Without a banner to stop at, prose lines opening with "TO " or "FM " ("TO THE EXTENT
+# that...", "FM Lavrov said") are no header: only the machine lines, or an FM line in
+# capitals that names a sender, tell one.
+_HEADER_HINT_STRONG: Final = re.compile(
+    r"(?m)^[ \t]*(?:VZCZC|ZNY [A-Z]{5}|DE R[A-Z]{3,6} ?#|"
+    r"FM (?:AMEMBASSY|AMCONSUL|AMCONGEN|SECSTATE|USMISSION|USDEL|USUN|USEU|USNATO|"
+    r"[A-Z]{4,7}/)[A-Z /.'\-]*$)"
+)
 _MEDIA_DATE: Final = re.compile(
     r"^\s*(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\d{1,2}) "
     r"(January|February|March|April|May|June|July|August|September|October|November|December) "
@@ -105,7 +113,8 @@ def build(prep: Prepared, defects: list[Defect]) -> Cable:
     banner = find_banner(text, defects)
     if not header_text:
         cut = banner.start if banner else len(text)
-        if _HEADER_HINT.search(text[:cut]):
+        hint = _HEADER_HINT if banner else _HEADER_HINT_STRONG
+        if hint.search(text[:cut]):
             header_text, text = text[:cut], text[cut:]
             if banner:
                 banner.end -= cut
@@ -126,7 +135,7 @@ def build(prep: Prepared, defects: list[Defect]) -> Cable:
         c.precedence = h.precedence
         c.dtg = h.dtg
         c.security_line = h.security_line
-        c.to, c.info = h.to, h.info
+        c.to, c.info, c.xmt = h.to, h.info, h.xmt
     if not c.dtg:
         # Partial extracts carry the DTG in their header block ("291359Z Nov 00").
         c.dtg, _ = find_dtg(header_text + "\n" + text[:600], defects)
