@@ -813,10 +813,28 @@ def _declassify(decl: str, defects: list[Defect]) -> str:
 # - the origin's quantifiers are possessive: giving back a letter or a word of it can
 #   never be followed by the white space and the serial that must come next.
 _REF_ITEM: Final = re.compile(
-    r"(?:(?<![A-Z])|(?=\d))"
-    r"(?:(?<![A-Z])(?P<label>[A-Z])\s?[.)]\s*)?"
-    r"(?:(?P<y1>\d{2,4})\s+)?(?P<origin>[A-Z][A-Z]++(?:\s[A-Z]{2,}+){0,3}+)\s+(?P<serial>\d{1,7})"
-    r"(?:\s*\((?P<y2>\d{2,4})\))?",
+    r"(?:(?<![A-Z])|(?=\d)|(?=\[))"
+    r"(?:(?<![A-Z])(?:REF\s+(?P<label3>[A-Z])\s+(?=[A-Z\d(])|(?:REF\s+)?(?:\[(?P<label2>[A-Z])\]|"
+    r"(?P<label>[A-Z])\s?(?:[.)]|\s-))\s*))?"
+    r"(?:\(?(?P<y1>\d{2,4})\)?(?:\s+|-))?(?P<origin>[A-Z][A-Z]++(?:\s[A-Z]{2,}+){0,3}+)(?:\s+|-)"
+    r"(?P<serial>\d{1,7})"
+    # the year after the serial: "(08)", "4525-91", "07718 99" (at the end of the item)
+    r"(?:\s*\((?P<y2>\d{2,4})\)|-(?P<y3>\d{2})\b|\s(?P<y4>\d{2})(?=\s*(?:$|[;,)]|\.(?:\s|$)|AND\b)))?",
+)
+# More serials of the same station and year: "STATE 41252 AND 44603", "STATE 123, 456".
+_MORE_SERIALS: Final = re.compile(r"\s*(?:,|AND|&)\s*(\d{3,7})\b(?!\s*\(?\d)(?!\s*[A-Z]{3})")
+# A lettered item of a REF block: "A. ", "B) ", "[C] ", "D - ".
+_REF_LABEL: Final = re.compile(r"(?:^|(?<=\s))(?:\[([A-Z])\]|([A-Z])\s?(?:[.)]|\s-))\s")
+_REF_KINDS: Final = (
+    ("EMAIL", "email"),
+    ("E-MAIL", "email"),
+    ("MEMO", "memo"),
+    ("TELCON", "telcon"),
+    ("TELECON", "telcon"),
+    ("REPORT", "report"),
+    ("LETTER", "letter"),
+    ("FAX", "fax"),
+    ("MEETING", "meeting"),
 )
 _REF_ID: Final = re.compile(r"\b(\d{2})([A-Z]{3,}[A-Z]*?)(\d{1,7})\b")
 
@@ -826,30 +844,69 @@ def parse_references(block: str, cable_year: int | None, defects: list[Defect]) 
     text = scan.squash_spaces(block).strip()
     if not text:
         return out
-    for m in _REF_ITEM.finditer(text.upper()):
+    up = text.upper()
+    spans: list[tuple[int, int]] = []
+    for m in _REF_ITEM.finditer(up):
         code = _ref_origin(m["origin"])
         if not code:
             continue
-        year = m["y1"] or m["y2"]
+        year = m["y1"] or m["y2"] or m["y3"] or (m["y4"] if int(m["serial"]) >= 100 else "")
         inferred = False
         if year:
-            yy = int(year) % 100
+            yy: int | None = int(year) % 100
         elif cable_year:
             yy = cable_year % 100
             inferred = True
         else:
             yy = None
+        label = m["label"] or m["label2"] or m["label3"] or ""
         rid = f"{yy:02d}{code}{int(m['serial'])}" if yy is not None else ""
         out.append(
-            Reference(id=rid, text=m[0].strip(), year_inferred=inferred, label=m["label"] or "")
-        )
-    if not out and text:
-        # An e-mail, a document title, a meeting: kept as text, no id.
-        out.append(Reference(text=text[:300]))
+            Reference(
+                id=rid, text=text[m.start() : m.end()].strip(), year_inferred=inferred,
+                label=label, kind="cable",
+            )
+        )  # fmt: skip
+        end = m.end()
+        more = _MORE_SERIALS.match(up, end)
+        while more and yy is not None:
+            out.append(
+                Reference(
+                    id=f"{yy:02d}{code}{int(more[1])}", text=f"{code} {more[1]}",
+                    year_inferred=inferred, label=label, kind="cable",
+                )
+            )  # fmt: skip
+            end = more.end()
+            more = _MORE_SERIALS.match(up, end)
+        spans.append((m.start(), end))
+    out.extend(_other_references(text, spans))
     if any(r.year_inferred for r in out):
         defects.append(
             Defect("reference-year", "a reference without a year: year taken from the cable")
         )
+    return out
+
+
+def _other_references(text: str, spans: list[tuple[int, int]]) -> list[Reference]:
+    """What the REF block cites besides cables (an e-mail, a memo, a telcon, a report): the
+    lettered items that hold no cable, or the whole block when it holds none."""
+    labels = list(_REF_LABEL.finditer(text))
+    items = (
+        [(m[1] or m[2] or "", m.end(), labels[i + 1].start() if i + 1 < len(labels) else len(text))
+         for i, m in enumerate(labels)]
+        if len(labels) >= 2
+        else [("", 0, len(text))]
+    )  # fmt: skip
+    out: list[Reference] = []
+    for label, start, end in items:
+        if any(a < end and b > start for a, b in spans):
+            continue
+        item = text[start:end].strip(" ;,")
+        if not item:
+            continue
+        up = item.upper()
+        kind = next((k for word, k in _REF_KINDS if word in up), "document")
+        out.append(Reference(text=item[:300], label=label, kind=kind))
     return out
 
 
