@@ -14,10 +14,13 @@ from cablegram.parse import scan
 
 _RULE: Final = re.compile(r"^\s*[-=_*]{3,}[-=_* ]*$")
 _PARA: Final = re.compile(
-    r"^(?P<pil>¶\s*|P\s?)?(?P<num>\d{1,3})\s?\.(?!\d)\s*"
-    r"(?:\(\s*(?P<mark>[A-Z][A-Z/ ]{0,14}?)\s*\))?\s*(?P<rest>.*)$",
+    r"^(?P<pil>¶\s*|P\s?)?(?P<num>\d{1,3})\s?\.(?![\d.])\s*"
+    r"(?:\(\s*(?P<mark>[A-Z][A-Za-z/ ]{0,14}?)\s*\))?\s*(?P<rest>.*)$",
     re.S,
 )
+# A block that ends "see para" (a line wrapped before the number): the next block's
+# number is part of the sentence, not a paragraph.
+_PARA_WORD_END: Final = re.compile(r"(?i)\b(?:paras?|paragraphs?)$")
 # The start of a list item ("-- ", "A. ", "(b) ", "o ", "* ", "3) ") after a line break
 # between stripped lines; [^\S\n] is white space within that line. Lines are joined with
 # one pass over a block instead of a regex call per line.
@@ -72,8 +75,11 @@ def parse_body(text: str, defects: list[Defect]) -> Body:
     paras: list[Paragraph] = []
     pending_heading = ""
     observed: list[int] = []
+    flats = _join_broken_lines(flats)
     for flat in flats:
         m = _para(flat)
+        if m is not None and not m["mark"] and paras and _PARA_WORD_END.search(paras[-1].text):
+            m = None  # "...as noted in para⏎⏎6. above": the sentence goes on
         mark = _marking(m["mark"]) if m else None
         if m is not None and mark is not None:
             paras.append(Paragraph(int(m["num"]), mark, pending_heading, m["rest"].strip()))
@@ -152,6 +158,25 @@ def summary_in(text: str) -> str:
     return _between(text, folded, _SUMMARY, "summary", _END_SUMMARY, _END_SUMMARY_WHERE)
 
 
+def _join_broken_lines(flats: list[str]) -> list[str]:
+    """A block that would pass for a heading ("The Minister Also Said That") followed by
+    one opening in lower case ("the talks had stalled.") is one sentence broken by a blank
+    line, not a heading over a paragraph."""
+    out: list[str] = []
+    for flat in flats:
+        if (
+            out
+            and flat[:1].islower()
+            and not out[-1].isupper()
+            and not out[-1].rstrip().endswith((".", ":", "!", "?"))
+            and _is_heading(out[-1])
+        ):
+            out[-1] = f"{out[-1]} {flat}"
+        else:
+            out.append(flat)
+    return out
+
+
 def _flat_blocks(text: str) -> tuple[list[str], str]:
     """The blocks of ``text``, each with its lines joined, and the signer taken off the
     last block."""
@@ -228,6 +253,11 @@ def _glue(a: str, b: str) -> str:
     return f"{a} {b}" if a and b else a or b
 
 
+def portion_marking(mark: str) -> str | None:
+    """A paragraph's portion marking, normalised, or None when it is none."""
+    return _marking(mark)
+
+
 @lru_cache(maxsize=1024)
 def _marking(mark: str | None) -> str | None:
     """A paragraph's portion marking, normalised ("s / nf" -> "S/NF"); "" when it has
@@ -237,7 +267,9 @@ def _marking(mark: str | None) -> str | None:
     mark = mark.strip().upper()
     if "/" in mark:
         mark = _SLASH.sub("/", mark)
-    return mark if reference.parse_marking(mark)[0] >= 0 else None
+    level, caveats = reference.parse_marking(mark)
+    # (A caveat alone marks a portion too: "(NC)".)
+    return mark if level >= 0 or caveats else None
 
 
 # Not headings: E.O. reasons wrapped off the Classified By line ("1.4(B), (D)"), REF items

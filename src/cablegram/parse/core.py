@@ -50,7 +50,10 @@ _ID: Final = re.compile(r"^(\d{2})([A-Z][A-Z0-9]*?[A-Z])(\d{1,7})$")
 _ID_LOOSE: Final = re.compile(
     r"^(\d{2})-?([A-Z][A-Z0-9\-]*?[A-Z])-?(\d{1,7})(?![0-9])(?:[^0-9].*)?$"
 )
-_SIPDIS_LINE: Final = re.compile(r"(?m)^\s*SIPDIS\s*$\n?")
+_GLUED_PARA: Final = re.compile(
+    r"(?<=[.!?\"')])[ \t]+(?=(?:¶\s*)?(\d{1,3})\.[ \t]+\(([A-Za-z/ ]{1,14})\)[ \t]+[A-Z\"])"
+)
+_PARA_WORD: Final = re.compile(r"(?i)\b(?:paras?|paragraphs?)\.?[ \t]*$")
 _CLASSIFIED_BY_ANY: Final = re.compile(r"(?i)(?<![a-z])classified\s+by\s*:?\s*(.+)")
 _ARCHIVE_CLASS_SPLIT: Final = re.compile(r"//|/(?=[A-Z]{4})")
 _NOT_LETTERS: Final = re.compile(r"[^A-Z]")
@@ -141,6 +144,8 @@ def build(prep: Prepared, defects: list[Defect]) -> Cable:
         c.dtg, _ = find_dtg(header_text + "\n" + text[:600], defects)
     year = _year(c.dtg, prep.meta, extra_date)
 
+    if ". (" in tele or ".  (" in tele:
+        tele = _split_glued_paragraphs(tele)
     pre = parse_preamble(tele, year, defects)
     c.eo, c.declassify_on, c.reasons = pre.eo, pre.declassify_on, pre.reasons
     c.classified_by = pre.classified_by
@@ -195,28 +200,42 @@ def _name_id(c: Cable, name: str) -> None:
 
 
 def _drop_sipdis_lines(text: str) -> str:
-    """``_SIPDIS_LINE.sub("", text)``. Opening with ``^\\s*``, the pattern is tried at
-    every position of the text; here only at the line start that opens the white space
-    before each SIPDIS (the one place a match holding it can start)."""
+    """Lines that hold only SIPDIS go, the line alone: the blank lines around it stay, so
+    that the paragraphs on either side stay apart."""
     j = text.find("SIPDIS")
     if j < 0:
         return text
     out: list[str] = []
     done = 0  # text[:done] is settled
     while j >= 0:
-        start = j
-        while start > done and text[start - 1].isspace():
-            start -= 1
-        if start and text[start - 1] != "\n":
-            nl = text.find("\n", start, j)
-            start = nl + 1 if nl >= 0 else -1
-        m = _SIPDIS_LINE.match(text, start) if start >= 0 else None
-        if m:
+        start = text.rfind("\n", 0, j) + 1
+        end = text.find("\n", j)
+        end = len(text) if end < 0 else end
+        if start >= done and not text[start:j].strip(" \t") and not text[j + 6 : end].strip(" \t"):
             out.append(text[done:start])
-            done = m.end()
-            j = text.find("SIPDIS", done)
-        else:
-            j = text.find("SIPDIS", j + 1)
+            done = min(end + 1, len(text))
+        j = text.find("SIPDIS", max(end, j + 1))
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
+
+
+def _split_glued_paragraphs(text: str) -> str:
+    """A numbered paragraph glued after a sentence ("...anti-retrovirals. 6. (SBU)
+    However") or onto the Classified By line ("...(b) and (d). 1. (C) The") starts a
+    block of its own. Only a number with a portion marking is taken, and not after
+    "para" ("see para 6. (C)" is a citation)."""
+    out: list[str] = []
+    done = 0
+    for m in _GLUED_PARA.finditer(text):
+        if _PARA_WORD.search(text, max(0, m.start() - 12), m.start()):
+            continue
+        if body_mod.portion_marking(m[2]) is None:
+            continue
+        out.append(text[done : m.start()])
+        out.append("\n\n")
+        done = m.end()
     if not out:
         return text
     out.append(text[done:])
