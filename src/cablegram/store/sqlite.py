@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import operator
 import os
@@ -473,7 +474,7 @@ class SQLiteStore(Store):
         if cur.rowcount == 0:
             if not force:
                 return UNCHANGED
-            return self._reparse(it)
+            return self._reparse(it, run_id, now)
         vid = int(cur.lastrowid)
         # The content is now a cable: an error recorded for it by an older parser is gone.
         c.execute("DELETE FROM errors WHERE content_hash = ?", (it.content_hash,))
@@ -492,22 +493,39 @@ class SQLiteStore(Store):
             c.execute("UPDATE cables SET n_versions = ? WHERE id = ?", (n, r.cable_id))
         return UPDATED
 
-    def _reparse(self, it: Parsed) -> str:
-        """--force: the stored version of this content gets the new parse."""
+    def _reparse(self, it: Parsed, run_id: int | None, now: str) -> str:
+        """--force: content already stored, parsed again. When the record changed, the
+        new parse is stored as a new version and the old one is kept, superseded: its
+        content hash gets a "~" and the digest of its record, and its score goes below
+        every current version's, so the new parse is shown. Both sit under the new
+        parse's id; an id the old parse gave instead becomes an alias (docs/ingest.md)."""
         c = self.conn
         r = it.rows
         old = c.execute(
-            "SELECT cable_id, record FROM versions WHERE content_hash = ?", (it.content_hash,)
+            "SELECT cable_id, record, completeness FROM versions WHERE content_hash = ?",
+            (it.content_hash,),
         ).fetchone()
         if old[0] == r.cable_id and old[1] == r.record:
             return UNCHANGED
+        kept = f"{it.content_hash}~{hashlib.sha256(old[1].encode()).hexdigest()[:12]}"
+        if c.execute("SELECT 1 FROM versions WHERE content_hash = ?", (kept,)).fetchone():
+            kept = ""  # this very parse is kept already (a parser went back and forth)
         c.execute(
-            "UPDATE versions SET cable_id = ?, rendering = ?, completeness = ?, record = ? "
+            "UPDATE versions SET content_hash = ?, completeness = ?, cable_id = ? "
             "WHERE content_hash = ?",
-            (r.cable_id, r.rendering, r.completeness, r.record, it.content_hash),
+            (kept or it.content_hash + "~", -abs(old[2]) - 1, r.cable_id, it.content_hash),
         )
+        if old[0] != r.cable_id:
+            c.execute(
+                "INSERT INTO aliases (alias, cable_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (old[0], r.cable_id),
+            )
+        self._write_parsed(it, run_id, now, False)
         for cid in dict.fromkeys((old[0], r.cable_id)):
             self.refresh(cid, rebuild=True)
+        if not kept:
+            c.execute("DELETE FROM versions WHERE content_hash = ?", (it.content_hash + "~",))
+            self.refresh(r.cable_id)
         return UPDATED
 
     def refresh(self, cable_id: str, *, rebuild: bool = False) -> None:
