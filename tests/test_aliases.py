@@ -124,3 +124,24 @@ def test_an_id_from_the_file_name(tmp_path):
     name, data = next(iter(page.items()))
     c = parse(data, name="renamed/09ELSEWHERE1.html")
     assert "09ELSEWHERE1" in c.aliases and c.id != "09ELSEWHERE1"
+
+
+def test_display_title_is_withheld_with_the_subject():
+    from cablegram.access.rules import WITHHELD, redact
+    from cablegram.search import Visibility
+
+    c = parse(
+        "S E C R E T BAKU 000433\n\nSUBJECT: (S) GOAJ WANTS A NATO NAVAL BASE\n\n1. (S) Text.\n\n"
+        "2. (U) Open text.\n"
+    )
+    assert c.title == "GOAJ Wants a NATO Naval Base"
+    shown = redact(c, Visibility(0)).cable
+    assert shown.subject == WITHHELD and shown.title == WITHHELD
+    assert redact(c, Visibility(4)).cable.title == c.title
+
+
+def test_web_shows_the_display_title(web_client):
+    page = web_client.get("/cables/09BAKU433").text
+    assert "Azerbaijani Defense Minister: Seeking Strong" in page
+    hits = web_client.get("/search", params={"q": "id:09BAKU433"}).text
+    assert "Azerbaijani Defense Minister: Seeking Strong" in hits
