@@ -21,6 +21,7 @@ _PARA: Final = re.compile(
 # A block that ends "see para" (a line wrapped before the number): the next block's
 # number is part of the sentence, not a paragraph.
 _PARA_WORD_END: Final = re.compile(r"(?i)\b(?:paras?|paragraphs?)$")
+_PARA_WORD_TAILS: Final = frozenset(("para", "aras", "raph", "aphs"))
 # The start of a list item ("-- ", "A. ", "(b) ", "o ", "* ", "3) ") after a line break
 # between stripped lines; [^\S\n] is white space within that line. Lines are joined with
 # one pass over a block instead of a regex call per line.
@@ -78,7 +79,13 @@ def parse_body(text: str, defects: list[Defect]) -> Body:
     flats = _join_broken_lines(flats)
     for flat in flats:
         m = _para(flat)
-        if m is not None and not m["mark"] and paras and _PARA_WORD_END.search(paras[-1].text):
+        if (
+            m is not None
+            and not m["mark"]
+            and paras
+            and paras[-1].text[-4:].lower() in _PARA_WORD_TAILS
+            and _PARA_WORD_END.search(paras[-1].text, max(0, len(paras[-1].text) - 12))
+        ):
             m = None  # "...as noted in para⏎⏎6. above": the sentence goes on
         mark = _marking(m["mark"]) if m else None
         if m is not None and mark is not None:
@@ -397,8 +404,8 @@ def _decode_numbers(written: list[int], damaged: bool | None = None) -> list[int
     smoothly: a shortest path over the few readings of each number (Viterbi). On a tie the
     written number stands. ``damaged``: whether the rendering is known to be damaged
     (True), known not to be (False: the written numbers stand), or to be judged here."""
-    if damaged is False:
-        return written
+    if damaged is False or _path_cost(written) == 0.0:
+        return written  # (1, 2, 3...: nothing to decode)
     if not written:
         return []
     options = [_readings(n) for n in written]
@@ -435,6 +442,8 @@ def _decode_numbers(written: list[int], damaged: bool | None = None) -> list[int
 
 
 def _path_cost(seq: list[int]) -> float:
+    if not seq:
+        return 0.0
     total = _start_cost(seq[0])
     for a, b in zip(seq, seq[1:], strict=False):
         total += _step_cost(a, b)

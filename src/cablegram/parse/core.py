@@ -50,9 +50,8 @@ _ID: Final = re.compile(r"^(\d{2})([A-Z][A-Z0-9]*?[A-Z])(\d{1,7})$")
 _ID_LOOSE: Final = re.compile(
     r"^(\d{2})-?([A-Z][A-Z0-9\-]*?[A-Z])-?(\d{1,7})(?![0-9])(?:[^0-9].*)?$"
 )
-_GLUED_PARA: Final = re.compile(
-    r"(?<=[.!?\"')])[ \t]+(?=(?:¶\s*)?(\d{1,3})\.[ \t]+\(([A-Za-z/ ]{1,14})\)[ \t]+[A-Z\"])"
-)
+_GLUED_MARK: Final = re.compile(r"\(([A-Za-z/ ]{1,14})\)[ \t]+[A-Z\"]")
+_SENTENCE_END: Final = ".!?\"')"
 _PARA_WORD: Final = re.compile(r"(?i)\b(?:paras?|paragraphs?)\.?[ \t]*$")
 _CLASSIFIED_BY_ANY: Final = re.compile(r"(?i)(?<![a-z])classified\s+by\s*:?\s*(.+)")
 _ARCHIVE_CLASS_SPLIT: Final = re.compile(r"//|/(?=[A-Z]{4})")
@@ -225,17 +224,30 @@ def _split_glued_paragraphs(text: str) -> str:
     """A numbered paragraph glued after a sentence ("...anti-retrovirals. 6. (SBU)
     However") or onto the Classified By line ("...(b) and (d). 1. (C) The") starts a
     block of its own. Only a number with a portion marking is taken, and not after
-    "para" ("see para 6. (C)" is a citation)."""
+    "para" ("see para 6. (C)" is a citation). Found from each ". (" with string steps:
+    a regex opening with a lookbehind would be tried at every position of the text."""
     out: list[str] = []
     done = 0
-    for m in _GLUED_PARA.finditer(text):
-        if _PARA_WORD.search(text, max(0, m.start() - 12), m.start()):
-            continue
-        if body_mod.portion_marking(m[2]) is None:
-            continue
-        out.append(text[done : m.start()])
-        out.append("\n\n")
-        done = m.end()
+    i = text.find(". (")
+    while i >= 0:
+        k = i
+        while k > i - 3 and k > 0 and text[k - 1].isdigit():
+            k -= 1
+        sp = k
+        while sp > 0 and text[sp - 1] in " \t":
+            sp -= 1
+        mark = _GLUED_MARK.match(text, i + 2) if k < i and sp < k else None
+        if (
+            mark is not None
+            and sp > done
+            and text[sp - 1] in _SENTENCE_END
+            and not _PARA_WORD.search(text, max(0, sp - 12), sp)
+            and body_mod.portion_marking(mark[1]) is not None
+        ):
+            out.append(text[done:sp])
+            out.append("\n\n")
+            done = k
+        i = text.find(". (", i + 3)
     if not out:
         return text
     out.append(text[done:])

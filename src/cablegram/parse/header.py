@@ -138,9 +138,10 @@ _STOP: Final = re.compile(
 # State's distribution codes and the lines around them, which old printouts keep among
 # the addressees: "LOG-00 NP-00 AID-00 ...", "SAS-00 /012W", "------------A54E38 291401Z /38",
 # and a second DTG line ("O P 090422Z APR").
-_NOT_ADDRESSEE: Final = re.compile(
-    r"(?:PAGE\s+\d|-{5,}[A-Z0-9]*\s+\d{6}Z|(?:(?:ZZ|OO|PP|RR|Z|O|P|R)\s+){1,2}\d{6}Z)|"
-    r".*?(?:\b[A-Z]{1,5}-\d{2}\b|/\d{3}\s?[A-Z]\b)"
+# (Tried only on lines holding a "-" or a "/", or opening like a page or DTG line.)
+_NOT_ADDRESSEE: Final = re.compile(r"\b[A-Z]{1,5}-\d{2}\b|/\d{3}\s?[A-Z]\b")
+_NOT_ADDRESSEE_START: Final = re.compile(
+    r"PAGE\s+\d|-{5,}[A-Z0-9]*\s+\d{6}Z|(?:(?:ZZ|OO|PP|RR|Z|O|P|R)\s+){1,2}\d{6}Z"
 )
 
 
@@ -169,7 +170,12 @@ def _addressees(text: str) -> tuple[list[Addressee], list[Addressee], list[Addre
                 break
             continue
         line = line.strip()
-        if _NOT_ADDRESSEE.match(line) or not line.isupper() or _LABEL.match(line):
+        if (
+            not line.isupper()
+            or (("-" in line or "/" in line) and _NOT_ADDRESSEE.search(line))
+            or _NOT_ADDRESSEE_START.match(line)
+            or (":" in line and _LABEL.match(line))
+        ):
             continue  # distribution codes, "DRAFTED BY:", "SOURCE:" lines, prose
         a = _addressee(line)
         if a:

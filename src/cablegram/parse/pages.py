@@ -38,10 +38,10 @@ _OLD_PAGE: Final = re.compile(
 )
 # The next block opens a numbered paragraph: the page break was a paragraph break.
 _PARA_NEXT: Final = re.compile(r"\s*(?:¶\s*)?\d{1,3}\s?\.\s")
-# A header's serial and page count, wherever it stands: "00001234 002.2 OF 003".
-_GLUED: Final = re.compile(
-    r"(?<![\d.])(\d{3,8})[ \t]+(\d{3})(?:\.\d)?[ \t]+OF[ \t]+\d{3}\b[ \t\\]*"
-)
+# A header's serial and page number before " OF ": "00001234 002.2" (searched for back from
+# each " OF ", with the end of the search as "$"), and the page count after it.
+_GLUED_HEAD: Final = re.compile(r"(?<![\d.])(\d{3,8})[ \t]+(\d{3})(?:\.\d)?[ \t]*$")
+_GLUED_TAIL: Final = re.compile(r"OF[ \t]+\d{3}\b[ \t\\]*")
 # The words before it that may name the post, as printed (cut to ten letters: "RIO DE JAN").
 _WORDS_BEFORE: Final = re.compile(r"(?:[A-Z][A-Z.'\-]*[ \t]+){1,4}$")
 _NOT_LETTERS: Final = re.compile(r"[^A-Z]")
@@ -86,15 +86,21 @@ def _strip_glued(text: str, origin: str, serial: str) -> tuple[str, int]:
     out: list[str] = []
     done = 0
     n = 0
-    for m in _GLUED.finditer(text):
-        digits = m[1]
+    i = text.find(" OF ")
+    while i >= 0:
+        head = _GLUED_HEAD.search(text, max(done, i - 24), i + 1)
+        tail = _GLUED_TAIL.match(text, i + 1) if head else None
+        i = text.find(" OF ", i + 4)
+        if head is None or tail is None:
+            continue
+        digits = head[1]
         if want >= 0 and int(digits) != want:
             continue
         if want < 0 and not (digits.startswith("00") and len(digits) >= 5):
             continue
-        start = m.start()
+        start = head.start()
         line_start = text.rfind("\n", 0, start) + 1
-        before = _WORDS_BEFORE.search(text, line_start, start)
+        before = _WORDS_BEFORE.search(text, max(line_start, start - 60), start)
         if before:
             words = before[0].split()
             for k in range(len(words)):
@@ -110,16 +116,19 @@ def _strip_glued(text: str, origin: str, serial: str) -> tuple[str, int]:
         elif not digits.startswith("00"):
             continue
         n += 1
-        head = text[done:start].rstrip(" \t\\")
-        rest_nl = m.end() < len(text) and text[m.end()] == "\n"
-        if m[2] == "001" or _PARA_NEXT.match(text, m.end()):
+        end = tail.end()
+        kept = text[done:start].rstrip(" \t\\")
+        rest_nl = end < len(text) and text[end] == "\n"
+        if head[2] == "001" or _PARA_NEXT.match(text, end):
             sep = "\n\n"  # page 1's header closes the preamble; or a paragraph follows
-        elif not head or head.endswith("\n") or rest_nl:
+        elif not kept or kept.endswith("\n") or rest_nl:
             sep = ""
         else:
             sep = " "
-        out.append(head + sep)
-        done = m.end()
+        out.append(kept + sep)
+        done = end
+        if i >= 0 and i < done:
+            i = text.find(" OF ", done)
     if not n:
         return text, 0
     out.append(text[done:])

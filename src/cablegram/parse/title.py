@@ -11,6 +11,7 @@ in mixed case is its own display title. The record's ``subject`` is never change
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Final
 
 from cablegram import reference
@@ -251,28 +252,45 @@ _SMALL: Final = frozenset(
 )
 _WORD: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9.'&/\-]*")
 _VOWEL: Final = re.compile(r"[AEIOUY]")
+_DOTTED: Final = re.compile(r"[A-Z]\.[A-Z]")
 
 
 def display_title(subject: str) -> str:
     """The subject for display (see the module's docstring)."""
-    letters = [ch for ch in subject if ch.isalpha()]
-    if not letters or sum(ch.isupper() for ch in letters) < 0.8 * len(letters):
+    if not subject or not _mostly_upper(subject):
         return subject
     out: list[str] = []
     pos = 0
-    first = True
     for m in _WORD.finditer(subject):
+        j = m.start() - 1
+        while j >= 0 and subject[j] == " ":
+            j -= 1
+        starts = j < 0 or subject[j] in _OPENERS  # the title's or a part's first word
         out.append(subject[pos : m.start()])
-        word = m[0]
-        before = subject[: m.start()].rstrip()
-        starts = first or before.endswith((":", "-", "--", "(", '"', "/", "."))
-        out.append(_word(word, starts))
+        out.append(_word(m[0], starts))
         pos = m.end()
-        first = False
     out.append(subject[pos:])
     return "".join(out)
 
 
+_OPENERS: Final = frozenset(':-("/.')
+_ASCII_NOT_ALPHA: Final = bytes(c for c in range(128) if not chr(c).isalpha())
+_ASCII_NOT_UPPER: Final = bytes(c for c in range(128) if not chr(c).isupper())
+
+
+def _mostly_upper(s: str) -> bool:
+    """At least 80% of the letters are capitals (bytes.translate counts ASCII ones)."""
+    if s.isascii():
+        b = s.encode("ascii")
+        letters = len(b.translate(None, _ASCII_NOT_ALPHA))
+        upper = len(b.translate(None, _ASCII_NOT_UPPER))
+    else:
+        letters = sum(ch.isalpha() for ch in s)
+        upper = sum(ch.isupper() for ch in s)
+    return letters > 0 and upper >= 0.8 * letters
+
+
+@lru_cache(maxsize=16384)
 def _word(word: str, starts: bool) -> str:
     core = word.rstrip(".'").upper()
     if _keep(core, word):
@@ -292,7 +310,7 @@ def _keep(core: str, word: str) -> bool:
     bare = core.replace("'S", "")
     if bare in _ACRONYMS or any(ch.isdigit() for ch in word):
         return True
-    if re.search(r"[A-Z]\.[A-Z]", core):  # U.S., U.N.
+    if _DOTTED.search(core):  # U.S., U.N.
         return True
     if len(bare) >= 2 and bare.isalpha() and not _VOWEL.search(bare):
         return True  # no vowel: PKK, MFA, GSP
