@@ -153,6 +153,7 @@ def _addressees(text: str) -> tuple[list[Addressee], list[Addressee], list[Addre
     info: list[Addressee] = []
     xmt: list[Addressee] = []
     current: list[Addressee] | None = None
+    codes = _NOT_ADDRESSEE.search(text) is not None  # distribution codes anywhere: few headers
     for raw in text.split("\n"):
         line = raw.strip()
         if not line:
@@ -172,8 +173,11 @@ def _addressees(text: str) -> tuple[list[Addressee], list[Addressee], list[Addre
         line = line.strip()
         if (
             not line.isupper()
-            or (("-" in line or "/" in line) and _NOT_ADDRESSEE.search(line))
-            or _NOT_ADDRESSEE_START.match(line)
+            or (codes and _NOT_ADDRESSEE.search(line))
+            or (
+                (line[1:2] == " " or line[2:3] == " " or line[:1] in "P-")
+                and _NOT_ADDRESSEE_START.match(line)
+            )
             or (":" in line and _LABEL.match(line))
         ):
             continue  # distribution codes, "DRAFTED BY:", "SOURCE:" lines, prose

@@ -88,6 +88,9 @@ def _strip_glued(text: str, origin: str, serial: str) -> tuple[str, int]:
     n = 0
     i = text.find(" OF ")
     while i >= 0:
+        if not text[i - 1 : i].isdigit():  # "002 OF 003", "002.2 OF": a digit before " OF "
+            i = text.find(" OF ", i + 4)
+            continue
         head = _GLUED_HEAD.search(text, max(done, i - 24), i + 1)
         tail = _GLUED_TAIL.match(text, i + 1) if head else None
         i = text.find(" OF ", i + 4)
