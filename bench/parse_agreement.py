@@ -34,9 +34,9 @@ from datetime import datetime
 from pathlib import Path
 
 from cablegram import parse
-from cablegram.parse.core import _canonical_id
-from cablegram.parse.pages import PAGE_HEADER_ANYWHERE
-from cablegram.parse.render import _PRE, _cablegate
+from cablegram.parser.core import _canonical_id
+from cablegram.parser.pages import PAGE_HEADER_ANYWHERE
+from cablegram.parser.render import _PRE, _cablegate
 from cablegram.sources import iter_documents
 
 ROOT = Path(__file__).resolve().parent.parent

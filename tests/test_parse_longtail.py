@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from cablegram import canonical_id, parse
-from cablegram.parse.body import _decode_numbers
-from cablegram.parse.pages import PAGE_HEADER_ANYWHERE
-from cablegram.parse.preamble import parse_references
-from cablegram.parse.title import display_title
+from cablegram.parser.body import _decode_numbers
+from cablegram.parser.pages import PAGE_HEADER_ANYWHERE
+from cablegram.parser.preamble import parse_references
+from cablegram.parser.title import display_title
 from conftest import read_pages
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))

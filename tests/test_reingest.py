@@ -12,7 +12,7 @@ from pathlib import Path
 import pg
 from cablegram import parse
 from cablegram.archive import Archive
-from cablegram.parse.pages import PAGE_HEADER_ANYWHERE
+from cablegram.parser.pages import PAGE_HEADER_ANYWHERE
 from conftest import make_tar, read_pages
 
 pg_server = pg.pg_server

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from cablegram.errors import NotFound
 from cablegram.ingest import CHUNK_DOCS, IngestReport, ingest
 from cablegram.model import Cable, Reference
 from cablegram.store import ErrorInfo, RunInfo, Store, VersionInfo, open_store
@@ -145,7 +146,7 @@ class Archive:
         cid = self.resolve(cable_id)
         infos = self.store.versions(cid)
         if not infos:
-            raise LookupError(f"no cable {cid}")
+            raise NotFound(f"no cable {cid}")
         if b is None:
             b = (
                 next(v.number for v in infos if v.shown)
@@ -154,13 +155,13 @@ class Archive:
             )
         vb = self.store.version(cid, b)
         if vb is None:
-            raise LookupError(f"{cid} has no version {b}")
+            raise NotFound(f"{cid} has no version {b}")
         if a is None:
             others = [v.number for v in infos if v.number != vb[0].number]
             a = others[-1] if others else vb[0].number
         va = self.store.version(cid, a)
         if va is None:
-            raise LookupError(f"{cid} has no version {a}")
+            raise NotFound(f"{cid} has no version {a}")
         return _diff(cid, va, vb)
 
     def search(
@@ -193,7 +194,7 @@ class Archive:
         to an id). Raises ``LookupError`` for an unknown cable."""
         cid = _norm(cable_id)
         if not self.store.present([cid]):
-            raise LookupError(f"no cable {cid}")
+            raise NotFound(f"no cable {cid}")
         refs = self.store.references_of(cid)
         have = self.store.present(r.id for r in refs if r.id)
         return [(r, bool(r.id) and r.id in have) for r in refs]
@@ -322,6 +323,19 @@ class Archive:
         from cablegram.enrich.api import connection, delete_entity
 
         return delete_entity(connection(self.store), entity_id, note=note)
+
+    def corrections(self) -> list[Any]:
+        """The users' entity decisions, in the order they are applied."""
+        from cablegram.enrich.api import connection, corrections
+
+        return corrections(connection(self.store))
+
+    def migrations(self) -> list[tuple[int, str, str]]:
+        """The applied schema migrations (version, name, when) of a PostgreSQL archive."""
+        applied = getattr(self.store, "applied_migrations", None)
+        if applied is None:
+            raise ValueError("migrations are for postgresql:// databases")
+        return applied()
 
     def entity_facets(self, query: str, *, limit: int = 10, visible: Any = None) -> dict[str, Any]:
         """Top people, organisations and places among the cables matching ``query``."""

@@ -10,7 +10,7 @@ from typing import Final
 
 from cablegram import reference
 from cablegram.model import Defect, Paragraph
-from cablegram.parse import scan
+from cablegram.parser import scan
 
 _RULE: Final = re.compile(r"^\s*[-=_*]{3,}[-=_* ]*$")
 _PARA: Final = re.compile(
