@@ -392,9 +392,9 @@ def test_pool_workers_exit_when_their_parent_is_killed(tmp_path):
     code = textwrap.dedent("""
         import sys, time
         from concurrent.futures import ProcessPoolExecutor
-        from cablegram import ingest
-        pool = ProcessPoolExecutor(2, mp_context=ingest._mp_context(),
-                                   initializer=ingest._worker_init)
+        from cablegram.ingest import local, pipeline
+        pool = ProcessPoolExecutor(2, mp_context=local._mp_context(),
+                                   initializer=pipeline._worker_init)
         import os
         pids = set()
         while len(pids) < 2:
@@ -431,7 +431,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_full_disk_is_one_line_and_the_run_is_marked_failed(tmp_path):
-    from cablegram.ingest import StorageError
+    from cablegram.ingest.pipeline import StorageError
     from conftest import DEV_TAR
 
     db = tmp_path / "full.db"

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from cablegram.errors import NotFound
+from cablegram.errors import NotFound, Unsupported
 from cablegram.ingest import CHUNK_DOCS, IngestReport, ingest
 from cablegram.model import Cable, Reference
 from cablegram.store import ErrorInfo, RunInfo, Store, VersionInfo, open_store
@@ -122,14 +122,19 @@ class Archive:
     # -- reading ---------------------------------------------------------------------------
     def get(self, cable_id: str) -> Cable | None:
         """The shown (most complete) version of a cable."""
-        return self.store.get(_norm(cable_id))
+        return self.store.get(self.resolve(cable_id))
+
+    def resolve(self, cable_id: str) -> str:
+        """The id of the cable that ``cable_id`` names: itself, or the cable it is an alias
+        of (an id WikiLeaks published malformed, such as 09EFTOLONDON2239)."""
+        return self.store.resolve(_norm(cable_id))
 
     def versions(self, cable_id: str) -> list[VersionInfo]:
-        return self.store.versions(_norm(cable_id))
+        return self.store.versions(self.resolve(cable_id))
 
     def version(self, cable_id: str, ref: int | str) -> Cable | None:
         """One version by number (1-based, in ingest order) or content-hash prefix."""
-        found = self.store.version(_norm(cable_id), ref)
+        found = self.store.version(self.resolve(cable_id), ref)
         return found[1] if found else None
 
     def diff(
@@ -138,7 +143,7 @@ class Archive:
         """What changed between two versions of a cable: field changes and a unified diff
         of the rendered text. ``b`` defaults to the shown version, ``a`` to the latest
         other one. Raises ``LookupError`` for an unknown cable or version."""
-        cid = _norm(cable_id)
+        cid = self.resolve(cable_id)
         infos = self.store.versions(cid)
         if not infos:
             raise NotFound(f"no cable {cid}")
@@ -263,7 +268,7 @@ class Archive:
         or a new extractor); ``force`` redoes all. ``engine="dask"`` extracts on a Dask
         cluster (``scheduler``, or a local one of ``workers`` processes). Returns an
         ``EnrichReport``."""
-        from cablegram.enrich.api import connection
+        from cablegram.enrich.catalog import connection
         from cablegram.enrich.run import enrich
 
         if ids is not None:
@@ -276,7 +281,7 @@ class Archive:
         limit: int = 50, offset: int = 0,
     ) -> list[Any]:  # fmt: skip
         """Entities (``EntitySummary``), most cited first; ``kind``: person, org, place."""
-        from cablegram.enrich.api import connection, list_entities
+        from cablegram.enrich.catalog import connection, list_entities
 
         return list_entities(
             connection(self.store), kind, query=query, sort=sort, limit=limit, offset=offset
@@ -285,43 +290,43 @@ class Archive:
     def entity(self, entity_id: str, *, visible: Any = None, limit: int = 100) -> Any:
         """An entity page (``EntityPage``: aliases, titles over time, cables, co-mentioned
         entities), by id (``person:safar-abiyev``) or ``kind:Name``; None if unknown."""
-        from cablegram.enrich.api import connection, get_entity
+        from cablegram.enrich.catalog import connection, get_entity
 
         return get_entity(connection(self.store), entity_id, visible=visible, limit=limit)
 
     def cable_entities(self, cable_id: str, *, visible: Any = None) -> list[dict[str, Any]]:
         """The entity mentions of one cable, in reading order."""
-        from cablegram.enrich.api import cable_entities, connection
+        from cablegram.enrich.catalog import cable_entities, connection
 
         return cable_entities(connection(self.store), cable_id, visible=visible)
 
     def merge_entities(self, source: str, into: str, *, note: str = "") -> Any:
         """Merge ``source`` into ``into``; kept across re-enrichment."""
-        from cablegram.enrich.api import connection, merge_entities
+        from cablegram.enrich.catalog import connection, merge_entities
 
         return merge_entities(connection(self.store), source, into, note=note)
 
     def split_entity(self, entity_id: str, name: str, **scope: Any) -> Any:
         """Split mentions off ``entity_id`` into a new entity ``name``: ``cables=[...]``,
         ``before="YYYY-MM-DD"``, ``after=...`` or ``aliases=[...]``."""
-        from cablegram.enrich.api import connection, split_entity
+        from cablegram.enrich.catalog import connection, split_entity
 
         return split_entity(connection(self.store), entity_id, name, **scope)
 
     def rename_entity(self, entity_id: str, name: str, *, note: str = "") -> Any:
-        from cablegram.enrich.api import connection, rename_entity
+        from cablegram.enrich.catalog import connection, rename_entity
 
         return rename_entity(connection(self.store), entity_id, name, note=note)
 
     def delete_entity(self, entity_id: str, *, note: str = "") -> Any:
         """Mark an entity as no entity (a false positive); kept across re-enrichment."""
-        from cablegram.enrich.api import connection, delete_entity
+        from cablegram.enrich.catalog import connection, delete_entity
 
         return delete_entity(connection(self.store), entity_id, note=note)
 
     def corrections(self) -> list[Any]:
         """The users' entity decisions, in the order they are applied."""
-        from cablegram.enrich.api import connection, corrections
+        from cablegram.enrich.catalog import connection, corrections
 
         return corrections(connection(self.store))
 
@@ -329,12 +334,12 @@ class Archive:
         """The applied schema migrations (version, name, when) of a PostgreSQL archive."""
         applied = getattr(self.store, "applied_migrations", None)
         if applied is None:
-            raise ValueError("migrations are for postgresql:// databases")
+            raise Unsupported("migrations are for postgresql:// databases")
         return applied()
 
     def entity_facets(self, query: str, *, limit: int = 10, visible: Any = None) -> dict[str, Any]:
         """Top people, organisations and places among the cables matching ``query``."""
-        from cablegram.enrich.api import connection, entity_facets
+        from cablegram.enrich.catalog import connection, entity_facets
 
         ids = self.search_ids(query, visible=visible)
         return entity_facets(connection(self.store), ids, limit=limit, visible=visible)

@@ -100,7 +100,7 @@ class ReaderArchive:
     def redaction(self, cable_id: str) -> Redaction | None:
         """The shown version as the reader may see it, with what was withheld; None when
         the cable is unknown or has no visible portion."""
-        cid = _norm(cable_id)
+        cid = self._arc.resolve(cable_id)  # (an alias names the cable too)
         # Visibility first, from the portions index: a withheld cable is answered as fast
         # as an unknown one, not after loading and redacting its record (issue 21).
         if self.visible is not None and not self._exists(cid):
@@ -365,7 +365,7 @@ class ReaderArchive:
 
     def _resolve(self, ref: str) -> str | None:
         if self.visible is None:
-            from cablegram.enrich.api import _find
+            from cablegram.enrich.catalog import _find
 
             return _find(self._conn, ref)
         if self._ids is None:
@@ -394,7 +394,7 @@ class ReaderArchive:
                  limit: int = 50, offset: int = 0, _only: list[str] | None = None) -> list[Any]:  # fmt: skip
         """Entities with at least one visible mention; counts, dates and the name shown
         come from visible mentions only. (``_only``: these entity ids alone, unaudited.)"""
-        from cablegram.enrich.api import EntitySummary
+        from cablegram.enrich.catalog import EntitySummary
 
         if _only is None:
             self._log("entities", kind or "", query or "")
@@ -444,7 +444,7 @@ class ReaderArchive:
     def entity(self, entity_id: str, *, limit: int = 100) -> Any:
         """An entity page from visible mentions only; None when unknown or when no visible
         portion mentions it (the same answer)."""
-        from cablegram.enrich.api import EntityPage, get_entity
+        from cablegram.enrich.catalog import EntityPage, get_entity
 
         if self.visible is None:
             page = get_entity(self._conn, entity_id, limit=limit)
@@ -486,7 +486,7 @@ class ReaderArchive:
         return out
 
     def cable_entities(self, cable_id: str) -> list[dict[str, Any]]:
-        from cablegram.enrich.api import cable_entities
+        from cablegram.enrich.catalog import cable_entities
 
         cid = _norm(cable_id)
         if self.visible is not None and not self._exists(cid):
@@ -499,7 +499,7 @@ class ReaderArchive:
         return rows
 
     def entity_facets(self, query: str, *, limit: int = 10) -> dict[str, Any]:
-        from cablegram.enrich.api import entity_facets
+        from cablegram.enrich.catalog import entity_facets
 
         out = entity_facets(self._conn, self.search_ids(query), limit=limit, visible=self.visible)
         if self.visible is None:
