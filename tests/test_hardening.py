@@ -81,23 +81,27 @@ def test_oversized_login_bodies_are_refused(small_db):
 
 
 def _serve(db: Path, *extra: str) -> tuple[subprocess.Popen, int]:
-    """A real server on a port the OS picks (no free-port-then-bind race)."""
+    """A real server on a socket bound before it starts (no free-port-then-bind race)."""
     code = textwrap.dedent(f"""
-        import sys
-        from cablegram.serve import serve
-        serve({str(db)!r}, port=0, log_level="info", echo=False,
-              forwarded_allow_ips={extra[0] if extra else None!r})
+        from cablegram.serve import bind, serve
+        sock = bind("127.0.0.1", 0)
+        print(sock.getsockname()[1], flush=True)
+        serve({str(db)!r}, "127.0.0.1", sock.getsockname()[1], log_level="warning",
+              echo=False, sock=sock, forwarded_allow_ips={extra[0] if extra else None!r})
     """)
-    proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
-    assert proc.stderr is not None
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    port = int(proc.stdout.readline())
     deadline = time.monotonic() + 60
-    for line in proc.stderr:
-        m = re.search(r"running on http://127\.0\.0\.1:(\d+)", line)
-        if m:
-            threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep draining
-            return proc, int(m[1])
-        if time.monotonic() > deadline:
-            break
+    while time.monotonic() < deadline:  # listening at once; answering once started
+        try:
+            if _raw(port, b"GET /api/me HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                    read_timeout=5).startswith(b"HTTP/1.1"):  # fmt: skip
+                return proc, port
+        except OSError:
+            pass
+        assert proc.poll() is None, "the server exited"
+        time.sleep(0.2)
     proc.kill()
     raise AssertionError("the server did not start")
 
