@@ -25,7 +25,7 @@ import os
 import re
 import struct
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -48,6 +48,7 @@ from cablegram.store import (
     Store,
     VersionInfo,
     WriteItem,
+    reads,
 )
 from cablegram.store.rows import (
     CABLE_COLUMNS,
@@ -663,12 +664,6 @@ class PostgresStore(Store):
     def count(self) -> int:
         return self._one("SELECT count(*) FROM cables")[0]
 
-    def present(self, ids: Iterable[str]) -> set[str]:
-        want = list(dict.fromkeys(x for x in ids if x))
-        if not want:
-            return set()
-        return {r[0] for r in self._all("SELECT id FROM cables WHERE id = ANY(%s)", (want,))}
-
     def references_of(self, cable_id: str) -> list[Reference]:
         rows = self._all(
             "SELECT ref_id, text, year_inferred, label FROM refs WHERE cable_id = %s ORDER BY seq",
@@ -685,45 +680,18 @@ class PostgresStore(Store):
         )
         return [r[0] for r in rows]
 
-    def stats(self) -> dict[str, Any]:
+    @contextmanager
+    def _reading(self) -> Iterator[reads.Query]:
+        # One snapshot for all the statements of a read (stats counts several tables).
+        # Not READ ONLY: a restricted reader's stats make a temporary table.
         with self.reader() as conn, conn.transaction():
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
 
-            def one(q: str) -> int:
-                return conn.execute(q).fetchone()[0]  # type: ignore[arg-type,index]
+            def q(sql: str, params: Sequence[Any]) -> list[tuple]:
+                cur = conn.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
+                return cur.fetchall() if cur.description is not None else []
 
-            def pairs(q: str) -> dict[Any, int]:
-                return {k: n for k, n in conn.execute(q)}  # type: ignore[arg-type]
-
-            return {
-                "cables": one("SELECT count(*) FROM cables"),
-                "versions": one("SELECT count(*) FROM versions"),
-                "portions": one("SELECT count(*) FROM portions"),
-                "errors": one("SELECT count(*) FROM errors"),
-                "runs": one("SELECT count(*) FROM ingest_runs"),
-                "years": pairs(
-                    "SELECT year, count(*) FROM cables GROUP BY year ORDER BY year NULLS FIRST"
-                ),
-                "origins": pairs(
-                    "SELECT CASE WHEN origin_name != '' THEN origin_name ELSE origin_code END "
-                    "AS o, count(*) AS n FROM cables GROUP BY o ORDER BY n DESC, o"
-                ),
-                "classifications": pairs(
-                    "SELECT classification, count(*) AS n FROM cables GROUP BY classification "
-                    "ORDER BY max(class_level), classification"
-                ),
-                "caveats": pairs(
-                    "SELECT caveat, count(*) AS n FROM caveats GROUP BY caveat "
-                    "ORDER BY n DESC, caveat"
-                ),
-                "tags": pairs(
-                    "SELECT code, count(*) AS n FROM tags GROUP BY code "
-                    "ORDER BY n DESC, code LIMIT 25"
-                ),
-                "error_codes": pairs(
-                    "SELECT code, count(*) AS n FROM errors GROUP BY code ORDER BY n DESC, code"
-                ),
-            }
+            yield q
 
     def errors(self, *, run_id: int | None = None, limit: int | None = None) -> list[ErrorInfo]:
         q = "SELECT source, member, code, reason, content_hash, run_id, at FROM errors"

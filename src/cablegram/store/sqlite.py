@@ -7,7 +7,8 @@ import operator
 import os
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
@@ -26,6 +27,7 @@ from cablegram.store import (
     Store,
     VersionInfo,
     WriteItem,
+    reads,
 )
 from cablegram.store.rows import (
     CABLE_COLUMNS,
@@ -36,6 +38,7 @@ from cablegram.store.rows import (
     flatten,
     upsert_cable_sql,
 )
+from cablegram.store.sqlite_entities import EntityReads
 
 SCHEMA_VERSION = "3"
 _MMAP_SIZE = 1 << 30
@@ -112,7 +115,7 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class SQLiteStore(Store):
+class SQLiteStore(EntityReads, Store):
     def __init__(
         self,
         path: str | os.PathLike[str],
@@ -639,15 +642,6 @@ class SQLiteStore(Store):
     def count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM cables").fetchone()[0]
 
-    def present(self, ids: Iterable[str]) -> set[str]:
-        want = list(dict.fromkeys(x for x in ids if x))
-        found: set[str] = set()
-        for i in range(0, len(want), 500):
-            part = want[i : i + 500]
-            q = f"SELECT id FROM cables WHERE id IN ({','.join('?' * len(part))})"
-            found.update(r[0] for r in self.conn.execute(q, part))
-        return found
-
     def references_of(self, cable_id: str) -> list[Reference]:
         rows = self.conn.execute(
             "SELECT ref_id, text, year_inferred, label FROM refs WHERE cable_id = ? ORDER BY seq",
@@ -663,40 +657,14 @@ class SQLiteStore(Store):
         )
         return [r[0] for r in rows]
 
-    def stats(self) -> dict[str, Any]:
-        c = self.conn
+    @contextmanager
+    def _reading(self) -> Iterator[reads.Query]:
+        conn = self.conn
 
-        def one(q: str) -> int:
-            return c.execute(q).fetchone()[0]
+        def q(sql: str, params: Sequence[Any]) -> list[tuple]:
+            return conn.execute(sql, params).fetchall()
 
-        def pairs(q: str) -> dict[Any, int]:
-            return {k: n for k, n in c.execute(q)}
-
-        return {
-            "cables": one("SELECT count(*) FROM cables"),
-            "versions": one("SELECT count(*) FROM versions"),
-            "portions": one("SELECT count(*) FROM portions"),
-            "errors": one("SELECT count(*) FROM errors"),
-            "runs": one("SELECT count(*) FROM ingest_runs"),
-            "years": pairs("SELECT year, count(*) FROM cables GROUP BY year ORDER BY year"),
-            "origins": pairs(
-                "SELECT CASE WHEN origin_name != '' THEN origin_name ELSE origin_code END AS o, "
-                "count(*) AS n FROM cables GROUP BY o ORDER BY n DESC, o"
-            ),
-            "classifications": pairs(
-                "SELECT classification, count(*) AS n FROM cables GROUP BY classification "
-                "ORDER BY max(class_level), classification"
-            ),
-            "caveats": pairs(
-                "SELECT caveat, count(*) AS n FROM caveats GROUP BY caveat ORDER BY n DESC, caveat"
-            ),
-            "tags": pairs(
-                "SELECT code, count(*) AS n FROM tags GROUP BY code ORDER BY n DESC, code LIMIT 25"
-            ),
-            "error_codes": pairs(
-                "SELECT code, count(*) AS n FROM errors GROUP BY code ORDER BY n DESC, code"
-            ),
-        }
+        yield q
 
     def errors(self, *, run_id: int | None = None, limit: int | None = None) -> list[ErrorInfo]:
         q = "SELECT source, member, code, reason, content_hash, run_id, at FROM errors"
