@@ -242,6 +242,17 @@ class Store(ABC):
     def search_ids(self, q: str, *, visible: Any = None) -> Iterator[str]:
         """Every cable id matching ``q``, newest first, with no cap on their number."""
 
+    # -- serving -----------------------------------------------------------------------------
+    @abstractmethod
+    def generation(self) -> tuple[int, ...]:
+        """Changes whenever the stored content changes, whoever changed it (another
+        process, another machine): what a server's caches are keyed by."""
+
+    def warm(self, *, portions: bool = True) -> None:
+        """Load what searches keep in memory now rather than in the first request
+        (``portions``: also what restricted readers need)."""
+        return None  # (a store that keeps nothing in memory)
+
     # -- what a reader may see: the reads of cablegram.access.view -----------------------
     # Every read the reader view makes is a Store method taking the reader's visibility:
     # the shared SQL of store/reads.py on both backends, or (entities, SQLite only so far)

@@ -76,6 +76,14 @@ _COPY_VERSIONS = (
     "COPY versions (cable_id, content_hash, source, member, rendering, completeness, run_id, "
     "ingested_at, record) FROM STDIN"
 )
+# The database's generation (Store.generation): a counter in meta, raised inside every
+# write transaction, so a reader sees the new number exactly when it sees the new content
+# (a sequence would show it before the commit). Writers are serialised by WRITE_LOCK, so
+# the row is never contended. It is not content: the dump leaves it out.
+_BUMP_GENERATION = (
+    "INSERT INTO meta (key, value) VALUES ('generation', '1') ON CONFLICT (key) "
+    "DO UPDATE SET value = (meta.value::bigint + 1)::text"
+)
 _UPSERT_ERROR = (
     "INSERT INTO errors (run_id, source, member, content_hash, code, reason, at) "
     "VALUES (%s, %s, %s, %s, %s, %s, %s) "
@@ -87,7 +95,7 @@ _UPSERT_ERROR = (
 # PostgreSQL databases with the same content dump the same. The full-text index is
 # summarised per lexeme by ts_stat (documents, occurrences).
 _DUMP = {
-    "meta": "SELECT key, value FROM meta ORDER BY key",
+    "meta": "SELECT key, value FROM meta WHERE key != 'generation' ORDER BY key",
     "versions": "SELECT cable_id, content_hash, source, member, rendering, completeness, record "
     "FROM versions ORDER BY content_hash",
     "cables": "SELECT c.id, v.content_hash, c.n_versions, "
@@ -269,6 +277,7 @@ class PostgresStore(Store):
                 # Fresh planner statistics (as SQLite's PRAGMA optimize on close): the
                 # first searches after a big ingest would otherwise plan on empty tables.
                 self.conn.execute("ANALYZE cables, portions, tags, caveats, refs")
+            self.conn.execute(_BUMP_GENERATION)
             self.conn.execute(
                 "UPDATE ingest_runs SET finished_at = %s, status = %s, new = %s, updated = %s, "
                 "unchanged = %s, failed = %s WHERE run_id = %s",
@@ -301,6 +310,7 @@ class PostgresStore(Store):
         with self._lock, self.conn.transaction():
             c = self.conn
             c.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            c.execute(_BUMP_GENERATION)
             out = None
             if not force and _batchable(items):
                 try:
@@ -679,6 +689,10 @@ class PostgresStore(Store):
             (cable_id, cable_id),
         )
         return [r[0] for r in rows]
+
+    def generation(self) -> tuple[int, ...]:
+        row = self._one("SELECT value FROM meta WHERE key = 'generation'")
+        return (int(row[0]) if row else 0,)
 
     @contextmanager
     def _reading(self) -> Iterator[reads.Query]:

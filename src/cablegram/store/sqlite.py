@@ -657,6 +657,14 @@ class SQLiteStore(EntityReads, Store):
         )
         return [r[0] for r in rows]
 
+    def generation(self) -> tuple[int, ...]:
+        return file_generation(self.path)
+
+    def warm(self, *, portions: bool = True) -> None:
+        from cablegram.search.docvalues import preload
+
+        preload(self.conn, portions=portions)
+
     @contextmanager
     def _reading(self) -> Iterator[reads.Query]:
         conn = self.conn
@@ -718,6 +726,20 @@ class SQLiteStore(EntityReads, Store):
         for table, q in _DUMP.items():
             for row in c.execute(q):
                 yield table, tuple(row)
+
+
+def file_generation(path: str) -> tuple[int, ...]:
+    """``Store.generation`` of the SQLite file at ``path``, without opening it: any write
+    changes the file or its write-ahead log (size or time)."""
+    out: list[int] = []
+    for p in (path, path + "-wal"):
+        try:
+            st = os.stat(p)
+        except OSError:
+            out += [0, 0]
+        else:
+            out += [st.st_mtime_ns, st.st_size]
+    return tuple(out)
 
 
 def _norm_sql(sql: str) -> str:
