@@ -702,16 +702,6 @@ class PostgresStore(Store):
         row = self._one("SELECT value FROM meta WHERE key = 'generation'")
         return (int(row[0]) if row else 0,)
 
-    def warm(self, *, portions: bool = True) -> None:
-        # The facet columns searches count from (search/pg_facets.py), and BM25's figures.
-        from cablegram.search import pg_facets
-        from cablegram.search.postgres import corpus_stats, generation
-
-        with self.reader() as conn, conn.transaction():
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            pg_facets.facet_values(conn, generation(conn))
-            corpus_stats(conn)
-
     @contextmanager
     def _reading(self) -> Iterator[reads.Query]:
         # One snapshot for all the statements of a read (stats counts several tables).
