@@ -339,9 +339,8 @@ def test_tsvector_binary_layout(text):
 
 
 def test_generation_and_corpus_figures_follow_every_write(pg_url, tmp_path):
-    """BM25's N and mean length, and the facet columns, are remembered per database
-    generation; every write (from any process) raises the generation, so scores and facets
-    stay those of SQLite on the same cables."""
+    """BM25's N and mean length are remembered per database generation; every write (from
+    any process) raises the generation, so scores stay those of SQLite on the same cables."""
     sqlite = Archive(tmp_path / "same.db")
     with Archive(pg_url) as arc:
         gens = [arc.store.generation()]
@@ -349,12 +348,9 @@ def test_generation_and_corpus_figures_follow_every_write(pg_url, tmp_path):
             for a in (arc, sqlite):
                 a.store.add(_cable(f"09BAKU{i}", [words]), content_hash=_hash(i + 1))
             gens.append(arc.store.generation())
-            got, want = arc.search("pipeline OR gas"), sqlite.search("pipeline OR gas")
-            assert [h.score for h in got.hits] == pytest.approx([h.score for h in want.hits],
-                                                                rel=1e-9)  # fmt: skip
-            # the facets, counted from columns the process keeps per generation
-            assert (got.total, got.facets) == (want.total, want.facets)
-            assert got.facets["origin"] == [("BAKU", got.total)]
+            got = [h.score for h in arc.search("pipeline", facets=False).hits]
+            want = [h.score for h in sqlite.search("pipeline", facets=False).hits]
+            assert got == pytest.approx(want, rel=1e-9)
         assert gens == sorted(set(gens)), gens  # raised by every write
         # Remembered: the figures are read once per generation.
         with arc.store.reader() as conn:
@@ -367,5 +363,4 @@ def test_generation_and_corpus_figures_follow_every_write(pg_url, tmp_path):
         assert arc.store.generation() > gens[-1]
         with arc.store.reader() as conn:
             assert search_pg.corpus_stats(conn)[0] == first[0] + 1
-        assert arc.search("short OR pipeline").facets["year"] == [("2009", 3)]
     sqlite.close()

@@ -36,7 +36,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from cablegram.search import pg_facets
 from cablegram.search.query import (
     And,
     CableId,
@@ -408,17 +407,12 @@ _CORPUS: dict[tuple, tuple[float, float]] = {}
 _CORPUS_LOCK = threading.Lock()
 
 
-def generation(conn: Any) -> int:
-    """The database's generation in ``conn``'s snapshot (``Store.generation``)."""
-    row = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-    return int(row[0]) if row else 0
-
-
 def corpus_stats(conn: Any) -> tuple[float, float]:
     """(N, mean words per cable) of the archive ``conn`` reads, in its snapshot: read
     from every cable once per database generation, then remembered by the process."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
     info = conn.info
-    key = (info.host, info.port, info.dbname, generation(conn))
+    key = (info.host, info.port, info.dbname, int(row[0]) if row else 0)
     found = _CORPUS.get(key)
     if found is None:
         n, avg = conn.execute(
@@ -535,8 +529,21 @@ def search(
             "SELECT 1, 0, NULL, NULL, NULL, NULL, NULL, count(*), NULL FROM m",
         ]
         params = [*m.params, per_page, (page - 1) * per_page]
-        if facets:  # counted in this process from the matching ids (search/pg_facets.py)
-            parts.append("SELECT 8, 0, id, NULL, NULL, NULL, NULL, NULL, NULL FROM m")
+        if facets:
+            parts += [
+                "SELECT 2, 0, origin_code, max(origin_name), NULL, NULL, NULL, count(*), NULL "
+                "FROM m WHERE origin_code != '' GROUP BY origin_code",
+                "SELECT 3, 0, year::text, month, NULL, NULL, NULL, count(*), NULL "
+                "FROM m WHERE year IS NOT NULL GROUP BY year, month",
+                "SELECT 4, 0, classification, NULL, NULL, NULL, NULL, count(*), NULL "
+                "FROM m WHERE classification != '' GROUP BY classification",
+                "SELECT 5, 0, v.caveat, NULL, NULL, NULL, NULL, count(*), NULL "
+                "FROM m JOIN caveats v ON v.cable_id = m.id GROUP BY v.caveat",
+                'SELECT 6, 0, t.code, max(t.name COLLATE "C"), NULL, NULL, NULL, count(*), NULL '
+                "FROM m JOIN tags t ON t.cable_id = m.id GROUP BY t.code",
+                "SELECT 7, 0, signer, NULL, NULL, NULL, NULL, count(*), NULL "
+                "FROM m WHERE signer != '' GROUP BY signer",
+            ]
         sql = m.sql + "\n" + "\nUNION ALL ".join(parts)
         rows = conn.execute(sql, params).fetchall()
         rows.sort(key=lambda r: (r[0], r[1]))
@@ -552,9 +559,7 @@ def search(
         facet_values: dict[str, list[tuple[str, int]]] = {}
         labels: dict[str, dict[str, str]] = {}
         if facets:
-            ids = [r[2] for r in rows if r[0] == 8]
-            counted = pg_facets.facet_rows(conn, generation(conn), ids)
-            facet_values, labels = _facets(counted, facet_limit)
+            facet_values, labels = _facets([r for r in rows if r[0] >= 2], facet_limit)
             _tag_labels(conn, facet_values, labels)
             if not total:
                 facet_values, labels = {name: [] for name in FACETS}, {}
