@@ -702,6 +702,14 @@ class PostgresStore(Store):
         row = self._one("SELECT value FROM meta WHERE key = 'generation'")
         return (int(row[0]) if row else 0,)
 
+    def warm(self, *, portions: bool = True) -> None:
+        # BM25's corpus figures, before the first request (search/postgres.py).
+        from cablegram.search.postgres import corpus_stats
+
+        with self.reader() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            corpus_stats(conn)
+
     @contextmanager
     def _reading(self) -> Iterator[reads.Query]:
         # One snapshot for all the statements of a read (stats counts several tables).
