@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cablegram.errors import NotFound
 from cablegram.model import Cable
 from cablegram.store import Store, VersionInfo
 
@@ -148,21 +149,21 @@ def diff_versions(
 ) -> CableDiff:
     """Versions ``a`` and ``b`` of cable ``cid`` compared (``b`` defaults to the shown
     version, ``a`` to the latest other one), each passed through ``transform`` first.
-    Raises ``LookupError`` for an unknown cable or version."""
+    Raises ``NotFound`` (a ``LookupError``) for an unknown cable or version."""
     infos = store.versions(cid)
     if not infos:
-        raise LookupError(f"no cable {cid}")
+        raise NotFound(f"no cable {cid}")
     if b is None:
         b = next((v.number for v in infos if v.shown), len(infos))
     vb = store.version(cid, b)
     if vb is None:
-        raise LookupError(f"{cid} has no version {b}")
+        raise NotFound(f"{cid} has no version {b}")
     if a is None:
         others = [v.number for v in infos if v.number != vb[0].number]
         a = others[-1] if others else vb[0].number
     va = store.version(cid, a)
     if va is None:
-        raise LookupError(f"{cid} has no version {a}")
+        raise NotFound(f"{cid} has no version {a}")
     if transform is not None:
         va, vb = (va[0], transform(va[1])), (vb[0], transform(vb[1]))
     return _diff(cid, va, vb)

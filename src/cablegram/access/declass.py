@@ -89,6 +89,9 @@ class DeclassReport:
     no_date: dict[str, int] = field(default_factory=dict)  # value -> cables (OADR, X1 ...)
     no_date_cables: dict[str, list[str]] = field(default_factory=dict)
     missing: int = 0  # no DECL line at all
+    # UNCLASSIFIED cables (class level 0): nothing to declassify, whatever their DECL line
+    # says (a date copied from a template, N/A); never counted as due.
+    unclassified: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -114,12 +117,13 @@ class DeclassReport:
             "no_date": self.no_date,
             "no_date_cables": self.no_date_cables,
             "missing": self.missing,
+            "unclassified": self.unclassified,
         }
 
 
 def report(rows: Iterable[tuple], due: date | str | None = None) -> DeclassReport:
     """The review of the cables ``rows`` (``Store.declass_rows``: id, date, origin,
-    classification, declassify-on)."""
+    classification, class level, declassify-on)."""
     if due is None:
         due = date.today()
     elif isinstance(due, str):
@@ -129,7 +133,10 @@ def report(rows: Iterable[tuple], due: date | str | None = None) -> DeclassRepor
     by_c: Counter[str] = Counter()
     by_oc: Counter[tuple[str, str]] = Counter()
     no_date: Counter[str] = Counter()
-    for cid, cdate, origin, cls, raw in rows:
+    for cid, cdate, origin, cls, level, raw in rows:
+        if level == 0 or (cls or "").upper().startswith("UNCLASSIFIED"):
+            rep.unclassified += 1
+            continue
         raw = (raw or "").strip()
         if not raw:
             rep.missing += 1

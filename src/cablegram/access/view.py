@@ -22,6 +22,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from cablegram.access.rules import WITHHELD, Reader, Redaction, redact
 from cablegram.diff import CableDiff, diff_versions
+from cablegram.errors import NotFound
 from cablegram.export import EXPORT_BATCH, check_export, write_export
 from cablegram.model import Cable, Reference
 from cablegram.search.visibility import Visibility
@@ -119,7 +120,7 @@ class ReaderArchive:
         """``Archive.diff`` of the two versions as the reader may see them."""
         cid = _norm(cable_id)
         if not self._exists(cid):
-            raise LookupError(f"no cable {cid}")
+            raise NotFound(f"no cable {cid}")
         visible = self.visible
         d = diff_versions(self.store, cid, a, b,
                           transform=None if visible is None else lambda c: redact(c, visible).cable)  # fmt: skip
@@ -147,7 +148,7 @@ class ReaderArchive:
     def references_of(self, cable_id: str) -> list[tuple[Reference, bool]]:
         cid = _norm(cable_id)
         if not self._exists(cid):
-            raise LookupError(f"no cable {cid}")
+            raise NotFound(f"no cable {cid}")
         refs = self.store.references_of(cid)
         have = self.visible_ids(r.id for r in refs if r.id)
         return [(r, bool(r.id) and r.id in have) for r in refs]
@@ -241,7 +242,7 @@ class ReaderArchive:
     def entity(self, entity_id: str, *, limit: int = 100) -> Any:
         """An entity page from visible mentions only; None when unknown or when no visible
         portion mentions it (the same answer)."""
-        from cablegram.enrich.api import EntityPage
+        from cablegram.enrich.catalog import EntityPage
 
         if self.visible is None:
             page = self.store.entity(entity_id, limit=limit)
@@ -327,7 +328,7 @@ class ReaderArchive:
 
         from cablegram import graph
 
-        missing = LookupError(f"no entity {entity_id.strip()}")
+        missing = NotFound(f"no entity {entity_id.strip()}")
         if not self.has_entities():
             raise missing
         eid = self._resolve(entity_id)

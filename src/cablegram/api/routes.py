@@ -19,6 +19,7 @@ from cablegram.api.export import MEDIA_TYPES, stream_export
 from cablegram.api.pool import ArchivePool
 from cablegram.api.problems import problem_responses
 from cablegram.archive import render_text
+from cablegram.errors import NotFound
 from cablegram.model import Cable
 from cablegram.reading import citing, entity_years
 from cablegram.search.query import MAX_LENGTH
@@ -204,11 +205,7 @@ async def diff(
     def run(arc: ReaderArchive):
         if not arc.versions(cable_id):
             raise _not_found(cable_id)
-        try:
-            return arc.diff(cable_id, a, b)
-        except LookupError as exc:
-            msg = str(exc)
-            raise HTTPException(404, f"{msg[:1].upper()}{msg[1:]}.") from None
+        return arc.diff(cable_id, a, b)  # NotFound: a 404 (cablegram.api.app)
 
     d = await read(request, run)
     return m.Diff(
@@ -248,6 +245,39 @@ async def references(request: Request, cable_id: CableId) -> m.References:
                 for r, present in refs
             ],
             septels=list(cable.septels),
+        )
+
+    return await read(request, run)
+
+
+@router.get(
+    "/cables/{cable_id}/entities",
+    response_model=m.CableMentions,
+    summary="Which entity each mention of a cable went to",
+    responses=problem_responses(404, 422),
+)
+async def cable_mentions(request: Request, cable_id: CableId) -> m.CableMentions:
+    """Every person, organisation and place mention of the cable, in reading order, with
+    the entity it was resolved to, its paragraph number and its offsets into that
+    paragraph's text (as `/api/cables/{id}` gives it). Only mentions in portions the
+    reader may see; empty before `cablegram enrich`."""
+
+    def run(arc: ReaderArchive) -> m.CableMentions:
+        cable = _get(arc, cable_id)
+        rows = arc.cable_entities(cable.id) if arc.has_entities() else []
+        return m.CableMentions(
+            cable_id=cable.id,
+            mentions=[
+                m.MentionOut(
+                    **{k: r[k] for k in ("entity_id", "kind", "text", "role", "para", "seq")},
+                    name=r["name"] or r["text"],
+                    title=r["title"] or "",
+                    start=r["start"] or 0,
+                    end=r["end"] or 0,
+                    url=f"/api/entities/{r['entity_id']}" if r["entity_id"] else None,
+                )
+                for r in rows
+            ],
         )
 
     return await read(request, run)
@@ -487,7 +517,7 @@ async def entity_network(
     def run(arc: ReaderArchive):  # noqa: ANN202
         try:
             return arc.ego_network(entity_id, limit=limit, min_weight=min_weight)
-        except LookupError:
+        except NotFound:
             raise _no_entity(entity_id) from None
 
     g = await read(request, run)

@@ -20,6 +20,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from cablegram.errors import Unsupported
 from cablegram.model import Cable, Reference
 from cablegram.store import reads
 from cablegram.store.rows import CableRows, completeness, flatten
@@ -105,10 +106,25 @@ class ErrorInfo:
     content_hash: str
     run_id: int | None
     at: str
+    # A later run stored this document (same source and member) as a cable: the error is
+    # history, not a problem to fix (a corrected file, a better parser).
+    resolved: bool = False
 
     @property
     def label(self) -> str:
         return f"{self.source}:{self.member}" if self.member else self.source
+
+
+# The errors with whether a later run stored the same document (``ErrorInfo.resolved``);
+# one pass over the versions of the sources that had errors, not one per error. Both
+# stores run it (``{where}``/``{limit}``: their own placeholders).
+ERRORS_SQL = """SELECT e.source, e.member, e.code, e.reason, e.content_hash, e.run_id, e.at,
+    coalesce(s.last_run > coalesce(e.run_id, 0), false) AS resolved
+FROM errors e LEFT JOIN (
+    SELECT source, member, max(run_id) AS last_run FROM versions
+    WHERE source IN (SELECT DISTINCT source FROM errors) GROUP BY source, member
+) s ON s.source = e.source AND s.member = e.member
+{where} ORDER BY e.error_id {limit}"""
 
 
 @dataclass
@@ -274,8 +290,8 @@ class Store(ABC):
             return reads.subjects(q, ids, visible)
 
     def declass_rows(self, ids: Iterable[str] | None = None) -> list[tuple]:
-        """(id, date, origin, classification, declassify-on) of every cable, or of
-        ``ids``, by id: the input of the declassification review."""
+        """(id, date, origin, classification, class level, declassify-on) of every
+        cable, or of ``ids``, by id: the input of the declassification review."""
         with self._reading() as q:
             return reads.declass_rows(q, ids)
 
@@ -286,8 +302,8 @@ class Store(ABC):
         """Whether the archive has been enriched (``cablegram enrich``)."""
         return False
 
-    def _no_entities(self) -> NotImplementedError:
-        return NotImplementedError("entities (cablegram enrich) need the SQLite store, so far")
+    def _no_entities(self) -> Unsupported:
+        return Unsupported("entities (cablegram enrich) need the SQLite store, so far")
 
     def find_entity(self, ref: str) -> str | None:
         """The entity id ``ref`` names (an id, an id made from a key, ``kind:Name``)."""

@@ -36,7 +36,7 @@ class EntityReads:
         return db.has_tables(self.conn)
 
     def find_entity(self, ref: str) -> str | None:
-        from cablegram.enrich.api import _find, _need
+        from cablegram.enrich.catalog import _find, _need
 
         _need(self.conn)
         return _find(self.conn, ref)
@@ -53,7 +53,7 @@ class EntityReads:
     def entities(self, visible: Visibility | None = None, kind: str | None = None, *,
                  query: str | None = None, sort: str = "cables", limit: int = 50,
                  offset: int = 0) -> list[Any]:  # fmt: skip
-        from cablegram.enrich.api import EntitySummary, list_entities
+        from cablegram.enrich.catalog import EntitySummary, list_entities
 
         if visible is None:
             return list_entities(
@@ -87,7 +87,7 @@ class EntityReads:
         return [EntitySummary(r[0], r[1], r[2] or "", r[3], r[4], r[5], r[6], False) for r in rows]
 
     def entity(self, ref: str, visible: Visibility | None = None, *, limit: int = 100) -> Any:
-        from cablegram.enrich.api import get_entity
+        from cablegram.enrich.catalog import get_entity
 
         return get_entity(self.conn, ref, visible=visible, limit=limit)
 
@@ -114,12 +114,12 @@ class EntityReads:
         return row is not None
 
     def cable_entities(self, cable_id: str, visible: Visibility | None = None) -> list[dict]:
-        from cablegram.enrich.api import cable_entities
+        from cablegram.enrich.catalog import cable_entities
 
         return cable_entities(self.conn, cable_id, visible=visible)
 
     def entity_facets(self, ids: Iterable[str], visible: Visibility | None = None, *,
                       limit: int = 10) -> dict[str, Any]:  # fmt: skip
-        from cablegram.enrich.api import entity_facets
+        from cablegram.enrich.catalog import entity_facets
 
         return entity_facets(self.conn, ids, limit=limit, visible=visible)
