@@ -97,10 +97,11 @@ def stats(q: Query, visible: Visibility | None) -> dict[str, Any]:
     def pairs(sql: str) -> dict[Any, int]:
         return {k: n for k, n in q(sql, [])}
 
+    pparams: list[object] = []
     if visible is None:
         cables, versions = "cables c", "versions x"
         kinds = {"caveats": "caveats k", "tags": "tags t"}
-        portions, pparams = "SELECT count(*) FROM portions", []
+        portions = "SELECT count(*) FROM portions"
     else:
         clause, pparams = visible.portion_clause("p")
         q(f"DROP TABLE IF EXISTS {_VIS_IDS}", [])
