@@ -72,7 +72,7 @@ class ReaderArchive:
     def redaction(self, cable_id: str) -> Redaction | None:
         """The shown version as the reader may see it, with what was withheld; None when
         the cable is unknown or has no visible portion."""
-        cable = self.store.get(_norm(cable_id))
+        cable = self.store.get(self.store.resolve(_norm(cable_id)))  # (an alias names it too)
         if cable is None:
             return None
         r = redact(cable, self.visible)
