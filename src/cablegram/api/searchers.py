@@ -30,11 +30,10 @@ _state: dict[str, Any] = {}
 def _start(path: str, portions: bool) -> None:
     from cablegram.archive import Archive
     from cablegram.lifeline import die_with_parent
-    from cablegram.search.docvalues import preload
 
     die_with_parent()
     arc = Archive(path, create=False)
-    preload(arc.store.conn, portions=portions)
+    arc.store.warm(portions=portions)
     _state["archive"] = arc
 
 

@@ -267,7 +267,7 @@ def policy_unreadable(as_json: bool, db: str) -> None:
 
     _access(db).close()  # the same "no database" error as the other commands
     with Archive(db, create=False) as arc:
-        rows = unreadable(arc.store.conn)
+        rows = unreadable(arc.store)
     for cid, cls in rows:
         if as_json:
             click.echo(json.dumps({"id": cid, "classification": cls}))
