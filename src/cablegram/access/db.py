@@ -214,8 +214,9 @@ class AuditWriter:
     so a slow, locked or full access file never holds up a request; entries that cannot
     be written are counted and the failure is logged (once a minute) and reported."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, postgres: bool = False) -> None:
         self.path = path
+        self.postgres = postgres
         self.queue: queue.Queue[tuple | None] = queue.Queue(maxsize=AUDIT_QUEUE)
         self.written = self.failed = self.dropped = 0
         self.last_error = ""
@@ -238,8 +239,29 @@ class AuditWriter:
             self._logged = time.monotonic()
             log.error("audit log: %s; reads go on, entries are being lost", msg)
 
+    def _connect(self) -> Any:
+        if self.postgres:  # the archive's database (migration 0004_access)
+            import psycopg
+
+            conn = psycopg.connect(self.path, autocommit=True)
+            conn.execute("SET synchronous_commit = off")
+            conn.execute(f"SET lock_timeout = '{int(AUDIT_TIMEOUT * 1000)}ms'")
+            return conn
+        return sqlite3.connect(self.path, isolation_level=None, timeout=AUDIT_TIMEOUT)
+
+    def _write(self, conn: Any, rows: list[tuple]) -> None:
+        sql = ("INSERT INTO audit (at, principal, via, action, target, query, result, client) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")  # fmt: skip
+        if self.postgres:
+            with conn.transaction(), conn.cursor() as cur:
+                cur.executemany(sql.replace("?", "%s"), rows)
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(sql, rows)
+        conn.execute("COMMIT")
+
     def _run(self) -> None:
-        conn: sqlite3.Connection | None = None
+        conn: Any = None
         while True:
             row = self.queue.get()
             batch = [row]
@@ -253,26 +275,22 @@ class AuditWriter:
             try:
                 if rows:
                     if conn is None:
-                        conn = sqlite3.connect(self.path, isolation_level=None,
-                                               timeout=AUDIT_TIMEOUT)  # fmt: skip
-                    conn.execute("BEGIN IMMEDIATE")
-                    conn.executemany(
-                        "INSERT INTO audit (at, principal, via, action, target, query, result, "
-                        "client) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        rows,
-                    )
-                    conn.execute("COMMIT")
+                        conn = self._connect()
+                    self._write(conn, rows)
                     self.written += len(rows)
                     self.failing = False
                     if time.monotonic() - self._pruned > 600:
                         self._pruned = time.monotonic()
-                        _prune(conn)
-            except (sqlite3.Error, OSError) as exc:
+                        _prune(conn, self.postgres)
+            except _WRITE_ERRORS as exc:
                 self.failed += len(rows)
                 self.failing = True
-                self._report(f"cannot write to {self.path}: {exc}")
+                where = "the archive's database" if self.postgres else self.path
+                self._report(f"cannot write to {where}: {exc}")
                 if conn is not None:
                     try:
+                        if self.postgres:  # reconnect on the next batch
+                            raise sqlite3.Error("closed")
                         conn.execute("ROLLBACK")
                     except sqlite3.Error:
                         conn.close()
@@ -297,14 +315,15 @@ class AuditWriter:
             self._thread.join(timeout=AUDIT_TIMEOUT * 3)
 
 
-def _prune(conn: sqlite3.Connection) -> int:
+def _prune(conn: Any, postgres: bool = False) -> int:
     """Delete audit entries older than the retention (none when it is 0)."""
     row = conn.execute("SELECT value FROM policy WHERE key = 'audit-retention-days'").fetchone()
     days = int(row[0]) if row else 0
     if days <= 0:
         return 0
     cutoff = _iso(_now() - timedelta(days=days))
-    return conn.execute("DELETE FROM audit WHERE at < ?", (cutoff[:19],)).rowcount
+    mark = "%s" if postgres else "?"
+    return int(conn.execute(f"DELETE FROM audit WHERE at < {mark}", (cutoff[:19],)).rowcount)
 
 
 class AccessDB:
@@ -316,6 +335,7 @@ class AccessDB:
         self._lock = threading.Lock()
         self.postgres = is_postgres_url(self.path)
         self.conn: Any
+        self._writer: AuditWriter | None = None
         if self.postgres:
             self.conn = _postgres(self.path)
             return
@@ -326,7 +346,6 @@ class AccessDB:
         self.conn.execute("PRAGMA foreign_keys = ON")
         with self._lock:
             self.conn.executescript(SCHEMA)
-        self._writer: AuditWriter | None = None
 
     @classmethod
     def for_archive(cls, db: str | os.PathLike[str]) -> AccessDB:
@@ -517,11 +536,11 @@ class AccessDB:
         if key == "audit-retention-days":
             if not v.isdigit():
                 raise ValueError("audit-retention-days is a number of days (0: keep all)")
-            self._q("INSERT OR REPLACE INTO policy (key, value) VALUES (?, ?)", (key, str(int(v))))
-            return str(int(v))
-        v = v.lower() if v.lower() in ("none", "as-published") else v.upper()
-        if v not in ANONYMOUS_POLICIES:
-            raise ValueError(f"anonymous must be one of {', '.join(ANONYMOUS_POLICIES)}")
+            v = str(int(v))
+        else:
+            v = v.lower() if v.lower() in ("none", "as-published") else v.upper()
+            if v not in ANONYMOUS_POLICIES:
+                raise ValueError(f"anonymous must be one of {', '.join(ANONYMOUS_POLICIES)}")
         self._q(
             "INSERT INTO policy (key, value) VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -541,7 +560,7 @@ class AccessDB:
         if self._writer is None:
             with self._lock:
                 if self._writer is None:
-                    self._writer = AuditWriter(self.path)
+                    self._writer = AuditWriter(self.path, self.postgres)
         self._writer.put(row)
 
     def flush_audit(self, timeout: float = 10.0) -> None:
@@ -562,17 +581,16 @@ class AccessDB:
     def prune_audit(self) -> int:
         """Delete the entries older than the retention now; how many went."""
         with self._lock:
-            return _prune(self.conn)
+            return _prune(self.conn, self.postgres)
 
     def secret(self, name: str) -> bytes:
         """A server secret kept in this file (made on first use)."""
-        with self._lock:
-            self.conn.execute(
-                "INSERT OR IGNORE INTO keys (name, value) VALUES (?, ?)",
-                (name, secrets.token_hex(32)),
-            )
-            row = self.conn.execute("SELECT value FROM keys WHERE name = ?", (name,)).fetchone()
-        return bytes.fromhex(row[0])
+        self._q(
+            "INSERT INTO keys (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+            (name, secrets.token_hex(32)),
+        )
+        ((value,),) = self._q("SELECT value FROM keys WHERE name = ?", (name,))
+        return bytes.fromhex(value)
 
     def audit_entries(self, *, since: str | None = None) -> Iterator[AuditEntry]:
         self.flush_audit()
@@ -629,3 +647,14 @@ def _integrity_errors() -> tuple[type[BaseException], ...]:
 
 
 _INTEGRITY = _integrity_errors()
+
+
+def _db_errors() -> tuple[type[BaseException], ...]:
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return (sqlite3.Error,)
+    return (sqlite3.Error, psycopg.Error)
+
+
+_WRITE_ERRORS: tuple[type[BaseException], ...] = (*_db_errors(), OSError)
