@@ -30,6 +30,7 @@ REQUESTS: dict[str, str] = {
     "/api/cables/{cable_id}/references": "/api/cables/08SAOPAULO335/references",
     "/api/cables/{cable_id}/cited-by": "/api/cables/06SAOPAULO316/cited-by",
     "/api/cables/{cable_id}/cite": "/api/cables/09BAKU433/cite?format=csl-json",
+    "/api/cables/{cable_id}/entities": "/api/cables/09BAKU433/entities",
     "/api/stats": "/api/stats",
     "/api/export": "/api/export?q=id%3A09BAKU433&format=jsonl",
     "/api/me": "/api/me",
