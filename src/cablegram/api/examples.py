@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-__all__ = ["EXAMPLES_FILE", "MAX_ITEMS", "MAX_TEXT", "REQUESTS", "add_examples", "cut", "load"]
+__all__ = ["EXAMPLES_FILE", "REQUESTS", "add_examples", "load", "record"]
 
 EXAMPLES_FILE = Path(__file__).with_name("examples.json")
 
@@ -43,12 +43,12 @@ MAX_ITEMS = 2
 MAX_TEXT = 400
 
 
-def cut(value: Any) -> Any:
+def _cut(value: Any) -> Any:
     """A recorded answer made short enough to read in the reference."""
     if isinstance(value, list):
-        return [cut(v) for v in value[:MAX_ITEMS]]
+        return [_cut(v) for v in value[:MAX_ITEMS]]
     if isinstance(value, dict):
-        return {k: cut(v) for k, v in value.items()}
+        return {k: _cut(v) for k, v in value.items()}
     if isinstance(value, str) and len(value) > MAX_TEXT:
         return value[:MAX_TEXT] + "…"
     return value
@@ -82,3 +82,24 @@ def add_examples(schema: dict[str, Any], examples: dict[str, dict[str, Any]] | N
         content = op.setdefault("responses", {}).setdefault("200", {}).setdefault("content", {})
         media = content.setdefault(got["media_type"], {})
         media.setdefault("example", got["example"])
+
+
+def record(client: Any) -> dict[str, dict[str, Any]]:
+    """Every request of ``REQUESTS`` answered by ``client`` (a TestClient on the samples)."""
+    out: dict[str, dict[str, Any]] = {}
+    for path, url in REQUESTS.items():
+        r = client.get(url)
+        if r.status_code != 200:
+            raise RuntimeError(f"{url} answered {r.status_code}: {r.text[:200]}")
+        media = r.headers["content-type"].split(";")[0].strip()
+        if media.endswith("json"):
+            body: Any = r.json()
+        elif media == "application/x-ndjson" or url.endswith("jsonl"):
+            body = [json.loads(line) for line in r.text.splitlines() if line.strip()][:1]
+            body = "\n".join(json.dumps(_cut(x), ensure_ascii=False) for x in body) + "\n"
+            out[path] = {"media_type": media, "example": body}
+            continue
+        else:
+            body = r.text
+        out[path] = {"media_type": media, "example": _cut(body)}
+    return out

@@ -1,6 +1,9 @@
-"""Record the API reference's example answers (``cablegram/api/examples.json``) from the
-shipped samples: ``python -m cablegram.api.record_examples``. Apart from ``examples`` so
-that the app never imports what builds an app."""
+"""Record the API reference's example answers from the shipped samples into
+``api/examples.json`` (``cablegram.api.examples`` reads them; this module is not imported
+by the app, which it builds):
+
+    python -m cablegram.api.record_examples
+"""
 
 from __future__ import annotations
 
@@ -10,30 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from cablegram.api.examples import EXAMPLES_FILE, REQUESTS, cut
-
-__all__ = ["main", "record"]
-
-
-def record(client: Any) -> dict[str, dict[str, Any]]:
-    """Every request of ``REQUESTS`` answered by ``client`` (a TestClient on the samples)."""
-    out: dict[str, dict[str, Any]] = {}
-    for path, url in REQUESTS.items():
-        r = client.get(url)
-        if r.status_code != 200:
-            raise RuntimeError(f"{url} answered {r.status_code}: {r.text[:200]}")
-        media = r.headers["content-type"].split(";")[0].strip()
-        if media.endswith("json"):
-            body: Any = r.json()
-        elif media == "application/x-ndjson" or url.endswith("jsonl"):
-            body = [json.loads(line) for line in r.text.splitlines() if line.strip()][:1]
-            body = "\n".join(json.dumps(cut(x), ensure_ascii=False) for x in body) + "\n"
-            out[path] = {"media_type": media, "example": body}
-            continue
-        else:
-            body = r.text
-        out[path] = {"media_type": media, "example": cut(body)}
-    return out
+from cablegram.api.examples import EXAMPLES_FILE, record
 
 
 def _samples_client(folder: Path) -> Any:
@@ -44,11 +24,11 @@ def _samples_client(folder: Path) -> Any:
     from cablegram.access.db import AccessDB
     from cablegram.api import create_app
     from cablegram.archive import Archive
+    from cablegram.demo import sample_paths
 
-    samples = Path(__file__).resolve().parents[3] / "samples"  # of the source tree
     db = folder / "samples.db"
     with Archive(db) as arc:
-        arc.ingest([str(p) for p in sorted(samples.iterdir()) if p.is_file()], workers=0)
+        arc.ingest([str(p) for p in sample_paths()], workers=0)
         arc.enrich(workers=0, ids=["09BAKU433", "09BAKU749", "09BAKU695"])
     access = folder / "samples.access.db"
     with AccessDB(access) as acc:
