@@ -392,7 +392,7 @@ def test_cli(arc: Archive, tmp_path: Path) -> None:
     out = r.invoke(entities_group, ["delete", "org:nato", "--db", db])
     assert out.exit_code == 0
     out = r.invoke(entities_group, ["corrections", "--db", db])
-    assert out.exit_code == 0 and out.output.count("\n") == 4
+    assert out.exit_code == 0 and out.output.count("\n") == 5  # a header row, 4 decisions
     out = r.invoke(entities_group, ["show", "person:nobody", "--db", db])
     assert out.exit_code != 0
     path = tmp_path / "c.graphml"

@@ -114,3 +114,26 @@ def test_precedence_is_the_same_on_both_backends(sqlite_arc, pg_arc, visible):
         b = pg_arc.search(q, per_page=100, visible=visible)
         assert (a.total, {h.id for h in a.hits}, a.facets) == (
             b.total, {h.id for h in b.hits}, b.facets), q  # fmt: skip
+
+
+pg_url = pg.pg_url
+
+
+def test_migrate_lists_the_applied_migrations_through_the_archive(pg_url, tmp_path):
+    from click.testing import CliRunner
+
+    from cablegram.archive import Archive
+    from cablegram.cli import main
+    from cablegram.errors import Unsupported
+    from cablegram.store.postgres import migrations
+
+    r = CliRunner().invoke(main, ["migrate", "--db", pg_url])
+    assert r.exit_code == 0, r.output
+    listed = [line.split("\t")[0] for line in r.output.splitlines()]
+    assert listed == [f"{v:04d} {name}" for v, name, _ in migrations()]
+    with Archive(pg_url, create=False) as arc:
+        assert [(v, n) for v, n, _ in arc.migrations()] == [(v, n) for v, n, _ in migrations()]
+    with Archive(tmp_path / "a.db") as arc, pytest.raises(Unsupported, match="postgresql://"):
+        arc.migrations()
+    r = CliRunner().invoke(main, ["migrate", "--db", str(tmp_path / "a.db")])
+    assert r.exit_code == 1 and "migrate is for postgresql:// databases" in r.output

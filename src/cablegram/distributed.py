@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["connect", "disconnect"]
+__all__ = ["NO_DASHBOARD", "connect", "disconnect"]
+
+# A local cluster's scheduler without its dashboard. dashboard_address=None alone is not
+# that: the scheduler still serves HTTP on the dashboard's port 8787 and warns when another
+# cluster holds it; port 0 takes a free one (its health and metrics routes stay).
+NO_DASHBOARD: dict[str, Any] = {
+    "dashboard_address": "127.0.0.1:0",
+    "scheduler_kwargs": {"dashboard": False},
+}
 
 
 def connect(scheduler: str | None, workers: int) -> tuple[Any, Any]:
@@ -22,8 +30,8 @@ def connect(scheduler: str | None, workers: int) -> tuple[Any, Any]:
         n_workers=max(1, workers),
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
         silence_logs=40,  # logging.ERROR: a worker restart is expected, not news
+        **NO_DASHBOARD,
     )
     return Client(cluster, set_as_default=False), cluster
 

@@ -318,9 +318,13 @@ def paragraphs_view(c: Cable, mentions: list[dict[str, Any]] | None = None,
     ``mentions`` (``Archive.cable_entities``), each paragraph's text cut at the mentions
     for highlighting (portion seq n is the n-th paragraph)."""
     by_seq: dict[int, list[dict[str, Any]]] = {}
-    for x in mentions or ():
-        if x["seq"] and x["entity_id"] and x["kind"] in ("person", "org", "place"):
-            by_seq.setdefault(x["seq"], []).append(x)
+    for mention in mentions or ():
+        if (
+            mention["seq"]
+            and mention["entity_id"]
+            and mention["kind"] in ("person", "org", "place")
+        ):
+            by_seq.setdefault(mention["seq"], []).append(mention)
     out: list[ParagraphView] = []
     heading = ""
     block = ""

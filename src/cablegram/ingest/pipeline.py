@@ -82,7 +82,8 @@ class IngestReport:
     def summary(self) -> str:
         rate = self.documents / self.seconds if self.seconds > 0 else 0.0
         return (
-            f"{self.documents:,} documents in {self.seconds:.1f} s ({rate:,.0f}/s): "
+            f"{self.documents:,} document{'' if self.documents == 1 else 's'} in "
+            f"{self.seconds:.1f} s ({rate:,.0f}/s): "
             f"{self.new:,} new, {self.updated:,} updated, {self.unchanged:,} unchanged, "
             f"{self.failed:,} failed"
         )
@@ -94,8 +95,11 @@ class IngestReport:
 # --- what happens to one document ---------------------------------------------------------
 
 
-def examine(data: bytes, hint: str | None = None) -> Cable | tuple[str, str]:
-    """Parse one document: a ``Cable`` with an id, or ``(code, reason)`` saying why not."""
+def examine(
+    data: bytes, hint: str | None = None, name: str | None = None
+) -> Cable | tuple[str, str]:
+    """Parse one document: a ``Cable`` with an id, or ``(code, reason)`` saying why not.
+    ``name`` (the file or member) gives the id of a text that carries none."""
     if not data:
         return "empty", "empty file"
     if not data.strip():
@@ -118,7 +122,7 @@ def examine(data: bytes, hint: str | None = None) -> Cable | tuple[str, str]:
     from cablegram.parser import parse
 
     try:
-        cable = parse(data, hint=hint)
+        cable = parse(data, hint=hint, name=name)
     except Exception as exc:  # noqa: BLE001 - the parser promises not to raise; be sure
         return "parser", f"parser failed: {type(exc).__name__}: {exc}"
     if not cable.id:
@@ -141,9 +145,9 @@ def is_binary(data: bytes) -> bool:
     return controls > len(head) // 10
 
 
-def process(data: bytes, hint: str | None) -> Outcome:
+def process(data: bytes, hint: str | None, name: str | None = None) -> Outcome:
     """examine + flatten: what a worker sends back for one document."""
-    result = examine(data, hint)
+    result = examine(data, hint, name)
     if isinstance(result, tuple):
         return result
     try:
@@ -165,18 +169,18 @@ def _worker_init() -> None:
         pass
 
 
-def _work(tasks: list[tuple[bytes, str | None]]) -> list[Outcome]:
-    return [process(data, hint) for data, hint in tasks]
+def _work(tasks: list[tuple[bytes, str | None, str]]) -> list[Outcome]:
+    return [process(data, hint, name) for data, hint, name in tasks]
 
 
 # --- the pipeline -------------------------------------------------------------------------
 
 
-def _split(tasks: list[tuple[bytes, str | None]], max_docs: int, max_bytes: int) -> list[list]:
+def _split(tasks: list[tuple[bytes, str | None, str]], max_docs: int, max_bytes: int) -> list[list]:
     """Cut a chunk's documents into worker tasks of at most ``max_docs`` documents or
     about ``max_bytes``."""
-    out: list[list[tuple[bytes, str | None]]] = []
-    part: list[tuple[bytes, str | None]] = []
+    out: list[list[tuple[bytes, str | None, str]]] = []
+    part: list[tuple[bytes, str | None, str]] = []
     size = 0
     for t in tasks:
         part.append(t)
@@ -220,14 +224,14 @@ def ingest(
     """
     if engine not in ("local", "dask"):
         raise ValueError("engine must be 'local' or 'dask'")
-    paths = [os.fspath(p) for p in paths]
+    files = [os.fspath(p) for p in paths]
     workers = default_workers() if workers is None else max(0, workers)
-    args: dict[str, Any] = {"paths": paths, "workers": workers, "force": force}
+    args: dict[str, Any] = {"paths": files, "workers": workers, "force": force}
     if engine != "local":
         args.update(engine=engine, scheduler=scheduler)
     run_id = store.begin_run(json.dumps(args))
     report = IngestReport(run_id)
-    bar = _ProgressBar(paths) if progress else None
+    bar = _ProgressBar(files) if progress else None
     executor: Executor
     if engine == "dask":
         from cablegram.ingest.dask import DaskExecutor
@@ -240,7 +244,7 @@ def ingest(
     started = time.monotonic()
     status = "interrupted"
     try:
-        pipe.run(_chunks(iter_documents(paths), min(max(1, chunk_docs), PARSE_DOCS),
+        pipe.run(_chunks(iter_documents(files), min(max(1, chunk_docs), PARSE_DOCS),
                          min(chunk_bytes, PARSE_BYTES)))  # fmt: skip
         status = "done"
     finally:
@@ -321,7 +325,7 @@ class _Pipeline:
         head = list(itertools.islice(chunks, 2))
         # A lone small chunk may be parsed here (the local engine); otherwise the workers
         # start now (forked before the progress bar starts its thread).
-        first = [(d.data, d.hint) for d in head[0]] if head else []
+        first = [(d.data, d.hint, d.member or d.source) for d in head[0]] if head else []
         parallel = self.executor.parallel(
             len(head) > 1 or len(_split(first, self.task_docs, TASK_BYTES)) > 1
         )
@@ -357,7 +361,7 @@ class _Pipeline:
                 job.hashes.append(h)
                 job.slots.append((len(job.items), doc, h))
                 job.items.append(None)
-        tasks = [(doc.data, doc.hint) for _, doc, _ in job.slots]
+        tasks = [(doc.data, doc.hint, doc.member or doc.source) for _, doc, _ in job.slots]
         if not tasks:
             job.results = []
         elif inline:
@@ -455,8 +459,8 @@ class _ProgressBar:
         self.console = Console(stderr=True)
         self.enabled = self.console.is_terminal
         self.paths = paths
-        self.progress = None
-        self.task = None
+        self.progress: Any = None  # a rich Progress once started
+        self.task: Any = None
 
     def start(self) -> None:
         if not self.enabled:

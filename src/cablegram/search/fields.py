@@ -46,6 +46,7 @@ __all__ = [
     "CLASS_LEVELS",
     "FIELDS",
     "SYNTAX",
+    "UNKNOWN_TAG",
     "FieldSpec",
     "Value",
     "facet_filter",
@@ -59,6 +60,7 @@ __all__ = [
 # --- shared pieces ------------------------------------------------------------------------
 
 CLASS_ABBR = CLASSIFICATION_ABBREVIATIONS
+UNKNOWN_TAG = "Unknown tag"  # the name shown for a TAGS code without one
 # Classification names and abbreviations -> class_level (the cables.class_level scale).
 CLASS_LEVELS: dict[str, int] = {
     **{abbr: level for level, abbr in enumerate(CLASSIFICATION_ABBREVIATIONS)},
@@ -359,12 +361,17 @@ def _subject(v: Value) -> Text:
     return Text(tokens, prefix=v.prefix, field="subject", pos=v.pos)
 
 
+# An alias (WikiLeaks' 09EFTOLONDON2239 for 09LONDON2239: table `aliases`) names the cable too.
 def _id_sqlite(n: CableId, _: Any) -> SQL:
-    return ("c.id GLOB ?", [glob(n.id)]) if n.prefix else ("c.id = ?", [n.id])
+    if n.prefix:
+        return "c.id GLOB ?", [glob(n.id)]
+    return "c.id IN (?, (SELECT cable_id FROM aliases WHERE alias = ?))", [n.id, n.id]
 
 
 def _id_pg(n: CableId, _: Any) -> SQL:
-    return ("c.id LIKE %s ESCAPE '\\'", [like(n.id)]) if n.prefix else ("c.id = %s", [n.id])
+    if n.prefix:
+        return "c.id LIKE %s ESCAPE '\\'", [like(n.id)]
+    return "c.id IN (%s, (SELECT cable_id FROM aliases WHERE alias = %s))", [n.id, n.id]
 
 
 def _signer_sqlite(n: Signer, _: Any) -> SQL:
@@ -461,8 +468,10 @@ FIELDS: tuple[FieldSpec, ...] = (
     ),
     FieldSpec(
         "ref", "ref:08BAKU123", lambda v: Ref(_code(v.text), pos=v.pos), Ref,
-        lambda n, _: ("c.key IN (SELECT cable_key FROM cable_refs WHERE ref_id = ?)", [n.id]),
-        lambda n, _: ("c.id IN (SELECT cable_id FROM refs WHERE ref_id = %s)", [n.id]),
+        lambda n, _: ("c.key IN (SELECT cable_key FROM cable_refs WHERE ref_id IN "
+                      "(?, (SELECT cable_id FROM aliases WHERE alias = ?)))", [n.id, n.id]),
+        lambda n, _: ("c.id IN (SELECT cable_id FROM refs WHERE ref_id IN "
+                      "(%s, (SELECT cable_id FROM aliases WHERE alias = %s)))", [n.id, n.id]),
         unparse=lambda n: "ref:" + _quote(n.id),
     ),
     FieldSpec(
@@ -518,8 +527,8 @@ def spec_for(node: Node) -> FieldSpec:
 
 
 def unparse_filter(node: Node) -> str:
-    spec = spec_for(node)
-    return (spec.unparse or _generic_unparse)(node)
+    write: Callable[[Any], str] = spec_for(node).unparse or _generic_unparse
+    return write(node)
 
 
 # --- what the pages show ------------------------------------------------------------------
@@ -556,7 +565,9 @@ def facet_filter(name: str, value: str) -> str:
 def facet_label(name: str, value: str, labels: dict[str, dict[str, str]]) -> str:
     label = labels.get(name, {}).get(value, "")
     if not label and name == "tag":
-        label = tag(value).name
+        # A code the reference data does not know (RU, an ISO code for FIPS RS) is said to
+        # be unknown; the facet shows the code beside it.
+        label = tag(value).name or UNKNOWN_TAG
     if name == "classification":
         label = value.title()
     return label or value

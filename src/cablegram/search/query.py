@@ -358,7 +358,7 @@ def _combine(kind: type, items: list[Node | None]) -> Node | None:
         if item is None:
             continue
         if isinstance(item, kind):  # flatten (a AND b) AND c
-            kept.extend(item.items)  # type: ignore[attr-defined]
+            kept.extend(item.items)  # type: ignore[attr-defined,union-attr]
         else:
             kept.append(item)
     if not kept:
@@ -398,7 +398,9 @@ def parse_query(q: str) -> Node:
     terms = leaves(node)
     if len(terms) > MAX_TERMS:
         raise QueryError(
-            f"too many terms ({len(terms)}; at most {MAX_TERMS})", terms[MAX_TERMS].pos, q
+            f"too many terms ({len(terms)}; at most {MAX_TERMS})",
+            getattr(terms[MAX_TERMS], "pos", 0),
+            q,
         )
     return node
 

@@ -143,7 +143,9 @@ class _Matcher:
         if isinstance(node, Not):
             return self.dv.present & ~self.mask(node.item, not negated)
         if isinstance(node, Text):
-            return self._keys_mask(self.leaf(node, negated).keys)
+            keys = self.leaf(node, negated).keys
+            assert keys is not None  # leaf() matched it
+            return self._keys_mask(keys)
         return self.filter(node)
 
     def _keys_mask(self, keys: np.ndarray) -> np.ndarray:
@@ -314,6 +316,7 @@ class _Matcher:
             memo = leaf.postings.derived if leaf.postings is not None else {}
             weight = memo.get("bm25")
             if weight is None:
+                assert leaf.counts is not None and leaf.subject is not None  # matched
                 df = len(keys)
                 idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
                 tf = leaf.counts + (SUBJECT_WEIGHT - 1) * leaf.subject

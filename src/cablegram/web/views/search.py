@@ -15,16 +15,17 @@ from cablegram.search import QueryError
 from cablegram.search.fields import SYNTAX, facet_filter, facet_label, facet_titles
 from cablegram.search.query import MAX_LENGTH
 from cablegram.web import charts
-from cablegram.web.templating import render
+from cablegram.web.templating import display_title, render
 from cablegram.web.urls import (
     SORTS,
     add_filter,
+    filter_terms,
     has_filter,
     page_numbers,
     remove_filter,
     search_href,
 )
-from cablegram.web.views.stats import reader_stats
+from cablegram.web.views.stats import reader_stats, year_bars
 
 PER_PAGE = 20
 FACET_TITLES = facet_titles()
@@ -107,11 +108,7 @@ def _histogram(q: str, sort: str, res: Any) -> Markup:
 
 def _home(arc: Archive, pool: ArchivePool) -> dict[str, Any]:
     st = reader_stats(arc, pool)
-    years = {y: n for y, n in st.get("years", {}).items() if isinstance(y, int)}
-    bars = charts.year_bars(years)
-    for b in bars:
-        if b.count:
-            b.href = search_href(f"year:{b.key}")
+    years, bars = year_bars(st)
     tags = [
         {"code": code, "name": tag(code).name, "count": n, "href": search_href(f"tag:{code}")}
         for code, n in list(st.get("tags", {}).items())[:12]
@@ -167,13 +164,19 @@ def search_page(arc: Archive, pool: ArchivePool, q: str, sort: str, page: int,
     if arc.has_entities():
         groups[1:1] = _entity_groups(arc, pool, q, sort)
     active = [item for group in groups for item in group["items"] if item["active"]]
+    # Every filter in the query is a removable chip, not only those a facet lists
+    # (date ranges, class:>=C, origin by name, negated filters).
+    have = {item["filter"].casefold() for item in active}
+    for f in filter_terms(q):
+        if f.casefold() not in have:
+            active.append({"filter": f, "href": search_href(remove_filter(q, f), sort)})
     hits = []
     for h in res.hits:
         hits.append(
             {
                 "id": h.id,
                 "href": f"/cables/{h.id}",
-                "subject": h.subject,
+                "subject": display_title(h.subject),
                 "date": h.date,
                 "date_words": present.date_words(h.date),
                 "origin": h.origin_name or h.origin_code,
