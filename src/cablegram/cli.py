@@ -544,6 +544,7 @@ from cablegram.cli_access import (  # noqa: E402
     policy_group,
     users_group,
 )
+from cablegram.cli_classify import classify_group  # noqa: E402
 from cablegram.cli_enrich import enrich_command, entities_group, graph_command  # noqa: E402
 from cablegram.cli_parse import parse_command  # noqa: E402 - registered after the group
 from cablegram.cli_scale import migrate_command  # noqa: E402
@@ -553,5 +554,5 @@ main.add_command(parse_command)
 main.add_command(serve_command)
 main.add_command(migrate_command)
 for _command in (users_group, policy_group, audit_group, declass_command,
-                 enrich_command, entities_group, graph_command):  # fmt: skip
+                 enrich_command, entities_group, graph_command, classify_group):  # fmt: skip
     main.add_command(_command)

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cablegram import __version__
 from cablegram.access.db import AccessDB
+from cablegram.api.classify_routes import router as classify_router
 from cablegram.api.pool import ArchivePool
 from cablegram.api.problems import PROBLEM_MEDIA_TYPE, problem
 from cablegram.api.routes import router
@@ -150,6 +151,7 @@ def create_app(db: str | os.PathLike[str], *, readers: int | None = None, web: b
     app.state.access = access_db
     app.state.session_hours = session_hours
     app.include_router(router)
+    app.include_router(classify_router)
 
     renderer = None
     if web:

@@ -40,6 +40,7 @@ from cablegram.search.query import (
     CableId,
     Caveat,
     Classification,
+    Classify,
     DateRange,
     Entity,
     Node,
@@ -314,6 +315,8 @@ class _Compiler:
             return "lower(c.signer) = %s", [_nocase(node.name)]
         if isinstance(node, Entity):
             return self.entity(node)
+        if isinstance(node, Classify):
+            raise QueryError(f"{node.kind}: is not available on PostgreSQL yet", node.pos)
         raise TypeError(f"not a query node: {node!r}")
 
     def entity(self, node: Entity) -> tuple[str, list[Any]]:

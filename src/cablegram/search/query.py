@@ -28,6 +28,7 @@ __all__ = [
     "And",
     "CableId",
     "Caveat",
+    "Classify",
     "Classification",
     "DateRange",
     "Entity",
@@ -98,6 +99,9 @@ FIELDS: tuple[str, ...] = (
     "person",
     "org",
     "place",
+    "similar",
+    "topic",
+    "predicted",
 )
 _ALIASES = {"classification": "class", "caveats": "caveat", "tags": "tag"}
 
@@ -220,6 +224,15 @@ class Entity(Filter):
 
 
 @dataclass(frozen=True)
+class Classify(Filter):
+    """``similar:ID``, ``topic:N``, ``predicted:classified|unclassified``: filters drawn from
+    ``cablegram classify`` (compiled by ``cablegram.classify.filters``)."""
+
+    kind: str
+    value: str
+
+
+@dataclass(frozen=True)
 class And:
     items: tuple[Node, ...]
 
@@ -246,6 +259,7 @@ Node = (
     | Ref
     | Signer
     | Entity
+    | Classify
     | And
     | Or
     | Not
@@ -464,6 +478,9 @@ _EXAMPLES = {
     "person": 'person:"Ilham Aliyev"',
     "org": "org:SOCAR",
     "place": "place:Nakhchivan",
+    "similar": "similar:09BAKU433",
+    "topic": "topic:3",
+    "predicted": "predicted:classified",
 }
 
 
@@ -706,6 +723,17 @@ def _field_node(t: _Tok, q: str) -> Node:
         return Ref(_code(value), pos=t.pos)
     if name == "signer":
         return Signer(" ".join(value.split()).upper(), prefix=t.prefix, pos=t.pos)
+    if name == "similar":
+        return Classify(name, _code(value), pos=t.pos)
+    if name == "topic":
+        if not value.isdigit():
+            raise QueryError("topic: takes a topic number, as in topic:3", t.value_pos, q)
+        return Classify(name, str(int(value)), pos=t.pos)
+    if name == "predicted":
+        v = value.lower()
+        if v not in ("classified", "unclassified"):
+            raise QueryError("predicted: is classified or unclassified", t.value_pos, q)
+        return Classify(name, v, pos=t.pos)
     return Entity(name, " ".join(value.split()), pos=t.pos)
 
 
@@ -765,7 +793,7 @@ def unparse(node: Node) -> str:
         return "ref:" + _quote(node.id)
     if isinstance(node, Signer):
         return "signer:" + _quote(node.name) + ("*" if node.prefix else "")
-    if isinstance(node, Entity):
+    if isinstance(node, Entity | Classify):
         return f"{node.kind}:" + _quote(node.value)
     raise TypeError(f"not a query node: {node!r}")
 

@@ -46,6 +46,7 @@ from cablegram.search.query import (
     CableId,
     Caveat,
     Classification,
+    Classify,
     DateRange,
     Entity,
     Node,
@@ -366,6 +367,10 @@ class _Matcher:
             return "c.signer = ? COLLATE NOCASE", [node.name]
         if isinstance(node, Entity):
             return self.entity(node)
+        if isinstance(node, Classify):
+            from cablegram.classify.filters import where
+
+            return where(self.conn, node, self.visible)
         raise TypeError(f"not a query node: {node!r}")
 
     def entity(self, node: Entity) -> tuple[str, list[object]]:
