@@ -368,3 +368,20 @@ def test_api(client, access: AccessDB):
     r = client.get("/api/trends", params=[("q", "iran"), ("format", "csv")], headers=plain)
     assert r.status_code == 200 and r.text.startswith("month,iran,")
     assert client.get("/api/trends", params={"q": "tag:"}).status_code == 400
+
+
+def test_web_pages(client, access: AccessDB):
+    rev = {"Authorization": f"Bearer {access.new_token('rev-s')[0]}"}
+    plain = {"Authorization": f"Bearer {access.new_token('plain-s')[0]}"}
+    page = client.get(f"/cables/{B_ID}", headers=plain).text
+    assert 'id="similar"' in page and f"/cables/{C_ID}" in page
+    assert 'id="prediction"' not in page and "reads " not in page
+    page = client.get(f"/cables/{B_ID}", headers=rev).text
+    assert 'id="prediction"' in page and 'class="pred' in page
+    anon = client.get(f"/cables/{B_ID}").text  # U: only B's first paragraph is visible
+    assert 'class="pred' not in anon
+    r = client.get("/search", params={"q": "minister"}, headers=plain)
+    assert r.status_code == 200 and "Topics in these results" in r.text and "topic:" in r.text
+    r = client.get("/trends", params=[("q", "iran"), ("q", "iraq")], headers=plain)
+    assert r.status_code == 200 and "<svg" in r.text and "format=csv" in r.text
+    assert client.get("/trends", params={"q": "tag:"}).status_code == 400

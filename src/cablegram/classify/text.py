@@ -113,7 +113,7 @@ class Hashed:
     fixed weight (``meta_weight``) after the text part is normalised.
     """
 
-    def __init__(self, idf: np.ndarray | None = None, meta_weight: float = 0.35) -> None:
+    def __init__(self, idf: np.ndarray | None = None, meta_weight: float = 0.0) -> None:
         self.hasher = FeatureHasher(N_FEATURES, input_type="string", alternate_sign=False)
         self.idf = idf
         self.meta_weight = meta_weight
@@ -137,7 +137,7 @@ class Hashed:
         norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
         norms[norms == 0] = 1
         x = sparse.diags(1 / norms) @ x
-        if metas is not None:
+        if metas is not None and self.meta_weight:
             m = self.counts(metas).astype(np.float32)
             m.data[:] = self.meta_weight
             x = x + m

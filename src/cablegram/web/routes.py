@@ -32,7 +32,7 @@ from cablegram.archive import render_text
 from cablegram.reference import classification_level, precedence_name, tag
 from cablegram.search import QueryError
 from cablegram.search.query import MAX_LENGTH
-from cablegram.web import charts, present
+from cablegram.web import charts, classify_views, present
 
 __all__ = ["mount", "render_error"]
 
@@ -282,6 +282,9 @@ def search_page(arc: Archive, pool: ArchivePool, q: str, sort: str, page: int,
     groups = _facet_groups(q, sort, res)
     if arc.has_entities():
         groups[1:1] = _entity_groups(arc, pool, q, sort)
+    topic_facet = classify_views.topic_group(arc, q, sort, search_href, add_filter)
+    if topic_facet is not None:
+        groups.append(topic_facet)
     active = [item for group in groups for item in group["items"] if item["active"]]
     hits = []
     for h in res.hits:
@@ -420,6 +423,7 @@ def cable_page(arc: Archive, cable_id: str, version: str | None,
         else None,
         "today": today,
         "signer_href": search_href(f"signer:{quote_value(cable.signer)}") if cable.signer else "",
+        **classify_views.cable_context(arc, cable.id, selected is shown),
     }
     return _render("cable.html", **ctx), 200
 
@@ -751,6 +755,7 @@ def mount(app: FastAPI) -> None:
     from cablegram.web import login
 
     login.mount(app, _render, _html)
+    classify_views.mount(app, _render, _html)
 
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon() -> Response:
