@@ -286,7 +286,8 @@ def test_openapi_schema(api_client):
         "/api/search", "/api/cables/{cable_id}", "/api/cables/{cable_id}/text",
         "/api/cables/{cable_id}/versions", "/api/cables/{cable_id}/versions/{ref}",
         "/api/cables/{cable_id}/diff", "/api/cables/{cable_id}/references",
-        "/api/cables/{cable_id}/cited-by", "/api/stats", "/api/export",
+        "/api/cables/{cable_id}/cited-by", "/api/cables/{cable_id}/cite", "/api/stats",
+        "/api/export",
         "/api/me", "/api/declass", "/api/entities", "/api/entities/{entity_id}",
         "/api/entities/{entity_id}/network",
     }  # fmt: skip
@@ -356,7 +357,7 @@ def test_schemathesis(api_schema, path, method, mode):
 
 
 def test_time_facets_label_and_filter_as_the_others(api_client):
-    from cablegram.api.convert import facet_filter, facet_label
+    from cablegram.search.fields import facet_filter, facet_label
 
     body = api_client.get("/api/search", params={"q": "iran", "per_page": 1}).json()
     for name in ("year", "month"):

@@ -305,7 +305,7 @@ def test_cli(db: Path, tmp_path: Path, copy_db):
     assert r.exit_code == 0, r.output
     out = json.loads(r.output.splitlines()[0])
     assert out["id"] == "09BAKU433" and set(out) >= {"classified", "level", "paragraphs", "terms"}
-    from cablegram.parse import parse
+    from cablegram.parser import parse
 
     seed = parse(BAKU_MD.read_bytes())
     assert len(out["paragraphs"]) == len([p for p in seed.paragraphs if p.text.strip()])

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from cablegram.errors import NotFound, Unsupported
 from cablegram.ingest import CHUNK_DOCS, IngestReport, ingest
 from cablegram.model import Cable, Reference
 from cablegram.store import ErrorInfo, RunInfo, Store, VersionInfo, open_store
@@ -140,7 +141,7 @@ class Archive:
         cid = _norm(cable_id)
         infos = self.store.versions(cid)
         if not infos:
-            raise LookupError(f"no cable {cid}")
+            raise NotFound(f"no cable {cid}")
         if b is None:
             b = (
                 next(v.number for v in infos if v.shown)
@@ -149,13 +150,13 @@ class Archive:
             )
         vb = self.store.version(cid, b)
         if vb is None:
-            raise LookupError(f"{cid} has no version {b}")
+            raise NotFound(f"{cid} has no version {b}")
         if a is None:
             others = [v.number for v in infos if v.number != vb[0].number]
             a = others[-1] if others else vb[0].number
         va = self.store.version(cid, a)
         if va is None:
-            raise LookupError(f"{cid} has no version {a}")
+            raise NotFound(f"{cid} has no version {a}")
         return _diff(cid, va, vb)
 
     def search(
@@ -188,7 +189,7 @@ class Archive:
         to an id). Raises ``LookupError`` for an unknown cable."""
         cid = _norm(cable_id)
         if not self.store.present([cid]):
-            raise LookupError(f"no cable {cid}")
+            raise NotFound(f"no cable {cid}")
         refs = self.store.references_of(cid)
         have = self.store.present(r.id for r in refs if r.id)
         return [(r, bool(r.id) and r.id in have) for r in refs]
@@ -262,7 +263,7 @@ class Archive:
         or a new extractor); ``force`` redoes all. ``engine="dask"`` extracts on a Dask
         cluster (``scheduler``, or a local one of ``workers`` processes). Returns an
         ``EnrichReport``."""
-        from cablegram.enrich.api import connection
+        from cablegram.enrich.catalog import connection
         from cablegram.enrich.run import enrich
 
         if ids is not None:
@@ -275,7 +276,7 @@ class Archive:
         limit: int = 50, offset: int = 0,
     ) -> list[Any]:  # fmt: skip
         """Entities (``EntitySummary``), most cited first; ``kind``: person, org, place."""
-        from cablegram.enrich.api import connection, list_entities
+        from cablegram.enrich.catalog import connection, list_entities
 
         return list_entities(
             connection(self.store), kind, query=query, sort=sort, limit=limit, offset=offset
@@ -284,43 +285,56 @@ class Archive:
     def entity(self, entity_id: str, *, visible: Any = None, limit: int = 100) -> Any:
         """An entity page (``EntityPage``: aliases, titles over time, cables, co-mentioned
         entities), by id (``person:safar-abiyev``) or ``kind:Name``; None if unknown."""
-        from cablegram.enrich.api import connection, get_entity
+        from cablegram.enrich.catalog import connection, get_entity
 
         return get_entity(connection(self.store), entity_id, visible=visible, limit=limit)
 
     def cable_entities(self, cable_id: str, *, visible: Any = None) -> list[dict[str, Any]]:
         """The entity mentions of one cable, in reading order."""
-        from cablegram.enrich.api import cable_entities, connection
+        from cablegram.enrich.catalog import cable_entities, connection
 
         return cable_entities(connection(self.store), cable_id, visible=visible)
 
     def merge_entities(self, source: str, into: str, *, note: str = "") -> Any:
         """Merge ``source`` into ``into``; kept across re-enrichment."""
-        from cablegram.enrich.api import connection, merge_entities
+        from cablegram.enrich.catalog import connection, merge_entities
 
         return merge_entities(connection(self.store), source, into, note=note)
 
     def split_entity(self, entity_id: str, name: str, **scope: Any) -> Any:
         """Split mentions off ``entity_id`` into a new entity ``name``: ``cables=[...]``,
         ``before="YYYY-MM-DD"``, ``after=...`` or ``aliases=[...]``."""
-        from cablegram.enrich.api import connection, split_entity
+        from cablegram.enrich.catalog import connection, split_entity
 
         return split_entity(connection(self.store), entity_id, name, **scope)
 
     def rename_entity(self, entity_id: str, name: str, *, note: str = "") -> Any:
-        from cablegram.enrich.api import connection, rename_entity
+        from cablegram.enrich.catalog import connection, rename_entity
 
         return rename_entity(connection(self.store), entity_id, name, note=note)
 
     def delete_entity(self, entity_id: str, *, note: str = "") -> Any:
         """Mark an entity as no entity (a false positive); kept across re-enrichment."""
-        from cablegram.enrich.api import connection, delete_entity
+        from cablegram.enrich.catalog import connection, delete_entity
 
         return delete_entity(connection(self.store), entity_id, note=note)
 
+    def corrections(self) -> list[Any]:
+        """The users' entity decisions, in the order they are applied."""
+        from cablegram.enrich.catalog import connection, corrections
+
+        return corrections(connection(self.store))
+
+    def migrations(self) -> list[tuple[int, str, str]]:
+        """The applied schema migrations (version, name, when) of a PostgreSQL archive."""
+        applied = getattr(self.store, "applied_migrations", None)
+        if applied is None:
+            raise Unsupported("migrations are for postgresql:// databases")
+        return applied()
+
     def entity_facets(self, query: str, *, limit: int = 10, visible: Any = None) -> dict[str, Any]:
         """Top people, organisations and places among the cables matching ``query``."""
-        from cablegram.enrich.api import connection, entity_facets
+        from cablegram.enrich.catalog import connection, entity_facets
 
         ids = self.search_ids(query, visible=visible)
         return entity_facets(connection(self.store), ids, limit=limit, visible=visible)

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 from cablegram.access.rules import WITHHELD, Reader, Redaction, redact
+from cablegram.errors import NotFound
 from cablegram.model import Cable, Reference
 from cablegram.search.visibility import Visibility
 from cablegram.store import VersionInfo
@@ -143,7 +144,7 @@ class ReaderArchive:
 
         cid = _norm(cable_id)
         if not self._exists(cid):
-            raise LookupError(f"no cable {cid}")
+            raise NotFound(f"no cable {cid}")
         d = self._arc.diff(cid, a, b)  # resolves the defaults and raises on bad versions
         self._log("diff", cid, f"{d.a.number}..{d.b.number}")
         if self.visible is None:
@@ -177,7 +178,7 @@ class ReaderArchive:
     def references_of(self, cable_id: str) -> list[tuple[Reference, bool]]:
         cid = _norm(cable_id)
         if not self._exists(cid):
-            raise LookupError(f"no cable {cid}")
+            raise NotFound(f"no cable {cid}")
         refs = self._arc.store.references_of(cid)
         have = self.visible_ids(r.id for r in refs if r.id)
         return [(r, bool(r.id) and r.id in have) for r in refs]
@@ -310,7 +311,7 @@ class ReaderArchive:
 
     def _resolve(self, ref: str) -> str | None:
         if self.visible is None:
-            from cablegram.enrich.api import _find
+            from cablegram.enrich.catalog import _find
 
             return _find(self._conn, ref)
         kind, sep, rest = ref.strip().partition(":~")
@@ -329,7 +330,7 @@ class ReaderArchive:
                  limit: int = 50, offset: int = 0) -> list[Any]:  # fmt: skip
         """Entities with at least one visible mention; counts, dates and the name shown
         come from visible mentions only."""
-        from cablegram.enrich.api import EntitySummary
+        from cablegram.enrich.catalog import EntitySummary
 
         self._log("entities", kind or "", query or "")
         if self.visible is None:
@@ -375,7 +376,7 @@ class ReaderArchive:
     def entity(self, entity_id: str, *, limit: int = 100) -> Any:
         """An entity page from visible mentions only; None when unknown or when no visible
         portion mentions it (the same answer)."""
-        from cablegram.enrich.api import EntityPage, get_entity
+        from cablegram.enrich.catalog import EntityPage, get_entity
 
         if self.visible is None:
             page = get_entity(self._conn, entity_id, limit=limit)
@@ -419,7 +420,7 @@ class ReaderArchive:
         return out
 
     def cable_entities(self, cable_id: str) -> list[dict[str, Any]]:
-        from cablegram.enrich.api import cable_entities
+        from cablegram.enrich.catalog import cable_entities
 
         cid = _norm(cable_id)
         if self.visible is not None and not self._exists(cid):
@@ -432,7 +433,7 @@ class ReaderArchive:
         return rows
 
     def entity_facets(self, query: str, *, limit: int = 10) -> dict[str, Any]:
-        from cablegram.enrich.api import entity_facets
+        from cablegram.enrich.catalog import entity_facets
 
         out = entity_facets(self._conn, self.search_ids(query), limit=limit, visible=self.visible)
         if self.visible is None:
@@ -480,7 +481,7 @@ class ReaderArchive:
 
         from cablegram import graph
 
-        missing = LookupError(f"no entity {entity_id.strip()}")
+        missing = NotFound(f"no entity {entity_id.strip()}")
         if not self.has_entities():
             raise missing
         eid = self._resolve(entity_id)

@@ -24,11 +24,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cablegram import __version__
 from cablegram.access.db import AccessDB
+from cablegram.api.cite import router as cite_router
 from cablegram.api.classify_routes import router as classify_router
+from cablegram.api.examples import add_examples
 from cablegram.api.pool import ArchivePool
 from cablegram.api.problems import PROBLEM_MEDIA_TYPE, problem
+from cablegram.api.reference import router as reference_router
 from cablegram.api.routes import router
+from cablegram.errors import CablegramError, NotEnriched, NotFound, Unsupported
 from cablegram.search import QueryError
+from cablegram.settings import settings
 
 __all__ = ["CSP", "create_app", "app_from_env"]
 
@@ -109,6 +114,17 @@ def _param_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     return out
 
 
+def error_status(exc: CablegramError) -> int:
+    """The HTTP status of one of Cablegram's own errors, chosen by its class."""
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, NotEnriched):
+        return 409  # the archive exists; ask again after `cablegram enrich`
+    if isinstance(exc, Unsupported):
+        return 501
+    return 400
+
+
 def create_app(db: str | os.PathLike[str], *, readers: int | None = None, web: bool = True,
                cache_size: int = 4096, access: str | os.PathLike[str] | None = None,
                session_hours: float = 8, search_processes: int = 0) -> FastAPI:  # fmt: skip
@@ -151,7 +167,9 @@ def create_app(db: str | os.PathLike[str], *, readers: int | None = None, web: b
     app.state.access = access_db
     app.state.session_hours = session_hours
     app.include_router(router)
+    app.include_router(cite_router)
     app.include_router(classify_router)
+    app.include_router(reference_router)  # /docs, /redoc, the /api/ index
 
     renderer = None
     if web:
@@ -168,6 +186,15 @@ def create_app(db: str | os.PathLike[str], *, readers: int | None = None, web: b
         return _problem(
             request, 400, exc.message, position=exc.position, pointer=exc.pointer(query)
         )
+
+    @app.exception_handler(CablegramError)
+    async def known_error(request: Request, exc: CablegramError) -> Response:
+        status = error_status(exc)
+        msg = str(exc)
+        detail = f"{msg[:1].upper()}{msg[1:]}" + ("" if msg.endswith(".") else ".")
+        if renderer is not None and not _is_api(request):
+            return await renderer(request, status, None, detail)
+        return _problem(request, status, detail)
 
     @app.exception_handler(RequestValidationError)
     async def bad_params(request: Request, exc: RequestValidationError) -> Response:
@@ -205,6 +232,7 @@ def create_app(db: str | os.PathLike[str], *, readers: int | None = None, web: b
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
         _problem_schemas(schema)
+        add_examples(schema)  # a recorded answer for every endpoint (api/examples.py)
         app.openapi_schema = schema
         return schema
 
@@ -233,7 +261,5 @@ def _problem_schemas(schema: dict[str, Any]) -> None:
 def app_from_env() -> FastAPI:
     """For ``uvicorn --factory cablegram.api.app:app_from_env`` (several worker processes):
     the database is ``$CABLEGRAM_DB``."""
-    readers = int(os.environ.get("CABLEGRAM_READERS", "0") or 0) or None
-    searchers = int(os.environ.get("CABLEGRAM_SEARCH_PROCESSES", "0") or 0)
-    return create_app(os.environ.get("CABLEGRAM_DB", "cablegram.db"), readers=readers,
-                      search_processes=searchers)  # fmt: skip
+    env = settings()
+    return create_app(env.db, readers=env.readers, search_processes=env.search_processes)

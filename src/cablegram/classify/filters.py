@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from cablegram.search.query import Classify, QueryError
+from cablegram.search.nodes import FieldFilter, QueryError
 
 __all__ = ["SIMILAR_K", "where"]
 
@@ -27,10 +27,10 @@ def _table(conn: sqlite3.Connection, name: str) -> bool:
     return bool(conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone())
 
 
-def where(conn: sqlite3.Connection, node: Classify, visible: Any) -> tuple[str, list[object]]:
-    if node.kind == "similar":
+def where(conn: sqlite3.Connection, node: FieldFilter, visible: Any) -> tuple[str, list[object]]:
+    if node.field == "similar":
         return _similar(conn, node, visible)
-    if node.kind == "topic":
+    if node.field == "topic":
         if not _table(conn, "classify_portion_topics"):
             raise QueryError("topic: needs topics; run `cablegram classify train` first", node.pos)
         sql = ("c.key IN (SELECT t.portion_id / 4096 FROM classify_portion_topics t "
@@ -41,12 +41,12 @@ def where(conn: sqlite3.Connection, node: Classify, visible: Any) -> tuple[str, 
             sql += f" AND {vis}"
             params += vparams
         return sql + ")", params
-    if node.kind == "predicted":
+    if node.field == "predicted":
         return _predicted(conn, node, visible)
-    raise QueryError(f"unknown filter {node.kind}:", node.pos)
+    raise QueryError(f"unknown filter {node.field}:", node.pos)
 
 
-def _similar(conn: sqlite3.Connection, node: Classify, visible: Any) -> tuple[str, list[object]]:
+def _similar(conn: sqlite3.Connection, node: FieldFilter, visible: Any) -> tuple[str, list[object]]:
     from cablegram.classify.similar import has_index, index_for
 
     if not _table(conn, "classify_vectors") or not has_index(conn):
@@ -59,7 +59,9 @@ def _similar(conn: sqlite3.Connection, node: Classify, visible: Any) -> tuple[st
     return f"c.key IN ({','.join('?' * len(keys))})", list(keys)
 
 
-def _predicted(conn: sqlite3.Connection, node: Classify, visible: Any) -> tuple[str, list[object]]:
+def _predicted(
+    conn: sqlite3.Connection, node: FieldFilter, visible: Any
+) -> tuple[str, list[object]]:
     from cablegram.classify.review import REVIEWER, load_model
 
     if visible is not None and REVIEWER not in visible.caveats:

@@ -21,7 +21,6 @@ items one by one. A first load into an empty archive builds the full-text index 
 from __future__ import annotations
 
 import json
-import os
 import re
 import struct
 import threading
@@ -35,7 +34,9 @@ import psycopg
 
 from cablegram.model import Cable, Reference
 from cablegram.search.postgres import tsvector_binary
+from cablegram.settings import settings
 from cablegram.store import (
+    ERRORS_SQL,
     FAILED,
     NEW,
     UNCHANGED,
@@ -61,11 +62,9 @@ from cablegram.store.rows import (
 SCHEMA_VERSION = "1"  # the meta.schema_version the SQLite store also writes
 WRITE_LOCK = 0x6361626C  # advisory lock key ("cabl"): one writer transaction at a time
 MIGRATE_LOCK = 0x6361626D
-POOL_MAX = int(os.environ.get("CABLEGRAM_PG_POOL_MAX", "10"))
 # A first load into an empty archive builds the full-text index at the end of the run
-# (PostgresStore._defer_fts_index); CABLEGRAM_PG_DEFER_INDEX=0 keeps it up to date instead.
-DEFER_INDEX = os.environ.get("CABLEGRAM_PG_DEFER_INDEX", "1") != "0"
-INDEX_BUILD_MEM = os.environ.get("CABLEGRAM_PG_INDEX_MEM", "512MB")
+# (PostgresStore._defer_fts_index); CABLEGRAM_PG_DEFER_INDEX=0 keeps it up to date instead
+# (cablegram.settings reads the CABLEGRAM_PG_* variables).
 FTS_INDEX = "portions_tsv"
 _FTS_INDEX_DDL = f"CREATE INDEX IF NOT EXISTS {FTS_INDEX} ON portions USING gin (tsv)"
 
@@ -136,10 +135,10 @@ def _conninfo(url: str) -> str:
 
 
 class PostgresStore(Store):
-    def __init__(self, url: str, *, create: bool = True, pool_max: int = POOL_MAX) -> None:
+    def __init__(self, url: str, *, create: bool = True, pool_max: int | None = None) -> None:
         self.url = url
         self._conninfo = _conninfo(url)
-        self._pool_max = max(1, pool_max)
+        self._pool_max = max(1, settings().pg_pool_max if pool_max is None else pool_max)
         self._pool: Any = None
         self._pool_lock = threading.Lock()
         self.conn = psycopg.connect(self._conninfo, autocommit=True)
@@ -176,7 +175,7 @@ class PostgresStore(Store):
             for version, name, sql in migrations():
                 if version in applied:
                     continue
-                c.execute(sql)  # type: ignore[arg-type] - our own files, never user text
+                c.execute(sql)  # type: ignore[arg-type]  # our own files, never user text
                 c.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (%s, %s, %s)",
                     (version, name, _now()),
@@ -209,6 +208,14 @@ class PostgresStore(Store):
         with self.pool().connection() as conn:
             yield conn
 
+    def applied_migrations(self) -> list[tuple[int, str, str]]:
+        """``schema_migrations``: (version, name, applied at), oldest first."""
+        with self.reader() as conn:
+            rows = conn.execute(
+                "SELECT version, name, applied_at FROM schema_migrations ORDER BY version"
+            ).fetchall()
+        return [(int(v), str(n), str(at)) for v, n, at in rows]
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
@@ -231,7 +238,7 @@ class PostgresStore(Store):
                     (_now(), args),
                 ).fetchone()[0]
             )
-            if DEFER_INDEX:
+            if settings().pg_defer_index:
                 self._defer_fts_index()
             return run_id
 
@@ -257,7 +264,10 @@ class PostgresStore(Store):
             with c.transaction():
                 # One builder at a time (two concurrent CREATE INDEX would both try).
                 c.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK,))
-                c.execute("SELECT set_config('maintenance_work_mem', %s, true)", (INDEX_BUILD_MEM,))
+                c.execute(
+                    "SELECT set_config('maintenance_work_mem', %s, true)",
+                    (settings().pg_index_mem,),
+                )
                 c.execute(_FTS_INDEX_DDL)
             return True
 
@@ -339,9 +349,9 @@ class PostgresStore(Store):
             ) if hashes else None  # fmt: skip
             cur_stored = c.execute(
                 "SELECT v.cable_id, v.completeness, v.content_hash, v.version_id, "
-                "v.version_id = c.version_id FROM versions v LEFT JOIN cables c "
-                "ON c.id = v.cable_id WHERE v.cable_id = ANY(%s)",
-                (ids,),
+                "v.version_id = c.version_id, v.run_id IS DISTINCT FROM %s FROM versions v "
+                "LEFT JOIN cables c ON c.id = v.cable_id WHERE v.cable_id = ANY(%s)",
+                (run_id, ids),
             ) if ids else None  # fmt: skip
             cur_errors = c.execute(
                 "SELECT DISTINCT ON (content_hash) content_hash, code, reason FROM errors "
@@ -351,7 +361,10 @@ class PostgresStore(Store):
         known = {r[0] for r in cur_known.fetchall()} if cur_known else set()
         # per cable id: [n_versions, best (completeness, hash), best's rows or None, shown?]
         state: dict[str, list[Any]] = {}
-        for cid, score, h, _vid, is_shown in cur_stored.fetchall() if cur_stored else ():
+        earlier: set[str] = set()  # cables with a version from before this run
+        for cid, score, h, _vid, is_shown, before in cur_stored.fetchall() if cur_stored else ():
+            if before:
+                earlier.add(cid)
             st = state.setdefault(cid, [0, None, None, False])
             st[0] += 1
             if st[1] is None or _better(score, h, *st[1]):
@@ -381,7 +394,7 @@ class PostgresStore(Store):
                 st[0] += 1
                 if _better(r.completeness, h, *st[1]):
                     st[1], st[2] = (r.completeness, h), r
-                out.append(UPDATED)
+                out.append(UPDATED if r.cable_id in earlier else NEW)
             elif isinstance(it, Failed):
                 error_rows.append((run_id, _clean(it.source), _clean(it.member),
                                    it.content_hash or "", it.code, _clean(it.reason), now))  # fmt: skip
@@ -472,7 +485,12 @@ class PostgresStore(Store):
             self._put_cable(r, vid, n)
         else:
             c.execute("UPDATE cables SET n_versions = %s WHERE id = %s", (n, r.cable_id))
-        return UPDATED
+        # "updated": a cable the archive had before this run (as in the SQLite store).
+        before = c.execute(
+            "SELECT 1 FROM versions WHERE cable_id = %s AND run_id IS DISTINCT FROM %s LIMIT 1",
+            (r.cable_id, run_id),
+        ).fetchone()
+        return UPDATED if before else NEW
 
     def _reparse(self, it: Parsed) -> str:
         c = self.conn
@@ -726,16 +744,16 @@ class PostgresStore(Store):
             }
 
     def errors(self, *, run_id: int | None = None, limit: int | None = None) -> list[ErrorInfo]:
-        q = "SELECT source, member, code, reason, content_hash, run_id, at FROM errors"
         args: list[Any] = []
+        where = limit_sql = ""
         if run_id is not None:
-            q += " WHERE run_id = %s"
+            where = "WHERE e.run_id = %s"
             args.append(run_id)
-        q += " ORDER BY error_id"
         if limit is not None:
-            q += " LIMIT %s"
+            limit_sql = "LIMIT %s"
             args.append(limit)
-        return [ErrorInfo(*r) for r in self._all(q, args)]
+        q = ERRORS_SQL.format(where=where, limit=limit_sql)
+        return [ErrorInfo(*r[:7], resolved=bool(r[7])) for r in self._all(q, args)]
 
     def runs(self) -> list[RunInfo]:
         rows = self._all(
