@@ -93,11 +93,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", type=Path, default=ROOT / "bench" / "out" / "dev.db")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--train-only", action="store_true",
+                    help="time classify.train on the whole archive and report peak memory")  # fmt: skip
     args = ap.parse_args(argv)
     if not args.db.exists():
         args.db.parent.mkdir(parents=True, exist_ok=True)
         with Archive(args.db) as arc:
             arc.ingest([ROOT / "samples" / "cablegate-dev.tar.xz"])
+    if args.train_only:
+        import resource
+
+        from cablegram.classify import train
+
+        with Archive(args.db) as arc:
+            t0, c0 = time.perf_counter(), time.process_time()
+            model = train(arc, seed=args.seed)
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"classify.train: {model.info['cables']:,} cables, {model.info['paragraphs']:,} "
+              f"paragraphs: {wall:.1f} s wall, {cpu:.1f} s CPU, peak RSS {peak:.0f} MB")  # fmt: skip
+        return 0
     with Archive(args.db) as arc:
         docs = list(read_docs(arc.store.conn))
     y = np.array([int(d.level >= CLASSIFIED) for d in docs])

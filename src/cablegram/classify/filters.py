@@ -72,6 +72,7 @@ def _predicted(
                          node.pos)  # fmt: skip
     t = model.threshold
     cable = "c.key IN (SELECT cable_key FROM classify_cables WHERE classified >= ?)"
+    params: list[object]
     if visible is None:
         classified, params = cable, [t]
     else:

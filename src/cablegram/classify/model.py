@@ -104,7 +104,7 @@ class Model:
     # -- persistence -------------------------------------------------------------------------
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
-        np.savez_compressed(buf, info=np.array(json.dumps(self.info)), **self.arrays)
+        np.savez_compressed(buf, info=np.array(json.dumps(self.info)), **self.arrays)  # type: ignore[arg-type]
         return buf.getvalue()
 
     @classmethod
@@ -252,12 +252,13 @@ def train_docs(docs: Sequence[CableDoc], *, seed: int = 0, c_para: float = 4.0,
     yc = np.array([int(d.level >= CLASSIFIED) for d in docs])
     cable_coef, cable_b = _fit(xc, yc, c_cable, seed)
     classified = np.flatnonzero(yc)
-    ys = np.array([int(docs[i].level >= SECRET) for i in classified])
+    ys = np.array([int(docs[int(i)].level >= SECRET) for i in classified])
     if len(set(ys.tolist())) == 2:
         level_coef, level_b = _fit(xc[classified], ys, 1.0, seed)
     else:  # one level only: always that level
         level_coef = np.zeros(xc.shape[1], dtype=np.float32)
         level_b = 1.0 if ys.size and ys[0] else -1.0
+    assert vec.idf is not None
     arrays = {"idf": vec.idf, "para_coef": para_coef, "cable_coef": cable_coef,
               "level_coef": level_coef}  # fmt: skip
     info: dict[str, Any] = {
