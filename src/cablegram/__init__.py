@@ -18,9 +18,12 @@ if TYPE_CHECKING:
     from cablegram.archive import Archive
     from cablegram.model import Cable, Defect, DefectCode
     from cablegram.parser import parse
+    from cablegram.parser.core import canonical_id
     from cablegram.search.query import QueryError
 
-__all__ = ["Archive", "Cable", "Defect", "DefectCode", "QueryError", "__version__", "parse"]
+__all__ = [
+    "Archive", "Cable", "Defect", "DefectCode", "QueryError", "__version__", "canonical_id", "parse",
+]  # fmt: skip
 __version__ = "0.1.0"
 
 _LAZY = {
@@ -30,6 +33,7 @@ _LAZY = {
     "DefectCode": "cablegram.model",
     "QueryError": "cablegram.search.query",
     "parse": "cablegram.parser",
+    "canonical_id": "cablegram.parser.core",
 }
 
 

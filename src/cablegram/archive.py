@@ -122,14 +122,19 @@ class Archive:
     # -- reading ---------------------------------------------------------------------------
     def get(self, cable_id: str) -> Cable | None:
         """The shown (most complete) version of a cable."""
-        return self.store.get(_norm(cable_id))
+        return self.store.get(self.resolve(cable_id))
+
+    def resolve(self, cable_id: str) -> str:
+        """The id of the cable that ``cable_id`` names: itself, or the cable it is an alias
+        of (an id WikiLeaks published malformed, such as 09EFTOLONDON2239)."""
+        return self.store.resolve(_norm(cable_id))
 
     def versions(self, cable_id: str) -> list[VersionInfo]:
-        return self.store.versions(_norm(cable_id))
+        return self.store.versions(self.resolve(cable_id))
 
     def version(self, cable_id: str, ref: int | str) -> Cable | None:
         """One version by number (1-based, in ingest order) or content-hash prefix."""
-        found = self.store.version(_norm(cable_id), ref)
+        found = self.store.version(self.resolve(cable_id), ref)
         return found[1] if found else None
 
     def diff(
@@ -138,7 +143,7 @@ class Archive:
         """What changed between two versions of a cable: field changes and a unified diff
         of the rendered text. ``b`` defaults to the shown version, ``a`` to the latest
         other one. Raises ``LookupError`` for an unknown cable or version."""
-        cid = _norm(cable_id)
+        cid = self.resolve(cable_id)
         infos = self.store.versions(cid)
         if not infos:
             raise NotFound(f"no cable {cid}")

@@ -258,6 +258,7 @@ def redact(cable: Cable, visible: Visibility | None) -> Redaction:
         else:
             subject_withheld = any_withheld = True
             out.subject = WITHHELD
+            out.title = WITHHELD if out.title else ""
             if out.archive is not None:
                 out.archive.title = WITHHELD
     elif out.archive is not None and out.archive.title and not ok(""):

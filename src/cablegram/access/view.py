@@ -97,7 +97,7 @@ class ReaderArchive:
     def redaction(self, cable_id: str) -> Redaction | None:
         """The shown version as the reader may see it, with what was withheld; None when
         the cable is unknown or has no visible portion."""
-        cable = self._arc.store.get(_norm(cable_id))
+        cable = self._arc.get(cable_id)  # (an alias names the cable too)
         if cable is None:
             return None
         r = redact(cable, self.visible)

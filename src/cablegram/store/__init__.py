@@ -192,6 +192,10 @@ class Store(ABC):
         return self.write([Parsed(content_hash, source, member, rows)])[0]
 
     # -- read side -------------------------------------------------------------------------
+    def resolve(self, cable_id: str) -> str:
+        """The cable's id for an id or one of its aliases (``cable_id`` when neither)."""
+        return cable_id
+
     @abstractmethod
     def get(self, cable_id: str) -> Cable | None:
         """The shown version of a cable."""

@@ -20,6 +20,7 @@ items one by one. A first load into an empty archive builds the full-text index 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import struct
@@ -55,6 +56,7 @@ from cablegram.store.rows import (
     CHILD_ROWS,
     CHILD_TABLES,
     CableRows,
+    alias_rows,
     flatten,
     upsert_cable_sql,
 )
@@ -319,6 +321,12 @@ class PostgresStore(Store):
                     out = None  # a writer that ignores the lock raced us: go item by item
             if out is None:
                 out = [self._write_one(it, run_id, now, force) for it in items]
+            aliases = alias_rows(items)
+            if aliases:
+                c.cursor().executemany(
+                    "INSERT INTO aliases (alias, cable_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                    aliases,
+                )
             if before_commit is not None:
                 before_commit()
         return out
@@ -394,7 +402,7 @@ class PostgresStore(Store):
                 st[0] += 1
                 if _better(r.completeness, h, *st[1]):
                     st[1], st[2] = (r.completeness, h), r
-                out.append(UPDATED if r.cable_id in earlier else NEW)
+                out.append(UPDATED if run_id is None or r.cable_id in earlier else NEW)
             elif isinstance(it, Failed):
                 error_rows.append((run_id, _clean(it.source), _clean(it.member),
                                    it.content_hash or "", it.code, _clean(it.reason), now))  # fmt: skip
@@ -469,7 +477,7 @@ class PostgresStore(Store):
         if row is None:
             if not force:
                 return UNCHANGED
-            return self._reparse(it)
+            return self._reparse(it, run_id, now)
         vid = int(row[0])
         c.execute("DELETE FROM errors WHERE content_hash = %s", (it.content_hash,))
         shown = c.execute(
@@ -486,27 +494,48 @@ class PostgresStore(Store):
         else:
             c.execute("UPDATE cables SET n_versions = %s WHERE id = %s", (n, r.cable_id))
         # "updated": a cable the archive had before this run (as in the SQLite store).
-        before = c.execute(
-            "SELECT 1 FROM versions WHERE cable_id = %s AND run_id IS DISTINCT FROM %s LIMIT 1",
-            (r.cable_id, run_id),
-        ).fetchone()
+        before = (
+            run_id is None
+            or c.execute(
+                "SELECT 1 FROM versions WHERE cable_id = %s AND run_id IS DISTINCT FROM %s LIMIT 1",
+                (r.cable_id, run_id),
+            ).fetchone()
+        )
         return UPDATED if before else NEW
 
-    def _reparse(self, it: Parsed) -> str:
+    def _reparse(self, it: Parsed, run_id: int | None, now: str) -> str:
+        """--force: content already stored, parsed again. When the record changed, the
+        new parse is stored as a new version and the old one is kept, superseded: its
+        content hash gets a "~" and the digest of its record, and its score goes below
+        every current version's, so the new parse is shown. Both sit under the new
+        parse's id; an id the old parse gave instead becomes an alias (docs/ingest.md)."""
         c = self.conn
         r = it.rows
         old = c.execute(
-            "SELECT cable_id, record FROM versions WHERE content_hash = %s", (it.content_hash,)
+            "SELECT cable_id, record, completeness FROM versions WHERE content_hash = %s",
+            (it.content_hash,),
         ).fetchone()
         if old[0] == r.cable_id and old[1] == _clean(r.record):
             return UNCHANGED
+        kept = f"{it.content_hash}~{hashlib.sha256(old[1].encode()).hexdigest()[:12]}"
+        if c.execute("SELECT 1 FROM versions WHERE content_hash = %s", (kept,)).fetchone():
+            kept = ""  # this very parse is kept already (a parser went back and forth)
         c.execute(
-            "UPDATE versions SET cable_id = %s, rendering = %s, completeness = %s, record = %s "
+            "UPDATE versions SET content_hash = %s, completeness = %s, cable_id = %s "
             "WHERE content_hash = %s",
-            (r.cable_id, r.rendering, r.completeness, _clean(r.record), it.content_hash),
+            (kept or it.content_hash + "~", -abs(old[2]) - 1, r.cable_id, it.content_hash),
         )
+        if old[0] != r.cable_id:
+            c.execute(
+                "INSERT INTO aliases (alias, cable_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                (old[0], r.cable_id),
+            )
+        self._write_parsed(it, run_id, now, False)
         for cid in dict.fromkeys((old[0], r.cable_id)):
             self.refresh(cid, rebuild=True)
+        if not kept:
+            c.execute("DELETE FROM versions WHERE content_hash = %s", (it.content_hash + "~",))
+            self.refresh(r.cable_id)
         return UPDATED
 
     def refresh(self, cable_id: str, *, rebuild: bool = False) -> None:
@@ -607,6 +636,15 @@ class PostgresStore(Store):
     def _all(self, sql: str, params: Any = ()) -> list[Any]:
         with self.reader() as conn:
             return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+
+    def resolve(self, cable_id: str) -> str:
+        """The cable's id for an id or an alias (``cable_id`` itself when neither)."""
+        if self._one("SELECT 1 FROM cables WHERE id = %s", (cable_id,)):
+            return cable_id
+        row = self._one(
+            "SELECT cable_id FROM aliases WHERE alias = %s ORDER BY cable_id LIMIT 1", (cable_id,)
+        )
+        return row[0] if row else cable_id
 
     def get(self, cable_id: str) -> Cable | None:
         row = self._one(

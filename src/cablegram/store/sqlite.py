@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import operator
 import os
@@ -34,6 +35,7 @@ from cablegram.store.rows import (
     PORTION_COLUMNS,
     PORTIONS_PER_CABLE,
     CableRows,
+    alias_rows,
     flatten,
     upsert_cable_sql,
 )
@@ -44,6 +46,7 @@ _CHECKPOINT = 1000  # pages of WAL after which a commit checkpoints (SQLite's de
 _RUN_CHECKPOINT = 65536  # ... during an ingest run
 # Indexes may be added to the schema without a version change; an older database gets
 # them when it is next opened (see _add_missing_indexes).
+_TABLE_DDL = re.compile(r"CREATE (?:TABLE|VIEW) IF NOT EXISTS (\w+)[^;]+", re.S)
 _INDEX_DDL = re.compile(r"CREATE INDEX IF NOT EXISTS (\w+) ON [^;]+", re.S)
 
 # Triggers are replaced when the schema's text changes, and FTS5 options set when they
@@ -161,6 +164,7 @@ class SQLiteStore(Store):
             # Current: opening takes no write lock (readers during an ingest), unless an
             # index added to the schema since the database was made is missing, or a
             # trigger has changed.
+            self._add_missing_tables(ddl)
             self._add_missing_indexes(ddl)
             self._upgrade_fts(ddl)
         else:
@@ -202,6 +206,20 @@ class SQLiteStore(Store):
                     f"by opening it with write access: {exc}"
                 ) from exc
             raise
+
+    def _add_missing_tables(self, ddl: str) -> None:
+        """Tables and views added to schema 3 since the database was made (aliases):
+        created empty; a re-ingest fills them (docs/ingest.md)."""
+        c = self.conn
+        have = {r[0] for r in c.execute("SELECT name FROM sqlite_master")}
+        missing = [m.group(0) for m in _TABLE_DDL.finditer(ddl) if m.group(1) not in have]
+        if not missing:
+            return
+        try:
+            c.executescript("BEGIN IMMEDIATE;\n" + ";\n".join(missing) + ";\nCOMMIT;")
+        except sqlite3.OperationalError:  # read-only: alias look-ups find nothing
+            if c.in_transaction:
+                c.execute("ROLLBACK")
 
     def _add_missing_indexes(self, ddl: str) -> None:
         c = self.conn
@@ -327,6 +345,8 @@ class SQLiteStore(Store):
             c.execute("BEGIN IMMEDIATE")
         try:
             out = self._apply(items, run_id, now, force)
+            c.executemany("INSERT OR IGNORE INTO aliases (alias, cable_id) VALUES (?, ?)",
+                          alias_rows(items))  # fmt: skip
             if commit:
                 # Once per transaction: fewer, larger FTS5 segments to merge later.
                 self._index_pending()
@@ -455,7 +475,7 @@ class SQLiteStore(Store):
         if cur.rowcount == 0:
             if not force:
                 return UNCHANGED
-            return self._reparse(it)
+            return self._reparse(it, run_id, now)
         vid = int(cur.lastrowid)
         # The content is now a cable: an error recorded for it by an older parser is gone.
         c.execute("DELETE FROM errors WHERE content_hash = ?", (it.content_hash,))
@@ -474,28 +494,49 @@ class SQLiteStore(Store):
             c.execute("UPDATE cables SET n_versions = ? WHERE id = ?", (n, r.cable_id))
         # "updated" is a cable the archive had before this run; a second rendering of a
         # cable this run brought (the first ingest of a collection) is new to the reader.
-        before = c.execute(
-            "SELECT 1 FROM versions WHERE cable_id = ? AND run_id IS NOT ? LIMIT 1",
-            (r.cable_id, run_id),
-        ).fetchone()
+        # (A write outside any run has no "this run": the cable was there, it is updated.)
+        before = (
+            run_id is None
+            or c.execute(
+                "SELECT 1 FROM versions WHERE cable_id = ? AND run_id IS NOT ? LIMIT 1",
+                (r.cable_id, run_id),
+            ).fetchone()
+        )
         return UPDATED if before else NEW
 
-    def _reparse(self, it: Parsed) -> str:
-        """--force: the stored version of this content gets the new parse."""
+    def _reparse(self, it: Parsed, run_id: int | None, now: str) -> str:
+        """--force: content already stored, parsed again. When the record changed, the
+        new parse is stored as a new version and the old one is kept, superseded: its
+        content hash gets a "~" and the digest of its record, and its score goes below
+        every current version's, so the new parse is shown. Both sit under the new
+        parse's id; an id the old parse gave instead becomes an alias (docs/ingest.md)."""
         c = self.conn
         r = it.rows
         old = c.execute(
-            "SELECT cable_id, record FROM versions WHERE content_hash = ?", (it.content_hash,)
+            "SELECT cable_id, record, completeness FROM versions WHERE content_hash = ?",
+            (it.content_hash,),
         ).fetchone()
         if old[0] == r.cable_id and old[1] == r.record:
             return UNCHANGED
+        kept = f"{it.content_hash}~{hashlib.sha256(old[1].encode()).hexdigest()[:12]}"
+        if c.execute("SELECT 1 FROM versions WHERE content_hash = ?", (kept,)).fetchone():
+            kept = ""  # this very parse is kept already (a parser went back and forth)
         c.execute(
-            "UPDATE versions SET cable_id = ?, rendering = ?, completeness = ?, record = ? "
+            "UPDATE versions SET content_hash = ?, completeness = ?, cable_id = ? "
             "WHERE content_hash = ?",
-            (r.cable_id, r.rendering, r.completeness, r.record, it.content_hash),
+            (kept or it.content_hash + "~", -abs(old[2]) - 1, r.cable_id, it.content_hash),
         )
+        if old[0] != r.cable_id:
+            c.execute(
+                "INSERT INTO aliases (alias, cable_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (old[0], r.cable_id),
+            )
+        self._write_parsed(it, run_id, now, False)
         for cid in dict.fromkeys((old[0], r.cable_id)):
             self.refresh(cid, rebuild=True)
+        if not kept:
+            c.execute("DELETE FROM versions WHERE content_hash = ?", (it.content_hash + "~",))
+            self.refresh(r.cable_id)
         return UPDATED
 
     def refresh(self, cable_id: str, *, rebuild: bool = False) -> None:
@@ -574,6 +615,20 @@ class SQLiteStore(Store):
         return FAILED
 
     # -- read side -------------------------------------------------------------------------
+    def resolve(self, cable_id: str) -> str:
+        """The cable's id for an id or an alias (``cable_id`` itself when neither)."""
+        c = self.conn
+        if c.execute("SELECT 1 FROM cables WHERE id = ?", (cable_id,)).fetchone():
+            return cable_id
+        try:
+            row = c.execute(
+                "SELECT cable_id FROM aliases WHERE alias = ? ORDER BY cable_id LIMIT 1",
+                (cable_id,),
+            ).fetchone()
+        except sqlite3.OperationalError:  # an archive made before aliases, opened read-only
+            return cable_id
+        return row[0] if row else cable_id
+
     def get(self, cable_id: str) -> Cable | None:
         row = self.conn.execute(
             "SELECT v.record FROM cables c JOIN versions v USING (version_id) WHERE c.id = ?",
