@@ -114,8 +114,9 @@ def trends_chart(
         f'<text x="{pad_l - 4}" y="{pad_t + 8}" text-anchor="end" font-size="11">{top}</text>'
     )
     parts.append(f'<text x="{pad_l - 4}" y="{pad_t + h}" text-anchor="end" font-size="11">0</text>')
-    for i in (0, n - 1):
-        parts.append(f'<text x="{x(i):.1f}" y="{height - 6}" text-anchor="middle" '
+    for i, anchor in ((0, "start"), (n - 1, "end")):
+        at = pad_l if anchor == "start" else pad_l + w
+        parts.append(f'<text x="{at:.1f}" y="{height - 6}" text-anchor="{anchor}" '
                      f'font-size="11">{months[i]}</text>')  # fmt: skip
     for k, s in enumerate(series):
         pts = " ".join(f"{x(i):.1f},{y(s.counts.get(m, 0)):.1f}" for i, m in enumerate(months))
