@@ -25,7 +25,7 @@ import json
 import re
 import struct
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -50,6 +50,7 @@ from cablegram.store import (
     Store,
     VersionInfo,
     WriteItem,
+    reads,
 )
 from cablegram.store.rows import (
     CABLE_COLUMNS,
@@ -76,6 +77,14 @@ _COPY_VERSIONS = (
     "COPY versions (cable_id, content_hash, source, member, rendering, completeness, run_id, "
     "ingested_at, record) FROM STDIN"
 )
+# The database's generation (Store.generation): a counter in meta, raised inside every
+# write transaction, so a reader sees the new number exactly when it sees the new content
+# (a sequence would show it before the commit). Writers are serialised by WRITE_LOCK, so
+# the row is never contended. It is not content: the dump leaves it out.
+_BUMP_GENERATION = (
+    "INSERT INTO meta (key, value) VALUES ('generation', '1') ON CONFLICT (key) "
+    "DO UPDATE SET value = (meta.value::bigint + 1)::text"
+)
 _UPSERT_ERROR = (
     "INSERT INTO errors (run_id, source, member, content_hash, code, reason, at) "
     "VALUES (%s, %s, %s, %s, %s, %s, %s) "
@@ -87,7 +96,7 @@ _UPSERT_ERROR = (
 # PostgreSQL databases with the same content dump the same. The full-text index is
 # summarised per lexeme by ts_stat (documents, occurrences).
 _DUMP = {
-    "meta": "SELECT key, value FROM meta ORDER BY key",
+    "meta": "SELECT key, value FROM meta WHERE key != 'generation' ORDER BY key",
     "versions": "SELECT cable_id, content_hash, source, member, rendering, completeness, record "
     "FROM versions ORDER BY content_hash",
     "cables": "SELECT c.id, v.content_hash, c.n_versions, "
@@ -280,6 +289,7 @@ class PostgresStore(Store):
                 # Fresh planner statistics (as SQLite's PRAGMA optimize on close): the
                 # first searches after a big ingest would otherwise plan on empty tables.
                 self.conn.execute("ANALYZE cables, portions, tags, caveats, refs")
+            self.conn.execute(_BUMP_GENERATION)
             self.conn.execute(
                 "UPDATE ingest_runs SET finished_at = %s, status = %s, new = %s, updated = %s, "
                 "unchanged = %s, failed = %s WHERE run_id = %s",
@@ -312,6 +322,7 @@ class PostgresStore(Store):
         with self._lock, self.conn.transaction():
             c = self.conn
             c.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            c.execute(_BUMP_GENERATION)
             out = None
             if not force and _batchable(items):
                 try:
@@ -719,12 +730,6 @@ class PostgresStore(Store):
     def count(self) -> int:
         return self._one("SELECT count(*) FROM cables")[0]
 
-    def present(self, ids: Iterable[str]) -> set[str]:
-        want = list(dict.fromkeys(x for x in ids if x))
-        if not want:
-            return set()
-        return {r[0] for r in self._all("SELECT id FROM cables WHERE id = ANY(%s)", (want,))}
-
     def references_of(self, cable_id: str) -> list[Reference]:
         rows = self._all(
             "SELECT ref_id, text, year_inferred, label FROM refs WHERE cable_id = %s ORDER BY seq",
@@ -741,45 +746,30 @@ class PostgresStore(Store):
         )
         return [r[0] for r in rows]
 
-    def stats(self) -> dict[str, Any]:
+    def generation(self) -> tuple[int, ...]:
+        row = self._one("SELECT value FROM meta WHERE key = 'generation'")
+        return (int(row[0]) if row else 0,)
+
+    def warm(self, *, portions: bool = True) -> None:
+        # BM25's corpus figures, before the first request (search/postgres.py).
+        from cablegram.search.postgres import corpus_stats
+
         with self.reader() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            corpus_stats(conn)
 
-            def one(q: str) -> int:
-                return conn.execute(q).fetchone()[0]  # type: ignore[arg-type,index]
+    @contextmanager
+    def _reading(self) -> Iterator[reads.Query]:
+        # One snapshot for all the statements of a read (stats counts several tables).
+        # Not READ ONLY: a restricted reader's stats make a temporary table.
+        with self.reader() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
 
-            def pairs(q: str) -> dict[Any, int]:
-                return {k: n for k, n in conn.execute(q)}  # type: ignore[arg-type]
+            def q(sql: str, params: Sequence[Any]) -> list[tuple]:
+                cur = conn.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
+                return cur.fetchall() if cur.description is not None else []
 
-            return {
-                "cables": one("SELECT count(*) FROM cables"),
-                "versions": one("SELECT count(*) FROM versions"),
-                "portions": one("SELECT count(*) FROM portions"),
-                "errors": one("SELECT count(*) FROM errors"),
-                "runs": one("SELECT count(*) FROM ingest_runs"),
-                "years": pairs(
-                    "SELECT year, count(*) FROM cables GROUP BY year ORDER BY year NULLS FIRST"
-                ),
-                "origins": pairs(
-                    "SELECT CASE WHEN origin_name != '' THEN origin_name ELSE origin_code END "
-                    "AS o, count(*) AS n FROM cables GROUP BY o ORDER BY n DESC, o"
-                ),
-                "classifications": pairs(
-                    "SELECT classification, count(*) AS n FROM cables GROUP BY classification "
-                    "ORDER BY max(class_level), classification"
-                ),
-                "caveats": pairs(
-                    "SELECT caveat, count(*) AS n FROM caveats GROUP BY caveat "
-                    "ORDER BY n DESC, caveat"
-                ),
-                "tags": pairs(
-                    "SELECT code, count(*) AS n FROM tags GROUP BY code "
-                    "ORDER BY n DESC, code LIMIT 25"
-                ),
-                "error_codes": pairs(
-                    "SELECT code, count(*) AS n FROM errors GROUP BY code ORDER BY n DESC, code"
-                ),
-            }
+            yield q
 
     def errors(self, *, run_id: int | None = None, limit: int | None = None) -> list[ErrorInfo]:
         args: list[Any] = []

@@ -8,7 +8,8 @@ import operator
 import os
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
@@ -28,6 +29,7 @@ from cablegram.store import (
     Store,
     VersionInfo,
     WriteItem,
+    reads,
 )
 from cablegram.store.rows import (
     CABLE_COLUMNS,
@@ -39,6 +41,7 @@ from cablegram.store.rows import (
     flatten,
     upsert_cable_sql,
 )
+from cablegram.store.sqlite_entities import EntityReads
 
 SCHEMA_VERSION = "3"
 _MMAP_SIZE = 1 << 30
@@ -116,7 +119,7 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class SQLiteStore(Store):
+class SQLiteStore(EntityReads, Store):
     def __init__(
         self,
         path: str | os.PathLike[str],
@@ -701,15 +704,6 @@ class SQLiteStore(Store):
     def count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM cables").fetchone()[0]
 
-    def present(self, ids: Iterable[str]) -> set[str]:
-        want = list(dict.fromkeys(x for x in ids if x))
-        found: set[str] = set()
-        for i in range(0, len(want), 500):
-            part = want[i : i + 500]
-            q = f"SELECT id FROM cables WHERE id IN ({','.join('?' * len(part))})"
-            found.update(r[0] for r in self.conn.execute(q, part))
-        return found
-
     def references_of(self, cable_id: str) -> list[Reference]:
         rows = self.conn.execute(
             "SELECT ref_id, text, year_inferred, label FROM refs WHERE cable_id = ? ORDER BY seq",
@@ -725,40 +719,22 @@ class SQLiteStore(Store):
         )
         return [r[0] for r in rows]
 
-    def stats(self) -> dict[str, Any]:
-        c = self.conn
+    def generation(self) -> tuple[int, ...]:
+        return file_generation(self.path)
 
-        def one(q: str) -> int:
-            return c.execute(q).fetchone()[0]
+    def warm(self, *, portions: bool = True) -> None:
+        from cablegram.search.docvalues import preload
 
-        def pairs(q: str) -> dict[Any, int]:
-            return {k: n for k, n in c.execute(q)}
+        preload(self.conn, portions=portions)
 
-        return {
-            "cables": one("SELECT count(*) FROM cables"),
-            "versions": one("SELECT count(*) FROM versions"),
-            "portions": one("SELECT count(*) FROM portions"),
-            "errors": one("SELECT count(*) FROM errors"),
-            "runs": one("SELECT count(*) FROM ingest_runs"),
-            "years": pairs("SELECT year, count(*) FROM cables GROUP BY year ORDER BY year"),
-            "origins": pairs(
-                "SELECT CASE WHEN origin_name != '' THEN origin_name ELSE origin_code END AS o, "
-                "count(*) AS n FROM cables GROUP BY o ORDER BY n DESC, o"
-            ),
-            "classifications": pairs(
-                "SELECT classification, count(*) AS n FROM cables GROUP BY classification "
-                "ORDER BY max(class_level), classification"
-            ),
-            "caveats": pairs(
-                "SELECT caveat, count(*) AS n FROM caveats GROUP BY caveat ORDER BY n DESC, caveat"
-            ),
-            "tags": pairs(
-                "SELECT code, count(*) AS n FROM tags GROUP BY code ORDER BY n DESC, code LIMIT 25"
-            ),
-            "error_codes": pairs(
-                "SELECT code, count(*) AS n FROM errors GROUP BY code ORDER BY n DESC, code"
-            ),
-        }
+    @contextmanager
+    def _reading(self) -> Iterator[reads.Query]:
+        conn = self.conn
+
+        def q(sql: str, params: Sequence[Any]) -> list[tuple]:
+            return conn.execute(sql, params).fetchall()
+
+        yield q
 
     def errors(self, *, run_id: int | None = None, limit: int | None = None) -> list[ErrorInfo]:
         args: list[Any] = []
@@ -812,6 +788,20 @@ class SQLiteStore(Store):
         for table, q in _DUMP.items():
             for row in c.execute(q):
                 yield table, tuple(row)
+
+
+def file_generation(path: str) -> tuple[int, ...]:
+    """``Store.generation`` of the SQLite file at ``path``, without opening it: any write
+    changes the file or its write-ahead log (size or time)."""
+    out: list[int] = []
+    for p in (path, path + "-wal"):
+        try:
+            st = os.stat(p)
+        except OSError:
+            out += [0, 0]
+        else:
+            out += [st.st_mtime_ns, st.st_size]
+    return tuple(out)
 
 
 def _norm_sql(sql: str) -> str:
