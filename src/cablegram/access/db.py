@@ -3,7 +3,7 @@
 They live in a companion SQLite file next to a SQLite archive (``cablegram.db`` ->
 ``cablegram.access.db``): the archive stays a read-mostly file that can be rebuilt or
 replaced, and the server's caches are not invalidated by every audit line. A PostgreSQL
-archive keeps them in its own database (migration ``0004_access``: the same tables), so
+archive keeps them in its own database (migration ``0005_access``: the same tables), so
 that several servers on one database share users, logins and one audit log; the same
 statements run on both (``?`` placeholders, turned into psycopg's). Passwords are stored as scrypt hashes (random salt), tokens
 and session ids as sha256 digests of random secrets: the file holds no secret.
@@ -240,7 +240,7 @@ class AuditWriter:
             log.error("audit log: %s; reads go on, entries are being lost", msg)
 
     def _connect(self) -> Any:
-        if self.postgres:  # the archive's database (migration 0004_access)
+        if self.postgres:  # the archive's database (migration 0005_access)
             import psycopg
 
             conn = psycopg.connect(self.path, autocommit=True)
@@ -630,7 +630,7 @@ def _postgres(url: str) -> Any:
 
     from cablegram.store.postgres import PostgresStore
 
-    PostgresStore(url, create=False).close()  # applies migration 0004_access when needed
+    PostgresStore(url, create=False).close()  # applies migration 0005_access when needed
     conn = psycopg.connect(url, autocommit=True)
     # An audit line is worth as much as in the SQLite file (synchronous = NORMAL): a
     # crash may lose the last fraction of a second, never corrupt the log.

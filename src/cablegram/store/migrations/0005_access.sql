@@ -1,4 +1,4 @@
--- Cablegram PostgreSQL schema, migration 0004: the access store in the archive's database.
+-- Cablegram PostgreSQL schema, migration 0005: the access store in the archive's database.
 --
 -- Principals, tokens, sessions, the anonymous policy and the audit log of a PostgreSQL
 -- archive live here, so that several servers on one database (docs/scaling.md) share users,
