@@ -92,6 +92,29 @@ def test_access_store_on_both_backends(access):
     assert access.tokens("alice") == [] and access.token_reader(secret2) is None
 
 
+def test_audit_retention_writer_and_keys_on_both_backends(access):
+    """Issue 21's parts of the access store: entries older than the retention can be
+    pruned and nothing else deleted, the audit writer thread writes to either backend,
+    server secrets are kept (one value per name)."""
+    reader = access.anonymous()
+    old_at = "2001-01-01T00:00:00.000000Z"
+    access._q(
+        "INSERT INTO audit (at, principal, via, action, target, query, result, client) "
+        "VALUES (?, '', 'anonymous', 'read', 'OLD', '', 1, '')",
+        (old_at,),
+    )
+    access.audit(reader, "read", "NEW", "", 1)
+    assert access.prune_audit() == 0  # retention 0: keep all
+    assert access.set_policy("audit-retention-days", "30") == "30"
+    assert access.prune_audit() == 1
+    assert [e.target for e in access.audit_entries()] == ["NEW"]
+    with pytest.raises(Exception, match="append-only"):
+        access._q("DELETE FROM audit")  # a recent entry stays
+    assert access.audit_health()["ok"] and access.audit_health()["written"] >= 1
+    key = access.secret("csrf")
+    assert len(key) == 32 and access.secret("csrf") == key and access.secret("other") != key
+
+
 def test_access_path_of_a_postgres_archive(pg_url):
     assert access_path(pg_url) == pg_url
     assert access_path("/data/cables.db") == "/data/cables.access.db"
