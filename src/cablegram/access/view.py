@@ -132,9 +132,11 @@ class ReaderArchive:
             out.append((info, cable))
         return out
 
-    def _pick(self, cid: str, ref: int | str) -> tuple[VersionInfo, Cable] | None:
+    def _pick(
+        self, cid: str, ref: int | str, got: list[tuple[VersionInfo, Cable]] | None = None
+    ) -> tuple[VersionInfo, Cable] | None:
         """A version by number or by a prefix of the hash the reader was shown."""
-        got = self._reader_versions(cid)
+        got = self._reader_versions(cid) if got is None else got
         s = str(ref).strip().lower()
         if s.isdigit() and len(s) < 6:
             k = int(s)
@@ -176,16 +178,21 @@ class ReaderArchive:
             return d
         # Hash prefixes are of the hashes this reader was shown, and the versions compared
         # carry the redacted record's hash and completeness (``_reader_versions``).
-        mine = {info.number: (info, c) for info, c in self._reader_versions(cid)}
-        nums: list[int | None] = []
-        for ref in (a, b):
-            picked = None if ref is None else self._pick(cid, ref)
-            if ref is not None and picked is None:
+        got = self._reader_versions(cid)
+        if not got:
+            raise NotFound(f"no cable {cid}")
+        va, vb = (None if ref is None else self._pick(cid, ref, got) for ref in (a, b))
+        for ref, v in ((a, va), (b, vb)):
+            if ref is not None and v is None:
                 raise NotFound(f"{cid} has no version {ref}")
-            nums.append(None if picked is None else picked[0].number)
-        d = diff_versions(self.store, cid, nums[0], nums[1])  # resolves the defaults
-        self._log("diff", cid, f"{d.a.number}..{d.b.number}")
-        return _diff(cid, mine[d.a.number], mine[d.b.number])
+        # The defaults of ``diff_versions``: the shown version, and the latest other one.
+        if vb is None:
+            vb = next((x for x in got if x[0].shown), got[-1])
+        if va is None:
+            others = [x for x in got if x[0].number != vb[0].number]
+            va = others[-1] if others else vb
+        self._log("diff", cid, f"{va[0].number}..{vb[0].number}")
+        return _diff(cid, va, vb)
 
     # -- search ----------------------------------------------------------------------------
     def search(self, q: str, *, page: int = 1, per_page: int = 20, sort: str = "relevance",
