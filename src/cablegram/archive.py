@@ -197,6 +197,13 @@ class Archive:
         """Ids of the other cables whose REF block cites ``cable_id``, newest first."""
         return self.store.cited_by(_norm(cable_id))
 
+    def coverage(self, post: str | None = None, year: int | None = None) -> list[Any]:
+        """How much of each post's traffic per year the archive holds, from station
+        serials (``cablegram.telegram.coverage``): a ``CoverageRow`` per post and year."""
+        from cablegram.telegram.coverage import coverage, store_rows
+
+        return coverage(store_rows(self.store), post, year)
+
     def stats(self) -> dict[str, Any]:
         """Counts: cables, versions, errors; per year, origin, classification, caveat; top
         tags; errors by code."""

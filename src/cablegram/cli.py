@@ -548,10 +548,11 @@ from cablegram.cli_enrich import enrich_command, entities_group, graph_command  
 from cablegram.cli_parse import parse_command  # noqa: E402 - registered after the group
 from cablegram.cli_scale import migrate_command  # noqa: E402
 from cablegram.cli_serve import serve_command  # noqa: E402
+from cablegram.cli_telegram import TELEGRAM_COMMANDS  # noqa: E402
 
 main.add_command(parse_command)
 main.add_command(serve_command)
 main.add_command(migrate_command)
 for _command in (users_group, policy_group, audit_group, declass_command,
-                 enrich_command, entities_group, graph_command):  # fmt: skip
+                 enrich_command, entities_group, graph_command, *TELEGRAM_COMMANDS):  # fmt: skip
     main.add_command(_command)

@@ -245,6 +245,15 @@ class ReaderArchive:
         finally:
             c.execute("DROP TABLE IF EXISTS temp.cg_vis_ids")
 
+    def coverage(self, post: str | None = None, year: int | None = None) -> list[Any]:
+        """``Archive.coverage`` from the cables the reader may see only, the highest
+        serial included (a withheld cable's serial would say that it exists)."""
+        from cablegram.telegram.coverage import coverage, store_rows
+
+        self._log("coverage", post or "", str(year or ""))
+        ids = None if self.visible is None else self.visible_ids_all()
+        return coverage(store_rows(self._arc.store, ids), post, year)
+
     def errors(self, **kw: Any) -> list[Any]:
         if not self.reader.admin:
             raise PermissionError("ingest errors are for administrators")

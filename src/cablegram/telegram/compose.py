@@ -181,8 +181,10 @@ def _body(cable: Cable) -> list[list[str]]:
         sep = ", " if any(" " in t.code for t in cable.tags) else " "
         pre.append("TAGS: " + sep.join(t.code for t in cable.tags))
     if cable.subject:
-        subject = f"({cable.subject_marking}) {cable.subject}" if cable.subject_marking else (
-            cable.subject
+        subject = (
+            f"({cable.subject_marking}) {cable.subject}"
+            if cable.subject_marking
+            else (cable.subject)
         )
         pre += _wrap("SUBJECT: " + subject)
     if cable.references:
