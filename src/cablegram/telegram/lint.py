@@ -195,7 +195,9 @@ def lint(cable: Cable) -> list[Finding]:
             add("unknown-tag", f"TAGS code {tg.code} is in no TAGS list", "TAGS")
     if preamble and not cable.subject.strip():
         add("missing-subject", "no SUBJECT line", "SUBJECT")
-    if whole and not any(code.startswith("paragraph") for code in doubted):
+    # "paragraph-numbers" is a repair the record already carries (its numbers are the
+    # true ones); any other paragraph defect puts the numbering itself in doubt.
+    if whole and not any(c.startswith("paragraph") and c != "paragraph-numbers" for c in doubted):
         _numbering(cable, add)
 
     if whole:
