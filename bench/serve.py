@@ -48,7 +48,7 @@ def free_port() -> int:
 def start_server(db: str, port: int, workers: int) -> subprocess.Popen:
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": str(root / "src")}
-    cmd = [sys.executable, "-m", "cablegram.serve", "--db", db, "--host", "127.0.0.1",
+    cmd = [sys.executable, "-m", "cablegram", "serve", "--db", db, "--host", "127.0.0.1",
            "--port", str(port), "--workers", str(workers)]  # fmt: skip
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 

@@ -657,7 +657,7 @@ def test_audit_log_is_append_only_and_exportable(client, tokens, access, acc_db)
         access.conn.execute("DELETE FROM audit")
     from click.testing import CliRunner
 
-    from cablegram.cli_access import audit_group
+    from cablegram.cli.access import audit_group
 
     r = CliRunner().invoke(audit_group, ["export", "--db", str(acc_db)])
     assert r.exit_code == 0, r.output
@@ -671,7 +671,7 @@ def test_audit_log_is_append_only_and_exportable(client, tokens, access, acc_db)
 def test_users_cli(acc_db, tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from cablegram.cli_access import policy_group, users_group
+    from cablegram.cli.access import policy_group, users_group
 
     db = tmp_path / "cli.db"
     with sqlite3.connect(acc_db) as s, sqlite3.connect(db) as d:
@@ -694,7 +694,7 @@ def test_users_cli(acc_db, tmp_path, monkeypatch):
 def test_declassification_review(acc_db, client, tokens):
     from click.testing import CliRunner
 
-    from cablegram.cli_access import declass_command
+    from cablegram.cli.access import declass_command
 
     assert declass_date("05/24/2019") == date(2019, 5, 24)
     assert declass_date("DNG: CO 08/01/2032") == date(2032, 8, 1)

@@ -174,7 +174,7 @@ def test_enrich_command_engine_dask(cluster, tmp_path):
 
     from click.testing import CliRunner
 
-    from cablegram.cli_enrich import enrich_command
+    from cablegram.cli.enrich import enrich_command
 
     db = tmp_path / "c.db"
     with Archive(db) as arc:
@@ -190,7 +190,7 @@ def test_enrich_command_engine_dask(cluster, tmp_path):
 def test_enrich_on_postgres_says_it_needs_sqlite(pg_server):
     from click.testing import CliRunner
 
-    from cablegram.cli_enrich import enrich_command
+    from cablegram.cli.enrich import enrich_command
 
     url = pg_server.create_database()
     with Archive(url) as arc:

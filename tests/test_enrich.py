@@ -368,7 +368,7 @@ def test_citations_in_text_and_septels(arc: Archive) -> None:
 
 
 def test_cli(arc: Archive, tmp_path: Path) -> None:
-    from cablegram.cli_enrich import enrich_command, entities_group, graph_command
+    from cablegram.cli.enrich import enrich_command, entities_group, graph_command
 
     db = arc.path
     r = CliRunner()

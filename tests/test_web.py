@@ -18,8 +18,9 @@ import pytest
 from markupsafe import escape
 
 import web_fixtures
+from cablegram import present
 from cablegram.model import Addressee, Cable, Paragraph
-from cablegram.web import charts, present
+from cablegram.web import charts
 from cablegram.web.routes import add_filter, has_filter, remove_filter
 from web_fixtures import CITING_ID, EVIL_ID, IMG, SCRIPT, SEED_ID
 
@@ -328,7 +329,7 @@ def test_serve_command_prints_the_url_and_serves(full_db, workers):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     code = (
-        "import sys; from cablegram.cli_serve import serve_command; "
+        "import sys; from cablegram.cli.serve import serve_command; "
         "sys.exit(serve_command(sys.argv[1:]))"
     )
     proc = subprocess.Popen(
@@ -368,7 +369,7 @@ def test_serve_command_prints_the_url_and_serves(full_db, workers):
 def test_serve_without_a_database(tmp_path):
     from click.testing import CliRunner
 
-    from cablegram.cli_serve import serve_command
+    from cablegram.cli.serve import serve_command
     from cablegram.serve import serve, url_of
 
     r = CliRunner().invoke(serve_command, ["--db", str(tmp_path / "none.db")])

@@ -325,6 +325,19 @@ class Archive:
 
         return delete_entity(connection(self.store), entity_id, note=note)
 
+    def corrections(self) -> list[Any]:
+        """The users' entity decisions, in the order they are applied."""
+        from cablegram.enrich.api import connection, corrections
+
+        return corrections(connection(self.store))
+
+    def migrations(self) -> list[tuple[int, str, str]]:
+        """The applied schema migrations (version, name, when) of a PostgreSQL archive."""
+        applied = getattr(self.store, "applied_migrations", None)
+        if applied is None:
+            raise ValueError("migrations are for postgresql:// databases")
+        return applied()
+
     def entity_facets(self, query: str, *, limit: int = 10, visible: Any = None) -> dict[str, Any]:
         """Top people, organisations and places among the cables matching ``query``."""
         from cablegram.enrich.api import connection, entity_facets

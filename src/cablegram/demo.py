@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 
 from cablegram.archive import Archive
-from cablegram.cli import print_result
+from cablegram.cli.archive import print_result
 
 SAMPLES = ("cablegate-dev.tar.xz", "09BAKU433.md", "cables-csv-sample.csv")
 DEFAULT_QUERY = "nagorno karabakh"

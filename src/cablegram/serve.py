@@ -60,23 +60,3 @@ def serve(
         log_level=log_level,
         server_header=False,
     )
-
-
-def main(argv: list[str] | None = None) -> None:
-    """``python -m cablegram.serve --db FILE [--host H] [--port P]``"""
-    import argparse
-
-    ap = argparse.ArgumentParser(prog="python -m cablegram.serve", description=main.__doc__)
-    ap.add_argument("--db", default=os.environ.get("CABLEGRAM_DB", "cablegram.db"))
-    ap.add_argument("--host", default=DEFAULT_HOST)
-    ap.add_argument("--port", type=int, default=DEFAULT_PORT)
-    ap.add_argument("--workers", type=int, default=1)
-    args = ap.parse_args(argv)
-    try:
-        serve(args.db, args.host, args.port, workers=args.workers)
-    except FileNotFoundError as exc:
-        raise SystemExit(f"error: {exc}") from None
-
-
-if __name__ == "__main__":
-    main()

@@ -209,6 +209,14 @@ class PostgresStore(Store):
         with self.pool().connection() as conn:
             yield conn
 
+    def applied_migrations(self) -> list[tuple[int, str, str]]:
+        """``schema_migrations``: (version, name, applied at), oldest first."""
+        with self.reader() as conn:
+            rows = conn.execute(
+                "SELECT version, name, applied_at FROM schema_migrations ORDER BY version"
+            ).fetchall()
+        return [(int(v), str(n), str(at)) for v, n, at in rows]
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()

@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 
-from cablegram import __version__
+from cablegram import __version__, present
 from cablegram.access.rules import WITHHELD
 from cablegram.access.view import ReaderArchive as Archive  # pages only ever get a view
 from cablegram.api import auth
@@ -32,7 +32,7 @@ from cablegram.archive import render_text
 from cablegram.reference import classification_level, precedence_name, tag
 from cablegram.search import QueryError
 from cablegram.search.query import MAX_LENGTH
-from cablegram.web import charts, present
+from cablegram.web import charts
 
 __all__ = ["mount", "render_error"]
 

@@ -6,7 +6,6 @@ rename, delete, corrections) and ``graph``. Registered on the ``cablegram`` grou
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 from collections.abc import Callable
@@ -17,31 +16,14 @@ from rich.console import Console
 from rich.markup import escape
 
 from cablegram.archive import Archive
-from cablegram.cli_output import open_archive
-from cablegram.cli_output import print_rows as _rows
-from cablegram.cli_scale import engine_options
+from cablegram.cli.output import db_option as _db_option
+from cablegram.cli.output import emit_json as _json
+from cablegram.cli.output import open_archive
+from cablegram.cli.output import out as _out
+from cablegram.cli.output import print_rows as _rows
+from cablegram.cli.scale import engine_options
 
 __all__ = ["enrich_command", "entities_group", "graph_command"]
-
-
-def _db_option(f: Callable) -> Callable:
-    return click.option(
-        "--db", "db", default="cablegram.db", envvar="CABLEGRAM_DB", show_default=True,
-        type=click.Path(dir_okay=False), help="The database file (or $CABLEGRAM_DB).",
-    )(f)  # fmt: skip
-
-
-def _out() -> Console:
-    return Console(highlight=False, soft_wrap=True)
-
-
-def _json(data: Any) -> None:
-    def default(o: Any) -> Any:
-        if dataclasses.is_dataclass(o):
-            return dataclasses.asdict(o)
-        return str(o)
-
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=default))
 
 
 def _fail(e: Exception) -> click.ClickException:
@@ -252,10 +234,8 @@ def delete_command(entity: str, db: str, note: str, as_json: bool) -> None:
 @_as_json
 def corrections_command(db: str, as_json: bool) -> None:
     """List the users' decisions, in the order they are applied."""
-    from cablegram.enrich.api import corrections
-
     with open_archive(db) as arc:
-        items = corrections(arc.store.conn)  # type: ignore[attr-defined]
+        items = arc.corrections()
     if as_json:
         _json(items)
         return

@@ -1,4 +1,5 @@
-"""What the cable page shows a reader: codes decoded into words.
+"""What a reader is shown of a cable, on the web page and by `cablegram show`: codes decoded
+into words.
 
 Pure functions of a ``Cable`` (and today's date), so they are easy to test and reuse.
 """

@@ -1,11 +1,6 @@
 """``cablegram users``, ``cablegram policy``, ``cablegram audit`` and ``cablegram declass``.
 
-The lead registers them in ``cli.py``::
-
-    from cablegram.cli_access import audit_group, declass_command, policy_group, users_group
-    for cmd in (users_group, policy_group, audit_group, declass_command):
-        main.add_command(cmd)
-
+``cablegram.cli`` registers them on the ``cablegram`` group.
 They work on the archive's access file (``x.db`` -> ``x.access.db``, docs/access.md).
 Whoever can run them can read the database file, so they are administrators' commands.
 """
@@ -21,15 +16,9 @@ import click
 
 from cablegram.access.db import AccessDB, access_path
 from cablegram.access.rules import ANONYMOUS_POLICIES, CLEARANCES
+from cablegram.cli.output import db_option as _db_option
 
 __all__ = ["audit_group", "declass_command", "policy_group", "users_group"]
-
-
-def _db_option(f):  # type: ignore[no-untyped-def]
-    return click.option(
-        "--db", "db", default="cablegram.db", envvar="CABLEGRAM_DB", show_default=True,
-        type=click.Path(dir_okay=False), help="The database file (or $CABLEGRAM_DB).",
-    )(f)  # fmt: skip
 
 
 def _access(db: str) -> AccessDB:
@@ -231,17 +220,13 @@ def declass_command(due: str | None, as_json: bool, listing: bool, db: str) -> N
     """Cables whose declassify-on date has passed, by origin and classification; values
     that are no date (OADR, X1, 25X1, N/A...) are reported separately."""
     from cablegram.access.rules import Reader
-    from cablegram.archive import Archive
+    from cablegram.cli.output import open_archive
 
     try:
         when = date.fromisoformat(due) if due else date.today()
     except ValueError:
         raise click.BadParameter(f"not a date: {due}", param_hint="--due") from None
-    try:
-        arc = Archive(db, create=False)
-    except FileNotFoundError:
-        raise click.ClickException(f"no database at {db}; run `cablegram ingest` first") from None
-    with arc:
+    with open_archive(db) as arc:
         rep = arc.as_reader(Reader.unrestricted("cli", "cli")).declassification(when)
     if as_json:
         click.echo(json.dumps(rep.to_dict(), indent=1))

@@ -1,4 +1,4 @@
-"""Command-line pieces for scaling out (docs/scaling.md), for ``cli.py`` to register.
+"""Command-line pieces for scaling out (docs/scaling.md).
 
 * ``engine_options``: ``--engine local|dask`` and ``--scheduler ADDRESS`` for ``ingest``
   (pass them to ``Archive.ingest(engine=..., scheduler=...)``);
@@ -52,17 +52,12 @@ def partition_option(f: Callable) -> Callable:
               help="postgresql://user@host:5432/dbname (or $CABLEGRAM_DB).")  # fmt: skip
 def migrate_command(db: str) -> None:
     """Create or upgrade the PostgreSQL schema (versioned migrations)."""
-    from cablegram.store import is_postgres_url, open_store
+    from cablegram.cli.output import open_archive
+    from cablegram.store import is_postgres_url
 
     if not is_postgres_url(db):
         raise click.ClickException("migrate is for postgresql:// databases")
-    store = open_store(db)
-    try:
-        with store.reader() as conn:  # type: ignore[attr-defined]
-            rows = conn.execute(
-                "SELECT version, name, applied_at FROM schema_migrations ORDER BY version"
-            ).fetchall()
-    finally:
-        store.close()
+    with open_archive(db, create=True) as arc:
+        rows = arc.migrations()
     for version, name, at in rows:
         click.echo(f"{version:04d} {name}\t{at}")

@@ -1,26 +1,17 @@
-"""``cablegram serve``: the web UI and the HTTP API of an archive.
-
-The lead registers it in ``cli.py``: ``main.add_command(serve_command)``.
-"""
+"""``cablegram serve``: the web UI and the HTTP API of an archive."""
 
 from __future__ import annotations
 
 import click
 
+from cablegram.cli.output import db_option
 from cablegram.serve import DEFAULT_HOST, DEFAULT_PORT, serve
 
 __all__ = ["serve_command"]
 
 
 @click.command("serve")
-@click.option(
-    "--db",
-    default="cablegram.db",
-    envvar="CABLEGRAM_DB",
-    show_default=True,
-    type=click.Path(dir_okay=False),
-    help="The database file (or $CABLEGRAM_DB).",
-)
+@db_option
 @click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),

@@ -1,6 +1,6 @@
 """Commands of the telegram system: lint, compose, send, coverage (docs/telegram.md).
 
-Registered in ``cli.py``: ``main.add_command(...)`` for each of ``TELEGRAM_COMMANDS``.
+Registered in ``cli/__init__.py`` from ``COMMANDS``.
 """
 
 from __future__ import annotations
@@ -12,19 +12,20 @@ from datetime import UTC, datetime
 
 import click
 
-from cablegram.cli_output import open_archive
+from cablegram.cli.output import db_option, open_archive
 
-__all__ = ["TELEGRAM_COMMANDS"]
+__all__ = ["COMMANDS"]
 
 
-def _db_option(f):  # type: ignore[no-untyped-def]
-    return click.option("--db", "db", default=None, envvar="CABLEGRAM_DB",
-                        help="The database file or postgresql:// URL (or $CABLEGRAM_DB).")(f)  # fmt: skip
+def _optional_db(f):  # type: ignore[no-untyped-def]
+    # lint and compose work without an archive: no default database.
+    return click.option("--db", "db", default=None,
+                        help="The database file or postgresql:// URL.")(f)  # fmt: skip
 
 
 @click.command("lint")
 @click.argument("files", nargs=-1, type=click.Path(allow_dash=True))
-@_db_option
+@_optional_db
 @click.option("--rule", default=None, help="With --db: the cables with findings of RULE.")
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines: one object per cable.")
 def lint_command(files: tuple[str, ...], db: str | None, rule: str | None, as_json: bool) -> None:
@@ -90,7 +91,7 @@ def lint_command(files: tuple[str, ...], db: str | None, rule: str | None, as_js
 
 @click.command("compose")
 @click.argument("draft", type=click.Path(dir_okay=False))
-@_db_option
+@_optional_db
 def compose_command(draft: str, db: str | None) -> None:
     """Write the telegram of DRAFT.toml (docs/telegram.md, "Drafts").
 
@@ -116,9 +117,9 @@ def compose_command(draft: str, db: str | None) -> None:
 
 @click.command("send")
 @click.argument("draft", type=click.Path(dir_okay=False))
-@_db_option
+@db_option
 @click.option("--at", "at", default=None, help="The DTG to stamp (ISO 8601 UTC); default now.")
-def send_command(draft: str, db: str | None, at: str | None) -> None:
+def send_command(draft: str, db: str, at: str | None) -> None:
     """Compose DRAFT.toml and store it as a new cable of the archive (source `composed`)."""
     from cablegram.archive import Archive
     from cablegram.telegram.draft import DraftError, LintRefused, send
@@ -129,7 +130,7 @@ def send_command(draft: str, db: str | None, at: str | None) -> None:
             when = datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(UTC)
         except ValueError:
             raise click.ClickException(f"--at {at}: not an ISO 8601 time") from None
-    with Archive(db or "cablegram.db") as arc:
+    with Archive(db) as arc:
         try:
             cable = send(arc, draft, when=when)
         except (DraftError, LintRefused) as exc:
@@ -138,15 +139,15 @@ def send_command(draft: str, db: str | None, at: str | None) -> None:
 
 
 @click.command("coverage")
-@_db_option
+@db_option
 @click.option("--post", default=None, help="One post, as ids spell it (BAKU).")
 @click.option("--year", type=int, default=None)
 @click.option("--gaps", is_flag=True, help="Also list the missing serial ranges.")
 @click.option("--json", "as_json", is_flag=True)
-def coverage_command(db: str | None, post: str | None, year: int | None, gaps: bool,
+def coverage_command(db: str, post: str | None, year: int | None, gaps: bool,
                      as_json: bool) -> None:  # fmt: skip
     """How much of each post's traffic per year the archive holds (from station serials)."""
-    with open_archive(db or "cablegram.db") as arc:
+    with open_archive(db) as arc:
         rows = arc.coverage(post, year)
     if as_json:
         for r in rows:
@@ -163,4 +164,4 @@ def coverage_command(db: str | None, post: str | None, year: int | None, gaps: b
             click.echo(f"    {cid}: DE line serial {de}, id serial {from_id} (counted once)")
 
 
-TELEGRAM_COMMANDS = (lint_command, compose_command, send_command, coverage_command)
+COMMANDS = (lint_command, compose_command, send_command, coverage_command)

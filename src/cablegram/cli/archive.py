@@ -1,16 +1,9 @@
-"""The ``cablegram`` command: a thin skin over :class:`cablegram.archive.Archive`.
-
-Every command that reads or writes a database takes ``--db FILE`` (default
-``cablegram.db``, or ``$CABLEGRAM_DB``). Output for people goes through Rich; ``--json``
-gives machine-readable output on the commands that print results.
-"""
+"""The archive's own commands: ingest, search, show, versions, diff, stats, errors, export."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
-from collections.abc import Callable
 from typing import Any
 
 import click
@@ -19,58 +12,18 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from cablegram import __version__
+from cablegram import present
 from cablegram.archive import EXPORT_FORMATS, Archive
-from cablegram.cli_output import open_archive
-from cablegram.cli_output import print_rows as _rows
-from cablegram.cli_scale import engine_options, partition_option
+from cablegram.cli.output import db_option, emit_json, err, open_archive, out
+from cablegram.cli.output import jsonable as _jsonable
+from cablegram.cli.output import print_rows as _rows
+from cablegram.cli.scale import engine_options, partition_option
 from cablegram.model import Addressee, Cable
-
-DEFAULT_DB = "cablegram.db"
-
-
-def _out() -> Console:
-    return Console(highlight=False, soft_wrap=True)
-
-
-def _err() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def db_option(f: Callable) -> Callable:
-    return click.option(
-        "--db",
-        "db",
-        default=DEFAULT_DB,
-        envvar="CABLEGRAM_DB",
-        show_default=True,
-        type=click.Path(dir_okay=False),
-        help="The database file or postgresql:// URL (or $CABLEGRAM_DB).",
-    )(f)
-
-
-def _json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_jsonable))
-
-
-def _jsonable(o: Any) -> Any:
-    if dataclasses.is_dataclass(o):
-        return dataclasses.asdict(o)
-    if isinstance(o, set | frozenset):
-        return sorted(o)
-    return str(o)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="cablegram")
-def main() -> None:
-    """Parse, archive and search US diplomatic cables."""
-
 
 # --- ingest -------------------------------------------------------------------------------
 
 
-@main.command()
+@click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @db_option
 @click.option(
@@ -106,21 +59,21 @@ def ingest(paths: tuple[str, ...], db: str, workers: int | None, force: bool, qu
         try:
             report = arc.ingest(list(paths), **kwargs)
         except KeyboardInterrupt:
-            _err().print("[yellow]interrupted[/yellow]: what was written is kept; run the same "
+            err().print("[yellow]interrupted[/yellow]: what was written is kept; run the same "
                          "command again to resume")  # fmt: skip
             sys.exit(130)
     if as_json:
-        _json(report.to_dict())
+        emit_json(report.to_dict())
     else:
-        con = _out()
+        con = out()
         con.print(f"[bold]ingest[/bold] {escape(report.summary())}")
         if report.failed and not quiet:
-            err = _err()
+            problems = err()
             for e in report.errors[:10]:
-                err.print(f"[red]failed[/red] {escape(e.label)}: {escape(e.reason)}")
+                problems.print(f"[red]failed[/red] {escape(e.label)}: {escape(e.reason)}")
             more = report.failed - min(10, len(report.errors))
             if more > 0:
-                err.print(f"... and {more:,} more: `cablegram errors --db {escape(db)}`")
+                problems.print(f"... and {more:,} more: `cablegram errors --db {escape(db)}`")
     if not report.ok:
         sys.exit(1)
 
@@ -128,7 +81,7 @@ def ingest(paths: tuple[str, ...], db: str, workers: int | None, force: bool, qu
 # --- search -------------------------------------------------------------------------------
 
 
-@main.command()
+@click.command()
 @click.argument("query", nargs=-1, required=True)
 @db_option
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
@@ -157,9 +110,9 @@ def search(query: tuple[str, ...], db: str, page: int, per_page: int, sort: str,
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
     if as_json:
-        _json(dataclasses.asdict(res))
+        emit_json(res)
         return
-    print_result(res, _out())
+    print_result(res, out())
 
 
 def print_result(res: Any, con: Console) -> None:
@@ -203,7 +156,7 @@ def print_result(res: Any, con: Console) -> None:
 # --- show ---------------------------------------------------------------------------------
 
 
-@main.command()
+@click.command()
 @click.argument("cable_id")
 @db_option
 @click.option(
@@ -224,62 +177,33 @@ def show(cable_id: str, db: str, version: str | None, as_json: bool) -> None:
             )
         versions = arc.versions(cable_id)
     if as_json:
-        _json(cable.to_dict())
+        emit_json(cable.to_dict())
         return
-    render_cable(cable, _out(), versions)
-
-
-def _ref(name: str) -> Callable[..., Any] | None:
-    """A lookup of cablegram.reference, or None when it is not there."""
-    try:
-        from cablegram import reference
-    except ImportError:  # pragma: no cover
-        return None
-    return getattr(reference, name, None)
-
-
-def _lookup(name: str, *args: Any) -> Any:
-    fn = _ref(name)
-    if fn is None:
-        return None
-    try:
-        return fn(*args)
-    except (KeyError, ValueError, TypeError, LookupError):
-        return None
+    render_cable(cable, out(), versions)
 
 
 def _addressee(a: Addressee) -> str:
-    station = _lookup("routing_name", a.routing) if a.routing else None
-    post = _lookup("post_name", a.name) if a.name else None
-    parts = [f"[cyan]{escape(a.routing)}[/cyan]" if a.routing else ""]
-    names = [x for x in dict.fromkeys((station, post)) if x]
+    v = present.addressee_view(a)
+    parts = [f"[cyan]{escape(v.routing)}[/cyan]" if v.routing else ""]
+    names = [x for x in dict.fromkeys((v.routing_name, v.name)) if x and x != v.routing]
     if names:
         parts.append(escape(" / ".join(names)))
     if a.name and a.name not in names:
         parts.append(f"[dim]({escape(a.name)})[/dim]")
-    if a.precedence:
-        parts.append(escape(a.precedence))
-    if a.serial:
-        parts.append(f"[dim]#{escape(a.serial)}[/dim]")
+    if v.precedence:
+        parts.append(escape(v.precedence))
+    if v.serial:
+        parts.append(f"[dim]#{escape(v.serial)}[/dim]")
     return " ".join(p for p in parts if p)
 
 
-def _tag(code: str, kind: str, name: str) -> str:
-    if not name:
-        t = _lookup("tag", code)
-        name = getattr(t, "name", "") if t is not None else ""
-        kind = kind or (getattr(t, "kind", "") if t is not None else "")
+def _tag(code: str, name: str, kind: str) -> str:
     label = f"[bold]{escape(code)}[/bold]"
     if name:
         label += f" {escape(name)}"
     if kind and kind != "unknown":
         label += f" [dim]({escape(kind)})[/dim]"
     return label
-
-
-def _reason(reason: str) -> str:
-    desc = _lookup("eo_reason", reason)
-    return f"{escape(reason)} {escape(desc)}" if isinstance(desc, str) and desc else escape(reason)
 
 
 def render_cable(c: Cable, con: Console, versions: list | None = None) -> None:
@@ -301,10 +225,8 @@ def render_cable(c: Cable, con: Console, versions: list | None = None) -> None:
         row("Date", escape(c.dtg.replace("T", " ").replace(":00Z", " UTC")))
     elif c.archive and c.archive.created:
         row("Date", escape(c.archive.created) + " [dim](archive)[/dim]")
-    origin = c.origin.name or _lookup("post_name", c.origin.code) or c.origin.code
-    if not origin and c.origin.routing:
-        origin = _lookup("routing_name", c.origin.routing) or ""
-    bits = [escape(origin or "")]
+    origin = present.origin_view(c)
+    bits = [escape(origin.name or origin.routing_name)]
     if c.origin.routing:
         bits.append(f"[cyan]{escape(c.origin.routing)}[/cyan]")
     row("From", " ".join(b for b in bits if b))
@@ -319,13 +241,13 @@ def render_cable(c: Cable, con: Console, versions: list | None = None) -> None:
     eo = " ".join(x for x in (f"E.O. {c.eo}" if c.eo else "",
                               f"declassify on {c.declassify_on}" if c.declassify_on else "") if x)  # fmt: skip
     row("E.O.", escape(eo))
-    for i, r in enumerate(c.reasons):
-        row("Reasons" if i == 0 else "", _reason(r))
+    for i, (r, words) in enumerate(present.reasons_view(c)):
+        row("Reasons" if i == 0 else "", escape(f"{r} {words}" if words else r))
     if c.classified_by:
         row("Classified by", escape(", ".join(x for x in (c.classified_by.name,
                                                            c.classified_by.title) if x)))  # fmt: skip
-    for i, tg in enumerate(c.tags):
-        row("Tags" if i == 0 else "", _tag(tg.code, tg.kind, tg.name))
+    for i, (code, name, kind) in enumerate(present.tags_view(c)):
+        row("Tags" if i == 0 else "", _tag(code, name, kind))
     if c.subject:
         mark = f"[dim]({escape(c.subject_marking)})[/dim] " if c.subject_marking else ""
         row("Subject", mark + escape(c.subject))
@@ -378,7 +300,7 @@ def render_cable(c: Cable, con: Console, versions: list | None = None) -> None:
 # --- versions & diff ----------------------------------------------------------------------
 
 
-@main.command()
+@click.command()
 @click.argument("cable_id")
 @db_option
 @click.option("--json", "as_json", is_flag=True)
@@ -389,17 +311,17 @@ def versions(cable_id: str, db: str, as_json: bool) -> None:
     if not vs:
         raise click.ClickException(f"no cable {cable_id}")
     if as_json:
-        _json(vs)
+        emit_json(vs)
         return
     rows = [
         ("*" if v.shown else "", str(v.number), v.content_hash[:12], str(v.completeness),
          v.rendering, f"{v.source}:{v.member}" if v.member else v.source)
         for v in vs
     ]  # fmt: skip
-    _rows(_out(), ("", "#", "hash", "score", "rendering", "source"), rows)
+    _rows(out(), ("", "#", "hash", "score", "rendering", "source"), rows)
 
 
-@main.command()
+@click.command()
 @click.argument("cable_id")
 @db_option
 @click.option(
@@ -420,9 +342,9 @@ def diff(cable_id: str, db: str, a: str | None, b: str | None, as_json: bool) ->
         except LookupError as exc:
             raise click.ClickException(str(exc.args[0] if exc.args else exc)) from None
     if as_json:
-        _json(d)
+        emit_json(d)
         return
-    con = _out()
+    con = out()
     if d.a.number == d.b.number:
         con.print(f"{escape(d.cable_id)} has only one version")
         return
@@ -455,7 +377,7 @@ def _short(v: Any) -> str:
 # --- stats, errors, export ----------------------------------------------------------------
 
 
-@main.command()
+@click.command()
 @db_option
 @click.option("--json", "as_json", is_flag=True)
 def stats(db: str, as_json: bool) -> None:
@@ -463,9 +385,9 @@ def stats(db: str, as_json: bool) -> None:
     with open_archive(db) as arc:
         st = arc.stats()
     if as_json:
-        _json(st)
+        emit_json(st)
         return
-    con = _out()
+    con = out()
     con.print(
         f"[bold]{st['cables']:,}[/bold] cables, {st['versions']:,} versions, "
         f"{st['portions']:,} portions, {st['errors']:,} errors, {st['runs']:,} ingest runs"
@@ -491,7 +413,7 @@ def stats(db: str, as_json: bool) -> None:
         con.print(t)
 
 
-@main.command()
+@click.command()
 @db_option
 @click.option("--run", "run_id", type=int, default=None, help="Only errors met in this run.")
 @click.option("--limit", type=click.IntRange(min=1), default=None)
@@ -501,9 +423,9 @@ def errors(db: str, run_id: int | None, limit: int | None, as_json: bool) -> Non
     with open_archive(db) as arc:
         errs = arc.errors(run_id=run_id, limit=limit)
     if as_json:
-        _json(errs)
+        emit_json(errs)
         return
-    con = _out()
+    con = out()
     if not errs:
         con.print("no errors")
         return
@@ -511,7 +433,7 @@ def errors(db: str, run_id: int | None, limit: int | None, as_json: bool) -> Non
           [(e.source, e.member, e.code, e.reason) for e in errs])  # fmt: skip
 
 
-@main.command()
+@click.command()
 @db_option
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True)
 @click.option("--query", "-q", default=None, help="Only cables matching this search.")
@@ -533,26 +455,7 @@ def export(db: str, fmt: str, query: str | None, output: str, partition_by: str 
         except QueryError as exc:
             raise click.ClickException(f"{exc}\n{exc.pointer(query)}") from None
     if output != "-":
-        _err().print(f"exported {n:,} cables to {escape(output)}")
+        err().print(f"exported {n:,} cables to {escape(output)}")
 
 
-# --- commands defined elsewhere -------------------------------------------------------------
-
-from cablegram.cli_access import (  # noqa: E402
-    audit_group,
-    declass_command,
-    policy_group,
-    users_group,
-)
-from cablegram.cli_enrich import enrich_command, entities_group, graph_command  # noqa: E402
-from cablegram.cli_parse import parse_command  # noqa: E402 - registered after the group
-from cablegram.cli_scale import migrate_command  # noqa: E402
-from cablegram.cli_serve import serve_command  # noqa: E402
-from cablegram.cli_telegram import TELEGRAM_COMMANDS  # noqa: E402
-
-main.add_command(parse_command)
-main.add_command(serve_command)
-main.add_command(migrate_command)
-for _command in (users_group, policy_group, audit_group, declass_command,
-                 enrich_command, entities_group, graph_command, *TELEGRAM_COMMANDS):  # fmt: skip
-    main.add_command(_command)
+COMMANDS = [ingest, search, show, versions, diff, stats, errors, export]

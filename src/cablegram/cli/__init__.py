@@ -1,0 +1,41 @@
+"""The ``cablegram`` command: a thin skin over :class:`cablegram.archive.Archive`.
+
+One module per command group: ``archive`` (ingest, search, show, versions, diff, stats,
+errors, export), ``parse``, ``serve``, ``scale`` (migrate), ``access`` (users, policy,
+audit, declass), ``enrich`` (enrich, entities, graph), ``telegram`` (lint, compose, send, coverage); ``output`` holds what they share
+(the one ``--db`` option, JSON output, tables). Every command that reads or writes a
+database takes ``--db FILE`` (default ``cablegram.db``, or ``$CABLEGRAM_DB``); ``--json``
+gives machine-readable output on the commands that print results.
+"""
+
+from __future__ import annotations
+
+import click
+
+from cablegram import __version__
+from cablegram.cli import access, archive, enrich, parse, scale, serve, telegram
+
+__all__ = ["main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cablegram")
+def main() -> None:
+    """Parse, archive and search US diplomatic cables."""
+
+
+for _command in (
+    *archive.COMMANDS,
+    parse.parse_command,
+    serve.serve_command,
+    scale.migrate_command,
+    access.users_group,
+    access.policy_group,
+    access.audit_group,
+    access.declass_command,
+    enrich.enrich_command,
+    enrich.entities_group,
+    enrich.graph_command,
+    *telegram.COMMANDS,
+):
+    main.add_command(_command)
