@@ -204,6 +204,19 @@ class Archive:
 
         return coverage(store_rows(self.store), post, year)
 
+    def lint(self) -> int:
+        """Lint the cables changed since the last run and keep their findings (for
+        ``lint:RULE`` and ``anomalies``); returns how many were linted."""
+        from cablegram.telegram.anomalies import refresh
+
+        return refresh(self.store)
+
+    def anomalies(self) -> Any:
+        """Lint findings over the archive: cables per rule, per rule and year or origin."""
+        from cablegram.telegram.anomalies import anomalies
+
+        return anomalies(self.store)
+
     def stats(self) -> dict[str, Any]:
         """Counts: cables, versions, errors; per year, origin, classification, caveat; top
         tags; errors by code."""

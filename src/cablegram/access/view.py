@@ -254,6 +254,14 @@ class ReaderArchive:
         ids = None if self.visible is None else self.visible_ids_all()
         return coverage(store_rows(self._arc.store, ids), post, year)
 
+    def anomalies(self) -> Any:
+        """``Archive.anomalies`` over the cables the reader may see."""
+        from cablegram.telegram.anomalies import anomalies
+
+        self._log("anomalies")
+        ids = None if self.visible is None else self.visible_ids_all()
+        return anomalies(self._arc.store, ids)
+
     def errors(self, **kw: Any) -> list[Any]:
         if not self.reader.admin:
             raise PermissionError("ingest errors are for administrators")

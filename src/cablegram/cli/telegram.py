@@ -5,7 +5,6 @@ Registered in ``cli/__init__.py`` from ``COMMANDS``.
 
 from __future__ import annotations
 
-import collections
 import json
 import sys
 from datetime import UTC, datetime
@@ -63,28 +62,27 @@ def lint_command(files: tuple[str, ...], db: str | None, rule: str | None, as_js
                     click.echo(f"  {f.severity:<7} {f.rule:<30} {f.where}: {f.message}")
     if db is not None:
         with open_archive(db) as arc:
-            counts: collections.Counter[str] = collections.Counter()
-            cables: collections.Counter[str] = collections.Counter()
-            hits: list[str] = []
-            for cable in arc:
-                found = lint(cable)
-                for r in {f.rule for f in found}:
-                    cables[r] += 1
-                for f in found:
-                    counts[f.rule] += 1
-                if rule and any(f.rule == rule for f in found):
-                    hits.append(cable.id)
+            linted = arc.lint()
+            if rule:
+                hits = [r[0] for r in arc.store.conn.execute(
+                    "SELECT DISTINCT cable_id FROM lint_findings WHERE rule = "
+                    + ("%s" if arc.store.url.startswith("postgres") else "?")
+                    + " ORDER BY cable_id", (rule,)).fetchall()]  # fmt: skip
+            report = arc.anomalies()
         if rule:
             for cid in hits:
                 click.echo(cid)
         elif as_json:
             for r in RULES:
                 click.echo(json.dumps({"rule": r, "severity": RULES[r].severity,
-                                       "findings": counts[r], "cables": cables[r]}))  # fmt: skip
+                                       "cables": report.rules.get(r, 0),
+                                       "findings": report.findings.get(r, 0)}))  # fmt: skip
         else:
+            click.echo(f"linted {linted:,} changed cable(s); {report.cables:,} in all")
             click.echo(f"{'rule':<30} {'severity':<8} {'cables':>7} {'findings':>8}")
             for r in RULES:
-                click.echo(f"{r:<30} {RULES[r].severity:<8} {cables[r]:>7} {counts[r]:>8}")
+                click.echo(f"{r:<30} {RULES[r].severity:<8} {report.rules.get(r, 0):>7} "
+                           f"{report.findings.get(r, 0):>8}")  # fmt: skip
     if any_error:
         sys.exit(1)
 

@@ -42,6 +42,7 @@ from cablegram.search.query import (
     Classification,
     DateRange,
     Entity,
+    Lint,
     Node,
     Not,
     Or,
@@ -314,7 +315,18 @@ class _Compiler:
             return "lower(c.signer) = %s", [_nocase(node.name)]
         if isinstance(node, Entity):
             return self.entity(node)
+        if isinstance(node, Lint):
+            return self.lint(node)
         raise TypeError(f"not a query node: {node!r}")
+
+    def lint(self, node: Lint) -> tuple[str, list[Any]]:
+        # Contract with `cablegram lint --db` (cablegram.telegram.anomalies): lint_findings.
+        from cablegram.telegram.anomalies import findings_table
+
+        if not findings_table(self.conn, pg=True):
+            raise QueryError("lint: filters need lint findings; run `cablegram lint --db "
+                             "ARCHIVE` first", node.pos)  # fmt: skip
+        return "c.id IN (SELECT cable_id FROM lint_findings WHERE rule = %s)", [node.rule]
 
     def entity(self, node: Entity) -> tuple[str, list[Any]]:
         if self._entities is None:

@@ -98,6 +98,7 @@ FIELDS: tuple[str, ...] = (
     "person",
     "org",
     "place",
+    "lint",
 )
 _ALIASES = {"classification": "class", "caveats": "caveat", "tags": "tag"}
 
@@ -220,6 +221,13 @@ class Entity(Filter):
 
 
 @dataclass(frozen=True)
+class Lint(Filter):
+    """``lint:RULE`` — cables with a finding of a lint rule (``cablegram lint --db``)."""
+
+    rule: str
+
+
+@dataclass(frozen=True)
 class And:
     items: tuple[Node, ...]
 
@@ -246,6 +254,7 @@ Node = (
     | Ref
     | Signer
     | Entity
+    | Lint
     | And
     | Or
     | Not
@@ -464,6 +473,7 @@ _EXAMPLES = {
     "person": 'person:"Ilham Aliyev"',
     "org": "org:SOCAR",
     "place": "place:Nakhchivan",
+    "lint": "lint:portion-above-banner",
 }
 
 
@@ -706,6 +716,14 @@ def _field_node(t: _Tok, q: str) -> Node:
         return Ref(_code(value), pos=t.pos)
     if name == "signer":
         return Signer(" ".join(value.split()).upper(), prefix=t.prefix, pos=t.pos)
+    if name == "lint":
+        from cablegram.telegram.lint import RULES
+
+        rule = value.lower()
+        if rule not in RULES:
+            raise QueryError(f"lint: no rule {value}; the rules are {', '.join(RULES)}",
+                             t.value_pos, q)  # fmt: skip
+        return Lint(rule, pos=t.pos)
     return Entity(name, " ".join(value.split()), pos=t.pos)
 
 
@@ -767,6 +785,8 @@ def unparse(node: Node) -> str:
         return "signer:" + _quote(node.name) + ("*" if node.prefix else "")
     if isinstance(node, Entity):
         return f"{node.kind}:" + _quote(node.value)
+    if isinstance(node, Lint):
+        return f"lint:{node.rule}"
     raise TypeError(f"not a query node: {node!r}")
 
 

@@ -48,6 +48,7 @@ from cablegram.search.query import (
     Classification,
     DateRange,
     Entity,
+    Lint,
     Node,
     Not,
     Or,
@@ -366,7 +367,18 @@ class _Matcher:
             return "c.signer = ? COLLATE NOCASE", [node.name]
         if isinstance(node, Entity):
             return self.entity(node)
+        if isinstance(node, Lint):
+            return self.lint(node)
         raise TypeError(f"not a query node: {node!r}")
+
+    def lint(self, node: Lint) -> tuple[str, list[Any]]:
+        # Contract with `cablegram lint --db` (cablegram.telegram.anomalies): lint_findings.
+        from cablegram.telegram.anomalies import findings_table
+
+        if not findings_table(self.conn, pg=False):
+            raise QueryError("lint: filters need lint findings; run `cablegram lint --db "
+                             "ARCHIVE` first", node.pos)  # fmt: skip
+        return "c.id IN (SELECT cable_id FROM lint_findings WHERE rule = ?)", [node.rule]
 
     def entity(self, node: Entity) -> tuple[str, list[object]]:
         # Contract with `cablegram enrich` (docs/search.md): entities(entity_id, kind, name)

@@ -227,4 +227,8 @@ def send(archive: Any, path: str | Path, *, when: datetime | None = None) -> Cab
     text = compose(cable)
     stored = parse(text.encode("utf-8"))
     archive.store.add(stored, source="composed", member=str(path))
+    from cablegram.telegram.anomalies import has_tables, refresh
+
+    if has_tables(archive.store):  # keep lint:RULE current where the archive is linted
+        refresh(archive.store)
     return stored
