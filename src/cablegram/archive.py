@@ -200,9 +200,10 @@ class Archive:
     def coverage(self, post: str | None = None, year: int | None = None) -> list[Any]:
         """How much of each post's traffic per year the archive holds, from station
         serials (``cablegram.telegram.coverage``): a ``CoverageRow`` per post and year."""
-        from cablegram.telegram.coverage import coverage, store_rows
+        from cablegram.telegram.coverage import coverage, post_ids, store_rows
 
-        return coverage(store_rows(self.store), post, year)
+        ids = post_ids(self.store, post) if post else None
+        return coverage(store_rows(self.store, ids), post, year)
 
     def lint(self) -> int:
         """Lint the cables changed since the last run and keep their findings (for

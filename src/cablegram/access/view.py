@@ -248,10 +248,12 @@ class ReaderArchive:
     def coverage(self, post: str | None = None, year: int | None = None) -> list[Any]:
         """``Archive.coverage`` from the cables the reader may see only, the highest
         serial included (a withheld cable's serial would say that it exists)."""
-        from cablegram.telegram.coverage import coverage, store_rows
+        from cablegram.telegram.coverage import coverage, post_ids, store_rows
 
         self._log("coverage", post or "", str(year or ""))
-        ids = None if self.visible is None else self.visible_ids_all()
+        if self.visible is None:
+            return self._arc.coverage(post, year)
+        ids = self.visible_ids(post_ids(self._arc.store, post)) if post else self.visible_ids_all()
         return coverage(store_rows(self._arc.store, ids), post, year)
 
     def anomalies(self) -> Any:

@@ -150,6 +150,9 @@ def create_app(db: str | os.PathLike[str], *, readers: int | None = None, web: b
     app.state.access = access_db
     app.state.session_hours = session_hours
     app.include_router(router)
+    from cablegram.api.telegram import router as telegram_router
+
+    app.include_router(telegram_router)
 
     renderer = None
     if web:

@@ -14,15 +14,13 @@ a withheld cable's serial would say that it exists.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from cablegram.model import Cable
 from cablegram.telegram.transmission import _DE, id_serial, id_year
 
-__all__ = ["CoverageRow", "coverage", "serial_of", "ordinal", "rows_from_records"]
+__all__ = ["CoverageRow", "coverage", "ordinal", "post_ids", "serial_of", "store_rows"]
 
 
 @dataclass
@@ -97,10 +95,12 @@ def _gaps(held: set[int], top: int) -> list[tuple[int, int]]:
     return out
 
 
-def rows_from_records(records: Iterable[str]) -> Iterator[tuple[str, str, int | None, str]]:
-    for rec in records:
-        c = Cable.from_dict(json.loads(rec))
-        yield c.id, c.origin.code, c.year, c.header
+def post_ids(store: Any, post: str) -> list[str]:
+    """The ids of a post's cables (``origin_code`` is indexed)."""
+    p = "%s" if type(store).__module__.endswith("postgres") else "?"
+    code = post.upper().replace(" ", "")
+    return [r[0] for r in store.conn.execute(
+        f"SELECT id FROM cables WHERE origin_code = {p}", (code,)).fetchall()]  # fmt: skip
 
 
 def store_rows(

@@ -70,6 +70,7 @@ SYNTAX = [
     ("date:2009-06, year:2009, from:, to:", "dates; ranges with .."),
     ("id:09BAKU433, ref:08BAKU123", "a cable; cables citing one"),
     ("subject:word, signer:DERSE", "subject line; who signed"),
+    ("lint:portion-above-banner", "cables breaking a lint rule (see Anomalies)"),
 ]
 
 env = Environment(
@@ -421,6 +422,11 @@ def cable_page(arc: Archive, cable_id: str, version: str | None,
         "today": today,
         "signer_href": search_href(f"signer:{quote_value(cable.signer)}") if cable.signer else "",
     }
+    from cablegram.web.telegram import cable_line
+
+    ctx["serial_line"], ctx["serial_href"] = (
+        cable_line(arc, cable) if selected is shown else ("", "")
+    )
     return _render("cable.html", **ctx), 200
 
 
@@ -749,8 +755,10 @@ def mount(app: FastAPI) -> None:
         return _html(_render("declass.html", rep=rep, who=auth.who(request), nav="declass", q=""))
 
     from cablegram.web import login
+    from cablegram.web import telegram as telegram_pages
 
     login.mount(app, _render, _html)
+    telegram_pages.mount(app, _render, _html)
 
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon() -> Response:
