@@ -132,6 +132,7 @@ def test_pages(db):
 
 def test_coverage_page_in_chromium(db):
     from playwright.sync_api import sync_playwright
+
     from web_fixtures import LiveServer
 
     access = db.parent / "as-published.access.db"
