@@ -90,7 +90,8 @@ def lint_command(files: tuple[str, ...], db: str | None, rule: str | None, as_js
 @click.command("compose")
 @click.argument("draft", type=click.Path(dir_okay=False))
 @_optional_db
-def compose_command(draft: str, db: str | None) -> None:
+@click.option("--at", "at", default=None, help="The DTG to stamp (ISO 8601 UTC); default now.")
+def compose_command(draft: str, db: str | None, at: str | None) -> None:
     """Write the telegram of DRAFT.toml (docs/telegram.md, "Drafts").
 
     Refused when lint finds an error, naming the rule. With --db, the serials are the
@@ -99,15 +100,16 @@ def compose_command(draft: str, db: str | None) -> None:
     from cablegram.telegram.compose import compose
     from cablegram.telegram.draft import DraftError, LintRefused, compose_draft, read_draft
 
+    when = _when(at)
     try:
         d = read_draft(draft)
         if db is None:
-            cable = compose_draft(d)
+            cable = compose_draft(d, when=when)
         else:
             from cablegram.telegram.counters import Counters
 
             with open_archive(db) as arc:
-                cable = compose_draft(d, Counters(arc.store))
+                cable = compose_draft(d, Counters(arc.store), when=when)
     except (DraftError, LintRefused) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(compose(cable), nl=False)
@@ -122,18 +124,23 @@ def send_command(draft: str, db: str, at: str | None) -> None:
     from cablegram.archive import Archive
     from cablegram.telegram.draft import DraftError, LintRefused, send
 
-    when = None
-    if at:
-        try:
-            when = datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(UTC)
-        except ValueError:
-            raise click.ClickException(f"--at {at}: not an ISO 8601 time") from None
+    when = _when(at)
     with Archive(db) as arc:
         try:
             cable = send(arc, draft, when=when)
         except (DraftError, LintRefused) as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"sent {cable.id} {cable.dtg}")
+
+
+def _when(at: str | None) -> datetime | None:
+    if not at:
+        return None
+    try:
+        when = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.ClickException(f"--at {at}: not an ISO 8601 time") from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 @click.command("coverage")

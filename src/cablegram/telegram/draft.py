@@ -145,6 +145,14 @@ def _addressee(text: str, precedence: str) -> Addressee:
 
 
 def _routing_of(name: str) -> str:
+    """The routing indicator of an addressee as cables write it: SECSTATE WASHDC ->
+    RUEHC, AMEMBASSY ANKARA -> RUEHAK (through the post), else the routing table."""
+    if name in ("SECSTATE WASHDC", "SECSTATE"):
+        return "RUEHC"
+    if name.startswith(("AMEMBASSY ", "AMCONSUL ", "USMISSION ")):
+        ri = reference.routing_indicator(reference.origin_code(name))
+        if ri:
+            return ri
     from cablegram.reference import _data
 
     for ri, n in _data.route_table().items():
