@@ -180,10 +180,10 @@ def test_round_trip_over_the_dev_cables():
         if not r.ok:
             failed.append(f"{cable.id}: {[d.field for d in r.differences]}")
     assert n > 2500
-    # Measured 97.5%: most differences are signers the parse of the archive's page left
+    # Measured 97.7%: most differences are signers the parse of the archive's page left
     # in the last paragraph, which the composed telegram gives back as the signer
     # (bench/compose_roundtrip.py lists them).
-    assert whole / n >= 0.97, "\n".join(failed)
+    assert whole / n >= 0.975, "\n".join(failed)
 
 
 # --- drafts and send ---------------------------------------------------------------------------

@@ -200,7 +200,14 @@ def _body(cable: Cable) -> list[list[str]]:
     for p in cable.paragraphs:
         block = [""]
         if p.heading:
-            block += [p.heading, "-" * min(len(p.heading), WIDTH), ""]
+            rule = "-" * min(len(p.heading), WIDTH)
+            if p.heading.rstrip().rstrip("\"'").endswith("."):
+                # A heading ending like a sentence reads as the text before it when the
+                # rule stands on its own line; released cables also write it on the
+                # heading's line, where it marks a heading whatever its end.
+                block += [f"{p.heading} {rule}", ""]
+            else:
+                block += [p.heading, rule, ""]
         block.append(_para_head(p) + p.text if p.text else _para_head(p).strip())
         blocks.append(block)
     if cable.signer:
