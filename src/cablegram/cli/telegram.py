@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import click
 
@@ -16,7 +18,7 @@ from cablegram.cli.output import db_option, open_archive
 __all__ = ["COMMANDS"]
 
 
-def _optional_db(f):  # type: ignore[no-untyped-def]
+def _optional_db(f: Callable[..., Any]) -> Callable[..., Any]:
     # lint and compose work without an archive: no default database.
     return click.option("--db", "db", default=None,
                         help="The database file or postgresql:// URL.")(f)  # fmt: skip
@@ -64,10 +66,9 @@ def lint_command(files: tuple[str, ...], db: str | None, rule: str | None, as_js
         with open_archive(db) as arc:
             linted = arc.lint()
             if rule:
-                hits = [r[0] for r in arc.store.conn.execute(
-                    "SELECT DISTINCT cable_id FROM lint_findings WHERE rule = "
-                    + ("%s" if arc.store.url.startswith("postgres") else "?")
-                    + " ORDER BY cable_id", (rule,)).fetchall()]  # fmt: skip
+                from cablegram.telegram.anomalies import cables_with
+
+                hits = cables_with(arc.store, rule)
             report = arc.anomalies()
         if rule:
             for cid in hits:

@@ -119,6 +119,15 @@ def refresh(store: Any, *, batch: int = 500) -> int:
     return done
 
 
+def cables_with(store: Any, rule: str) -> list[str]:
+    """The ids of the cables with a finding of ``rule`` (all of them: an administrator's
+    list; readers reach them through ``lint:RULE``)."""
+    p = "%s" if _pg(store) else "?"
+    return [r[0] for r in store.conn.execute(
+        f"SELECT DISTINCT cable_id FROM lint_findings WHERE rule = {p} ORDER BY cable_id",
+        (rule,)).fetchall()]  # fmt: skip
+
+
 @dataclass
 class Anomalies:
     """Counts of cables per rule, and per rule and year, and per rule and origin."""

@@ -10,7 +10,7 @@ defect puts in doubt (damaged paragraph numbers, an impossible DTG) stays silent
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -33,6 +33,8 @@ class Rule:
 
 # The rule ids are stable: they are stored in archives (lint_findings) and used as
 # `lint:RULE` in queries. Add rules; never rename one.
+_Add = Callable[[str, str, str], None]  # (rule, message, where)
+
 _RULES = (
     Rule("portion-above-banner", "error",
          "a portion is marked above the banner (spillage)",
@@ -226,7 +228,7 @@ def _cable_day(cable: Cable) -> date | None:
         return None
 
 
-def _declassification(cable: Cable, classified: bool, add) -> None:  # type: ignore[no-untyped-def]
+def _declassification(cable: Cable, classified: bool, add: _Add) -> None:
     decl = cable.declassify_on.strip().upper()
     if not decl:
         return
@@ -257,7 +259,7 @@ def _years(a: date, b: date) -> float:
     return (b - a).days / 365.2425
 
 
-def _numbering(cable: Cable, add) -> None:  # type: ignore[no-untyped-def]
+def _numbering(cable: Cable, add: _Add) -> None:
     numbers = [p.number for p in cable.paragraphs if p.number is not None]
     seen: set[int] = set()
     prev: int | None = None
@@ -271,7 +273,7 @@ def _numbering(cable: Cable, add) -> None:  # type: ignore[no-untyped-def]
         prev = n if prev is None else max(prev, n)
 
 
-def _sections(t: Transmission, add) -> None:  # type: ignore[no-untyped-def]
+def _sections(t: Transmission, add: _Add) -> None:
     if t.banner_section is not None:
         n, m = t.banner_section
         if n < 1 or n > m:
@@ -301,7 +303,7 @@ def _sections(t: Transmission, add) -> None:  # type: ignore[no-untyped-def]
         )
 
 
-def _filing_time(cable: Cable, t: Transmission, add) -> None:  # type: ignore[no-untyped-def]
+def _filing_time(cable: Cable, t: Transmission, add: _Add) -> None:
     if t.filing_day is None or not cable.dtg:
         return
     try:
@@ -324,7 +326,7 @@ def _filing_time(cable: Cable, t: Transmission, add) -> None:  # type: ignore[no
             f"{t.filing_day:03d} {t.filing_time}", "DE line")  # fmt: skip
 
 
-def _precedence(cable: Cable, t: Transmission, add) -> None:  # type: ignore[no-untyped-def]
+def _precedence(cable: Cable, t: Transmission, add: _Add) -> None:
     for p in t.prosigns:
         if p not in _PROSIGNS:
             add("unknown-precedence", f"precedence prosign {p}", "header")

@@ -102,17 +102,17 @@ def coverage_heatmap(rows: list[CoverageRow], href: Callable[[str, int | None], 
             f'y="{y0 + 14}" text-anchor="end">{escape(p)}</text></a>'
         )
         for j, yr in enumerate(years):
-            r = cells.get((p, yr))
+            cr = cells.get((p, yr))
             x = label_w + cell_w * j
-            if r is None:
+            if cr is None:
                 out.append(f'<rect class="cell cov-0" x="{x + 1:.1f}" y="{y0 + 1}" '
                            f'width="{cell_w - 2:.1f}" height="{row_h - 2}"/>')  # fmt: skip
                 continue
             cell = (
-                f'<rect class="cell {_cov_class(r.coverage)}" x="{x + 1:.1f}" y="{y0 + 1}" '
+                f'<rect class="cell {_cov_class(cr.coverage)}" x="{x + 1:.1f}" y="{y0 + 1}" '
                 f'width="{cell_w - 2:.1f}" height="{row_h - 2}" rx="2"/>'
-                f"<title>{escape(p)} {yr}: {r.held:,} of at least {r.highest_serial:,} "
-                f"cables ({100 * r.coverage:.2f}%)</title>"
+                f"<title>{escape(p)} {yr}: {cr.held:,} of at least {cr.highest_serial:,} "
+                f"cables ({100 * cr.coverage:.2f}%)</title>"
             )
             out.append(f'<a href="{_a(href(p, yr))}">{cell}</a>')
     out.append("</svg>")
@@ -144,7 +144,7 @@ def serial_strip(row: CoverageRow, *, width: int = 1098, height: int = 34) -> Ma
 
 
 def _held(row: CoverageRow) -> set[int]:
-    missing = set()
+    missing: set[int] = set()
     for a, b in row.missing:
         missing.update(range(a, b + 1))
     return set(range(1, row.highest_serial + 1)) - missing
