@@ -8,7 +8,7 @@ DB ?= cablegram.db
 .PHONY: demo test install lint bench clean
 
 # The parser is compiled by the install (setup.py): a changed parser source reinstalls.
-$(STAMP): pyproject.toml setup.py $(wildcard src/cablegram/parse/*.py src/cablegram/parse/*.c)
+$(STAMP): pyproject.toml setup.py $(wildcard src/cablegram/parser/*.py src/cablegram/parser/*.c)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
@@ -22,7 +22,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m ruff check src tests bench
 	$(PY) -m ruff format --check src tests bench
-	$(PY) -m mypy src/cablegram/parse
+	$(PY) -m mypy src/cablegram/parser
 	$(PY) -m pytest -n 2
 
 lint: $(STAMP)

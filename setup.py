@@ -15,13 +15,13 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 COMPILED = [
-    "src/cablegram/parse/body.py",
-    "src/cablegram/parse/core.py",
-    "src/cablegram/parse/decode.py",
-    "src/cablegram/parse/header.py",
-    "src/cablegram/parse/preamble.py",
-    "src/cablegram/parse/render.py",
-    "src/cablegram/parse/scan.py",
+    "src/cablegram/parser/body.py",
+    "src/cablegram/parser/core.py",
+    "src/cablegram/parser/decode.py",
+    "src/cablegram/parser/header.py",
+    "src/cablegram/parser/preamble.py",
+    "src/cablegram/parser/render.py",
+    "src/cablegram/parser/scan.py",
 ]
 
 
@@ -45,7 +45,7 @@ def ext_modules() -> list:
     if os.environ.get("CABLEGRAM_PURE") == "1":
         return []
     # The page scan, written in C (render._page_tags has its regex twin).
-    scan = [Extension("cablegram.parse._pagescan", ["src/cablegram/parse/_pagescan.c"])]
+    scan = [Extension("cablegram.parser._pagescan", ["src/cablegram/parser/_pagescan.c"])]
     try:
         from mypyc.build import mypycify
     except ImportError:
@@ -53,7 +53,7 @@ def ext_modules() -> list:
         return scan
     try:
         # (Module names come from the paths: src/ holds no __init__.py.)
-        return mypycify(COMPILED, opt_level="3", group_name="cablegram_parse") + scan
+        return mypycify(COMPILED, opt_level="3", group_name="cablegram_parser") + scan
     except (Exception, SystemExit) as exc:  # mypy found a type error: no compile
         print(f"cablegram: mypyc failed ({exc}); parser stays pure Python", file=sys.stderr)
         return scan

@@ -15,7 +15,7 @@ import collections
 import time
 from pathlib import Path
 
-from cablegram.parse import parse
+from cablegram.parser import parse
 from cablegram.sources import iter_documents
 from cablegram.telegram.roundtrip import roundtrip
 

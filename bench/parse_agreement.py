@@ -29,8 +29,8 @@ from datetime import datetime
 from pathlib import Path
 
 from cablegram import parse
-from cablegram.parse.core import _canonical_id
-from cablegram.parse.render import _PRE, _cablegate
+from cablegram.parser.core import _canonical_id
+from cablegram.parser.render import _PRE, _cablegate
 from cablegram.sources import iter_documents
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from cablegram import parse
-from cablegram.parse import compiled_modules
+from cablegram.parser import compiled_modules
 from cablegram.sources import iter_documents
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -124,7 +124,7 @@ def build_pools(sample: Path = SAMPLE, cache: Path | None = None) -> Pools:
             t, rest = stored[1]
             return Pools([Template(*x) for x in t], *rest)
     sys.path.insert(0, str(ROOT / "src"))
-    from cablegram.parse import parse
+    from cablegram.parser import parse
     from cablegram.sources import iter_documents
 
     templates: list[Template] = []
@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"pools: {len(pools.templates)} templates, {len(pools.topics)} subjects, "
           f"{len(pools.paragraphs)} paragraphs ({time.perf_counter() - t0:.1f} s)")  # fmt: skip
     if args.check:
-        from cablegram.parse import parse
+        from cablegram.parser import parse
 
         gen = Generator(pools, args.seed)
         bad = 0

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from cablegram.parse import compiled_modules, parse  # noqa: E402
+from cablegram.parser import compiled_modules, parse  # noqa: E402
 from cablegram.sources import iter_documents  # noqa: E402
 from conftest import BAKU_MD, CSV_SAMPLE, read_pages  # noqa: E402
 from parse_agreement import raw_text  # noqa: E402

@@ -358,7 +358,7 @@ def test_schemathesis(api_schema, path, method, mode):
 
 
 def test_time_facets_label_and_filter_as_the_others(api_client):
-    from cablegram.api.convert import facet_filter, facet_label
+    from cablegram.search.fields import facet_filter, facet_label
 
     body = api_client.get("/api/search", params={"q": "iran", "per_page": 1}).json()
     for name in ("year", "month"):

@@ -18,7 +18,7 @@ from cablegram.enrich import db as edb
 from cablegram.enrich.extract import CableText, Extractor
 from cablegram.enrich.truecase import is_upper_text, restore_case
 from cablegram.model import Cable, Official, Origin, Paragraph, Tag
-from cablegram.parse import parse
+from cablegram.parser import parse
 from cablegram.search import Visibility
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from cablegram import parse as parse_mod  # noqa: F401 - loads the package
-from cablegram.parse import _compiled_files, _stale
+from cablegram import parser as parser_mod  # noqa: F401 - loads the package
+from cablegram.parser import _compiled_files, _stale
 from conftest import read_pages
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,7 +71,7 @@ def test_compiled_parser_gives_the_pure_parsers_records(tmp_path: Path) -> None:
 
 
 def _parse_dir(root: Path) -> Path:
-    here = root / "src" / "cablegram" / "parse"
+    here = root / "src" / "cablegram" / "parser"
     here.mkdir(parents=True)
     return here
 
@@ -109,7 +109,7 @@ def test_an_installed_package_is_never_stale(tmp_path: Path) -> None:
 def _run_parser(src: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     seed = str(ROOT / "samples" / "09BAKU433.md")
     code = (
-        "from cablegram.parse import compiled_modules, parse; "
+        "from cablegram.parser import compiled_modules, parse; "
         f"print(compiled_modules(), parse(open({seed!r}, 'rb').read()).id)"
     )
     return subprocess.run(
@@ -127,9 +127,9 @@ def test_the_pure_switch_loads_the_sources() -> None:
 
 
 def test_the_page_scan_in_c_finds_what_the_regex_finds() -> None:
-    render = sys.modules["cablegram.parse.render"]
+    render = sys.modules["cablegram.parser.render"]
     scan = render._TAG_STARTS
-    assert scan is not None, "cablegram.parse._pagescan not built: run `make install`"
+    assert scan is not None, "cablegram.parser._pagescan not built: run `make install`"
 
     def regex(text: str) -> list[int]:
         return [m.start() for m in render._TAG_START.finditer(text)]
@@ -154,7 +154,7 @@ def test_an_edited_source_is_run_instead_of_its_stale_compiled_module(tmp_path: 
     built = _run_parser(src, {"CABLEGRAM_PURE": "0"})
     assert built.stdout.split()[-1] == "09BAKU433" and "'core'" in built.stdout
     assert "older than" not in built.stderr
-    body = src / "cablegram" / "parse" / "body.py"
+    body = src / "cablegram" / "parser" / "body.py"
     body.write_text(body.read_text() + "\n# edited\n")
     later = max(p.stat().st_mtime for p in body.parent.iterdir()) + 10
     os.utime(body, (later, later))

@@ -12,7 +12,7 @@ import pytest
 
 from cablegram import parse
 from cablegram.model import Cable
-from cablegram.parse.render import detect
+from cablegram.parser.render import detect
 from cablegram.sources import iter_documents
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -263,7 +263,7 @@ def test_lower_cased_caveat_lines() -> None:
 
 
 def test_lower_case_caveat_words_need_a_line_of_their_own() -> None:
-    from cablegram.parse.preamble import find_caveats
+    from cablegram.parser.preamble import find_caveats
 
     assert find_caveats("\nSipdis\n\nNoforn\n") == ["SIPDIS", "NOFORN"]
     assert find_caveats("\nNodis / Sipdis\nSensitive but unclassified\n") == [

@@ -19,7 +19,7 @@ from cablegram.access.rules import Reader
 from cablegram.archive import Archive
 from cablegram.cli import main
 from cablegram.model import Paragraph
-from cablegram.parse import parse
+from cablegram.parser import parse
 from cablegram.telegram import RULES, lint
 from cablegram.telegram.compose import compose
 from cablegram.telegram.coverage import ordinal

@@ -14,7 +14,7 @@ import pg
 from cablegram.access import AccessDB
 from cablegram.access.rules import Reader
 from cablegram.archive import Archive
-from cablegram.parse import parse
+from cablegram.parser import parse
 from cablegram.search import QueryError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -21,7 +21,7 @@ import web_fixtures
 from cablegram import present
 from cablegram.model import Addressee, Cable, Paragraph
 from cablegram.web import charts
-from cablegram.web.routes import add_filter, has_filter, remove_filter
+from cablegram.web.urls import add_filter, has_filter, remove_filter
 from web_fixtures import CITING_ID, EVIL_ID, IMG, SCRIPT, SEED_ID
 
 # Fixtures shared with the other web test modules.

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from cablegram.errors import NotFound
 from cablegram.ingest import CHUNK_DOCS, IngestReport, ingest
 from cablegram.model import Cable, Reference
 from cablegram.store import ErrorInfo, RunInfo, Store, VersionInfo, open_store
@@ -140,7 +141,7 @@ class Archive:
         cid = _norm(cable_id)
         infos = self.store.versions(cid)
         if not infos:
-            raise LookupError(f"no cable {cid}")
+            raise NotFound(f"no cable {cid}")
         if b is None:
             b = (
                 next(v.number for v in infos if v.shown)
@@ -149,13 +150,13 @@ class Archive:
             )
         vb = self.store.version(cid, b)
         if vb is None:
-            raise LookupError(f"{cid} has no version {b}")
+            raise NotFound(f"{cid} has no version {b}")
         if a is None:
             others = [v.number for v in infos if v.number != vb[0].number]
             a = others[-1] if others else vb[0].number
         va = self.store.version(cid, a)
         if va is None:
-            raise LookupError(f"{cid} has no version {a}")
+            raise NotFound(f"{cid} has no version {a}")
         return _diff(cid, va, vb)
 
     def search(
@@ -188,7 +189,7 @@ class Archive:
         to an id). Raises ``LookupError`` for an unknown cable."""
         cid = _norm(cable_id)
         if not self.store.present([cid]):
-            raise LookupError(f"no cable {cid}")
+            raise NotFound(f"no cable {cid}")
         refs = self.store.references_of(cid)
         have = self.store.present(r.id for r in refs if r.id)
         return [(r, bool(r.id) and r.id in have) for r in refs]

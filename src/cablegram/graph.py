@@ -34,6 +34,8 @@ from typing import IO, Any
 
 import networkx as nx
 
+from cablegram.errors import NotFound
+
 __all__ = [
     "Citation",
     "MissingCable",
@@ -341,7 +343,7 @@ def ego_network(src: Any, center: str, *, radius: int = 1, min_weight: int = 1,
 
         eid = _find(conn, center) if _has(conn, "entities") else None
         if eid is None:
-            raise LookupError(f"no entity {center}")
+            raise NotFound(f"no entity {center}")
         frontier, seen = {eid}, {eid}
         g = nx.Graph(name=f"ego {eid}")
         for _ in range(radius):

@@ -119,7 +119,7 @@ def examine(data: bytes, hint: str | None = None) -> Cable | tuple[str, str]:
             if not cable.id:
                 return "no-id", "no reference id (JSON record without 'id')"
             return cable
-    from cablegram.parse import parse
+    from cablegram.parser import parse
 
     try:
         cable = parse(data, hint=hint)

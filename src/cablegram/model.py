@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 # Overall classification levels, lowest first. LOU and SBU sit between U and C.
@@ -31,10 +32,42 @@ CLASSIFICATION_LEVELS: tuple[str, ...] = (
 
 @dataclass
 class Defect:
-    """Something the parser repaired, doubted or could not read."""
+    """Something the parser repaired, doubted or could not read; ``code`` is one of
+    ``DefectCode`` (kept a ``str``: records round-trip through JSON as they are)."""
 
     code: str
     message: str
+
+
+class DefectCode(StrEnum):
+    """Every code a ``Defect`` may carry: the one list (docs/parsing.md, "Defect codes", is
+    tested against it, and so are the parser's sources)."""
+
+    EMPTY = "empty"
+    INPUT = "input"
+    INTERNAL = "internal"
+    TRUNCATED = "truncated"
+    BINARY = "binary"
+    ENCODING = "encoding"
+    NO_TEXT = "no-text"
+    ARCHIVE_TABLE = "archive-table"
+    CSV = "csv"
+    JSON = "json"
+    NO_CABLE = "no-cable"
+    DTG = "dtg"
+    SECURITY_LINE = "security-line"
+    BANNER = "banner"
+    SUBJECT = "subject"
+    REFERENCE_YEAR = "reference-year"
+    PAGE_HEADER = "page-header"
+    PARAGRAPH_NUMBERS = "paragraph-numbers"
+    PARAGRAPH_ORDER = "paragraph-order"
+    CAVEAT = "caveat"
+    CAVEAT_INFERRED = "caveat-inferred"
+    CLASSIFICATION_DISAGREEMENT = "classification-disagreement"
+    ID_DISAGREEMENT = "id-disagreement"
+    DATE_DISAGREEMENT = "date-disagreement"
+    MALFORMED_ID = "malformed-id"
 
 
 @dataclass

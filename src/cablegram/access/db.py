@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from cablegram.access.rules import ANONYMOUS_POLICIES, Reader, clearance_level, normalize_caveats
+from cablegram.errors import NotFound
 
 __all__ = ["AccessDB", "AuditEntry", "Principal", "TokenInfo", "access_path"]
 
@@ -226,7 +227,7 @@ class AccessDB:
 
     def set_password(self, name: str, password: str) -> None:
         if not self._q("SELECT 1 FROM principals WHERE name = ?", (name,)):
-            raise LookupError(f"no user {name}")
+            raise NotFound(f"no user {name}")
         self._q(
             "UPDATE principals SET password = ? WHERE name = ?", (hash_password(password), name)
         )
@@ -272,7 +273,7 @@ class AccessDB:
     ) -> tuple[str, TokenInfo]:
         """A new API token for ``name``: (secret, info). The secret is not stored."""
         if self.user(name) is None:
-            raise LookupError(f"no user {name}")
+            raise NotFound(f"no user {name}")
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         now = _now()
         expires = _iso(now + timedelta(days=days)) if days else None

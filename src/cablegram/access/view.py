@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 from cablegram.access.rules import WITHHELD, Reader, Redaction, redact
+from cablegram.errors import NotFound
 from cablegram.model import Cable, Reference
 from cablegram.search.visibility import Visibility
 from cablegram.store import VersionInfo
@@ -143,7 +144,7 @@ class ReaderArchive:
 
         cid = _norm(cable_id)
         if not self._exists(cid):
-            raise LookupError(f"no cable {cid}")
+            raise NotFound(f"no cable {cid}")
         d = self._arc.diff(cid, a, b)  # resolves the defaults and raises on bad versions
         self._log("diff", cid, f"{d.a.number}..{d.b.number}")
         if self.visible is None:
@@ -177,7 +178,7 @@ class ReaderArchive:
     def references_of(self, cable_id: str) -> list[tuple[Reference, bool]]:
         cid = _norm(cable_id)
         if not self._exists(cid):
-            raise LookupError(f"no cable {cid}")
+            raise NotFound(f"no cable {cid}")
         refs = self._arc.store.references_of(cid)
         have = self.visible_ids(r.id for r in refs if r.id)
         return [(r, bool(r.id) and r.id in have) for r in refs]
@@ -499,7 +500,7 @@ class ReaderArchive:
 
         from cablegram import graph
 
-        missing = LookupError(f"no entity {entity_id.strip()}")
+        missing = NotFound(f"no entity {entity_id.strip()}")
         if not self.has_entities():
             raise missing
         eid = self._resolve(entity_id)

@@ -27,7 +27,9 @@ from cablegram.access.db import AccessDB
 from cablegram.api.pool import ArchivePool
 from cablegram.api.problems import PROBLEM_MEDIA_TYPE, problem
 from cablegram.api.routes import router
+from cablegram.errors import CablegramError, NotEnriched, NotFound, Unsupported
 from cablegram.search import QueryError
+from cablegram.settings import settings
 
 __all__ = ["CSP", "create_app", "app_from_env"]
 
@@ -108,6 +110,17 @@ def _param_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     return out
 
 
+def error_status(exc: CablegramError) -> int:
+    """The HTTP status of one of Cablegram's own errors, chosen by its class."""
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, NotEnriched):
+        return 409  # the archive exists; ask again after `cablegram enrich`
+    if isinstance(exc, Unsupported):
+        return 501
+    return 400
+
+
 def create_app(db: str | os.PathLike[str], *, readers: int | None = None, web: bool = True,
                cache_size: int = 4096, access: str | os.PathLike[str] | None = None,
                session_hours: float = 8, search_processes: int = 0) -> FastAPI:  # fmt: skip
@@ -169,6 +182,15 @@ def create_app(db: str | os.PathLike[str], *, readers: int | None = None, web: b
         return _problem(
             request, 400, exc.message, position=exc.position, pointer=exc.pointer(query)
         )
+
+    @app.exception_handler(CablegramError)
+    async def known_error(request: Request, exc: CablegramError) -> Response:
+        status = error_status(exc)
+        msg = str(exc)
+        detail = f"{msg[:1].upper()}{msg[1:]}" + ("" if msg.endswith(".") else ".")
+        if renderer is not None and not _is_api(request):
+            return await renderer(request, status, None, detail)
+        return _problem(request, status, detail)
 
     @app.exception_handler(RequestValidationError)
     async def bad_params(request: Request, exc: RequestValidationError) -> Response:
@@ -234,7 +256,5 @@ def _problem_schemas(schema: dict[str, Any]) -> None:
 def app_from_env() -> FastAPI:
     """For ``uvicorn --factory cablegram.api.app:app_from_env`` (several worker processes):
     the database is ``$CABLEGRAM_DB``."""
-    readers = int(os.environ.get("CABLEGRAM_READERS", "0") or 0) or None
-    searchers = int(os.environ.get("CABLEGRAM_SEARCH_PROCESSES", "0") or 0)
-    return create_app(os.environ.get("CABLEGRAM_DB", "cablegram.db"), readers=readers,
-                      search_processes=searchers)  # fmt: skip
+    env = settings()
+    return create_app(env.db, readers=env.readers, search_processes=env.search_processes)

@@ -1,56 +1,20 @@
-"""From the archive's objects to the API's response models (shared with the web pages)."""
+"""From the archive's objects to the API's response models."""
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from cablegram.api import models as m
-from cablegram.reference import classification_level, tag
+from cablegram.reference import tag
+from cablegram.search.fields import facet_filter, facet_label
 
 __all__ = [
-    "CLASS_ABBR",
-    "facet_filter",
-    "quote_value",
     "search_json",
     "search_out",
     "stats_out",
     "version_out",
 ]
-
-CLASS_ABBR = ("U", "LOU", "SBU", "C", "S", "TS")
-_BARE = re.compile(r"[A-Za-z0-9][\w.\-/]*")
-
-
-def quote_value(value: str) -> str:
-    """A filter value as the query language reads it: bare when simple, else quoted."""
-    if _BARE.fullmatch(value) and value.upper() not in ("AND", "OR", "NOT"):
-        return value
-    return '"' + value.replace('"', "") + '"'
-
-
-def facet_filter(name: str, value: str) -> str:
-    """The query filter selecting one facet value: ``tag:PGOV``, ``date:2009-06``..."""
-    if name == "year":
-        return f"year:{value}"
-    if name == "month":
-        return f"date:{value}"
-    if name == "classification":
-        level = classification_level(value)
-        if 0 <= level < len(CLASS_ABBR):
-            return f"class:{CLASS_ABBR[level]}"
-        return "class:" + quote_value(value)
-    return f"{name}:{quote_value(value)}"
-
-
-def facet_label(name: str, value: str, labels: dict[str, dict[str, str]]) -> str:
-    label = labels.get(name, {}).get(value, "")
-    if not label and name == "tag":
-        label = tag(value).name
-    if name == "classification":
-        label = value.title()
-    return label or value
 
 
 def search_out(res: Any) -> m.SearchOut:

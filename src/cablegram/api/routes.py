@@ -5,6 +5,7 @@ of the archive (``ReaderArchive``), never the raw ``Archive``."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
@@ -18,7 +19,9 @@ from cablegram.api.export import MEDIA_TYPES, stream_export
 from cablegram.api.pool import ArchivePool
 from cablegram.api.problems import problem_responses
 from cablegram.archive import render_text
+from cablegram.errors import NotFound
 from cablegram.model import Cable
+from cablegram.reading import citing, entity_years
 from cablegram.search.query import MAX_LENGTH
 
 __all__ = ["MAX_PAGE", "MAX_PER_PAGE", "router"]
@@ -202,11 +205,7 @@ async def diff(
     def run(arc: ReaderArchive):
         if not arc.versions(cable_id):
             raise _not_found(cable_id)
-        try:
-            return arc.diff(cable_id, a, b)
-        except LookupError as exc:
-            msg = str(exc)
-            raise HTTPException(404, f"{msg[:1].upper()}{msg[1:]}.") from None
+        return arc.diff(cable_id, a, b)  # NotFound: a 404 (cablegram.api.app)
 
     d = await read(request, run)
     return m.Diff(
@@ -251,34 +250,6 @@ async def references(request: Request, cable_id: CableId) -> m.References:
     return await read(request, run)
 
 
-def citing(
-    arc: ReaderArchive, cable_id: str, limit: int = MAX_CITED_BY
-) -> tuple[int, list[m.CitingCable]]:
-    """The cables citing ``cable_id``, newest first: (total, first ``limit``)."""
-    ids = arc.cited_by(cable_id)
-    out: list[m.CitingCable] = []
-    if ids:
-        found = {}
-        for i in range(0, min(len(ids), limit), 40):
-            q = " OR ".join(f'id:"{x}"' for x in ids[i : i + 40])
-            res = arc.search(q, per_page=40, sort="date", facets=False, audit=False)
-            found.update({h.id: h for h in res.hits})
-        for i in ids[:limit]:
-            h = found.get(i)
-            if h is not None:
-                out.append(
-                    m.CitingCable(
-                        id=h.id,
-                        url=f"/api/cables/{h.id}",
-                        subject=h.subject,
-                        date=h.date,
-                        origin_name=h.origin_name or h.origin_code,
-                        classification=h.classification,
-                    )
-                )
-    return len(ids), out
-
-
 @router.get(
     "/cables/{cable_id}/cited-by",
     response_model=m.CitedBy,
@@ -290,8 +261,9 @@ async def cited_by(request: Request, cable_id: CableId) -> m.CitedBy:
 
     def run(arc: ReaderArchive) -> m.CitedBy:
         cable = _get(arc, cable_id)
-        total, items = citing(arc, cable.id)
-        return m.CitedBy(cable_id=cable.id, total=total, cited_by=items)
+        total, items = citing(arc, cable.id, limit=MAX_CITED_BY)
+        cited = [m.CitingCable(**dataclasses.asdict(c)) for c in items]
+        return m.CitedBy(cable_id=cable.id, total=total, cited_by=cited)
 
     return await read(request, run)
 
@@ -412,18 +384,6 @@ def entity_summary_out(s) -> m.EntitySummaryOut:  # noqa: ANN001 - an EntitySumm
     )
 
 
-def entity_years(timeline: list[tuple[str, int]]) -> dict[int, int]:
-    """Month counts -> cables per year (a cable is in one month)."""
-    years: dict[int, int] = {}
-    for month, n in timeline:
-        try:
-            y = int(str(month)[:4])
-        except ValueError:
-            continue
-        years[y] = years.get(y, 0) + n
-    return years
-
-
 def get_entity_page(arc: ReaderArchive, entity_id: str, limit: int = 100):  # noqa: ANN201
     """The reader's page of an entity, or a 404 (unknown and invisible alike)."""
     page = arc.entity(entity_id, limit=limit) if arc.has_entities() else None
@@ -524,7 +484,7 @@ async def entity_network(
     def run(arc: ReaderArchive):  # noqa: ANN202
         try:
             return arc.ego_network(entity_id, limit=limit, min_weight=min_weight)
-        except LookupError:
+        except NotFound:
             raise _no_entity(entity_id) from None
 
     g = await read(request, run)

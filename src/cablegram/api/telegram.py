@@ -29,7 +29,7 @@ async def lint_text(
     text: Annotated[str, Body(media_type="text/plain", description="A cable in any rendering.")],
 ) -> dict[str, Any]:
     """The findings of `cablegram.lint` for the cable posted (as text, any rendering)."""
-    from cablegram.parse import parse
+    from cablegram.parser import parse
     from cablegram.telegram import lint
 
     if len(text) > MAX_TEXT:

@@ -14,11 +14,23 @@ import click
 
 from cablegram import __version__
 from cablegram.cli import access, archive, enrich, parse, scale, serve, telegram
+from cablegram.errors import CablegramError
 
 __all__ = ["main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Cablegram's own errors (``cablegram.errors``) end a command with their message and
+    exit status 1, chosen by their class: no traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except CablegramError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cablegram")
 def main() -> None:
     """Parse, archive and search US diplomatic cables."""

@@ -17,6 +17,7 @@ import click
 from cablegram.access.db import AccessDB, access_path
 from cablegram.access.rules import ANONYMOUS_POLICIES, CLEARANCES
 from cablegram.cli.output import db_option as _db_option
+from cablegram.settings import settings
 
 __all__ = ["audit_group", "declass_command", "policy_group", "users_group"]
 
@@ -50,7 +51,7 @@ def users_add(name: str, clearance: str, caveats: tuple[str, ...], admin: bool, 
     """Add a user. The password is asked for (twice), or read from $CABLEGRAM_PASSWORD."""
     secret = None
     if password:
-        secret = os.environ.get("CABLEGRAM_PASSWORD") or click.prompt(
+        secret = settings().password or click.prompt(
             "Password", hide_input=True, confirmation_prompt=True
         )
         if len(secret) < 8:
@@ -97,7 +98,7 @@ def users_remove(name: str, db: str) -> None:
 @_db_option
 def users_passwd(name: str, db: str) -> None:
     """Set a user's password (ends their web sessions)."""
-    secret = os.environ.get("CABLEGRAM_PASSWORD") or click.prompt(
+    secret = settings().password or click.prompt(
         "Password", hide_input=True, confirmation_prompt=True
     )
     if len(secret) < 8:

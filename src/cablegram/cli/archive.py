@@ -337,10 +337,7 @@ def versions(cable_id: str, db: str, as_json: bool) -> None:
 def diff(cable_id: str, db: str, a: str | None, b: str | None, as_json: bool) -> None:
     """Show what changed between two versions of a cable."""
     with open_archive(db) as arc:
-        try:
-            d = arc.diff(cable_id, a, b)
-        except LookupError as exc:
-            raise click.ClickException(str(exc.args[0] if exc.args else exc)) from None
+        d = arc.diff(cable_id, a, b)  # NotFound: a one-line error (cablegram.cli)
     if as_json:
         emit_json(d)
         return

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cablegram.model import Cable
-from cablegram.parse import parse
+from cablegram.parser import parse
 from cablegram.sources import iter_documents
 
 # Fields whose fill rate the summary table reports, with how to tell they are present.

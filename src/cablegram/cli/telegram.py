@@ -36,7 +36,7 @@ def lint_command(files: tuple[str, ...], db: str | None, rule: str | None, as_js
     1 when any finding is an error. With --db, the count of findings per rule over the
     archive, or with --rule RULE the cables that break it.
     """
-    from cablegram.parse import parse
+    from cablegram.parser import parse
     from cablegram.sources import iter_documents
     from cablegram.telegram.lint import RULES, lint
 

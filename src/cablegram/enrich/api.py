@@ -19,6 +19,7 @@ from typing import Any
 from cablegram.enrich import db
 from cablegram.enrich.extract import KINDS
 from cablegram.enrich.lexicon import norm
+from cablegram.errors import NotEnriched, NotFound, Unsupported
 
 __all__ = [
     "Correction",
@@ -91,13 +92,13 @@ def connection(store: Any) -> sqlite3.Connection:
     """The SQLite connection of a store (entities live in the SQLite store so far)."""
     conn = getattr(store, "conn", None)
     if not isinstance(conn, sqlite3.Connection):
-        raise NotImplementedError("entities (cablegram enrich) need the SQLite store, so far")
+        raise Unsupported("entities (cablegram enrich) need the SQLite store, so far")
     return conn
 
 
 def _need(conn: sqlite3.Connection) -> None:
     if not db.has_tables(conn):
-        raise LookupError("no entity tables: run `cablegram enrich` first")
+        raise NotEnriched("no entity tables: run `cablegram enrich` first")
 
 
 def _visible_join(visible: Any, alias: str = "m") -> tuple[str, list[Any]]:
@@ -346,7 +347,7 @@ def _existing(conn: sqlite3.Connection, ref: str) -> str:
     _need(conn)
     eid = _find(conn, ref)
     if eid is None:
-        raise LookupError(f"no entity {ref}")
+        raise NotFound(f"no entity {ref}")
     return eid
 
 

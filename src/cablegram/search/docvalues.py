@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cablegram.search.visibility import Visibility
+from cablegram.settings import settings
 from cablegram.store.rows import PORTIONS_PER_CABLE
 
 SHIFT = PORTIONS_PER_CABLE.bit_length() - 1  # portion id >> SHIFT = cable key
@@ -141,10 +142,7 @@ class Postings:
 
 
 def _cache_bytes() -> int:
-    try:
-        return int(float(os.environ.get("CABLEGRAM_POSTINGS_CACHE_MB", "128")) * 1024 * 1024)
-    except ValueError:
-        return 128 * 1024 * 1024
+    return int(settings().postings_cache_mb * 1024 * 1024)
 
 
 class PostingsCache:

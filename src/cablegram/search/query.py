@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from dataclasses import field as _field
 from typing import Any
 
+from cablegram.errors import CablegramError
+
 __all__ = [
     "MAX_DEPTH",
     "MAX_LENGTH",
@@ -103,7 +105,7 @@ FIELDS: tuple[str, ...] = (
 _ALIASES = {"classification": "class", "caveats": "caveat", "tags": "tag"}
 
 
-class QueryError(ValueError):
+class QueryError(CablegramError, ValueError):
     """A query the parser or compiler cannot accept; ``position`` is a 0-based offset."""
 
     def __init__(self, message: str, position: int = 0, query: str = "") -> None:

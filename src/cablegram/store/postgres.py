@@ -21,7 +21,6 @@ items one by one. A first load into an empty archive builds the full-text index 
 from __future__ import annotations
 
 import json
-import os
 import re
 import struct
 import threading
@@ -35,6 +34,7 @@ import psycopg
 
 from cablegram.model import Cable, Reference
 from cablegram.search.postgres import tsvector_binary
+from cablegram.settings import settings
 from cablegram.store import (
     FAILED,
     NEW,
@@ -61,11 +61,9 @@ from cablegram.store.rows import (
 SCHEMA_VERSION = "1"  # the meta.schema_version the SQLite store also writes
 WRITE_LOCK = 0x6361626C  # advisory lock key ("cabl"): one writer transaction at a time
 MIGRATE_LOCK = 0x6361626D
-POOL_MAX = int(os.environ.get("CABLEGRAM_PG_POOL_MAX", "10"))
 # A first load into an empty archive builds the full-text index at the end of the run
-# (PostgresStore._defer_fts_index); CABLEGRAM_PG_DEFER_INDEX=0 keeps it up to date instead.
-DEFER_INDEX = os.environ.get("CABLEGRAM_PG_DEFER_INDEX", "1") != "0"
-INDEX_BUILD_MEM = os.environ.get("CABLEGRAM_PG_INDEX_MEM", "512MB")
+# (PostgresStore._defer_fts_index); CABLEGRAM_PG_DEFER_INDEX=0 keeps it up to date instead
+# (cablegram.settings reads the CABLEGRAM_PG_* variables).
 FTS_INDEX = "portions_tsv"
 _FTS_INDEX_DDL = f"CREATE INDEX IF NOT EXISTS {FTS_INDEX} ON portions USING gin (tsv)"
 
@@ -136,10 +134,10 @@ def _conninfo(url: str) -> str:
 
 
 class PostgresStore(Store):
-    def __init__(self, url: str, *, create: bool = True, pool_max: int = POOL_MAX) -> None:
+    def __init__(self, url: str, *, create: bool = True, pool_max: int | None = None) -> None:
         self.url = url
         self._conninfo = _conninfo(url)
-        self._pool_max = max(1, pool_max)
+        self._pool_max = max(1, settings().pg_pool_max if pool_max is None else pool_max)
         self._pool: Any = None
         self._pool_lock = threading.Lock()
         self.conn = psycopg.connect(self._conninfo, autocommit=True)
@@ -239,7 +237,7 @@ class PostgresStore(Store):
                     (_now(), args),
                 ).fetchone()[0]
             )
-            if DEFER_INDEX:
+            if settings().pg_defer_index:
                 self._defer_fts_index()
             return run_id
 
@@ -265,7 +263,10 @@ class PostgresStore(Store):
             with c.transaction():
                 # One builder at a time (two concurrent CREATE INDEX would both try).
                 c.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATE_LOCK,))
-                c.execute("SELECT set_config('maintenance_work_mem', %s, true)", (INDEX_BUILD_MEM,))
+                c.execute(
+                    "SELECT set_config('maintenance_work_mem', %s, true)",
+                    (settings().pg_index_mem,),
+                )
                 c.execute(_FTS_INDEX_DDL)
             return True
 

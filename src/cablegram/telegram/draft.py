@@ -20,7 +20,7 @@ from typing import Any
 
 from cablegram import reference
 from cablegram.model import Addressee, Cable, Official, Origin, Paragraph, Reference, Tag
-from cablegram.parse import parse
+from cablegram.parser import parse
 from cablegram.telegram.compose import compose, page_count
 from cablegram.telegram.lint import Finding, errors, lint
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cablegram.model import Cable
-from cablegram.parse import parse
+from cablegram.parser import parse
 from cablegram.telegram.compose import compose
 
 __all__ = ["FIELDS", "Difference", "roundtrip"]

@@ -10,7 +10,7 @@ from typing import Final
 
 from cablegram import reference
 from cablegram.model import Defect, Paragraph
-from cablegram.parse import scan
+from cablegram.parser import scan
 
 # "BAKU 00000433 002 OF 003" (cablegate continuation page header), with the blank lines
 # before it. Written "\n(?:[ \t]*\n)*" rather than the equal "(?:\n[ \t]*)*\n" so that the

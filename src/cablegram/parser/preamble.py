@@ -15,7 +15,7 @@ from typing import Final
 
 from cablegram import reference
 from cablegram.model import Defect, Official, Reference
-from cablegram.parse import scan
+from cablegram.parser import scan
 
 CLASS_NAMES: Final = {
     "TS": "TOP SECRET",

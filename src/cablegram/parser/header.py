@@ -9,7 +9,7 @@ from typing import Final
 
 from cablegram import reference
 from cablegram.model import Addressee, Defect
-from cablegram.parse import scan
+from cablegram.parser import scan
 
 MONTHS: Final = {
     m: i

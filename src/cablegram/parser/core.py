@@ -14,18 +14,18 @@ from typing import Final
 
 from cablegram import reference
 from cablegram.model import ArchiveMeta, Cable, Defect, Origin, Reference, Tag
-from cablegram.parse import body as body_mod
-from cablegram.parse import scan
-from cablegram.parse.decode import decode
-from cablegram.parse.header import find_dtg, parse_header, year4
-from cablegram.parse.preamble import (
+from cablegram.parser import body as body_mod
+from cablegram.parser import scan
+from cablegram.parser.decode import decode
+from cablegram.parser.header import find_dtg, parse_header, year4
+from cablegram.parser.preamble import (
     CAVEAT_SPELLINGS,
     find_banner,
     parse_classified_by,
     parse_preamble,
     parse_references,
 )
-from cablegram.parse.render import Prepared, detect, prepare
+from cablegram.parser.render import Prepared, detect, prepare
 
 _HEADER_HINT: Final = re.compile(r"(?m)^\s*(?:VZCZC|ZNY |DE R[A-Z]{3,6} |FM |TO |INFO )")
 _MEDIA_DATE: Final = re.compile(

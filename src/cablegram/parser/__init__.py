@@ -44,7 +44,7 @@ def _source(name: str, here: Path = _HERE) -> Path | None:
 
 def _stale(compiled: dict[str, Path], here: Path = _HERE) -> list[str]:
     """The modules whose source changed after they were compiled, in a source checkout
-    (``src/cablegram/parse`` under the directory of ``setup.py``). An installed wheel is
+    (``src/cablegram/parser`` under the directory of ``setup.py``). An installed wheel is
     never stale: its files get the time they were unpacked, sources and compiled modules in
     no particular order."""
     if not (here.parents[2] / "setup.py").exists():
@@ -58,7 +58,7 @@ def _stale(compiled: dict[str, Path], here: Path = _HERE) -> list[str]:
 
 
 class _SourcesFirst(importlib.abc.MetaPathFinder):
-    """Finds ``cablegram.parse.X`` in ``X.py`` even where a compiled ``X`` stands beside it."""
+    """Finds ``cablegram.parser.X`` in ``X.py`` even where a compiled ``X`` stands beside it."""
 
     def find_spec(
         self, fullname: str, path: object = None, target: object = None
@@ -84,7 +84,7 @@ if _found and (os.environ.get("CABLEGRAM_PURE") == "1" or STALE):
         )
     sys.meta_path.insert(0, _SourcesFirst())
 
-from cablegram.parse.core import parse  # noqa: E402 - after the finder is in place
+from cablegram.parser.core import parse  # noqa: E402 - after the finder is in place
 
 
 def compiled_modules() -> list[str]:

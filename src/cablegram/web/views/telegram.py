@@ -1,5 +1,6 @@
 """Pages of the telegram system: Coverage (per post and year, as a chart) and Anomalies
-(lint findings per rule, year and origin). Mounted by ``web.routes.mount``.
+(lint findings per rule, year and origin); the cable page's serial line. Routed by
+``web.routes``.
 
 Both read the reader's view of the archive: a restricted reader's coverage and counts
 come from the cables they may see only.
@@ -11,17 +12,16 @@ from collections.abc import Callable
 from html import escape
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
 from markupsafe import Markup
 
-from cablegram.api import auth
-from cablegram.api.convert import quote_value
+from cablegram.search.fields import quote_value
 from cablegram.telegram.coverage import CoverageRow, ordinal
 from cablegram.telegram.lint import RULES
 from cablegram.telegram.transmission import id_serial, id_year
+from cablegram.web.templating import render
+from cablegram.web.urls import search_href
 
-__all__ = ["mount", "cable_line", "coverage_heatmap", "serial_strip", "post_words"]
+__all__ = ["anomalies_page", "cable_line", "coverage_heatmap", "coverage_page", "serial_strip"]
 
 MAX_POSTS = 40  # rows of the heat map: the posts with the most cables
 
@@ -150,10 +150,7 @@ def _held(row: CoverageRow) -> set[int]:
     return set(range(1, row.highest_serial + 1)) - missing
 
 
-def coverage_page(arc: Any, render: Callable[..., str], post: str, year: int | None,
-                  who: Any) -> str:  # fmt: skip
-    from cablegram.web.routes import search_href
-
+def coverage_page(arc: Any, post: str, year: int | None, who: Any) -> str:
     rows = arc.coverage(post or None, year)
 
     def href(p: str, y: int | None) -> str:
@@ -177,9 +174,7 @@ def coverage_page(arc: Any, render: Callable[..., str], post: str, year: int | N
     )  # fmt: skip
 
 
-def anomalies_page(arc: Any, render: Callable[..., str], who: Any) -> str:
-    from cablegram.web.routes import search_href
-
+def anomalies_page(arc: Any, who: Any) -> str:
     rep = arc.anomalies()
     rules = []
     for rid, rule in RULES.items():
@@ -194,19 +189,3 @@ def anomalies_page(arc: Any, render: Callable[..., str], who: Any) -> str:
                         for o, k in origins],
         })  # fmt: skip
     return render("anomalies.html", who=who, nav="anomalies", q="", rep=rep, rules=rules)
-
-
-def mount(app: FastAPI, render: Callable[..., str], html: Callable[..., Response]) -> None:
-    @app.get("/coverage", include_in_schema=False)
-    async def coverage(request: Request) -> Response:
-        params = request.query_params
-        post = "".join((params.get("post") or "").split()).upper()[:40]
-        raw = (params.get("year") or "")[:4]
-        year = int(raw) if raw.isdigit() else None
-        body = await auth.read(request, coverage_page, render, post, year, auth.who(request))
-        return html(body)
-
-    @app.get("/anomalies", include_in_schema=False)
-    async def anomalies(request: Request) -> Response:
-        body = await auth.read(request, anomalies_page, render, auth.who(request))
-        return html(body)

@@ -196,7 +196,7 @@ _PRE_END: Final = re.compile(r"</pre></code>", re.I)
 def _load_tag_starts() -> Callable[[str], list[int]] | None:
     # The same scan in C (_pagescan.c: memchr from "<" to "<"), when the build made it.
     try:
-        from cablegram.parse._pagescan import tag_starts
+        from cablegram.parser._pagescan import tag_starts
     except ImportError:
         return None
     return tag_starts
