@@ -4,6 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DB ?= cablegram.db
+# make demo PORT=8001 HOST=0.0.0.0: where the demo serves (set on the command line only:
+# shells export HOST for other purposes).
+HOST = 127.0.0.1
+PORT = 8000
 
 .PHONY: demo test install lint bench clean
 
@@ -17,12 +21,12 @@ $(STAMP): pyproject.toml setup.py $(wildcard src/cablegram/parser/*.py src/cable
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m cablegram.demo --db $(DB)
+	$(PY) -m cablegram.demo --db $(DB) --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(PY) -m ruff check src tests bench
 	$(PY) -m ruff format --check src tests bench
-	$(PY) -m mypy src/cablegram/parser
+	$(PY) -m mypy src/cablegram
 	$(PY) -m pytest -n 2
 
 lint: $(STAMP)

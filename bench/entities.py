@@ -39,8 +39,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from cablegram.enrich import db  # noqa: E402
-from cablegram.enrich.extract import Extractor, clean_name  # noqa: E402
+from cablegram.enrich.extract import Extractor  # noqa: E402
 from cablegram.enrich.lexicon import norm, place_canon  # noqa: E402
+from cablegram.enrich.patterns import clean_name  # noqa: E402
 
 GOLD = ROOT / "tests" / "gold" / "entities.jsonl"
 HELDOUT = ROOT / "tests" / "gold" / "heldout-people.jsonl"

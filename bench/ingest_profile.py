@@ -35,7 +35,7 @@ _SRC = sys.argv[sys.argv.index("--src") + 1] if "--src" in sys.argv else str(HER
 sys.path.insert(0, _SRC)
 
 import synth  # noqa: E402
-from cablegram import ingest as ingest_mod  # noqa: E402
+from cablegram.ingest import pipeline as ingest_mod  # noqa: E402
 from cablegram.store.sqlite import SQLiteStore  # noqa: E402
 
 

@@ -106,3 +106,32 @@ def copy_db(tmp_path: Path):
         return dst
 
     return copy
+
+
+# --- browser tests skipped: said loudly at the end --------------------------------------
+
+# The reason every browser test skips with (tests/test_browser.py's ``browser`` fixture);
+# the summary below finds them by it.
+BROWSER_SKIP = "browser tests skipped"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001
+    """A banner at the very end when the browser tests did not run (issue 17): "5 skipped"
+    in the last line hides that the web UI went untested."""
+    skipped = [
+        r
+        for r in terminalreporter.stats.get("skipped", [])
+        if isinstance(r.longrepr, tuple) and BROWSER_SKIP in str(r.longrepr[2])
+    ]
+    if not skipped:
+        return
+    why = str(skipped[0].longrepr[2]).split(f"{BROWSER_SKIP}: ", 1)[-1]
+    terminalreporter.write_sep("!", f"{len(skipped)} BROWSER TESTS SKIPPED", red=True, bold=True)
+    terminalreporter.write_line(
+        f"The web UI was not tested in a browser: {why}.\n"
+        "To run them: `apt-get install chromium` (Debian's; Playwright's own download is\n"
+        "not used), then `make test` again. On CI (CI=true) they fail instead of skipping.",
+        red=True,
+        bold=True,
+    )

@@ -715,5 +715,6 @@ def test_declassification_review(acc_db, client, tokens):
     api = client.get("/api/declass?due=2020-01-01").json()
     assert HIDDEN_ID not in {c["id"] for c in api["due_cables"]}
     assert MIXED_ID in {c["id"] for c in api["due_cables"]}
-    page = client.get("/declass?due=2020-01-01")
+    # the page is paged: narrowed by its facets to the seed's origin and year due
+    page = client.get("/declass?due=2020-01-01&origin=Embassy+Baku&year=2019")
     assert page.status_code == 200 and MIXED_ID in page.text and HIDDEN_ID not in page.text

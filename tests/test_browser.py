@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import web_fixtures
+from conftest import BROWSER_SKIP
 from web_fixtures import CITING_ID, EVIL_ID, SCRIPT, SEED_ID, LiveServer
 
 # Fixtures shared with the other web test modules.
@@ -52,7 +53,7 @@ def browser():
     if why:
         if os.environ.get("CI"):
             pytest.fail(f"browser tests cannot run on CI: {why}")
-        pytest.skip(why)
+        pytest.skip(f"{BROWSER_SKIP}: {why}")  # conftest.py says so at the end of the run
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import time
+import warnings
 from pathlib import Path
 
 import pytest
 
 import pg
 from cablegram.archive import Archive
+from cablegram.distributed import NO_DASHBOARD, connect, disconnect
 from cablegram.ingest import ingest
 from cablegram.store import open_store
 from conftest import BAKU_MD, CSV_SAMPLE, make_tar, read_pages
@@ -23,7 +26,7 @@ pg_server = pg.pg_server  # fixture
 @pytest.fixture(scope="module")
 def cluster():
     cl = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, silence_logs=50)  # fmt: skip
+                                  silence_logs=50, **NO_DASHBOARD)  # fmt: skip
     yield cl
     cl.close()
 
@@ -40,6 +43,30 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 def _dump(target) -> list[tuple]:
     with Archive(target, create=False) as arc:
         return list(arc.store.dump())
+
+
+def test_local_clusters_serve_no_dashboard():
+    """No dashboard, and no clash over its port 8787 when another cluster (a parallel test
+    run, another developer's) holds it: Dask would warn "Port 8787 is already in use"."""
+    blocker = socket.socket()
+    try:
+        blocker.bind(("127.0.0.1", 8787))
+        blocker.listen()
+    except OSError:
+        pass  # held already: the same situation
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            client, cluster = connect(None, 1)
+            try:
+                services = client.scheduler_info()["services"]
+                assert client.run_on_scheduler(lambda dask_scheduler: 1) == 1
+            finally:
+                disconnect(client, cluster)
+    finally:
+        blocker.close()
+    assert [str(w.message) for w in caught if "already in use" in str(w.message)] == []
+    assert services.get("dashboard") != 8787, services
 
 
 def test_dask_ingest_equals_local(cluster, inputs, tmp_path):
@@ -128,7 +155,7 @@ def test_enrich_on_dask_equals_local_and_survives_a_killed_worker(cluster, tmp_p
     worker SIGKILLed in the middle is replaced, its batches re-run, nothing written twice."""
     import shutil
 
-    from cablegram.enrich.api import connection
+    from cablegram.enrich.catalog import connection
     from cablegram.enrich.run import enrich
 
     calm = tmp_path / "calm.db"

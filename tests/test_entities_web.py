@@ -196,3 +196,38 @@ def test_search_page_has_entity_facets_that_filter(client) -> None:
     assert "09BAKU433" in narrowed.text
     # The chosen entity shows as an active filter that can be removed.
     assert "Remove this filter" in narrowed.text
+
+
+def test_cable_mentions_api(client) -> None:
+    """Which entity each mention went to, with paragraph numbers and offsets into the
+    paragraph text the cable's own endpoint gives."""
+    r = client.get("/api/cables/09BAKU433/entities")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["cable_id"] == "09BAKU433"
+    cable = client.get("/api/cables/09BAKU433").json()
+    paras = {p["number"]: p["text"] for p in cable["paragraphs"]}
+    inside = [x for x in body["mentions"] if x["para"] is not None]
+    assert inside and len(inside) > 20
+    for x in inside:
+        assert paras[x["para"]][x["start"] : x["end"]] == x["text"], x
+    abiyev = [x for x in inside if x["entity_id"] == ABIYEV]
+    assert {x["text"] for x in abiyev} >= {"Abiyev"}
+    assert all(x["url"] == f"/api/entities/{ABIYEV}" for x in abiyev)
+    signer = [x for x in body["mentions"] if x["role"] == "signer"]
+    assert signer and signer[0]["kind"] == "person"
+    r = client.get("/api/cables/09XXX999/entities")
+    assert r.status_code == 404 and r.headers["content-type"].startswith(PROBLEM)
+
+
+def test_cable_page_highlights_mentions(client) -> None:
+    plain = client.get("/cables/09BAKU433").text
+    assert 'class="ent ' not in plain and "?entities=1#text" in plain
+    html = client.get("/cables/09BAKU433", params={"entities": "1"}).text
+    marks = re.findall(r'<a class="ent ent-(\w+)" href="([^"]+)">([^<]+)</a>', html)
+    assert len(marks) > 20
+    assert ("person", f"/entities/{ABIYEV}", "Abiyev") in marks
+    assert {k for k, _, _ in marks} == {"person", "org", "place"}
+    # The text itself is unchanged: only wrapped.
+    text = re.sub(r"<[^>]+>", "", html)
+    assert "Abiyev" in text and "Hide them in the text" in html

@@ -152,3 +152,120 @@ def test_a_parsed_record_carries_only_listed_codes():
         seen |= {d.code for d in cablegram.parse(data).defects}
     assert seen and seen <= {c.value for c in DefectCode}, seen
     assert json.loads(json.dumps(DefectCode.EMPTY)) == "empty"  # a str on the wire
+
+
+# --- the import graph ---------------------------------------------------------------------
+
+
+def _module(path) -> str:
+    parts = list(path.relative_to(SRC.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path, name: str, modules: set[str]) -> set[str]:
+    """The cablegram modules ``path`` imports: at the top, inside functions and classes,
+    relative or absolute (``from a import b`` counts ``a.b`` when that is a module); only
+    ``if TYPE_CHECKING:`` blocks are left out, since they never run."""
+    tree = ast.parse(path.read_text())
+    typing_only = {
+        id(sub)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        for sub in ast.walk(node)
+    }
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name in modules}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(up + ([node.module] if node.module else []))
+            for a in node.names:
+                sub = f"{base}.{a.name}"
+                found |= {sub} if sub in modules else ({base} if base in modules else set())
+    return found - {name}
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[set[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    out: list[set[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = set()
+            while True:
+                w = stack.pop()
+                comp.add(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(comp)
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+# Cycles in the store developer's rooms (issue 22 point 2, "the Store is the boundary":
+# export and diff out of archive.py, backends beside the Store interface). Each entry must
+# still be a cycle: the test fails when one is gone, so that its line goes too.
+PENDING = [
+    {"cablegram.access.view", "cablegram.archive"},
+    {"cablegram.store", "cablegram.store.postgres", "cablegram.store.sqlite"},
+]
+
+
+def test_the_import_graph_has_no_cycles():
+    paths = {_module(p): p for p in SRC.rglob("*.py")}
+    graph = {name: _imports(path, name, set(paths)) for name, path in paths.items()}
+    assert "cablegram.ingest.dask" in graph["cablegram.ingest.pipeline"]  # in a function
+    assert "cablegram.archive" not in graph["cablegram"]  # TYPE_CHECKING only
+    cycles = _cycles(graph)
+    assert [c for c in cycles if c not in PENDING] == []
+    assert [c for c in PENDING if c not in cycles] == []
+
+
+# What a room may not import (docs/architecture.md, "The rooms"): module prefix -> prefixes.
+FORBIDDEN = {
+    "cablegram.model": ["cablegram."],
+    "cablegram.parser": ["cablegram.store", "cablegram.search", "cablegram.archive"],
+    "cablegram.web": ["cablegram.api.routes", "cablegram.api.convert", "cablegram.store."],
+    "cablegram.cli": ["cablegram.store.", "cablegram.web", "cablegram.api"],
+    "cablegram.search.postgres": ["cablegram.search.sqlite"],
+    "cablegram.distributed": ["cablegram."],
+    "cablegram.ingest.local": ["cablegram.ingest.pipeline"],
+    "cablegram.ingest.dask": ["cablegram.ingest.pipeline"],
+}
+
+
+def test_each_room_imports_only_what_it_may():
+    paths = {_module(p): p for p in SRC.rglob("*.py")}
+    wrong = []
+    for name, path in paths.items():
+        for room, banned in FORBIDDEN.items():
+            if name == room or name.startswith(room + "."):
+                imported = _imports(path, name, set(paths))
+                wrong += [(name, m) for m in imported for b in banned if m.startswith(b)]
+    assert wrong == []
+
+
+def test_the_cycle_finder_finds_a_cycle_through_a_function():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
+    assert _cycles({"a": {"b"}, "b": set()}) == []

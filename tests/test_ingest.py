@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-import cablegram.ingest as ingest_mod
+import cablegram.ingest.pipeline as ingest_mod
 from cablegram import parse
 from cablegram.archive import Archive
 from cablegram.ingest import examine, is_binary

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cablegram.search import QueryError, Visibility, search
-from cablegram.search.sqlite import MAX_PER_PAGE, Snippet, search_ids
+from cablegram.search.results import MAX_PER_PAGE, Snippet
+from cablegram.search.sqlite import search_ids
 
 SCHEMA = Path(__file__).resolve().parents[1] / "src" / "cablegram" / "store" / "schema_sqlite.sql"
 LEVELS = ["UNCLASSIFIED", "LIMITED OFFICIAL USE", "SENSITIVE BUT UNCLASSIFIED"]
@@ -767,13 +768,14 @@ def test_fast_word_finder_on_real_paragraphs(full_archive) -> None:
 def _reference_snippet(number, marking, text, phrases):
     # The definition: matches marked in the paragraph as stored, then the marked text
     # collapsed and cut (the path the PostgreSQL engine still takes).
-    from cablegram.search.sqlite import _CLOSE, _OPEN, _merge, _snippet
+    from cablegram.search.results import CLOSE, OPEN, marked_snippet
+    from cablegram.search.sqlite import _merge
 
     out, at = [], 0
     for a, b in _merge(_reference_spans(phrases, text)):
-        out += [text[at:a], _OPEN, text[a:b], _CLOSE]
+        out += [text[at:a], OPEN, text[a:b], CLOSE]
         at = b
-    return _snippet(number, marking, "".join(out) + text[at:])
+    return marked_snippet(number, marking, "".join(out) + text[at:])
 
 
 @settings(max_examples=300, deadline=None)

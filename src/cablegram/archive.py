@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from cablegram.errors import NotFound
+from cablegram.errors import NotFound, Unsupported
 from cablegram.ingest import CHUNK_DOCS, IngestReport, ingest
 from cablegram.model import Cable, Reference
 from cablegram.store import ErrorInfo, RunInfo, Store, VersionInfo, open_store
@@ -284,7 +284,7 @@ class Archive:
         or a new extractor); ``force`` redoes all. ``engine="dask"`` extracts on a Dask
         cluster (``scheduler``, or a local one of ``workers`` processes). Returns an
         ``EnrichReport``."""
-        from cablegram.enrich.api import connection
+        from cablegram.enrich.catalog import connection
         from cablegram.enrich.run import enrich
 
         if ids is not None:
@@ -297,7 +297,7 @@ class Archive:
         limit: int = 50, offset: int = 0,
     ) -> list[Any]:  # fmt: skip
         """Entities (``EntitySummary``), most cited first; ``kind``: person, org, place."""
-        from cablegram.enrich.api import connection, list_entities
+        from cablegram.enrich.catalog import connection, list_entities
 
         return list_entities(
             connection(self.store), kind, query=query, sort=sort, limit=limit, offset=offset
@@ -306,43 +306,43 @@ class Archive:
     def entity(self, entity_id: str, *, visible: Any = None, limit: int = 100) -> Any:
         """An entity page (``EntityPage``: aliases, titles over time, cables, co-mentioned
         entities), by id (``person:safar-abiyev``) or ``kind:Name``; None if unknown."""
-        from cablegram.enrich.api import connection, get_entity
+        from cablegram.enrich.catalog import connection, get_entity
 
         return get_entity(connection(self.store), entity_id, visible=visible, limit=limit)
 
     def cable_entities(self, cable_id: str, *, visible: Any = None) -> list[dict[str, Any]]:
         """The entity mentions of one cable, in reading order."""
-        from cablegram.enrich.api import cable_entities, connection
+        from cablegram.enrich.catalog import cable_entities, connection
 
         return cable_entities(connection(self.store), cable_id, visible=visible)
 
     def merge_entities(self, source: str, into: str, *, note: str = "") -> Any:
         """Merge ``source`` into ``into``; kept across re-enrichment."""
-        from cablegram.enrich.api import connection, merge_entities
+        from cablegram.enrich.catalog import connection, merge_entities
 
         return merge_entities(connection(self.store), source, into, note=note)
 
     def split_entity(self, entity_id: str, name: str, **scope: Any) -> Any:
         """Split mentions off ``entity_id`` into a new entity ``name``: ``cables=[...]``,
         ``before="YYYY-MM-DD"``, ``after=...`` or ``aliases=[...]``."""
-        from cablegram.enrich.api import connection, split_entity
+        from cablegram.enrich.catalog import connection, split_entity
 
         return split_entity(connection(self.store), entity_id, name, **scope)
 
     def rename_entity(self, entity_id: str, name: str, *, note: str = "") -> Any:
-        from cablegram.enrich.api import connection, rename_entity
+        from cablegram.enrich.catalog import connection, rename_entity
 
         return rename_entity(connection(self.store), entity_id, name, note=note)
 
     def delete_entity(self, entity_id: str, *, note: str = "") -> Any:
         """Mark an entity as no entity (a false positive); kept across re-enrichment."""
-        from cablegram.enrich.api import connection, delete_entity
+        from cablegram.enrich.catalog import connection, delete_entity
 
         return delete_entity(connection(self.store), entity_id, note=note)
 
     def corrections(self) -> list[Any]:
         """The users' entity decisions, in the order they are applied."""
-        from cablegram.enrich.api import connection, corrections
+        from cablegram.enrich.catalog import connection, corrections
 
         return corrections(connection(self.store))
 
@@ -350,12 +350,12 @@ class Archive:
         """The applied schema migrations (version, name, when) of a PostgreSQL archive."""
         applied = getattr(self.store, "applied_migrations", None)
         if applied is None:
-            raise ValueError("migrations are for postgresql:// databases")
+            raise Unsupported("migrations are for postgresql:// databases")
         return applied()
 
     def entity_facets(self, query: str, *, limit: int = 10, visible: Any = None) -> dict[str, Any]:
         """Top people, organisations and places among the cables matching ``query``."""
-        from cablegram.enrich.api import connection, entity_facets
+        from cablegram.enrich.catalog import connection, entity_facets
 
         ids = self.search_ids(query, visible=visible)
         return entity_facets(connection(self.store), ids, limit=limit, visible=visible)

@@ -149,7 +149,8 @@ def _ids_table(conn: sqlite3.Connection, src: Any, query: str | None) -> str | N
 
 
 def _all_ids(conn: sqlite3.Connection, query: str) -> Iterable[str]:
-    from cablegram.search.sqlite import MAX_PER_PAGE, search
+    from cablegram.search.results import MAX_PER_PAGE
+    from cablegram.search.sqlite import search
 
     page = 1
     while True:
@@ -339,7 +340,7 @@ def ego_network(src: Any, center: str, *, radius: int = 1, min_weight: int = 1,
     the cables it cites and that cite it within ``radius`` steps."""
     conn = _conn(src)
     if ":" in center:
-        from cablegram.enrich.api import _find
+        from cablegram.enrich.catalog import _find
 
         eid = _find(conn, center) if _has(conn, "entities") else None
         if eid is None:

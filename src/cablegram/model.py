@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-# Overall classification levels, lowest first. LOU and SBU sit between U and C.
+# The classification scale, the one copy: a level is an index (cables.class_level), lowest
+# first; LOU and SBU sit between U and C. Names and their abbreviations, level for level.
 CLASSIFICATION_LEVELS: tuple[str, ...] = (
     "UNCLASSIFIED",
     "LIMITED OFFICIAL USE",
@@ -28,6 +29,7 @@ CLASSIFICATION_LEVELS: tuple[str, ...] = (
     "SECRET",
     "TOP SECRET",
 )
+CLASSIFICATION_ABBREVIATIONS: tuple[str, ...] = ("U", "LOU", "SBU", "C", "S", "TS")
 
 
 @dataclass

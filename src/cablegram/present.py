@@ -7,8 +7,10 @@ Pure functions of a ``Cable`` (and today's date), so they are easy to test and r
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from cablegram.model import Addressee, Cable
 from cablegram.reference import (
@@ -281,14 +283,44 @@ class ParagraphView:
     kind: str = ""  # summary | comment | ''
     anchor: str = ""
     label: str = ""  # Summary / Comment, when the text does not say so itself
+    # The text cut at the entity mentions, when asked: (text, entity href or '', kind).
+    segments: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def _segments(text: str, mentions: list[dict[str, Any]],
+              href: Callable[[str], str] | None) -> list[tuple[str, str, str]]:  # fmt: skip
+    """``text`` as (piece, entity href or '', kind) runs; a mention whose offsets do not
+    hold in this text (another rendering) is left out rather than misplaced."""
+    if not mentions:
+        return []
+    out: list[tuple[str, str, str]] = []
+    at = 0
+    for m in sorted(mentions, key=lambda m: (m["start"], -m["end"])):
+        s, e = m["start"], m["end"]
+        if s < at or text[s:e] != m["text"]:
+            continue
+        if s > at:
+            out.append((text[at:s], "", ""))
+        out.append((text[s:e], href(m["entity_id"]) if href else "", m["kind"]))
+        at = e
+    if at < len(text):
+        out.append((text[at:], "", ""))
+    return out
 
 
 _BLOCK_START = re.compile(r"^\s*(?:BEGIN\s+)?(SUMMARY|COMMENT)\b(?:\s+AND\s+\w+)?\s*[:.\-]", re.I)
 
 
-def paragraphs_view(c: Cable) -> list[ParagraphView]:
+def paragraphs_view(c: Cable, mentions: list[dict[str, Any]] | None = None,
+                    href: Callable[[str], str] | None = None) -> list[ParagraphView]:  # fmt: skip
     """Paragraphs with their marking decoded, new headings, and the summary and comment
-    blocks (``SUMMARY: ... END SUMMARY``, ``COMMENT: ... END COMMENT``) recognised."""
+    blocks (``SUMMARY: ... END SUMMARY``, ``COMMENT: ... END COMMENT``) recognised; with
+    ``mentions`` (``Archive.cable_entities``), each paragraph's text cut at the mentions
+    for highlighting (portion seq n is the n-th paragraph)."""
+    by_seq: dict[int, list[dict[str, Any]]] = {}
+    for m in mentions or ():
+        if m["seq"] and m["entity_id"] and m["kind"] in ("person", "org", "place"):
+            by_seq.setdefault(m["seq"], []).append(m)
     out: list[ParagraphView] = []
     heading = ""
     block = ""
@@ -325,6 +357,7 @@ def paragraphs_view(c: Cable) -> list[ParagraphView]:
                 kind=kind,
                 anchor=anchor,
                 label=label,
+                segments=_segments(p.text, by_seq.get(i + 1, []), href),
             )
         )
     # Unique anchors even when numbering repeats.

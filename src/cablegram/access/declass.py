@@ -89,6 +89,9 @@ class DeclassReport:
     no_date: dict[str, int] = field(default_factory=dict)  # value -> cables (OADR, X1 ...)
     no_date_cables: dict[str, list[str]] = field(default_factory=dict)
     missing: int = 0  # no DECL line at all
+    # UNCLASSIFIED cables (class level 0): nothing to declassify, whatever their DECL line
+    # says (a date copied from a template, N/A); never counted as due.
+    unclassified: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -114,6 +117,7 @@ class DeclassReport:
             "no_date": self.no_date,
             "no_date_cables": self.no_date_cables,
             "missing": self.missing,
+            "unclassified": self.unclassified,
         }
 
 
@@ -133,8 +137,11 @@ def report(conn: sqlite3.Connection, due: date | str | None = None, *,
         "SELECT id, date, CASE WHEN origin_name != '' THEN origin_name ELSE origin_code END, "
         "classification, class_level, declassify_on FROM cables"
     )
-    for cid, cdate, origin, cls, _level, raw in rows:
+    for cid, cdate, origin, cls, level, raw in rows:
         if ids is not None and cid not in ids:
+            continue
+        if level == 0 or (cls or "").upper().startswith("UNCLASSIFIED"):
+            rep.unclassified += 1
             continue
         raw = (raw or "").strip()
         if not raw:

@@ -15,7 +15,7 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
-from cablegram.model import Cable
+from cablegram.model import CLASSIFICATION_ABBREVIATIONS, Cable
 from cablegram.reference import caveat_name
 from cablegram.search.visibility import Visibility
 from cablegram.store.rows import _in_paragraphs, caveat_list, level_of, marking_of
@@ -35,7 +35,12 @@ __all__ = [
 
 # Clearances a principal can hold, and the highest portion level each reads.
 # LOU and SBU are one tier: both are controlled unclassified information (levels 1 and 2).
-CLEARANCES: dict[str, int] = {"U": 0, "LOU": 2, "SBU": 2, "C": 3, "S": 4, "TS": 5}
+# A clearance per abbreviation of the one scale (model.CLASSIFICATION_ABBREVIATIONS), at
+# its level, except that LOU and SBU are one clearance: the SBU level (docs/access.md).
+CLEARANCES: dict[str, int] = {
+    abbr: max(level, 2) if abbr in ("LOU", "SBU") else level
+    for level, abbr in enumerate(CLASSIFICATION_ABBREVIATIONS)
+}
 CLEARANCE_NAMES = {"U": "UNCLASSIFIED", "LOU": "LOU/SBU", "SBU": "LOU/SBU", "C": "CONFIDENTIAL",
                    "S": "SECRET", "TS": "TOP SECRET"}  # fmt: skip
 # What an archive may give anonymous readers: a clearance, nothing, or everything.

@@ -330,7 +330,7 @@ class ReaderArchive:
 
     def _resolve(self, ref: str) -> str | None:
         if self.visible is None:
-            from cablegram.enrich.api import _find
+            from cablegram.enrich.catalog import _find
 
             return _find(self._conn, ref)
         kind, sep, rest = ref.strip().partition(":~")
@@ -349,7 +349,7 @@ class ReaderArchive:
                  limit: int = 50, offset: int = 0) -> list[Any]:  # fmt: skip
         """Entities with at least one visible mention; counts, dates and the name shown
         come from visible mentions only."""
-        from cablegram.enrich.api import EntitySummary
+        from cablegram.enrich.catalog import EntitySummary
 
         self._log("entities", kind or "", query or "")
         if self.visible is None:
@@ -395,7 +395,7 @@ class ReaderArchive:
     def entity(self, entity_id: str, *, limit: int = 100) -> Any:
         """An entity page from visible mentions only; None when unknown or when no visible
         portion mentions it (the same answer)."""
-        from cablegram.enrich.api import EntityPage, get_entity
+        from cablegram.enrich.catalog import EntityPage, get_entity
 
         if self.visible is None:
             page = get_entity(self._conn, entity_id, limit=limit)
@@ -439,7 +439,7 @@ class ReaderArchive:
         return out
 
     def cable_entities(self, cable_id: str) -> list[dict[str, Any]]:
-        from cablegram.enrich.api import cable_entities
+        from cablegram.enrich.catalog import cable_entities
 
         cid = _norm(cable_id)
         if self.visible is not None and not self._exists(cid):
@@ -452,7 +452,7 @@ class ReaderArchive:
         return rows
 
     def entity_facets(self, query: str, *, limit: int = 10) -> dict[str, Any]:
-        from cablegram.enrich.api import entity_facets
+        from cablegram.enrich.catalog import entity_facets
 
         out = entity_facets(self._conn, self.search_ids(query), limit=limit, visible=self.visible)
         if self.visible is None:

@@ -24,9 +24,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cablegram import __version__
 from cablegram.access.db import AccessDB
+from cablegram.api.cite import router as cite_router
+from cablegram.api.examples import add_examples
 from cablegram.api.pool import ArchivePool
 from cablegram.api.problems import PROBLEM_MEDIA_TYPE, problem
+from cablegram.api.reference import router as reference_router
 from cablegram.api.routes import router
+from cablegram.api.telegram import router as telegram_router
 from cablegram.errors import CablegramError, NotEnriched, NotFound, Unsupported
 from cablegram.search import QueryError
 from cablegram.settings import settings
@@ -163,9 +167,9 @@ def create_app(db: str | os.PathLike[str], *, readers: int | None = None, web: b
     app.state.access = access_db
     app.state.session_hours = session_hours
     app.include_router(router)
-    from cablegram.api.telegram import router as telegram_router
-
-    app.include_router(telegram_router)
+    app.include_router(cite_router)
+    app.include_router(reference_router)  # /docs, /redoc, the /api/ index
+    app.include_router(telegram_router)  # /api/lint, /api/compose, coverage, anomalies
 
     renderer = None
     if web:
@@ -228,6 +232,7 @@ def create_app(db: str | os.PathLike[str], *, readers: int | None = None, web: b
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
         _problem_schemas(schema)
+        add_examples(schema)  # a recorded answer for every endpoint (api/examples.py)
         app.openapi_schema = schema
         return schema
 

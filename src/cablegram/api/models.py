@@ -173,6 +173,31 @@ class Me(BaseModel):
 EntityKind = Literal["person", "org", "place"]
 
 
+class MentionOut(BaseModel):
+    entity_id: str | None = Field(
+        description="The entity the mention was resolved to (None for a redacted source).",
+        examples=["person:safar-abiyev"],
+    )
+    kind: str = Field(examples=["person"], description="person, org, place or redacted.")
+    name: str = Field(description="The entity's name.", examples=["Safar Abiyev"])
+    text: str = Field(description="As written in the cable.", examples=["Abiyev"])
+    title: str = Field(description="The title written before it, if any.", examples=[""])
+    role: str = Field(description="text, title (a title used alone), signer or classifier.")
+    para: int | None = Field(
+        description="The paragraph's number as the cable gives it (None: the summary, or the "
+        "signer and classifying official, who stand outside the paragraphs)."
+    )
+    seq: int | None = Field(description="The paragraph's position in the cable (portion seq).")
+    start: int = Field(description="Offset of the mention in the paragraph's text.")
+    end: int = Field(description="Offset just past the mention.")
+    url: str | None = Field(description="The entity in the API.")
+
+
+class CableMentions(BaseModel):
+    cable_id: str
+    mentions: list[MentionOut]
+
+
 class EntitySummaryOut(BaseModel):
     entity_id: str = Field(
         description="kind:slug, e.g. person:safar-abiyev (an opaque kind:~hash for readers "

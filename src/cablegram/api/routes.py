@@ -251,6 +251,39 @@ async def references(request: Request, cable_id: CableId) -> m.References:
 
 
 @router.get(
+    "/cables/{cable_id}/entities",
+    response_model=m.CableMentions,
+    summary="Which entity each mention of a cable went to",
+    responses=problem_responses(404, 422),
+)
+async def cable_mentions(request: Request, cable_id: CableId) -> m.CableMentions:
+    """Every person, organisation and place mention of the cable, in reading order, with
+    the entity it was resolved to, its paragraph number and its offsets into that
+    paragraph's text (as `/api/cables/{id}` gives it). Only mentions in portions the
+    reader may see; empty before `cablegram enrich`."""
+
+    def run(arc: ReaderArchive) -> m.CableMentions:
+        cable = _get(arc, cable_id)
+        rows = arc.cable_entities(cable.id) if arc.has_entities() else []
+        return m.CableMentions(
+            cable_id=cable.id,
+            mentions=[
+                m.MentionOut(
+                    **{k: r[k] for k in ("entity_id", "kind", "text", "role", "para", "seq")},
+                    name=r["name"] or r["text"],
+                    title=r["title"] or "",
+                    start=r["start"] or 0,
+                    end=r["end"] or 0,
+                    url=f"/api/entities/{r['entity_id']}" if r["entity_id"] else None,
+                )
+                for r in rows
+            ],
+        )
+
+    return await read(request, run)
+
+
+@router.get(
     "/cables/{cable_id}/cited-by",
     response_model=m.CitedBy,
     summary="Cables citing this cable",

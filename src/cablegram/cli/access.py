@@ -212,7 +212,8 @@ def audit_export(fmt: str, since: str | None, out: str, db: str) -> None:
 
 
 @click.command("declass")
-@click.option("--due", default=None, help="YYYY-MM-DD (default: today).")
+@click.option("--due", default=None, is_flag=False, flag_value="today", metavar="[YYYY-MM-DD]",
+              help="The day to review for (default, or --due alone: today).")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="The whole report as JSON.")
 @click.option("--list/--no-list", "listing", default=True, show_default=True,
               help="List the due cables after the summary.")  # fmt: skip
@@ -224,7 +225,7 @@ def declass_command(due: str | None, as_json: bool, listing: bool, db: str) -> N
     from cablegram.cli.output import open_archive
 
     try:
-        when = date.fromisoformat(due) if due else date.today()
+        when = date.fromisoformat(due) if due and due != "today" else date.today()
     except ValueError:
         raise click.BadParameter(f"not a date: {due}", param_hint="--due") from None
     with open_archive(db) as arc:
@@ -232,8 +233,10 @@ def declass_command(due: str | None, as_json: bool, listing: bool, db: str) -> N
     if as_json:
         click.echo(json.dumps(rep.to_dict(), indent=1))
         return
-    click.echo(f"due by {when}: {len(rep.due_cables)} cables; not yet due: {rep.not_yet}; "
-               f"no date: {sum(rep.no_date.values())}; no DECL line: {rep.missing}")  # fmt: skip
+    n = len(rep.due_cables)
+    click.echo(f"due by {when}: {n} {'cable' if n == 1 else 'cables'}; not yet due: {rep.not_yet}; "
+               f"no date: {sum(rep.no_date.values())}; no DECL line: {rep.missing}; "
+               f"unclassified (never due): {rep.unclassified}")  # fmt: skip
     click.echo("\nby origin and classification:")
     for (origin, cls), n in rep.by_origin_and_classification.items():
         click.echo(f"  {n:6d}  {origin or '(unknown)'}\t{cls or '(unmarked)'}")

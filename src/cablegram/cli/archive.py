@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -14,7 +15,7 @@ from rich.text import Text
 
 from cablegram import present
 from cablegram.archive import EXPORT_FORMATS, Archive
-from cablegram.cli.output import db_option, emit_json, err, open_archive, out
+from cablegram.cli.output import db_option, emit_json, err, open_archive, out, plural
 from cablegram.cli.output import jsonable as _jsonable
 from cablegram.cli.output import print_rows as _rows
 from cablegram.cli.scale import engine_options, partition_option
@@ -119,7 +120,8 @@ def print_result(res: Any, con: Console) -> None:
     first = (res.page - 1) * res.per_page + 1 if res.total else 0
     last = first + len(res.hits) - 1 if res.hits else 0
     con.print(
-        f"[bold]{res.total:,}[/bold] cables match [cyan]{escape(res.query)}[/cyan]"
+        f"[bold]{res.total:,}[/bold] {plural(res.total, 'cable matches', 'cables match')} "
+        f"[cyan]{escape(res.query)}[/cyan]"
         + (f"  (showing {first:,}-{last:,}, page {res.page} of {res.pages})" if res.hits else "")
     )
     for hit in res.hits:
@@ -167,7 +169,11 @@ def print_result(res: Any, con: Console) -> None:
     help="A version number or content-hash prefix (default: the shown one).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
-def show(cable_id: str, db: str, version: str | None, as_json: bool) -> None:
+@click.option(
+    "--entities", "entities", is_flag=True,
+    help="List which entity each mention went to (paragraph, offsets, text, entity).",
+)  # fmt: skip
+def show(cable_id: str, db: str, version: str | None, as_json: bool, entities: bool) -> None:
     """Show one cable: the decoded header, then its paragraphs with their markings."""
     with open_archive(db) as arc:
         cable = arc.version(cable_id, version) if version else arc.get(cable_id)
@@ -176,10 +182,31 @@ def show(cable_id: str, db: str, version: str | None, as_json: bool) -> None:
                 f"no cable {cable_id}" + (f" version {version}" if version else "")
             )
         versions = arc.versions(cable_id)
+        if entities:
+            try:
+                mentions = arc.cable_entities(cable.id)
+            except LookupError as e:  # no entity tables yet
+                raise click.ClickException(str(e)) from None
+    if entities:
+        _show_mentions(mentions, as_json)
+        return
     if as_json:
         emit_json(cable.to_dict())
         return
     render_cable(cable, out(), versions)
+
+
+def _show_mentions(mentions: list[dict[str, Any]], as_json: bool) -> None:
+    """The mentions of a cable: JSON Lines, or one aligned line each."""
+    if as_json:
+        for r in mentions:
+            click.echo(json.dumps(r, ensure_ascii=False))
+        return
+    for r in mentions:
+        where = f"para {r['para']}" if r["para"] is not None else (r["role"] or "-")
+        span = f"{r['start']}-{r['end']}" if r["seq"] is not None else ""
+        ent = r["entity_id"] or f"({r['kind']})"
+        click.echo(f"{where:<10} {span:<11} {r['text'][:40]:<40} {ent}")
 
 
 def _addressee(a: Addressee) -> str:
@@ -251,16 +278,16 @@ def render_cable(c: Cable, con: Console, versions: list | None = None) -> None:
     if c.subject:
         mark = f"[dim]({escape(c.subject_marking)})[/dim] " if c.subject_marking else ""
         row("Subject", mark + escape(c.subject))
-    for i, r in enumerate(c.references):
-        label = f"{r.label}. " if r.label else ""
-        rid = f"[green]{escape(r.id)}[/green]" if r.id else "[dim]unresolved[/dim]"
-        extra = f" [dim]{escape(r.text)}[/dim]" if r.text else ""
+    for i, ref in enumerate(c.references):
+        label = f"{ref.label}. " if ref.label else ""
+        rid = f"[green]{escape(ref.id)}[/green]" if ref.id else "[dim]unresolved[/dim]"
+        extra = f" [dim]{escape(ref.text)}[/dim]" if ref.text else ""
         row("References" if i == 0 else "", f"{escape(label)}{rid}{extra}")
     if c.archive:
-        a = c.archive
+        meta = c.archive
         row("Archive", escape(", ".join(x for x in (
-            a.classification, a.origin, f"created {a.created}" if a.created else "",
-            f"released {a.released}" if a.released else "") if x)))  # fmt: skip
+            meta.classification, meta.origin, f"created {meta.created}" if meta.created else "",
+            f"released {meta.released}" if meta.released else "") if x)))  # fmt: skip
     con.print(t)
     if c.summary:
         con.print()
@@ -313,7 +340,7 @@ def versions(cable_id: str, db: str, as_json: bool) -> None:
     if as_json:
         emit_json(vs)
         return
-    rows = [
+    rows: list[tuple[str, ...]] = [
         ("*" if v.shown else "", str(v.number), v.content_hash[:12], str(v.completeness),
          v.rendering, f"{v.source}:{v.member}" if v.member else v.source)
         for v in vs
@@ -381,14 +408,18 @@ def stats(db: str, as_json: bool) -> None:
     """Counts per year, origin, classification and caveat; top tags; errors."""
     with open_archive(db) as arc:
         st = arc.stats()
+        resolved = sum(e.resolved for e in arc.errors()) if st["errors"] else 0
+    st["errors_resolved"] = resolved
     if as_json:
         emit_json(st)
         return
     con = out()
-    con.print(
-        f"[bold]{st['cables']:,}[/bold] cables, {st['versions']:,} versions, "
-        f"{st['portions']:,} portions, {st['errors']:,} errors, {st['runs']:,} ingest runs"
-    )
+    counts = [(st["cables"], "cable"), (st["versions"], "version"), (st["portions"], "portion"),
+              (st["errors"], "error"), (st["runs"], "ingest run")]  # fmt: skip
+    line = ", ".join(f"{n:,} {plural(n, word)}" for n, word in counts)
+    if resolved:
+        line += f" ({resolved:,} of the errors resolved by a later run)"
+    con.print(line, markup=False)
     for key, title, limit in (
         ("years", "year", None),
         ("classifications", "classification", None),
@@ -426,8 +457,10 @@ def errors(db: str, run_id: int | None, limit: int | None, as_json: bool) -> Non
     if not errs:
         con.print("no errors")
         return
-    _rows(con, ("source", "member", "code", "reason"),
-          [(e.source, e.member, e.code, e.reason) for e in errs])  # fmt: skip
+    # A document that a later run stored after all (a corrected file, a better parser).
+    _rows(con, ("source", "member", "code", "reason", "status"),
+          [(e.source, e.member, e.code, e.reason, "resolved" if e.resolved else "open")
+           for e in errs])  # fmt: skip
 
 
 @click.command()
@@ -437,13 +470,17 @@ def errors(db: str, run_id: int | None, limit: int | None, as_json: bool) -> Non
 @click.option(
     "--output", "-o", default="-", show_default=True, help="Output file ('-': standard output)."
 )
+@click.option("--force", "-f", is_flag=True, help="Overwrite an existing output file.")
 @partition_option
-def export(db: str, fmt: str, query: str | None, output: str, partition_by: str | None) -> None:
+def export(db: str, fmt: str, query: str | None, output: str, force: bool,
+           partition_by: str | None) -> None:  # fmt: skip
     """Export the cables as JSON Lines, CSV or Parquet (streamed, no size cap)."""
     if partition_by and (fmt != "parquet" or output == "-"):
         raise click.ClickException("--partition-by year needs --format parquet -o DIRECTORY")
     if fmt == "parquet" and output == "-" and sys.stdout.isatty():
         raise click.ClickException("parquet is binary: give -o FILE or redirect the output")
+    if output != "-":
+        _check_output(Path(output), force, folder=bool(partition_by))
     from cablegram.search.query import QueryError
 
     with open_archive(db) as arc:
@@ -451,8 +488,28 @@ def export(db: str, fmt: str, query: str | None, output: str, partition_by: str 
             n = arc.export(fmt, output, query=query, partition_by=partition_by)
         except QueryError as exc:
             raise click.ClickException(f"{exc}\n{exc.pointer(query)}") from None
+        except OSError as exc:  # a full disk, a folder removed meanwhile
+            raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
     if output != "-":
-        err().print(f"exported {n:,} cables to {escape(output)}")
+        err().print(f"exported {n:,} {plural(n, 'cable')} to {escape(output)}")
+
+
+def _check_output(path: Path, force: bool, *, folder: bool) -> None:
+    """A one-line error before any work: no folder to write in, or a file (a non-empty
+    folder, for --partition-by) that would be overwritten without --force."""
+    parent = path.parent
+    if not parent.is_dir():
+        raise click.ClickException(f"cannot write {path}: there is no folder {parent}")
+    if folder:
+        if path.exists() and not path.is_dir():
+            raise click.ClickException(f"{path} is a file; --partition-by writes a folder")
+        if path.is_dir() and any(path.iterdir()) and not force:
+            raise click.ClickException(f"{path} is not empty; add --force to write into it")
+        return
+    if path.is_dir():
+        raise click.ClickException(f"{path} is a folder; give a file name")
+    if path.exists() and not force:
+        raise click.ClickException(f"{path} exists; add --force to overwrite it")
 
 
 COMMANDS = [ingest, search, show, versions, diff, stats, errors, export]

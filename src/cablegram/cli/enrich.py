@@ -18,10 +18,12 @@ from rich.markup import escape
 from cablegram.archive import Archive
 from cablegram.cli.output import db_option as _db_option
 from cablegram.cli.output import emit_json as _json
-from cablegram.cli.output import open_archive
+from cablegram.cli.output import err as _err
+from cablegram.cli.output import open_archive, plural
 from cablegram.cli.output import out as _out
 from cablegram.cli.output import print_rows as _rows
 from cablegram.cli.scale import engine_options
+from cablegram.running import running_stage
 
 __all__ = ["enrich_command", "entities_group", "graph_command"]
 
@@ -67,8 +69,9 @@ def enrich_command(db: str, workers: int | None, force: bool, cables: tuple[str,
         try:
             if bar is not None:
                 bar.start()
-            rep = arc.enrich(workers=workers, force=force, ids=list(cables) or None,
-                             progress=progress, engine=engine, scheduler=scheduler)  # fmt: skip
+            with running_stage(db, "enrich"):  # the Entities page says it is running
+                rep = arc.enrich(workers=workers, force=force, ids=list(cables) or None,
+                                 progress=progress, engine=engine, scheduler=scheduler)  # fmt: skip
         except NotImplementedError as exc:  # entities on a PostgreSQL archive
             raise click.ClickException(str(exc)) from None
         finally:
@@ -135,11 +138,11 @@ def show_command(entity: str, db: str, limit: int, as_json: bool) -> None:
         _json(page.to_dict())
         return
     con = _out()
-    e = page.entity
-    con.print(f"[bold]{escape(e.name)}[/bold]  {e.entity_id}  ({e.kind})"
-              + ("  [yellow]curated[/yellow]" if e.curated else ""))  # fmt: skip
+    ent = page.entity
+    con.print(f"[bold]{escape(ent.name)}[/bold]  {ent.entity_id}  ({ent.kind})"
+              + ("  [yellow]curated[/yellow]" if ent.curated else ""))  # fmt: skip
     con.print(
-        f"{e.n_cables} cables, {e.n_mentions} mentions, {e.first_seen or '?'} .. {e.last_seen or '?'}"
+        f"{ent.n_cables} cables, {ent.n_mentions} mentions, {ent.first_seen or '?'} .. {ent.last_seen or '?'}"
     )
     if page.aliases:
         con.print("aliases: " + escape(", ".join(f"{a} ({n})" for a, n in page.aliases[:15])))
@@ -304,10 +307,23 @@ def graph_command(what: str, center: str | None, db: str, fmt: str, output: str,
                       [(c, str(n), "yes" if a else "no") for c, n, a in rows])  # fmt: skip
             return
         if what == "cited-by":
-            items = graph.cited_by(arc, center or "")
+            cid = (center or "").strip().upper()
+            items = graph.cited_by(arc, cid)
+            present = arc.get(cid) is not None
+            # A cable that is not here may still be cited (graph missing lists those).
+            if not items and not present:
+                raise click.ClickException(
+                    f"{cid} is not in the archive, and no cable in it cites it"
+                )
             if as_json:
                 _json(items)
-            else:
+                return
+            if not items:
+                _err().print(f"No cable in the archive cites {cid}.")
+            elif not present:
+                n = len({c.citing for c in items})
+                _err().print(f"{cid} is not in the archive; {n:,} {plural(n, 'cable')} cite it:")
+            if items or not _out().is_terminal:
                 _rows(_out(), ("citing", "kind", "as written"),
                       [(c.citing, c.kind, c.text) for c in items])  # fmt: skip
             return

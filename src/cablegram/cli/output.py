@@ -73,9 +73,16 @@ def open_archive(db: str, *, create: bool = False) -> Archive:
         raise click.ClickException(f"cannot open {shown}: {reason}") from None
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``word`` for one, else ``many`` (default ``word + "s"``): "1 cable", "2 cables"."""
+    return word if n == 1 else (many or word + "s")
+
+
 def print_rows(con: Console, headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    """A table on a terminal; tab-separated lines (whole values, for grep and cut) otherwise."""
+    """A table on a terminal; otherwise tab-separated lines (whole values, for grep and cut)
+    under a header row naming the columns, as the table does."""
     if not con.is_terminal:
+        click.echo("\t".join(h.replace(" ", "_") for h in headers))
         for r in rows:
             click.echo("\t".join(r))
         return

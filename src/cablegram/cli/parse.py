@@ -8,10 +8,12 @@ from collections import Counter
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from cablegram.cli.output import plural
+from cablegram.ingest import examine
 from cablegram.model import Cable
-from cablegram.parser import parse
 from cablegram.sources import iter_documents
 
 # Fields whose fill rate the summary table reports, with how to tell they are present.
@@ -57,7 +59,7 @@ def _present(c: Cable, field: str) -> bool:
 def parse_command(paths: tuple[str, ...], as_json: bool, summary: bool, hint: str | None) -> None:
     """Parse cables in FILES (files, folders, .tar.*/.zip archives, cables.csv, - for stdin)."""
     out = Console(highlight=False, soft_wrap=True)
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     filled: Counter[str] = Counter()
     defects: Counter[str] = Counter()
     n = failed = 0
@@ -66,7 +68,13 @@ def parse_command(paths: tuple[str, ...], as_json: bool, summary: bool, hint: st
             failed += 1
             err.print(f"[red]error[/red] {doc.label}: {doc.error}")
             continue
-        cable = parse(doc.data, hint=hint or doc.hint)
+        # The rules of ingest: an empty or binary file, or text without a reference id,
+        # is no cable; said per file, and the exit status is 1.
+        cable = examine(doc.data, hint=hint or doc.hint)
+        if not isinstance(cable, Cable):
+            failed += 1
+            err.print(f"[red]not a cable[/red] {escape(doc.label)}: {escape(cable[1])}")
+            continue
         n += 1
         if summary:
             for label, field in SUMMARY_FIELDS.items():
@@ -79,7 +87,10 @@ def parse_command(paths: tuple[str, ...], as_json: bool, summary: bool, hint: st
         else:
             print_cable_summary(cable, doc.label, out)
     if summary:
-        table = Table(title=f"{n} documents parsed" + (f", {failed} unreadable" if failed else ""))
+        table = Table(
+            title=f"{n:,} {plural(n, 'document')} parsed"
+            + (f", {failed:,} not {plural(failed, 'a cable', 'cables')}" if failed else "")
+        )
         table.add_column("field")
         table.add_column("found", justify="right")
         table.add_column("%", justify="right")

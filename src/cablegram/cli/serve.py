@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cablegram.cli.output import db_option
-from cablegram.serve import DEFAULT_HOST, DEFAULT_PORT, serve
+from cablegram.serve import DEFAULT_HOST, DEFAULT_PORT, BindError, serve
 
 __all__ = ["serve_command"]
 
@@ -19,9 +19,12 @@ __all__ = ["serve_command"]
 def serve_command(db: str, host: str, port: int, workers: int) -> None:
     """Serve the web UI at http://HOST:PORT/ and the HTTP API at /api/.
 
-    Prints the URL, then serves until Ctrl-C. The API's schema is at /openapi.json.
+    Prints the URL, then serves until Ctrl-C. The API reference is at /docs, its schema
+    at /openapi.json.
     """
     try:
         serve(db, host, port, workers=workers)
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from None
+    except BindError as exc:
+        raise click.ClickException(f"{exc}; choose another with --port (or --host)") from None

@@ -7,6 +7,7 @@ connection: ``Archive.store.conn``), in autocommit mode like the store's.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections import Counter, defaultdict
@@ -15,8 +16,10 @@ from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
-from cablegram.enrich.extract import KINDS, CableEntities, CableText, clean_name, smart_case
+from cablegram.enrich.incable import title_head
 from cablegram.enrich.lexicon import norm, org_acronyms
+from cablegram.enrich.mentions import KINDS, CableEntities, CableText
+from cablegram.enrich.patterns import _common_word, clean_name, smart_case
 
 __all__ = [
     "ensure_schema",
@@ -248,8 +251,9 @@ class _UnionFind:
 
 
 def _anchor(keys: list[str]) -> str:
-    """The key that names a cluster's id: the longest (most words), then the first."""
-    return min(keys, key=lambda k: (-len(k.split()), -len(k), k))
+    """The key that names a cluster's id: the longest (most words), then the first; a key
+    with words glued to the name (``lula looking``) only when there is no other."""
+    return min(keys, key=lambda k: (_without_glued_words(k) != k, -len(k.split()), -len(k), k))
 
 
 def resolve(conn: sqlite3.Connection) -> dict[str, int]:
@@ -284,20 +288,37 @@ def resolve(conn: sqlite3.Connection) -> dict[str, int]:
             uf.union(ka, kb)
     # People: a short form joins the one longer name it can belong to ("abiyev" ->
     # "safar abiyev"; not "aliyev" when both "ilham aliyev" and "heydar aliyev" exist).
+    # A lone word may also be the first of a name written family name first ("kim" in
+    # "kim jong-il"): such names count as candidates too, so "kim" fits many people.
     by_last: dict[str, list[str]] = defaultdict(list)
-    for kind, key in keys.values():
+    by_first: dict[str, list[str]] = defaultdict(list)
+    for kid, (kind, key) in keys.items():
         if kind == "person" and " " in key:
+            core = _without_glued_words(key)
+            if core != key:
+                # "betting obama", "obama prague": a word the model glued to a name; the
+                # mention is of the name ("obama"), not of a person of its own.
+                other = by_kk.get(("person", core))
+                if other is not None:
+                    uf.union(kid, other)
+                continue
             by_last[key.split()[-1]].append(key)
+            by_first[key.split()[0]].append(key)
+    ambiguous: dict[int, list[int]] = {}
     for kid, (kind, key) in keys.items():
         if kind != "person":
             continue
         toks = key.split()
         cands = [f for f in by_last.get(toks[-1], ()) if f != key and _suffix(toks, f.split())]
+        if len(toks) == 1:
+            cands += [f for f in by_first.get(toks[0], ()) if f not in cands]
         maximal = [
             f for f in cands if not any(g != f and _suffix(f.split(), g.split()) for g in cands)
         ]
         if len(maximal) == 1:
             uf.union(kid, by_kk[("person", maximal[0])])
+        elif len(maximal) > 1:
+            ambiguous[kid] = [by_kk[("person", f)] for f in maximal]
     clusters: dict[int, list[int]] = defaultdict(list)
     for kid in keys:
         clusters[uf.find(kid)].append(kid)
@@ -322,6 +343,12 @@ def resolve(conn: sqlite3.Connection) -> dict[str, int]:
         conn.execute(
             "UPDATE mentions SET entity_id = NULL WHERE key_id IS NULL AND entity_id IS NOT NULL"
         )
+        eid_of = dict(keymap)
+        picks = _in_context(conn, ambiguous)
+        conn.executemany(
+            "UPDATE mentions SET entity_id = ? WHERE cable_id = ? AND key_id = ?",
+            [(eid_of[full], cid, kid) for cid, kid, full in picks],
+        )
         names, curated = _apply_corrections(conn)
         counts = _rebuild(conn, names, curated)
         counts["septel_citations"] = _match_septels(conn)
@@ -338,6 +365,94 @@ def resolve(conn: sqlite3.Connection) -> dict[str, int]:
             conn.execute("ROLLBACK")
         raise
     return counts
+
+
+CONTEXT_YEARS = 1  # a title held this many years either side of a cable's year counts
+DOMINANT = 3  # a candidate this many times as present as the next, at the time, wins
+DOMINANT_YEARS = 1  # "at the time": this many years either side of the cable's year
+
+
+@functools.cache
+def _glue_words() -> tuple[frozenset[str], frozenset[str]]:
+    """Places and plural titles, normalised (the gazetteers load once)."""
+    from cablegram.enrich.lexicon import TITLE_HEADS, place_names
+
+    plurals = frozenset(t + "s" for t in TITLE_HEADS if "_" not in t)
+    return frozenset(norm(p) for p in place_names()), plurals
+
+
+def _without_glued_words(key: str) -> str:
+    """A person key without the ordinary words, places and plural titles the model glued
+    to its ends ("comparing chavez", "presidents chavez", "obama prague" -> the name).
+    Only words that cannot be a given name are cut: -ing, -ed, -ize, -s verb forms and
+    plurals that are ordinary lower-case words, country and post-city names."""
+    places, plurals = _glue_words()
+
+    def glued(w: str) -> bool:
+        if w in places or w in plurals:
+            return True
+        return len(w) > 4 and w.endswith(("ing", "ed", "ize", "ise", "s")) and _common_word(w)
+
+    words = key.split()
+    while len(words) > 1 and glued(words[0]):
+        words = words[1:]
+    while len(words) > 1 and glued(words[-1]):
+        words = words[:-1]
+    return " ".join(words)
+
+
+def _in_context(conn: sqlite3.Connection, ambiguous: dict[int, list[int]]
+                ) -> list[tuple[str, int, int]]:  # fmt: skip
+    """Where a cable writes only a short form several people share ("Rice", "Castro"),
+    choose by the cable's context: the candidate who holds the title it is given there
+    around the cable's date (Secretary Rice in 2007: Condoleezza; Ambassador Rice in
+    2010: Susan), else the one the archive speaks of far more at that time. Returns
+    (cable id, short key id, chosen full key id) for the cables where one candidate wins;
+    elsewhere the short form stays an entity of its own."""
+    if not ambiguous:
+        return []
+    wanted = set(ambiguous) | {k for ks in ambiguous.values() for k in ks}
+    years: dict[int, Counter[int]] = defaultdict(Counter)  # key -> year -> cables
+    held: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+    groups: dict[tuple[str, int], tuple[int | None, set[str]]] = {}
+    seen: set[tuple[str, int]] = set()
+    conn.execute("DROP TABLE IF EXISTS temp.cg_wanted")
+    conn.execute("CREATE TEMP TABLE cg_wanted (key_id INTEGER PRIMARY KEY)")
+    conn.executemany("INSERT INTO temp.cg_wanted VALUES (?)", [(k,) for k in wanted])
+    rows = conn.execute(
+        "SELECT m.key_id, m.cable_id, c.year, m.title FROM mentions m "
+        "JOIN temp.cg_wanted w ON w.key_id = m.key_id JOIN cables c ON c.id = m.cable_id "
+        "WHERE m.kind = 'person'"
+    )
+    for kid, cid, year, title in rows:
+        head = title_head(title) if title else ""
+        if kid in ambiguous:
+            _, heads = groups.setdefault((cid, kid), (year, set()))
+            if head:
+                heads.add(head)
+            continue
+        if (cid, kid) not in seen and year is not None:
+            seen.add((cid, kid))
+            years[kid][year] += 1
+        if head and year is not None:
+            held[kid][head].add(year)
+    conn.execute("DROP TABLE temp.cg_wanted")
+    out = []
+    span = range(-CONTEXT_YEARS, CONTEXT_YEARS + 1)
+    for (cid, kid), (year, heads) in groups.items():
+        if year is None:
+            continue
+        cands = ambiguous[kid]
+        titled = [c for c in cands if any(year + d in held[c][h] for h in heads for d in span)]
+        if len(titled) == 1:
+            out.append((cid, kid, titled[0]))
+            continue
+        pool = titled or cands
+        wide = range(-DOMINANT_YEARS, DOMINANT_YEARS + 1)
+        near = sorted(((sum(years[c][year + d] for d in wide), c) for c in pool), reverse=True)
+        if near[0][0] >= DOMINANT and near[0][0] >= DOMINANT * (near[1][0] if len(near) > 1 else 0):
+            out.append((cid, kid, near[0][1]))
+    return out
 
 
 def _suffix(short: list[str], long: list[str]) -> bool:

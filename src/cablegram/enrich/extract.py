@@ -26,24 +26,49 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from cablegram import reference
 from cablegram.enrich import lexicon as lx
-from cablegram.enrich.truecase import casing_table, is_upper_text, restore_case
-
-
-def _w(text: str) -> list[str]:
-    """The words of ``text`` (word lists are written as text)."""
-    return text.split()
-
-
-def _form(low: str) -> str:
-    """The usual casing of a word in mixed-case cables ('' when unknown)."""
-    e = casing_table().get(low)
-    return e[0] if e else ""
-
+from cablegram.enrich.citations import _CITE, _citation, _septels
+from cablegram.enrich.incable import (
+    _definitions,
+    _person_initials,
+    _resolve_cable,
+)
+from cablegram.enrich.mentions import CableEntities, CableText, Candidate, Mention
+from cablegram.enrich.patterns import (  # the rules' expressions and word tests
+    _ACRONYM_TOKEN,
+    _DEFINITION,
+    _HYPHEN_LEFT,
+    _HYPHEN_RIGHT,
+    _INSTITUTION,
+    _KNOWN_ORGS_RE,
+    _NAME_NEXT,
+    _NOT_NAME,
+    _ORG_TAIL,
+    _ORGISH,
+    _PERSON_RULE,
+    _POST,
+    _REDACTED,
+    _SPEECH,
+    _STRIP,
+    _THE_TITLE,
+    _TITLE_BEFORE,
+    _US_POSTS,
+    _alt,
+    _common_word,
+    _form,
+    _form_known,
+    _good_name,
+    _is_english_word,
+    _is_jargon,
+    _title_words,
+    clean_name,
+    entity_key,
+    smart_case,
+)
+from cablegram.enrich.truecase import is_upper_text, restore_case
 
 __all__ = [
     "EXTRACTOR_VERSION",
@@ -57,240 +82,6 @@ __all__ = [
 # Bump when rules, word lists or the casing table change: enrichment redoes every cable
 # whose stored extractor version differs.
 EXTRACTOR_VERSION = "1"
-
-KINDS = ("person", "org", "place")
-
-
-@dataclass
-class Mention:
-    kind: str  # person | org | place | redacted
-    name: str  # display name after cable-level resolution ("Safar Abiyev")
-    text: str  # as written ("Abiyev", "the Defense Minister", "GOAJ")
-    seq: int | None  # portion seq of the paragraph; None for the signer / classifier
-    start: int = 0  # offsets in the paragraph text
-    end: int = 0
-    title: str = ""  # "Defense Minister"
-    role: str = "text"  # text | title | signer | classifier | redacted
-    key: str = ""  # resolution key: kind-specific normal form of the full name
-
-
-@dataclass
-class CableText:
-    """What extraction reads of a cable."""
-
-    id: str
-    paragraphs: list[tuple[int, str]] = field(default_factory=list)  # (portion seq, text)
-    signer: str = ""
-    classified_by: tuple[str, str] = ("", "")  # (name, title)
-    countries: list[str] = field(default_factory=list)  # names of the country TAGS
-    year: int | None = None
-
-
-@dataclass
-class CableEntities:
-    id: str
-    mentions: list[Mention] = field(default_factory=list)
-    links: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, key, other key)
-    citations: list[tuple[str, int, str]] = field(default_factory=list)  # (id, seq, text)
-    septels: list[tuple[int, int, int, str, list[str]]] = field(default_factory=list)
-    # (seq, start, end, sentence, keys of the entities named in it)
-
-
-# --- regular expressions ----------------------------------------------------------------
-
-
-def _alt(words: Iterable[str]) -> str:
-    return "|".join(sorted(set(words), key=len, reverse=True))
-
-
-_SPACE = r"\s+"
-_TITLE_HEAD = rf"(?:{_alt(re.escape(w).replace('_', _SPACE) for w in lx.TITLE_HEADS)})\.?(?![a-z])"
-_TITLE_MOD = rf"(?:{_alt(re.escape(w) for w in lx.TITLE_MODIFIERS)})"
-_ACRO = r"[A-Z][A-Z/&\-]{1,9}"
-_NAME_TOK = r"(?:(?:Mc|Mac|O')?[A-Z][a-z\u00e0-\u00ff]+(?:[-'\u2019][A-Za-z\u00e0-\u00ff]+)*|[A-Z]\.(?:\s?[A-Z]\.)*)"
-_PARTICLE = r"(?:al-|el-|[Aa]l|[Ee]l|[Bb]in|[Ii]bn|[Aa]bu|[Aa]bd|[Dd]e|[Dd]a|di|du|[Dd]el|della|dos|das|[Vv]an|[Vv]on|der|den|[Ll]a|[Ll]e|y|ter|bint)(?![\w])"
-_NAME = rf"{_NAME_TOK}(?:(?:\s+|(?<=-))(?:{_PARTICLE}(?:\s+|(?<=-))){{0,2}}{_NAME_TOK}){{0,4}}"
-# The (?i:...) groups make title words match in any case; the name must be capitalised.
-_OF_WORD = rf"(?i:{_alt(re.escape(w) for w in lx.TITLE_OF_WORDS | {'and'})})(?![\w-])"
-_PERSON_RULE = re.compile(
-    rf"(?<![\w'\-])(?P<title>(?:(?:(?i:{_TITLE_MOD})|{_ACRO})[\s\-]+){{0,4}}(?i:{_TITLE_HEAD})"
-    rf"(?:(?:\s+(?i:of|for)\s+(?:the\s+)?{_OF_WORD}(?:,?\s+{_OF_WORD}){{0,4}})|"
-    rf"(?:[\s\-]+(?i:{_TITLE_HEAD})))*)\s+(?P<name>{_NAME})"
-)
-_THE_TITLE = re.compile(
-    rf"\b[Tt]he\s+(?P<title>(?:(?i:{_TITLE_MOD})\s+){{0,3}}(?i:{_TITLE_HEAD})(?:\s+(?i:{_TITLE_HEAD}))*)"
-    r"(?:'s|\u2019s)?(?=[\s,.;:)'\u2019\"]|$)(?!\s+[A-Z][a-z])"
-)
-_REDACTED = re.compile(r"(?i)x{5,}")
-_ACRONYM_TOKEN = re.compile(r"(?<![\w/\-])(?:[A-Z][A-Z&]{1,8}|Go[A-Z]{1,3})(?![\w/\-])")
-_DEFINITION = re.compile(r"\(\s*(?:the\s+)?(?P<acr>[A-Z][A-Za-z&/\-]{1,11})\s*\)")
-_POST = re.compile(
-    r"(?:\b(?:U\.S\.|US|American)\s+)?\b(?P<kind>Embassy|Consulate General|Consulate|AmEmbassy|"
-    r"AmConsul|Mission)\s+(?:in\s+)?(?P<city>[A-Z][a-z]+(?:\s+[A-Z][a-z]+){0,2})"
-)
-_US_POSTS = re.compile(r"\b(USNATO|USEU|USUN|USOSCE|UNVIE|USMISSION\s+[A-Z]+)\b")
-_CITE = re.compile(r"(?<![\w-])(\d{2})\s?([A-Z]{3,}(?:\s[A-Z]{3,}){0,2})\s?(\d{1,6})(?![\w-])")
-_SENTENCE = re.compile(r"[^.!?]*(?:[.!?](?![a-z0-9])|$)")
-_SEPTEL = re.compile(r"(?i)\bseptels?\b")
-_ORG_TAIL = re.compile(
-    r"\s+(?:Group|Agreement|Declaration|Summit|Process|Council|Commission|Airport|University|"
-    r"Protocol|Initiative|Accords?|Conference|Treaty|Pact|Club|Fund|Bank|Institute|Stock|"
-    r"Times|Post|Herald|News|Radio|Television|TV|Party|Front|Movement|Forum|Dialogue|Round)\b"
-)
-_KNOWN_ORGS_RE = re.compile(
-    r"(?<![\w-])(?:" + _alt(re.escape(k) for k in lx.KNOWN_ORGS) + r")(?![\w-])"
-)
-_INST_HEAD = (
-    r"(?:Ministry|Council|Commission|Committee|Court|Agency|Office|Bank|University|Institute|"
-    r"Party|Government|Assembly|Parliament|Senate|Police|Foundation|Society|Association|"
-    r"Federation|Front|Movement|Authority|Directorate|Service|Corporation|Company|Embassy|"
-    r"Consulate)"
-)
-_CAPWORD = r"(?:[A-Z][A-Za-z\-]+|[A-Z]{2,})"
-_INSTITUTION = re.compile(
-    rf"(?<![\w\-])(?:{_CAPWORD}\s+){{0,4}}{_INST_HEAD}(?![\w\-])"
-    rf"(?:\s+(?:of|for|on)\s+(?:the\s+)?{_CAPWORD}(?:,?\s+(?:and\s+)?{_CAPWORD}){{0,5}})?"
-)
-_TITLE_BEFORE = re.compile(rf"((?:(?i:{_TITLE_MOD})\s+){{0,3}}(?i:{_TITLE_HEAD}))\s*$")
-_NAME_NEXT = re.compile(r"\s+[A-Z][a-z]")
-# A name followed by one of these is a person ("Saoul said", "De Gooijer told us").
-_SPEECH = re.compile(
-    r"(?:'s)?,?\s+(?:said|says|told|noted|added|stated|explained|asked|argued|claimed|commented|"
-    r"replied|responded|confided|emphasized|emphasised|insisted|warned|agreed|stressed|"
-    r"underscored|observed|opined|remarked|acknowledged|complained|lamented|predicted|urged|"
-    r"confirmed|denied|suggested|expressed|assured|averred|reiterated|recalled)\b"
-)
-_ORGISH = frozenset(
-    _w("""ministry government embassy office council committee commission party group bank
-    agency department army police court union organization organisation company
-    corporation association movement front forces council parliament assembly""")
-)
-_HYPHEN_RIGHT = re.compile(r"-([A-Z][a-z]{2,})(?![\w])")
-_HYPHEN_LEFT = re.compile(r"(?<![\w-])([A-Z][a-z]{2,})-$")
-_STRIP = " \t\n\r,;:.!?\"'()[]{}<>\u2018\u2019\u201c\u201d-*=_/"
-
-
-@dataclass
-class _Cand:
-    start: int
-    end: int
-    kind: str  # person | org | place | block
-    name: str
-    prio: int
-    title: str = ""
-    seq: int = 0
-    text: str = ""
-
-
-# --- small helpers ----------------------------------------------------------------------
-
-_TITLE_WORDS = None
-
-
-def _title_words() -> frozenset[str]:
-    global _TITLE_WORDS
-    if _TITLE_WORDS is None:
-        words: set[str] = set()
-        for t in lx.TITLE_HEADS:
-            words.update(t.split("_"))
-        words.update(lx.TITLE_MODIFIERS)
-        _TITLE_WORDS = frozenset(w.lower() for w in words)
-    return _TITLE_WORDS
-
-
-_NOT_NAME = frozenset(
-    _w("""monday tuesday wednesday thursday friday saturday sunday january february march april
-    may june july august september october november december administration government
-    ministry embassy office council committee commission party staff the and of on in at
-    for to with by said told noted added asked stated his her their its our we they he she
-    it this that these those who which as but or if when while after before during since
-    per via also then today yesterday tomorrow""")
-)
-
-
-def clean_name(s: str) -> str:
-    s = " ".join(s.split())
-    s = re.sub(r"(?:'s|\u2019s|'|\u2019)$", "", s)
-    s = s.strip(_STRIP)
-    s = re.sub(r"(?:'s|\u2019s)$", "", s).strip(_STRIP)
-    if s[:4].lower() == "the ":
-        s = s[4:]
-    return s
-
-
-def smart_case(name: str) -> str:
-    """Title-case an ALL-CAPS name, using the casing table where it knows the word."""
-    if not name.isupper():
-        return name
-
-    def one(w: str) -> str:
-        if len(w) <= 1:
-            return w
-        form = _form(w.lower())
-        if form and not form.islower() and not form.isupper():
-            return form
-        return w[0] + w[1:].lower()
-
-    return re.sub(r"[A-Z][A-Z']*", lambda m: one(m.group()), name)
-
-
-def entity_key(kind: str, name: str) -> str:
-    """The resolution key of a name of kind ``kind`` (see ``docs/entities.md``)."""
-    k = lx.norm(name)
-    if kind == "person":
-        toks = [t for t in k.split() if t not in ("jr", "sr", "ii", "iii", "mr", "mrs", "ms", "dr")]
-        if len(toks) >= 3:
-            toks = [toks[0]] + [t for t in toks[1:-1] if len(t) > 1] + [toks[-1]]
-        return " ".join(toks)
-    if kind == "org" and k.startswith("the "):
-        return k[4:]
-    return k
-
-
-def _form_known() -> dict[str, tuple[str, float]]:
-    return casing_table()
-
-
-def _is_english_word(low: str) -> bool:
-    from cablegram.enrich.truecase import _is_english
-
-    return _is_english(low)
-
-
-def _common_word(name: str, share: float = 0.3) -> bool:
-    """A one-word name that is an ordinary word in cables ("Extraordinary", "Benchmarks")."""
-    if " " in name or "-" in name:
-        return False
-    e = casing_table().get(name.lower())
-    return e is not None and e[0].islower() and e[1] < share
-
-
-def _is_jargon(name: str) -> bool:
-    n = name.lower().strip(_STRIP)
-    if not n or n in lx.JARGON or lx.norm(n) in lx.JARGON:
-        return True
-    if name.isupper() and all(w in lx.subject_tags() or w in lx.countries() for w in name.split()):
-        return True  # TAGS codes: "PREL", "NL PREL"
-    # C O N F I D E N T I A L
-    return re.fullmatch(r"(?:[A-Z]\s){2,}[A-Z]", name) is not None
-
-
-def _good_name(name: str, kind: str) -> bool:
-    if len(name) < 2 or not re.search(r"[A-Za-z]", name) or not name[0].isalpha() and kind != "org":
-        return False
-    if not any(ch.isupper() for ch in name):
-        return False
-    if _REDACTED.search(name) or _is_jargon(name):
-        return False
-    if re.search(r"\d{3,}", name):
-        return False
-    base = re.sub(r"(?:'s|\u2019s)$", "", name)
-    if base in lx.DEMONYMS or base in lx.NOT_ENTITIES:
-        return False
-    words = base.split()
-    if len(words) > 1 and all(w in lx.DEMONYMS or w.lower() in _title_words() for w in words):
-        return False
-    return not (kind == "person" and (len(name) < 3 or name.isupper() and len(name) <= 4))
 
 
 # --- where the model needs to look ------------------------------------------------------
@@ -407,7 +198,7 @@ class Extractor:
     # -- one cable --------------------------------------------------------------------
     def _cable(self, c: CableText, rows: list[list[Any]]) -> CableEntities:
         out = CableEntities(c.id)
-        chosen: list[_Cand] = []
+        chosen: list[Candidate] = []
         redacted: list[Mention] = []
         defs: list[tuple[int, int, int, str]] = []  # (seq, start of '(', end, acronym)
         paras = [(seq, orig, work, ents) for seq, orig, work, _, _, ents in rows]
@@ -422,7 +213,8 @@ class Extractor:
                 if cid and cid != c.id:
                     out.citations.append((cid, seq, m.group()))
         titles = [x for x in chosen if x.kind == "title"]
-        chosen = self._consistent([x for x in chosen if x.kind != "title"], paras)
+        chosen = [x for x in chosen if x.kind != "title"]
+        chosen = self._consistent(chosen, paras, _person_initials(defs, chosen))
         mentions = [Mention(x.kind, x.name, x.text, x.seq, x.start, x.end, x.title) for x in chosen]
         mentions += self._header_people(c)
         mentions += [
@@ -438,8 +230,8 @@ class Extractor:
         return out
 
     def _rules(self, seq: int, orig: str, work: str, countries: list[str]
-               ) -> tuple[list[_Cand], list[Mention]]:  # fmt: skip
-        cands: list[_Cand] = []
+               ) -> tuple[list[Candidate], list[Mention]]:  # fmt: skip
+        cands: list[Candidate] = []
         reds: list[Mention] = []
         for m in _REDACTED.finditer(orig):
             title = ""
@@ -450,7 +242,7 @@ class Extractor:
             reds.append(
                 Mention("redacted", "", m.group(), seq, m.start(), m.end(), title, "redacted")
             )
-            cands.append(_Cand(m.start(), m.end(), "block", "", 1000, seq=seq))
+            cands.append(Candidate(m.start(), m.end(), "block", "", 1000, seq=seq))
         # Title + name: the (slow) rule runs only around title words.
         for m in _person_matches(work):
             name, ns, ne = _trim_name(work, m.start("name"), m.end("name"))
@@ -461,12 +253,12 @@ class Extractor:
                 continue
             if name.lower() in lx.TITLE_OF_WORDS or name in lx.NOT_ENTITIES:
                 continue  # "president of the Assembly"
-            cands.append(_Cand(ns, ne, "person", name, 100, title, seq))
-            cands.append(_Cand(m.start("title"), m.end("title"), "block", "", 50, seq=seq))
+            cands.append(Candidate(ns, ne, "person", name, 100, title, seq))
+            cands.append(Candidate(m.start("title"), m.end("title"), "block", "", 50, seq=seq))
         # Titles used alone ("the Defense Minister"): resolved over the cable later.
         for m in _THE_TITLE.finditer(work):
             title = " ".join(m["title"].split())
-            cands.append(_Cand(m.start(), m.end(), "title", "", 60, title, seq))
+            cands.append(Candidate(m.start(), m.end(), "title", "", 60, title, seq))
         # US posts: Embassy Baku, AmEmbassy Ankara, USNATO.
         for m in _POST.finditer(work):
             before = work[max(0, m.start() - 12) : m.start()]
@@ -481,10 +273,10 @@ class Extractor:
             post = reference.post_name(code) if code else ""
             if post:
                 end = m.start("city") + len(city)
-                cands.append(_Cand(m.start(), end, "org", post, 90, seq=seq))
+                cands.append(Candidate(m.start(), end, "org", post, 90, seq=seq))
         for m in _US_POSTS.finditer(work):
             post = reference.post_name(m.group().replace(" ", "")) or m.group()
-            cands.append(_Cand(m.start(), m.end(), "org", post, 90, seq=seq))
+            cands.append(Candidate(m.start(), m.end(), "org", post, 90, seq=seq))
         # Acronyms: GOAJ, USG, NATO...
         acronyms = lx.org_acronyms()
         for m in _ACRONYM_TOKEN.finditer(work):
@@ -500,13 +292,13 @@ class Extractor:
             elif up in acronyms and tok.isupper() and up not in lx.subject_tags():
                 name = up
             if name:
-                cands.append(_Cand(m.start(), m.end(), "org", name, 80, seq=seq))
+                cands.append(Candidate(m.start(), m.end(), "org", name, 80, seq=seq))
         # Place names: countries, post cities, regions.
         for m in _place_matches(work):
             if _ORG_TAIL.match(work, m.end()):
                 continue  # "Minsk Group", "Baku Stock Exchange": the model's organisation
             canon = lx.place_canon().get(lx.norm(m.group()), m.group())
-            cands.append(_Cand(m.start(), m.end(), "place", canon, 70, seq=seq))
+            cands.append(Candidate(m.start(), m.end(), "place", canon, 70, seq=seq))
             # Hyphenated neighbours: Baku-Tbilisi-Ceyhan, Turkey-Armenia.
             for rx, at in ((_HYPHEN_RIGHT, m.end()), (_HYPHEN_LEFT, m.start())):
                 while True:
@@ -518,7 +310,7 @@ class Extractor:
                     if not h or h.group(1) in lx.DEMONYMS or h.group(1) in lx.NOT_ENTITIES:
                         break
                     name = lx.place_canon().get(lx.norm(h.group(1)), h.group(1))
-                    cands.append(_Cand(h.start(1), h.end(1), "place", name, 65, seq=seq))
+                    cands.append(Candidate(h.start(1), h.end(1), "place", name, 65, seq=seq))
                     at = h.end() if rx is _HYPHEN_RIGHT else h.start()
         # Institutions named in capitals: "Ministry of Foreign Affairs", "Finance Ministry",
         # "Council of Ministers", "Supreme National Security Council".
@@ -533,16 +325,20 @@ class Extractor:
                 text = text[cut:]
                 first = text.split(" ", 1)[0]
             if " " in text and not _is_jargon(text):
-                cands.append(_Cand(start, start + len(text), "org", clean_name(text), 12, seq=seq))
+                cands.append(
+                    Candidate(start, start + len(text), "org", clean_name(text), 12, seq=seq)
+                )
         # Organisations the model does not know well.
         for m in _KNOWN_ORGS_RE.finditer(work):
-            cands.append(_Cand(m.start(), m.end(), "org", lx.KNOWN_ORGS[m.group()], 75, seq=seq))
+            cands.append(
+                Candidate(m.start(), m.end(), "org", lx.KNOWN_ORGS[m.group()], 75, seq=seq)
+            )
         for c in cands:
             c.text = orig[c.start : c.end]
         return cands, reds
 
     def _model(self, seq: int, orig: str, work: str, ents: list[tuple[int, int, str]],
-               rules: list[_Cand]) -> list[_Cand]:  # fmt: skip
+               rules: list[Candidate]) -> list[Candidate]:  # fmt: skip
         """The rule candidates of a paragraph with the model's added."""
         persons = [(a, b) for a, b, lab in ents if lab == "PERSON"]
         cands = [
@@ -563,12 +359,36 @@ class Extractor:
         return cands
 
     def _consistent(
-        self, chosen: list[_Cand], paras: list[tuple[int, str, str, Any]]
-    ) -> list[_Cand]:
-        """One kind per name in a cable; find further occurrences of the names found."""
+        self, chosen: list[Candidate], paras: list[tuple[int, str, str, Any]],
+        initials: dict[str, str] | None = None,
+    ) -> list[Candidate]:  # fmt: skip
+        """One kind per name in a cable; find further occurrences of the names found.
+
+        ``initials``: acronyms the cable defines for a person ("Ahmed Wali Karzai (AWK)"),
+        which name that person wherever they occur in the cable."""
+        initials = initials or {}
         votes: dict[str, Counter[str]] = defaultdict(Counter)
         works = {seq: work for seq, _, work, _ in paras}
+        # The surname of a person the cable names in full is that person wherever it
+        # stands alone ("Mashabane" after "Maite Nkoana-Mashabane", "Uribe" after "Alvaro
+        # Uribe"), whatever the model called it there; not a country or a post city.
+        # A titled one-word name ("President Uribe") is one too, and so is the given name of
+        # a full name when it is no English word ("Nawaz" after "Nawaz Sharif").
+        surnames: dict[str, Candidate] = {}
         for x in chosen:
+            words = x.name.split()
+            if x.kind != "person" or x.prio < 10 or (len(words) == 1 and x.prio < 100):
+                continue
+            last = words[-1]
+            parts = {last, *(last.split("-")[1:] if "-" in last else ())}
+            if len(words) > 1 and len(words[0]) >= 4 and not _is_english_word(words[0].lower()):
+                parts.add(words[0])
+            for part in parts:
+                if len(part) >= 3 and part not in lx.place_names() and not _common_word(part):
+                    surnames.setdefault(part, x)
+        for x in chosen:
+            if x.name in initials:
+                x.kind, x.name = "person", initials[x.name]
             votes[lx.norm(x.name)][x.kind] += x.prio
             if (x.prio < 70 and x.kind != "person" and _SPEECH.match(works[x.seq], x.end)
                     and not (set(lx.norm(x.name).split()) & _ORGISH) and not x.name.isupper()):  # fmt: skip
@@ -577,30 +397,36 @@ class Extractor:
                 # The surname of a titled person: "Abiyev" is a person in this cable.
                 votes[lx.norm(x.name.split()[-1])]["person"] += x.prio
         best = {k: v.most_common(1)[0][0] for k, v in votes.items()}
+        for k in {lx.norm(w) for w in surnames} & best.keys():
+            best[k] = "person"
         for x in chosen:
             x.kind = best[lx.norm(x.name)]
             if x.kind == "place" and x.prio < 70:
                 x.name = lx.place_canon().get(lx.norm(x.name), x.name)
         # Names worth looking for again: persons, and anything at least 4 letters long.
-        names: dict[str, _Cand] = {}
+        names: dict[str, Candidate] = {}
         for x in chosen:
             surface = clean_name(x.text) if x.kind == "person" else ""
             for s in {x.name, surface}:
                 if (
                     s
-                    and len(s) >= 4
+                    and len(s) >= (3 if x.kind == "person" else 4)
                     and s[0].isupper()
                     and " " not in s.strip()
                     or (s and len(s) >= 6 and s[0].isupper())
                 ):
                     names.setdefault(s, x)
+        for w, x in surnames.items():
+            names.setdefault(w, x)
+            if x.text.isupper():  # ALL-CAPS text is matched as written
+                names.setdefault(w.upper(), x)
         if not names:
             return chosen
         rx = re.compile(r"(?<![\w-])(?:" + _alt(re.escape(n) for n in names) + r")(?![\w-])")
         taken: dict[int, list[tuple[int, int]]] = defaultdict(list)
         for x in chosen:
             taken[x.seq].append((x.start, x.end))
-        extra: list[_Cand] = []
+        extra: list[Candidate] = []
         for seq, orig, work, _ in paras:
             spans = sorted(taken[seq])
             for m in rx.finditer(work):
@@ -608,8 +434,11 @@ class Extractor:
                     continue
                 src = names[m.group()]
                 name = src.name if m.group() in (src.name,) else clean_name(m.group())
+                name = initials.get(m.group(), name)
                 extra.append(
-                    _Cand(m.start(), m.end(), src.kind, name, 5, "", seq, orig[m.start() : m.end()])
+                    Candidate(
+                        m.start(), m.end(), src.kind, name, 5, "", seq, orig[m.start() : m.end()]
+                    )
                 )
                 spans.append((m.start(), m.end()))
         return chosen + extra
@@ -733,7 +562,7 @@ def _place_matches(work: str) -> list[_Match]:
     return out
 
 
-def _around_acronym(c: _Cand, acr: list[_Cand], work: str) -> None:
+def _around_acronym(c: Candidate, acr: list[Candidate], work: str) -> None:
     """A model organisation that starts with a known acronym: "EU Council" stays whole (it
     outranks the acronym), "GoH Ministry of Foreign Affairs" loses the acronym."""
     for a in acr:
@@ -773,7 +602,7 @@ def _trim_name(work: str, s: int, e: int) -> tuple[str, int, int]:
     return name, ns, ne
 
 
-def _from_spacy(ent: tuple[int, int, str], work: str) -> list[_Cand]:
+def _from_spacy(ent: tuple[int, int, str], work: str) -> list[Candidate]:
     s, e, label = ent
     if label == "PERSON":
         kind = "person"
@@ -789,7 +618,7 @@ def _from_spacy(ent: tuple[int, int, str], work: str) -> list[_Cand]:
     # One span, several names: "Saoul and Jones", "Foreign Ministry's Disarmament
     # Division", "Rehabilitation, Government of Tamil Nadu".
     seps = r",\s+|(?:'s|\u2019s)\s+(?=[A-Z])|\s+-+\s+" + (r"|\s+and\s+" if kind == "person" else "")
-    out: list[_Cand] = []
+    out: list[Candidate] = []
     at = s
     for m in list(re.finditer(seps, work[s:e])) + [None]:
         end = s + m.start() if m else e
@@ -811,7 +640,7 @@ _UNIT = re.compile(
 _ORDINAL_BEFORE = re.compile(r"(?:\b\d+(?:st|nd|rd|th)?|\b[IVX]{1,4})\s+$")
 
 
-def _one_spacy(s: int, e: int, kind: str, work: str) -> _Cand | None:
+def _one_spacy(s: int, e: int, kind: str, work: str) -> Candidate | None:
     text = work[s:e]
     title = ""
     # Leading "the", titles (for persons), trailing possessives and punctuation.
@@ -895,10 +724,10 @@ def _one_spacy(s: int, e: int, kind: str, work: str) -> _Cand | None:
         kind = "place"
     if name in lx.NOT_ORGS or name.upper() in lx.NOT_ORGS:
         return None
-    return _Cand(s, e, kind, name, 10, title)
+    return Candidate(s, e, kind, name, 10, title)
 
 
-def _compound_places(work: str, s: int, e: int) -> list[_Cand]:
+def _compound_places(work: str, s: int, e: int) -> list[Candidate]:
     """``Baku-Tbilisi-Ceyhan`` (a pipeline): one place per part, when a part is a known place."""
     text = work[s:e]
     if "-" not in text or text in lx.place_names():
@@ -911,7 +740,7 @@ def _compound_places(work: str, s: int, e: int) -> list[_Cand]:
     if not any(p.group() in lx.place_names() for p in parts):
         return []
     return [
-        _Cand(
+        Candidate(
             s + p.start(),
             s + p.end(),
             "place",
@@ -923,11 +752,11 @@ def _compound_places(work: str, s: int, e: int) -> list[_Cand]:
     ]
 
 
-def _select(cands: list[_Cand]) -> list[_Cand]:
+def _select(cands: list[Candidate]) -> list[Candidate]:
     """Non-overlapping candidates, highest priority (then longest) first. Blocks occupy
     their span without becoming mentions."""
     occupied: list[tuple[int, int]] = []
-    out: list[_Cand] = []
+    out: list[Candidate] = []
     for c in sorted(cands, key=lambda c: (-c.prio, -(c.end - c.start), c.start)):
         if c.end <= c.start:
             continue
@@ -994,130 +823,3 @@ def split_official(name: str, title: str = "") -> tuple[str, str]:
     rest = " ".join(words[: len(words) - len(keep)]).strip(" ,")
     t = " ".join(x for x in (smart_case(rest), title.strip()) if x)
     return person, t
-
-
-def _citation(m: re.Match[str], year: int | None) -> str:
-    origin = m.group(2)
-    code = origin.replace(" ", "")
-    if code not in reference.known_origins():
-        code = reference.origin_code(origin) or ""
-    if not code:
-        return ""
-    return f"{m.group(1)}{code}{int(m.group(3))}"
-
-
-def _definitions(
-    defs: list[tuple[int, int, int, str]], chosen: list[_Cand]
-) -> list[tuple[str, str, str]]:
-    """``Office of Defense Cooperation (ODC)``: link the acronym's key to the name's."""
-    links: list[tuple[str, str, str]] = []
-    by_seq: dict[int, list[_Cand]] = defaultdict(list)
-    for x in chosen:
-        by_seq[x.seq].append(x)
-    for seq, start, _end, acr in defs:
-        before = [x for x in by_seq[seq] if x.end <= start and start - x.end <= 2]
-        if not before:
-            continue
-        x = max(before, key=lambda x: x.end)
-        if x.kind not in ("org", "place") or " " not in x.name:
-            continue
-        if lx.initials(x.name).replace("&", "")[: len(acr)] != acr.upper().replace(
-            "&", ""
-        ) and not (acr[0].upper() == x.name[0].upper() and len(acr) >= 2):
-            continue
-        a, b = entity_key(x.kind, acr), entity_key(x.kind, x.name)
-        if a and b and a != b:
-            links.append((x.kind, a, b))
-    return list(dict.fromkeys(links))
-
-
-# --- resolution inside one cable --------------------------------------------------------
-
-
-def _resolve_cable(mentions: list[Mention]) -> None:
-    """Give each mention its key and display name: short forms join the one full name
-    they can belong to; titles used alone join the one person holding that title."""
-    for m in mentions:
-        if m.kind in KINDS and m.name:
-            m.key = entity_key(m.kind, m.name)
-    persons = [m for m in mentions if m.kind == "person" and m.key]
-    names: dict[str, Counter[str]] = defaultdict(Counter)
-    for m in persons:
-        names[m.key][m.name] += 1
-    keys = list(names)
-    full = [k for k in keys if " " in k]
-
-    def contains(short: list[str], long: list[str]) -> bool:
-        if len(short) >= len(long):
-            return False
-        if long[-len(short) :] == short:
-            return True
-        if len(short) == 1:
-            return long[0] == short[0] and len(short[0]) > 2
-        return short[0] == long[0] and short[-1] == long[-1]
-
-    target: dict[str, str] = {}
-    for k in keys:
-        toks = k.split()
-        cands = [f for f in full if contains(toks, f.split())]
-        # Keep only the longest forms: "abiyev" in "safar abiyev" and "s abiyev"? -> longest.
-        maximal = [
-            f for f in cands if not any(g != f and contains(f.split(), g.split()) for g in cands)
-        ]
-        if len(maximal) == 1:
-            target[k] = maximal[0]
-    for m in persons:
-        t = target.get(m.key)
-        if t:
-            m.key = t
-    display = {k: _best_name(c) for k, c in names.items()}
-    for m in persons:
-        m.name = display.get(m.key, m.name)
-    # Titles used alone.
-    holders: dict[str, set[str]] = defaultdict(set)
-    heads: dict[str, set[str]] = defaultdict(set)
-    for m in persons:
-        if m.title:
-            t = _title_norm(m.title)
-            holders[t].add(m.key)
-            heads[t.split()[-1]].add(m.key)
-    for m in mentions:
-        if m.role != "title":
-            continue
-        t = _title_norm(m.title)
-        who = holders.get(t) or (heads.get(t) if len(t.split()) == 1 else None) or set()
-        if len(who) == 1:
-            m.key = next(iter(who))
-            m.name = display.get(m.key, m.key)
-
-
-def _title_norm(t: str) -> str:
-    t = lx.norm(t)
-    t = re.sub(r"\b(?:acting|former|the|then|visiting)\b", " ", t)
-    repl = {"fm": "foreign minister", "pm": "prime minister", "amb": "ambassador",
-            "gen": "general", "adm": "admiral", "defmin": "defense minister",
-            "defence": "defense", "sen": "senator"}  # fmt: skip
-    return " ".join(repl.get(w, w) for w in t.split())
-
-
-def _best_name(c: Counter[str]) -> str:
-    """The display form of a key: the most frequent, preferring mixed case."""
-    return max(c.items(), key=lambda kv: (not kv[0].isupper(), kv[1], len(kv[0])))[0]
-
-
-def _septels(
-    paras: list[tuple[int, str, str, Any]], mentions: list[Mention]
-) -> list[tuple[int, int, int, str, list[str]]]:
-    out = []
-    for seq, orig, _work, _ in paras:
-        if not _SEPTEL.search(orig):
-            continue
-        for m in _SENTENCE.finditer(orig):
-            if not m.group().strip() or not _SEPTEL.search(m.group()):
-                continue
-            keys = sorted(
-                {f"{x.kind}:{x.key}" for x in mentions if x.seq == seq and x.key
-                 and m.start() <= x.start and x.end <= m.end()}
-            )  # fmt: skip
-            out.append((seq, m.start(), m.end(), " ".join(m.group().split()), keys))
-    return out

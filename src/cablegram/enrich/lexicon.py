@@ -25,7 +25,7 @@ def _w(text: str) -> list[str]:
 # Head words (and fixed phrases) of titles that stand before a personal name. Matched
 # without regard to case; "_" stands for a space. Longer phrases are tried first.
 TITLE_HEADS = _w("""
-president vice-president vice_president prime_minister deputy_prime_minister
+president presidents first_lady nsa vfm dfm vice-president vice_president prime_minister deputy_prime_minister
 minister ministers foreign_minister defense_minister defence_minister fm pm dpm
 defmin mod ambassador ambassadors amb ambassador-at-large ambassador-designate charge
 charge_d'affaires chargé_d'affaires chargé dcm a/dcm polad secretary secretary-general secretary_general

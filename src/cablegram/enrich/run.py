@@ -21,7 +21,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from cablegram.enrich import db
-from cablegram.enrich.extract import EXTRACTOR_VERSION, CableEntities, CableText, Extractor
+from cablegram.enrich.extract import EXTRACTOR_VERSION, Extractor
+from cablegram.enrich.mentions import CableEntities, CableText
 
 __all__ = ["EnrichReport", "enrich", "extractor_version"]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from cablegram.model import CLASSIFICATION_LEVELS
+from cablegram.model import CLASSIFICATION_ABBREVIATIONS, CLASSIFICATION_LEVELS
 
 __all__ = [
     "CAVEATS",
@@ -79,25 +79,18 @@ SECURITY_LINE: dict[str, str] = {
 
 CLASSIFICATIONS: tuple[str, ...] = CLASSIFICATION_LEVELS
 
+# The scale is model.CLASSIFICATION_LEVELS / _ABBREVIATIONS; the names are tried highest
+# first (so TOP SECRET is not read as SECRET), then the spellings banners also use.
 _LEVEL_NAMES: tuple[tuple[str, int], ...] = (
-    ("TOP SECRET", 5),
-    ("SECRET", 4),
-    ("CONFIDENTIAL", 3),
-    ("SENSITIVE BUT UNCLASSIFIED", 2),
-    ("LIMITED OFFICIAL USE", 1),
-    ("UNCLASSIFIED", 0),
+    *sorted(((name, level) for level, name in enumerate(CLASSIFICATION_LEVELS)),
+            key=lambda x: -x[1]),
     ("UNCLAS", 0),
-)
+)  # fmt: skip
 _LEVEL_ABBREVIATIONS = {
-    "U": 0,
+    **{abbr: level for level, abbr in enumerate(CLASSIFICATION_ABBREVIATIONS)},
     "UNCLAS": 0,
     "UNCLASSIFIED": 0,
-    "LOU": 1,
-    "SBU": 2,
-    "C": 3,
     "CONF": 3,
-    "S": 4,
-    "TS": 5,
 }
 _EXACT_LEVELS = {**dict(_LEVEL_NAMES), **_LEVEL_ABBREVIATIONS}
 _SPACED_WORD = re.compile(r"\b(?:[A-Z] ){2,}[A-Z]\b")

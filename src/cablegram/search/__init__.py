@@ -1,4 +1,5 @@
-"""Search: the query language (``query``) and its execution on SQLite (``sqlite``).
+"""Search: the query language (``query``: ``nodes``, one ``fields`` table), its execution
+on SQLite (``sqlite``) and PostgreSQL (``postgres``), and what both answer (``results``).
 
     >>> from cablegram.search import search, parse_query, Visibility
     >>> result = search(conn, 'origin:BAKU "naval base" -tag:PREL', per_page=10)
@@ -7,7 +8,8 @@ See docs/search.md for the syntax.
 """
 
 from cablegram.search.query import QueryError, parse_query, unparse
-from cablegram.search.sqlite import Hit, SearchResult, Snippet, search, search_ids
+from cablegram.search.results import Hit, SearchResult, Snippet
+from cablegram.search.sqlite import search, search_ids
 from cablegram.search.visibility import Visibility
 
 __all__ = [

@@ -384,7 +384,7 @@ def load(conn: sqlite3.Connection, gen: int | None = None) -> DocValues:
     present[keys] = True
 
     def numbers(expr: str, dtype: type, fill: int) -> np.ndarray:
-        out = np.full(n, fill, dtype=dtype)
+        out: np.ndarray = np.full(n, fill, dtype=dtype)
         out[keys] = _ints(
             conn, f"SELECT group_concat(v) FROM (SELECT {expr} AS v FROM cables ORDER BY key)"
         )

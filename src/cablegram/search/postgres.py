@@ -35,29 +35,23 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from cablegram.search.fields import spec_for
 from cablegram.search.query import (
     And,
-    CableId,
-    Caveat,
-    Classification,
-    DateRange,
     Entity,
-    Lint,
     Node,
     Not,
     Or,
-    Origin,
     QueryError,
-    Ref,
-    Signer,
-    Tag,
     Text,
     parse_query,
 )
-from cablegram.search.sqlite import (
+from cablegram.search.results import (
+    CLOSE,
     FACETS,
     K1,
     MAX_PER_PAGE,
+    OPEN,
     SNIPPETS_PER_HIT,
     SORTS,
     SUBJECT_WEIGHT,
@@ -65,7 +59,7 @@ from cablegram.search.sqlite import (
     Hit,
     SearchResult,
     Snippet,
-    _snippet,
+    marked_snippet,
 )
 from cablegram.search.visibility import Visibility
 
@@ -83,7 +77,6 @@ __all__ = [
     "tsvector_literal",
 ]
 
-_OPEN, _CLOSE = "\x02", "\x03"
 _TOKEN = re.compile(r"[^\W_]+")  # letters and digits (unicode61's token characters)
 MAX_POS = 16383  # tsvector positions stop there
 MAX_POSITIONS = 255  # per lexeme and portion
@@ -225,21 +218,6 @@ def _ph(sql: str) -> str:
     return sql.replace("?", "%s")
 
 
-def _like(prefix: str) -> str:
-    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def _nocase(s: str) -> str:
-    # SQLite's NOCASE folds ASCII only; lower() on a COLLATE "C" column does the same.
-    return s.translate(_ASCII_LOWER)
-
-
-_OPS = {"=", "<", "<=", ">", ">="}
-
-
 @dataclass
 class _Leaf:
     node: Text
@@ -275,58 +253,10 @@ class _Compiler:
         if isinstance(node, Text):
             leaf = self.leaf(node, negated)
             return f"c.id IN (SELECT cable_id FROM {leaf.name})", []
-        if isinstance(node, Origin):
-            if node.by_name:
-                if node.prefix:
-                    return "lower(c.origin_name) LIKE %s ESCAPE '\\'", [_like(_nocase(node.value))]
-                return "lower(c.origin_name) = %s", [_nocase(node.value)]
-            if node.prefix:
-                return "c.origin_code LIKE %s ESCAPE '\\'", [_like(node.value)]
-            return "c.origin_code = %s", [node.value]
-        if isinstance(node, Tag):
-            if node.prefix:
-                return ("c.id IN (SELECT cable_id FROM tags WHERE code LIKE %s ESCAPE '\\')",
-                        [_like(node.code)])  # fmt: skip
-            return "c.id IN (SELECT cable_id FROM tags WHERE code = %s)", [node.code]
-        if isinstance(node, Classification):
-            if node.op not in _OPS:  # pragma: no cover - the parser only makes these
-                raise QueryError(f"bad comparison {node.op!r}", node.pos)
-            return f"c.class_level {node.op} %s", [node.level]
-        if isinstance(node, Caveat):
-            return "c.id IN (SELECT cable_id FROM caveats WHERE caveat = %s)", [node.name]
-        if isinstance(node, DateRange):
-            conds, params = [], []
-            if node.start:
-                conds.append("c.date >= %s")
-                params.append(node.start)
-            if node.end:
-                conds.append("c.date <= %s")
-                params.append(node.end + "~")
-            return "(" + " AND ".join(conds) + ")", params
-        if isinstance(node, CableId):
-            if node.prefix:
-                return "c.id LIKE %s ESCAPE '\\'", [_like(node.id)]
-            return "c.id = %s", [node.id]
-        if isinstance(node, Ref):
-            return "c.id IN (SELECT cable_id FROM refs WHERE ref_id = %s)", [node.id]
-        if isinstance(node, Signer):
-            if node.prefix:
-                return "lower(c.signer) LIKE %s ESCAPE '\\'", [_like(_nocase(node.name))]
-            return "lower(c.signer) = %s", [_nocase(node.name)]
-        if isinstance(node, Entity):
-            return self.entity(node)
-        if isinstance(node, Lint):
-            return self.lint(node)
-        raise TypeError(f"not a query node: {node!r}")
-
-    def lint(self, node: Lint) -> tuple[str, list[Any]]:
-        # Contract with `cablegram lint --db` (cablegram.telegram.anomalies): lint_findings.
-        from cablegram.telegram.anomalies import findings_table
-
-        if not findings_table(self.conn, pg=True):
-            raise QueryError("lint: filters need lint findings; run `cablegram lint --db "
-                             "ARCHIVE` first", node.pos)  # fmt: skip
-        return "c.id IN (SELECT cable_id FROM lint_findings WHERE rule = %s)", [node.rule]
+        postgres = spec_for(node).postgres
+        if postgres is None:
+            raise TypeError(f"not a filter: {node!r}")
+        return postgres(node, self)
 
     def entity(self, node: Entity) -> tuple[str, list[Any]]:
         if self._entities is None:
@@ -361,8 +291,13 @@ class _Compiler:
                 )
             vis, params = self.visible.portion_clause("vp")
             sql += f" JOIN portions vp ON vp.portion_id = m.portion_id AND {_ph(vis)}"
-        sql += " WHERE e.kind = %s AND lower(e.name) = lower(%s))"
-        return sql, [*params, node.kind, node.value]
+        # person:ENTITY-ID and person:SURNAME as on SQLite (search/sqlite.py).
+        surname = node.kind == "person" and " " not in node.value.strip()
+        sql += (" WHERE e.kind = %s AND (lower(e.name) = lower(%s) OR e.entity_id = %s"
+                " OR %s AND lower(e.name) LIKE lower(%s)))")  # fmt: skip
+        ref = f"{node.kind}:{node.value.strip().lower()}"
+        pattern = "% " + node.value.strip().replace("%", r"\%").replace("_", r"\_")
+        return sql, [*params, node.kind, node.value, ref, surname, pattern]
 
     def leaf_cte(self, leaf: _Leaf) -> tuple[str, list[Any]]:
         """The cables a word matched, with its term frequency there: matching visible
@@ -621,7 +556,7 @@ def highlight(text: str, leaves: list[_Leaf]) -> str:
     at = 0
     for a, b in merged:
         start, end = toks[a][1], toks[b][2]
-        out += [text[at:start], _OPEN, text[start:end], _CLOSE]
+        out += [text[at:start], OPEN, text[start:end], CLOSE]
         at = end
     out.append(text[at:])
     return "".join(out)
@@ -662,7 +597,9 @@ def _snippets(conn: Any, hits: list[Hit], leaves: list[_Leaf], visible: Visibili
             found[cid] = [(seq, number, marking, text)]
     for h in hits:
         rows = found.get(h.id, [])
-        h.snippets = [_snippet(number, marking, text) for _, number, marking, text in sorted(rows)]
+        h.snippets = [
+            marked_snippet(number, marking, text) for _, number, marking, text in sorted(rows)
+        ]
 
 
 def _tag_labels(

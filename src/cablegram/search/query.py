@@ -14,14 +14,33 @@ No SQL here (see ``cablegram.search.sqlite``). The grammar, loosest binding firs
 
 from __future__ import annotations
 
-import calendar
 import re
-import unicodedata
 from dataclasses import dataclass
-from dataclasses import field as _field
-from typing import Any
 
-from cablegram.errors import CablegramError
+from cablegram.model import CLASSIFICATION_LEVELS
+from cablegram.search import fields as _fields
+from cablegram.search.fields import CLASS_LEVELS, Value
+from cablegram.search.nodes import (
+    And,
+    CableId,
+    Caveat,
+    Classification,
+    DateRange,
+    Entity,
+    FieldFilter,
+    Filter,
+    Node,
+    Not,
+    Or,
+    Origin,
+    QueryError,
+    Ref,
+    Signer,
+    Tag,
+    Text,
+    leaves,
+    tokenize_text,
+)
 
 __all__ = [
     "MAX_DEPTH",
@@ -33,6 +52,7 @@ __all__ = [
     "Classification",
     "DateRange",
     "Entity",
+    "FieldFilter",
     "Filter",
     "Node",
     "Not",
@@ -55,253 +75,12 @@ MAX_LENGTH = 1000  # characters
 MAX_TERMS = 50  # words, phrases and filters together
 MAX_DEPTH = 32  # nested parentheses and NOTs
 
-# Classification names and abbreviations -> class_level (the cables.class_level scale).
-CLASS_LEVELS: dict[str, int] = {
-    "U": 0,
-    "UNCLASSIFIED": 0,
-    "LOU": 1,
-    "LIMITED OFFICIAL USE": 1,
-    "SBU": 2,
-    "SENSITIVE BUT UNCLASSIFIED": 2,
-    "C": 3,
-    "CONFIDENTIAL": 3,
-    "S": 4,
-    "SECRET": 4,
-    "TS": 5,
-    "TOP SECRET": 5,
-}
-CLASS_NAMES: tuple[str, ...] = (
-    "UNCLASSIFIED",
-    "LIMITED OFFICIAL USE",
-    "SENSITIVE BUT UNCLASSIFIED",
-    "CONFIDENTIAL",
-    "SECRET",
-    "TOP SECRET",
-)
-_CLASS_ABBR = ("U", "LOU", "SBU", "C", "S", "TS")
-
-# Common short forms of dissemination caveats; anything else is taken as written.
-CAVEAT_ALIASES = {"NF": "NOFORN", "OC": "ORCON", "PR": "PROPIN"}
-
-# Known fields (and their aliases). Order is the order the error message lists them in.
-FIELDS: tuple[str, ...] = (
-    "origin",
-    "tag",
-    "class",
-    "caveat",
-    "date",
-    "from",
-    "to",
-    "year",
-    "id",
-    "ref",
-    "subject",
-    "signer",
-    "person",
-    "org",
-    "place",
-    "lint",
-)
-_ALIASES = {"classification": "class", "caveats": "caveat", "tags": "tag"}
-
-
-class QueryError(CablegramError, ValueError):
-    """A query the parser or compiler cannot accept; ``position`` is a 0-based offset."""
-
-    def __init__(self, message: str, position: int = 0, query: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.position = position
-        self.query = query
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Raised in a search process and re-raised in the server: keep the position.
-        return (type(self), (self.message, self.position, self.query))
-
-    def pointer(self, query: str | None = None) -> str:
-        """The query on one line and a caret under the problem on the next."""
-        q = self.query if query is None else query
-        # Tabs and newlines would misalign the caret; show them as spaces.
-        line = "".join(" " if ch.isspace() else ch for ch in q)
-        pos = max(0, min(self.position, len(line)))
-        return f"{line}\n{' ' * pos}^ {self.message}"
-
-    def __str__(self) -> str:
-        return f"{self.message} (at position {self.position})"
-
-
-# ---------------------------------------------------------------------------- AST
-
-
-@dataclass(frozen=True)
-class Text:
-    """Words that must occur, in this order, within one portion (a phrase when >1 token).
-
-    ``tokens`` are the unicode61 tokens as typed, lower-cased (SQLite folds diacritics).
-    ``prefix``: the last token is a prefix (``word*``). ``field``: ``"subject"`` restricts
-    the match to the subject line, ``None`` searches subject and paragraphs.
-    """
-
-    tokens: tuple[str, ...]
-    prefix: bool = False
-    field: str | None = None
-    pos: int = _field(default=0, compare=False)
-
-    @property
-    def is_phrase(self) -> bool:
-        return len(self.tokens) > 1
-
-
-@dataclass(frozen=True)
-class Filter:
-    """Base of the metadata filters (they select cables, not portions)."""
-
-    pos: int = _field(default=0, compare=False, kw_only=True)
-
-
-@dataclass(frozen=True)
-class Origin(Filter):
-    """``code`` is upper-case (BAKU); with ``by_name`` it is a post name (Embassy Baku)."""
-
-    value: str
-    by_name: bool = False
-    prefix: bool = False
-
-
-@dataclass(frozen=True)
-class Tag(Filter):
-    code: str
-    prefix: bool = False
-
-
-@dataclass(frozen=True)
-class Classification(Filter):
-    """``class_level <op> level``; op is one of = < <= > >=."""
-
-    op: str
-    level: int
-
-
-@dataclass(frozen=True)
-class Caveat(Filter):
-    name: str
-
-
-@dataclass(frozen=True)
-class DateRange(Filter):
-    """Inclusive ISO days; ``None`` is an open end."""
-
-    start: str | None
-    end: str | None
-
-
-@dataclass(frozen=True)
-class CableId(Filter):
-    id: str
-    prefix: bool = False
-
-
-@dataclass(frozen=True)
-class Ref(Filter):
-    """Cables whose REF block cites ``id``."""
-
-    id: str
-
-
-@dataclass(frozen=True)
-class Signer(Filter):
-    name: str
-    prefix: bool = False
-
-
-@dataclass(frozen=True)
-class Entity(Filter):
-    """``person:``, ``org:``, ``place:`` — needs the tables written by ``cablegram enrich``."""
-
-    kind: str
-    value: str
-
-
-@dataclass(frozen=True)
-class Lint(Filter):
-    """``lint:RULE`` — cables with a finding of a lint rule (``cablegram lint --db``)."""
-
-    rule: str
-
-
-@dataclass(frozen=True)
-class And:
-    items: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Or:
-    items: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Not:
-    item: Node
-    pos: int = _field(default=0, compare=False)
-
-
-Node = (
-    Text
-    | Origin
-    | Tag
-    | Classification
-    | Caveat
-    | DateRange
-    | CableId
-    | Ref
-    | Signer
-    | Entity
-    | Lint
-    | And
-    | Or
-    | Not
-)
-
-
-def leaves(node: Node) -> list[Node]:
-    """Every word/phrase/filter of the tree, left to right."""
-    if isinstance(node, And | Or):
-        return [leaf for item in node.items for leaf in leaves(item)]
-    if isinstance(node, Not):
-        return leaves(node.item)
-    return [node]
+CLASS_NAMES = CLASSIFICATION_LEVELS
+# Known fields, in the order the error message lists them in (cablegram.search.fields).
+FIELDS: tuple[str, ...] = tuple(spec.name for spec in _fields.FIELDS)
 
 
 # ---------------------------------------------------------------------- tokens
-
-
-def _is_token_char(ch: str) -> bool:
-    # Mirrors SQLite's unicode61 closely enough: letters, digits, marks (diacritics are
-    # folded, not split on), private-use and unassigned code points are token characters.
-    # Exactness is not needed: the FTS5 string we build is tokenized again by SQLite.
-    cat = unicodedata.category(ch)
-    return cat[0] in "LNM" or cat in ("Co", "Cn")
-
-
-def tokenize_text(text: str) -> tuple[str, ...]:
-    """Split text into unicode61-style tokens, lower-cased: ``T-72`` -> ``('t', '72')``."""
-    out: list[str] = []
-    cur: list[str] = []
-    for ch in text:
-        if _is_token_char(ch):
-            cur.append(ch)
-        elif cur:
-            out.append("".join(cur))
-            cur = []
-    if cur:
-        out.append("".join(cur))
-    return tuple(_lower(t) for t in out)
-
-
-def _lower(tok: str) -> str:
-    low = tok.lower()
-    # A few characters grow when lower-cased (İ -> i̇); leave those to SQLite's folding.
-    return low if len(low) == len(tok) else tok
 
 
 @dataclass
@@ -409,13 +188,13 @@ def _lex_field(q: str, i: int, toks: list[_Tok]) -> tuple[_Tok, int] | None:
     if not m or m.end() >= len(q) or q[m.end()] != ":":
         return None
     raw = m.group(0)
-    name = raw.lower()
-    name = _ALIASES.get(name, name)
+    spec = _fields.field(raw)
+    name = spec.name if spec is not None else raw.lower()
     colon = m.end()
     rest = q[colon + 1 : colon + 3]
     if rest.startswith("//"):
         return None  # a URL: search its words
-    if name not in FIELDS:
+    if spec is None:
         known = ", ".join(FIELDS)
         raise QueryError(
             f"unknown field '{raw}'; known fields: {known} "
@@ -427,7 +206,7 @@ def _lex_field(q: str, i: int, toks: list[_Tok]) -> tuple[_Tok, int] | None:
     n = len(q)
     if vpos >= n or q[vpos].isspace() or q[vpos] == ")":
         raise QueryError(
-            f"{name}: needs a value right after the colon, as in {_EXAMPLES[name]}", vpos, q
+            f"{name}: needs a value right after the colon, as in {spec.example}", vpos, q
         )
     if q[vpos] == "(":
         raise QueryError(
@@ -457,26 +236,6 @@ def _lex_field(q: str, i: int, toks: list[_Tok]) -> tuple[_Tok, int] | None:
         value = value.rstrip("*")
     tok.text = value
     return tok, end
-
-
-_EXAMPLES = {
-    "origin": "origin:BAKU",
-    "tag": "tag:PGOV",
-    "class": "class:SECRET",
-    "caveat": "caveat:NOFORN",
-    "date": "date:2009-01..2009-06",
-    "from": "from:2009-05-01",
-    "to": "to:2009-06-30",
-    "year": "year:2009",
-    "id": "id:09BAKU433",
-    "ref": "ref:08BAKU123",
-    "subject": 'subject:"naval base"',
-    "signer": "signer:DERSE",
-    "person": 'person:"Ilham Aliyev"',
-    "org": "org:SOCAR",
-    "place": "place:Nakhchivan",
-    "lint": "lint:portion-above-banner",
-}
 
 
 # ---------------------------------------------------------------------- parser
@@ -599,7 +358,7 @@ def _combine(kind: type, items: list[Node | None]) -> Node | None:
         if item is None:
             continue
         if isinstance(item, kind):  # flatten (a AND b) AND c
-            kept.extend(item.items)  # type: ignore[attr-defined]
+            kept.extend(item.items)  # type: ignore[attr-defined,union-attr]
         else:
             kept.append(item)
     if not kept:
@@ -609,124 +368,17 @@ def _combine(kind: type, items: list[Node | None]) -> Node | None:
 
 # ------------------------------------------------------------------ field values
 
-_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
-
-
-def _parse_date(text: str, pos: int, q: str, *, end: bool) -> str:
-    """A year, month or day as the first (or, with ``end``, last) ISO day it covers."""
-    m = _DATE.fullmatch(text)
-    if not m:
-        raise QueryError(f"bad date '{text}': use YYYY, YYYY-MM or YYYY-MM-DD", pos, q)
-    year = int(m.group(1))
-    if year < 1:
-        raise QueryError(f"bad date '{text}': there is no year 0", pos, q)
-    if m.group(2) is None:
-        return f"{year:04d}-12-31" if end else f"{year:04d}-01-01"
-    month = int(m.group(2))
-    if not 1 <= month <= 12:
-        raise QueryError(f"bad date '{text}': month must be 01 to 12", pos + 5, q)
-    last = calendar.monthrange(year, month)[1]
-    if m.group(3) is None:
-        day = last if end else 1
-    else:
-        day = int(m.group(3))
-        if not 1 <= day <= last:
-            raise QueryError(
-                f"bad date '{text}': day must be 01 to {last} in {year:04d}-{month:02d}",
-                pos + 5 + len(m.group(2)) + 1,
-                q,
-            )
-    return f"{year:04d}-{month:02d}-{day:02d}"
-
-
-def _date_node(t: _Tok, q: str) -> DateRange:
-    v, p = t.text.strip(), t.value_pos
-    if t.name == "from":
-        return DateRange(_parse_date(v, p, q, end=False), None, pos=t.pos)
-    if t.name == "to":
-        return DateRange(None, _parse_date(v, p, q, end=True), pos=t.pos)
-    if t.name == "year":
-        at = p
-        for part in v.split("..", 1):
-            if part and not re.fullmatch(r"\d{4}", part):
-                raise QueryError(f"bad year '{part}': use four digits, as in year:2009", at, q)
-            at += len(part) + 2
-    if ".." in v:
-        a, b = v.split("..", 1)
-        if not a and not b:
-            raise QueryError("a date range needs at least one end, as in date:2009-05..", p, q)
-        start = _parse_date(a, p, q, end=False) if a else None
-        stop = _parse_date(b, p + len(a) + 2, q, end=True) if b else None
-        if start and stop and start > stop:
-            raise QueryError(f"date range '{v}' ends before it starts", p, q)
-        return DateRange(start, stop, pos=t.pos)
-    return DateRange(_parse_date(v, p, q, end=False), _parse_date(v, p, q, end=True), pos=t.pos)
-
-
-_CLASS_OP = re.compile(r"(>=|<=|=|>|<)?\s*(.*)", re.S)
-
-
-def _class_node(t: _Tok, q: str) -> Classification:
-    m = _CLASS_OP.fullmatch(t.text)
-    assert m is not None
-    op = m.group(1) or "="
-    name = " ".join(m.group(2).upper().replace("_", " ").split())
-    level = CLASS_LEVELS.get(name)
-    if level is None:
-        known = ", ".join(f"{a} ({n})" for a, n in zip(_CLASS_ABBR, CLASS_NAMES))
-        hint = " (for caveats use caveat:NOFORN)" if "/" in name else ""
-        raise QueryError(
-            f"unknown classification '{m.group(2)}'; use one of {known}, "
-            f"optionally after >=, >, <= or <{hint}",
-            t.value_pos + (len(m.group(1)) if m.group(1) else 0),
-            q,
-        )
-    return Classification(op, level, pos=t.pos)
-
-
-def _code(text: str) -> str:
-    return "".join(text.split()).upper()
-
 
 def _field_node(t: _Tok, q: str) -> Node:
-    name, value = t.name, t.text.strip()
-    if not value:
-        raise QueryError(f"{name}: needs a value, as in {_EXAMPLES[name]}", t.value_pos, q)
-    if t.prefix and name not in ("origin", "tag", "id", "signer", "subject"):
+    """``name:value`` as its field's node (the field's ``build``, cablegram.search.fields)."""
+    spec = _fields.field(t.name)
+    assert spec is not None  # the lexer only makes FIELD tokens of known fields
+    name = spec.name
+    if not t.text.strip():
+        raise QueryError(f"{name}: needs a value, as in {spec.example}", t.value_pos, q)
+    if t.prefix and not spec.wildcard:
         raise QueryError(f"{name}: does not take a * wildcard", t.value_pos, q)
-    if name == "subject":
-        tokens = tokenize_text(value)
-        if not tokens:
-            raise QueryError("subject: needs a word with letters or digits", t.value_pos, q)
-        return Text(tokens, prefix=t.prefix, field="subject", pos=t.pos)
-    if name in ("date", "from", "to", "year"):
-        return _date_node(t, q)
-    if name == "class":
-        return _class_node(t, q)
-    if name == "origin":
-        if any(ch.isspace() for ch in value):
-            return Origin(" ".join(value.split()), by_name=True, prefix=t.prefix, pos=t.pos)
-        return Origin(value.upper(), prefix=t.prefix, pos=t.pos)
-    if name == "tag":
-        return Tag(_code(value), prefix=t.prefix, pos=t.pos)
-    if name == "caveat":
-        code = _code(value)
-        return Caveat(CAVEAT_ALIASES.get(code, code), pos=t.pos)
-    if name == "id":
-        return CableId(_code(value), prefix=t.prefix, pos=t.pos)
-    if name == "ref":
-        return Ref(_code(value), pos=t.pos)
-    if name == "signer":
-        return Signer(" ".join(value.split()).upper(), prefix=t.prefix, pos=t.pos)
-    if name == "lint":
-        from cablegram.telegram.lint import RULES
-
-        rule = value.lower()
-        if rule not in RULES:
-            raise QueryError(f"lint: no rule {value}; the rules are {', '.join(RULES)}",
-                             t.value_pos, q)  # fmt: skip
-        return Lint(rule, pos=t.pos)
-    return Entity(name, " ".join(value.split()), pos=t.pos)
+    return spec.build(Value(t.name, t.text, t.prefix, t.pos, t.value_pos, q))
 
 
 def parse_query(q: str) -> Node:
@@ -746,7 +398,9 @@ def parse_query(q: str) -> Node:
     terms = leaves(node)
     if len(terms) > MAX_TERMS:
         raise QueryError(
-            f"too many terms ({len(terms)}; at most {MAX_TERMS})", terms[MAX_TERMS].pos, q
+            f"too many terms ({len(terms)}; at most {MAX_TERMS})",
+            getattr(terms[MAX_TERMS], "pos", 0),
+            q,
         )
     return node
 
@@ -769,26 +423,8 @@ def unparse(node: Node) -> str:
     if isinstance(node, Text):
         body = _quote(" ".join(node.tokens)) + ("*" if node.prefix else "")
         return f"subject:{body}" if node.field else body
-    if isinstance(node, Origin):
-        return "origin:" + _quote(node.value) + ("*" if node.prefix else "")
-    if isinstance(node, Tag):
-        return "tag:" + _quote(node.code) + ("*" if node.prefix else "")
-    if isinstance(node, Classification):
-        return f"class:{'' if node.op == '=' else node.op}{_CLASS_ABBR[node.level]}"
-    if isinstance(node, Caveat):
-        return "caveat:" + _quote(node.name)
-    if isinstance(node, DateRange):
-        return f"date:{node.start or ''}..{node.end or ''}"
-    if isinstance(node, CableId):
-        return "id:" + _quote(node.id) + ("*" if node.prefix else "")
-    if isinstance(node, Ref):
-        return "ref:" + _quote(node.id)
-    if isinstance(node, Signer):
-        return "signer:" + _quote(node.name) + ("*" if node.prefix else "")
-    if isinstance(node, Entity):
-        return f"{node.kind}:" + _quote(node.value)
-    if isinstance(node, Lint):
-        return f"lint:{node.rule}"
+    if isinstance(node, Filter):
+        return _fields.unparse_filter(node)
     raise TypeError(f"not a query node: {node!r}")
 
 

@@ -29,36 +29,40 @@ Access control goes through ``Visibility.portion_clause`` and nowhere else.
 
 from __future__ import annotations
 
-import html
 import math
 import re
 import sqlite3
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from cablegram.search.docvalues import NO_DATE, DocValues, Postings, doc_values
+from cablegram.search.fields import spec_for
 from cablegram.search.query import (
     And,
-    CableId,
-    Caveat,
-    Classification,
-    DateRange,
     Entity,
-    Lint,
     Node,
     Not,
     Or,
-    Origin,
     QueryError,
-    Ref,
-    Signer,
-    Tag,
     Text,
     parse_query,
+)
+from cablegram.search.results import (
+    FACETS,
+    K1,
+    MAX_PER_PAGE,
+    SNIPPETS_PER_HIT,
+    SORTS,
+    SUBJECT_WEIGHT,
+    B,
+    Hit,
+    SearchResult,
+    Snippet,
+    window,
 )
 from cablegram.search.visibility import Visibility
 from cablegram.store.rows import PORTIONS_PER_CABLE
@@ -75,73 +79,11 @@ __all__ = [
     "search_ids",
 ]
 
-MAX_PER_PAGE = 100
-SORTS = ("relevance", "date", "date-asc")
-SNIPPETS_PER_HIT = 3
-SNIPPET_WIDTH = 240  # characters of context around the first highlight
-# Ranking: BM25 over cables (see the module docstring). k1 and b as FTS5's bm25().
-K1 = 1.2
-B = 0.75
-SUBJECT_WEIGHT = 2  # a word in the subject line counts as this many paragraphs
 SHIFT = PORTIONS_PER_CABLE.bit_length() - 1  # portion id >> SHIFT = cable key
 # Filters on origin code, TAG, caveat, classification and date, and a restricted reader's
 # portion clearances, read the doc values; False runs them as SQL instead (the tests
 # compare the two).
 DOC_VALUE_FILTERS = True
-FACETS = ("origin", "year", "month", "classification", "caveat", "tag", "signer")
-
-_OPEN, _CLOSE = "\x02", "\x03"  # highlight markers; control characters never in cable text
-
-
-@dataclass
-class Snippet:
-    """A paragraph excerpt; ``highlights`` are ``(start, end)`` offsets into ``text``."""
-
-    number: int | None
-    marking: str
-    text: str
-    highlights: list[tuple[int, int]] = field(default_factory=list)
-
-    def html(self) -> str:
-        """The text HTML-escaped, each highlight wrapped in ``<mark>``."""
-        out: list[str] = []
-        at = 0
-        for start, end in self.highlights:
-            out.append(html.escape(self.text[at:start]))
-            out.append("<mark>" + html.escape(self.text[start:end]) + "</mark>")
-            at = end
-        out.append(html.escape(self.text[at:]))
-        return "".join(out)
-
-
-@dataclass
-class Hit:
-    id: str
-    score: float  # higher is better; 0 for filter-only queries
-    subject: str
-    date: str | None
-    origin_code: str
-    origin_name: str
-    classification: str
-    snippets: list[Snippet] = field(default_factory=list)
-
-
-@dataclass
-class SearchResult:
-    query: str
-    total: int
-    hits: list[Hit]
-    facets: dict[str, list[tuple[str, int]]]
-    page: int
-    per_page: int
-    sort: str
-    # Display names for facet values where the value is a code: origin BAKU -> Embassy Baku,
-    # tag PGOV -> its name.
-    facet_labels: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 # --------------------------------------------------------------------- matching
@@ -151,15 +93,6 @@ def fts_match(node: Text) -> str:
     """The FTS5 MATCH string for one word/phrase: a single quoted FTS5 string."""
     body = " ".join(node.tokens).replace('"', '""')
     return f'"{body}"' + ("*" if node.prefix else "")
-
-
-def _glob(prefix: str) -> str:
-    # GLOB (case-sensitive, so it can use the BINARY indexes) with its wildcards escaped.
-    return "".join(f"[{ch}]" if ch in "*?[" else ch for ch in prefix) + "*"
-
-
-def _like(prefix: str) -> str:
-    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _ints(conn: sqlite3.Connection, sql: str, params: list[object]) -> np.ndarray:
@@ -210,7 +143,9 @@ class _Matcher:
         if isinstance(node, Not):
             return self.dv.present & ~self.mask(node.item, not negated)
         if isinstance(node, Text):
-            return self._keys_mask(self.leaf(node, negated).keys)
+            keys = self.leaf(node, negated).keys
+            assert keys is not None  # leaf() matched it
+            return self._keys_mask(keys)
         return self.filter(node)
 
     def _keys_mask(self, keys: np.ndarray) -> np.ndarray:
@@ -288,36 +223,12 @@ class _Matcher:
 
     # -- filters -------------------------------------------------------------------------
     def filter(self, node: Node) -> np.ndarray:
-        dv = self.dv
-        if not DOC_VALUE_FILTERS:
-            return self._sql_filter(node)
-        if isinstance(node, Origin) and not node.by_name:
-            if node.prefix:
-                codes = dv.origin.matching(_glob(node.value))
-                return np.isin(dv.origin.codes, codes) & dv.present
-            return (dv.origin.codes == dv.origin.lookup(node.value)) & dv.present
-        if isinstance(node, Tag):
-            values = dv.tags
-            codes = (
-                values.matching(_glob(node.code)) if node.prefix
-                else np.array([values.lookup(node.code)], dtype=np.int32)
-            )  # fmt: skip
-            return values.mask(dv.n, codes) & dv.present
-        if isinstance(node, Caveat):
-            codes = np.array([dv.caveats.lookup(node.name)], dtype=np.int32)
-            return dv.caveats.mask(dv.n, codes) & dv.present
-        if isinstance(node, Classification):
-            levels = dv.class_level.astype(np.int16)
-            op = {"=": np.equal, ">=": np.greater_equal, "<=": np.less_equal,
-                  ">": np.greater, "<": np.less, "!=": np.not_equal}[node.op]  # fmt: skip
-            return op(levels, node.level) & dv.present
-        if isinstance(node, DateRange):
-            out = dv.present & (dv.day != NO_DATE)
-            if node.start:
-                out &= dv.day >= _day(node.start)
-            if node.end:
-                out &= dv.day <= _day(node.end)
-            return out
+        """A filter's cables: from the doc values where its field reads them, else SQL."""
+        if DOC_VALUE_FILTERS:
+            docvalues = spec_for(node).docvalues
+            mask = docvalues(node, self.dv) if docvalues is not None else None
+            if mask is not None:
+                return mask
         return self._sql_filter(node)
 
     def _sql_filter(self, node: Node) -> np.ndarray:
@@ -329,56 +240,10 @@ class _Matcher:
     def where(self, node: Node) -> tuple[str, list[object]]:
         """SQL on the ``cables`` row ``c`` for a filter: how the rarer filters run, and
         the reference the doc-value filters are tested against."""
-        if isinstance(node, Origin):
-            if node.by_name:
-                if node.prefix:
-                    return "c.origin_name LIKE ? ESCAPE '\\'", [_like(node.value)]
-                return "c.origin_name = ? COLLATE NOCASE", [node.value]
-            if node.prefix:
-                return "c.origin_code GLOB ?", [_glob(node.value)]
-            return "c.origin_code = ?", [node.value]
-        if isinstance(node, Tag):
-            cond = "code GLOB ?" if node.prefix else "code = ?"
-            value = _glob(node.code) if node.prefix else node.code
-            return f"c.key IN (SELECT cable_key FROM cable_tags WHERE {cond})", [value]
-        if isinstance(node, Classification):
-            return f"c.class_level {node.op} ?", [node.level]
-        if isinstance(node, Caveat):
-            return "c.key IN (SELECT cable_key FROM cable_caveats WHERE caveat = ?)", [node.name]
-        if isinstance(node, DateRange):
-            conds, params = ["c.date IS NOT NULL"], []
-            if node.start:
-                conds.append("c.date >= ?")
-                params.append(node.start)
-            if node.end:
-                # '~' sorts after digits and 'T', so a date with a time part still counts.
-                conds.append("c.date <= ?")
-                params.append(node.end + "~")
-            return "(" + " AND ".join(conds) + ")", params
-        if isinstance(node, CableId):
-            if node.prefix:
-                return "c.id GLOB ?", [_glob(node.id)]
-            return "c.id = ?", [node.id]
-        if isinstance(node, Ref):
-            return "c.key IN (SELECT cable_key FROM cable_refs WHERE ref_id = ?)", [node.id]
-        if isinstance(node, Signer):
-            if node.prefix:
-                return "c.signer LIKE ? ESCAPE '\\'", [_like(node.name)]
-            return "c.signer = ? COLLATE NOCASE", [node.name]
-        if isinstance(node, Entity):
-            return self.entity(node)
-        if isinstance(node, Lint):
-            return self.lint(node)
-        raise TypeError(f"not a query node: {node!r}")
-
-    def lint(self, node: Lint) -> tuple[str, list[Any]]:
-        # Contract with `cablegram lint --db` (cablegram.telegram.anomalies): lint_findings.
-        from cablegram.telegram.anomalies import findings_table
-
-        if not findings_table(self.conn, pg=False):
-            raise QueryError("lint: filters need lint findings; run `cablegram lint --db "
-                             "ARCHIVE` first", node.pos)  # fmt: skip
-        return "c.id IN (SELECT cable_id FROM lint_findings WHERE rule = ?)", [node.rule]
+        sqlite = spec_for(node).sqlite
+        if sqlite is None:
+            raise TypeError(f"not a filter: {node!r}")
+        return sqlite(node, self)
 
     def entity(self, node: Entity) -> tuple[str, list[object]]:
         # Contract with `cablegram enrich` (docs/search.md): entities(entity_id, kind, name)
@@ -424,11 +289,17 @@ class _Matcher:
         if not self._entity_aliases:
             sql += " WHERE e.kind = ? AND e.name = ? COLLATE NOCASE)"
             return sql, [*params, node.kind, node.value]
+        # person:ENTITY-ID names one entity; person:SURNAME finds every person of that
+        # surname ("person:Zoellick" finds Robert Zoellick when no cable writes Zoellick
+        # alone), docs/entities.md.
+        surname = node.kind == "person" and " " not in node.value.strip()
         sql += (
-            " WHERE e.kind = ? AND (e.name = ? COLLATE NOCASE OR e.entity_id IN "
-            "(SELECT a.entity_id FROM entity_aliases a WHERE a.alias = ? COLLATE NOCASE)))"
+            " WHERE e.kind = ? AND (e.name = ? COLLATE NOCASE OR e.entity_id = ? OR e.entity_id IN "
+            "(SELECT a.entity_id FROM entity_aliases a WHERE a.alias = ? COLLATE NOCASE "
+            "OR ? AND a.alias LIKE ? ESCAPE '\\')))"
         )
-        return sql, [*params, node.kind, node.value, node.value]
+        return sql, [*params, node.kind, node.value, _entity_ref(node), node.value,
+                     surname, "% " + _like_escape(node.value.strip())]  # fmt: skip
 
     # -- ranking -------------------------------------------------------------------------
     def scores(self, mask: np.ndarray) -> np.ndarray:
@@ -445,6 +316,7 @@ class _Matcher:
             memo = leaf.postings.derived if leaf.postings is not None else {}
             weight = memo.get("bm25")
             if weight is None:
+                assert leaf.counts is not None and leaf.subject is not None  # matched
                 df = len(keys)
                 idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
                 tf = leaf.counts + (SUBJECT_WEIGHT - 1) * leaf.subject
@@ -457,11 +329,6 @@ class _Matcher:
 
     def ranked(self) -> list[_Leaf]:
         return [leaf for leaf in self.leaves.values() if leaf.positive]
-
-
-def _day(iso: str) -> int:
-    digits = iso[:10].replace("-", "")
-    return int(digits) if digits.isdigit() else NO_DATE
 
 
 def _guarantees_visible(node: Node) -> bool:
@@ -840,7 +707,7 @@ def _snippets(
             f"WHERE p.cable_id = ? AND p.kind != 'subject' AND {vis} ORDER BY p.seq LIMIT 1",
             [h.id, *vparams],
         ).fetchall()
-        h.snippets = [_window(number, marking, " ".join((text or "").split()), [])
+        h.snippets = [window(number, marking, " ".join((text or "").split()), [])
                       for _, number, marking, text in rows]  # fmt: skip
 
 
@@ -854,52 +721,7 @@ def _found(number: int | None, marking: str, text: str, leaves: list[_Leaf],
         spans = pattern.spans(flat if flat.isascii() else _fold_accents(flat))
     else:
         spans = _token_spans(flat, leaves)
-    return _window(number, marking, flat, _merge(spans))
-
-
-def _snippet(number: int | None, marking: str, marked: str) -> Snippet:
-    """Cut a window around the first highlight out of text marked by _OPEN/_CLOSE."""
-    # Whitespace collapsed (cables wrap at 69 columns), then the markers taken out.
-    flat = " ".join((marked or "").split())
-    plain: list[str] = []
-    spans: list[tuple[int, int]] = []
-    pos = at = 0
-    while True:
-        i = flat.find(_OPEN, at)
-        j = flat.find(_CLOSE, i + 1) if i >= 0 else -1
-        if i < 0 or j < 0:
-            rest = flat[at:].replace(_OPEN, "").replace(_CLOSE, "")
-            plain.append(rest)
-            break
-        head, mark = flat[at:i].replace(_CLOSE, ""), flat[i + 1 : j].replace(_OPEN, "")
-        plain += [head, mark]
-        pos += len(head)
-        if mark:
-            spans.append((pos, pos + len(mark)))
-        pos += len(mark)
-        at = j + 1
-    return _window(number, marking, "".join(plain), spans)
-
-
-def _window(number: int | None, marking: str, text: str, spans: list[tuple[int, int]]) -> Snippet:
-    """At most about SNIPPET_WIDTH characters of ``text`` around the first of ``spans``
-    (ordered, not overlapping), cut at spaces, with … where text was left out."""
-    if len(text) <= SNIPPET_WIDTH:
-        return Snippet(number, marking or "", text, spans)
-    first = spans[0][0] if spans else 0
-    lo = max(0, first - SNIPPET_WIDTH // 3)
-    if lo > 0:
-        cut = text.rfind(" ", 0, lo)
-        lo = cut + 1 if cut >= 0 and lo - cut < 30 else lo
-    hi = min(len(text), lo + SNIPPET_WIDTH)
-    if hi < len(text):
-        cut = text.find(" ", hi)
-        hi = cut if 0 <= cut - hi < 30 else hi
-    head = "… " if lo > 0 else ""
-    tail = " …" if hi < len(text) else ""
-    shift = len(head) - lo
-    kept = [(max(a, lo) + shift, min(b, hi) + shift) for a, b in spans if b > lo and a < hi]
-    return Snippet(number, marking or "", head + text[lo:hi] + tail, kept)
+    return window(number, marking, flat, _merge(spans))
 
 
 # ----------------------------------------------------------------------- facets
@@ -957,3 +779,12 @@ def _facets(
     labels["tag"] = {code: name for code, name in tag_names.items() if name}
     out["signer"] = coded(dv.signer)
     return out, labels
+
+
+def _entity_ref(node: Entity) -> str:
+    """``person:safar-abiyev`` as an entity id (``person:Safar-Abiyev`` too)."""
+    return f"{node.kind}:{node.value.strip().lower()}"
+
+
+def _like_escape(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -100,10 +100,25 @@ class ErrorInfo:
     content_hash: str
     run_id: int | None
     at: str
+    # A later run stored this document (same source and member) as a cable: the error is
+    # history, not a problem to fix (a corrected file, a better parser).
+    resolved: bool = False
 
     @property
     def label(self) -> str:
         return f"{self.source}:{self.member}" if self.member else self.source
+
+
+# The errors with whether a later run stored the same document (``ErrorInfo.resolved``);
+# one pass over the versions of the sources that had errors, not one per error. Both
+# stores run it (``{where}``/``{limit}``: their own placeholders).
+ERRORS_SQL = """SELECT e.source, e.member, e.code, e.reason, e.content_hash, e.run_id, e.at,
+    coalesce(s.last_run > coalesce(e.run_id, 0), false) AS resolved
+FROM errors e LEFT JOIN (
+    SELECT source, member, max(run_id) AS last_run FROM versions
+    WHERE source IN (SELECT DISTINCT source FROM errors) GROUP BY source, member
+) s ON s.source = e.source AND s.member = e.member
+{where} ORDER BY e.error_id {limit}"""
 
 
 @dataclass

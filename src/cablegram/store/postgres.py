@@ -36,6 +36,7 @@ from cablegram.model import Cable, Reference
 from cablegram.search.postgres import tsvector_binary
 from cablegram.settings import settings
 from cablegram.store import (
+    ERRORS_SQL,
     FAILED,
     NEW,
     UNCHANGED,
@@ -174,7 +175,7 @@ class PostgresStore(Store):
             for version, name, sql in migrations():
                 if version in applied:
                     continue
-                c.execute(sql)  # type: ignore[arg-type] - our own files, never user text
+                c.execute(sql)  # type: ignore[arg-type]  # our own files, never user text
                 c.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (%s, %s, %s)",
                     (version, name, _now()),
@@ -348,9 +349,9 @@ class PostgresStore(Store):
             ) if hashes else None  # fmt: skip
             cur_stored = c.execute(
                 "SELECT v.cable_id, v.completeness, v.content_hash, v.version_id, "
-                "v.version_id = c.version_id FROM versions v LEFT JOIN cables c "
-                "ON c.id = v.cable_id WHERE v.cable_id = ANY(%s)",
-                (ids,),
+                "v.version_id = c.version_id, v.run_id IS DISTINCT FROM %s FROM versions v "
+                "LEFT JOIN cables c ON c.id = v.cable_id WHERE v.cable_id = ANY(%s)",
+                (run_id, ids),
             ) if ids else None  # fmt: skip
             cur_errors = c.execute(
                 "SELECT DISTINCT ON (content_hash) content_hash, code, reason FROM errors "
@@ -360,7 +361,10 @@ class PostgresStore(Store):
         known = {r[0] for r in cur_known.fetchall()} if cur_known else set()
         # per cable id: [n_versions, best (completeness, hash), best's rows or None, shown?]
         state: dict[str, list[Any]] = {}
-        for cid, score, h, _vid, is_shown in cur_stored.fetchall() if cur_stored else ():
+        earlier: set[str] = set()  # cables with a version from before this run
+        for cid, score, h, _vid, is_shown, before in cur_stored.fetchall() if cur_stored else ():
+            if before:
+                earlier.add(cid)
             st = state.setdefault(cid, [0, None, None, False])
             st[0] += 1
             if st[1] is None or _better(score, h, *st[1]):
@@ -390,7 +394,7 @@ class PostgresStore(Store):
                 st[0] += 1
                 if _better(r.completeness, h, *st[1]):
                     st[1], st[2] = (r.completeness, h), r
-                out.append(UPDATED)
+                out.append(UPDATED if r.cable_id in earlier else NEW)
             elif isinstance(it, Failed):
                 error_rows.append((run_id, _clean(it.source), _clean(it.member),
                                    it.content_hash or "", it.code, _clean(it.reason), now))  # fmt: skip
@@ -481,7 +485,12 @@ class PostgresStore(Store):
             self._put_cable(r, vid, n)
         else:
             c.execute("UPDATE cables SET n_versions = %s WHERE id = %s", (n, r.cable_id))
-        return UPDATED
+        # "updated": a cable the archive had before this run (as in the SQLite store).
+        before = c.execute(
+            "SELECT 1 FROM versions WHERE cable_id = %s AND run_id IS DISTINCT FROM %s LIMIT 1",
+            (r.cable_id, run_id),
+        ).fetchone()
+        return UPDATED if before else NEW
 
     def _reparse(self, it: Parsed) -> str:
         c = self.conn
@@ -735,16 +744,16 @@ class PostgresStore(Store):
             }
 
     def errors(self, *, run_id: int | None = None, limit: int | None = None) -> list[ErrorInfo]:
-        q = "SELECT source, member, code, reason, content_hash, run_id, at FROM errors"
         args: list[Any] = []
+        where = limit_sql = ""
         if run_id is not None:
-            q += " WHERE run_id = %s"
+            where = "WHERE e.run_id = %s"
             args.append(run_id)
-        q += " ORDER BY error_id"
         if limit is not None:
-            q += " LIMIT %s"
+            limit_sql = "LIMIT %s"
             args.append(limit)
-        return [ErrorInfo(*r) for r in self._all(q, args)]
+        q = ERRORS_SQL.format(where=where, limit=limit_sql)
+        return [ErrorInfo(*r[:7], resolved=bool(r[7])) for r in self._all(q, args)]
 
     def runs(self) -> list[RunInfo]:
         rows = self._all(

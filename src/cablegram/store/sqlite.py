@@ -14,6 +14,7 @@ from typing import Any
 
 from cablegram.model import Cable, Reference
 from cablegram.store import (
+    ERRORS_SQL,
     FAILED,
     NEW,
     UNCHANGED,
@@ -471,7 +472,13 @@ class SQLiteStore(Store):
             self._put_cable(r, vid, n)
         else:
             c.execute("UPDATE cables SET n_versions = ? WHERE id = ?", (n, r.cable_id))
-        return UPDATED
+        # "updated" is a cable the archive had before this run; a second rendering of a
+        # cable this run brought (the first ingest of a collection) is new to the reader.
+        before = c.execute(
+            "SELECT 1 FROM versions WHERE cable_id = ? AND run_id IS NOT ? LIMIT 1",
+            (r.cable_id, run_id),
+        ).fetchone()
+        return UPDATED if before else NEW
 
     def _reparse(self, it: Parsed) -> str:
         """--force: the stored version of this content gets the new parse."""
@@ -699,16 +706,16 @@ class SQLiteStore(Store):
         }
 
     def errors(self, *, run_id: int | None = None, limit: int | None = None) -> list[ErrorInfo]:
-        q = "SELECT source, member, code, reason, content_hash, run_id, at FROM errors"
         args: list[Any] = []
+        where = limit_sql = ""
         if run_id is not None:
-            q += " WHERE run_id = ?"
+            where = "WHERE e.run_id = ?"
             args.append(run_id)
-        q += " ORDER BY error_id"
         if limit is not None:
-            q += " LIMIT ?"
+            limit_sql = "LIMIT ?"
             args.append(limit)
-        return [ErrorInfo(*r) for r in self.conn.execute(q, args)]
+        q = ERRORS_SQL.format(where=where, limit=limit_sql)
+        return [ErrorInfo(*r[:7], resolved=bool(r[7])) for r in self.conn.execute(q, args)]
 
     def runs(self) -> list[RunInfo]:
         rows = self.conn.execute(

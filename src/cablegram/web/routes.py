@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from cablegram.api import auth
 from cablegram.api.pool import ArchivePool
+from cablegram.running import running
 from cablegram.search import QueryError
 from cablegram.search.query import MAX_LENGTH
 from cablegram.web.templating import HERE, html, render, render_error
@@ -48,14 +49,15 @@ def mount(app: FastAPI) -> None:
             sort = "relevance"
         page = int_param(params.get("page"), 1, 1, MAX_PAGE)
         p = pool(request)
-        if p.searchers is not None and p.remembers and q.strip():
+        searchers = p.searchers
+        if searchers is not None and p.remembers and q.strip():
             # Run the search on a search process without holding a reader thread, into
             # the cache the page reads from (a bad query is left for the page to explain).
             reader = auth.reader_of(request)
             with contextlib.suppress(QueryError, ValueError):
                 await p.cached_async(
                     search_key(reader, q, page, sort),
-                    lambda: p.searchers.search_async(reader, q, page=page, per_page=PER_PAGE,
+                    lambda: searchers.search_async(reader, q, page=page, per_page=PER_PAGE,
                                                      sort=sort, facets=True),
                 )  # fmt: skip
         body, status = await auth.read(request, search_page, p, q, sort, page, auth.who(request))
@@ -66,7 +68,8 @@ def mount(app: FastAPI) -> None:
         v = request.query_params.get("v") or None
         if v is not None and len(v) > 64:
             v = v[:64]
-        out = await auth.read(request, cable_page, cable_id[:64], v, auth.who(request))
+        marks = request.query_params.get("entities") == "1"  # highlight the mentions
+        out = await auth.read(request, cable_page, cable_id[:64], v, auth.who(request), marks)
         if isinstance(out, str):
             return RedirectResponse(out, status_code=301)
         return html(*out)
@@ -90,7 +93,9 @@ def mount(app: FastAPI) -> None:
             kind = ""
         q = (params.get("q") or "")[:200].strip()
         page = int_param(params.get("page"), 1, 1, MAX_PAGE)
-        return html(await auth.read(request, entities_page, kind, q, page, auth.who(request)))
+        enriching = running(pool(request).path, "enrich")
+        return html(await auth.read(request, entities_page, kind, q, page, auth.who(request),
+                                    enriching))  # fmt: skip
 
     @app.get("/entities/{entity_id}", include_in_schema=False)
     async def entity(request: Request, entity_id: str) -> Response:
@@ -101,8 +106,8 @@ def mount(app: FastAPI) -> None:
 
     @app.get("/declass", include_in_schema=False)
     async def declass(request: Request) -> Response:
-        raw = (request.query_params.get("due") or "")[:10]
-        return html(await auth.read(request, declass_page, raw, auth.who(request)))
+        params = dict(request.query_params)
+        return html(await auth.read(request, declass_page, params, auth.who(request)))
 
     @app.get("/coverage", include_in_schema=False)
     async def coverage(request: Request) -> Response:

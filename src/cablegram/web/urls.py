@@ -11,6 +11,7 @@ __all__ = [
     "add_filter",
     "entities_href",
     "entity_href",
+    "filter_terms",
     "has_filter",
     "int_param",
     "page_numbers",
@@ -61,6 +62,21 @@ def add_filter(q: str, f: str) -> str:
 
 def remove_filter(q: str, f: str) -> str:
     return " ".join(_filter_re(f).sub(" ", q).split())
+
+
+_FILTER_TOKEN = re.compile(r'(?<!\S)-?(?P<field>[a-z]+):(?:"[^"]*"|[^\s()"]+)(?!\S)', re.I)
+
+
+def filter_terms(q: str) -> list[str]:
+    """The filters written in ``q`` (``date:2009-01..2009-06``, ``origin:"Embassy Baku"``,
+    ``-tag:ECON``), each as ``remove_filter`` can take it out again; in query order."""
+    from cablegram.search.fields import field
+
+    out: list[str] = []
+    for m in _FILTER_TOKEN.finditer(q):
+        if field(m["field"]) is not None and m[0] not in out:
+            out.append(m[0])
+    return out
 
 
 def int_param(value: str | None, default: int, lo: int, hi: int) -> int:

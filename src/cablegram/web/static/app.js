@@ -2,11 +2,15 @@
 (function () {
   "use strict";
 
-  // "/" focuses the search box (unless typing somewhere already); Escape leaves it.
+  // "/" moves focus to the search box from elsewhere; typed in a field (the search box
+  // included) it is just a slash. Escape leaves the field.
+  function isField(el) {
+    return !!el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable);
+  }
   document.addEventListener("keydown", function (ev) {
     var t = ev.target;
-    var typing = t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT" || t.isContentEditable);
-    if (ev.key === "/" && !typing && !ev.ctrlKey && !ev.metaKey && !ev.altKey) {
+    var typing = isField(t) || isField(document.activeElement);
+    if (ev.key === "/" && !typing && !ev.defaultPrevented && !ev.isComposing && !ev.ctrlKey && !ev.metaKey && !ev.altKey) {
       var box = document.querySelector("input[data-hotkey='/']");
       if (box) {
         ev.preventDefault();

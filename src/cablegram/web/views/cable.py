@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from cablegram import present
+from cablegram import cite, present
 from cablegram.access.rules import WITHHELD
 from cablegram.access.view import ReaderArchive as Archive  # pages only ever get a view
 from cablegram.archive import render_text
+from cablegram.model import Addressee
 from cablegram.reading import citing
 from cablegram.reference import precedence_name
 from cablegram.search.fields import quote_value
@@ -28,7 +29,8 @@ def _pick_version(versions: list[Any], ref: str) -> Any:
 
 
 def cable_page(arc: Archive, cable_id: str, version: str | None,
-               who: dict[str, Any] | None = None) -> tuple[str, int] | str:  # fmt: skip
+               who: dict[str, Any] | None = None, marks: bool = False
+               ) -> tuple[str, int] | str:  # fmt: skip
     """The page, or the canonical URL to redirect to."""
     cable = arc.get(cable_id)
     if cable is None:
@@ -58,9 +60,10 @@ def cable_page(arc: Archive, cable_id: str, version: str | None,
     ]
     total_citing, citing_list = citing(arc, cable.id, limit=100)
     mentioned: dict[str, list[dict[str, Any]]] = {}
-    if selected is shown and arc.has_entities():
+    mentions = arc.cable_entities(cable.id) if selected is shown and arc.has_entities() else []
+    if mentions:
         seen: set[str] = set()
-        for mention in arc.cable_entities(cable.id):
+        for mention in mentions:
             eid = mention["entity_id"]
             if not eid or eid in seen or mention["kind"] not in ENTITY_KINDS:
                 continue
@@ -69,10 +72,15 @@ def cable_page(arc: Archive, cable_id: str, version: str | None,
                 {"name": mention["name"] or mention["text"], "href": entity_href(eid)}
             )
     raw = "\n".join(x for x in (cable.header, cable.body) if x) or render_text(cable)
+    facts = cite.citation(cable, selected)
     withheld = [p for p in cable.paragraphs if p.text == WITHHELD]
     ctx = {
         "who": who,
         "c": cable,
+        "cite": {
+            "note": cite.chicago_note(facts),
+            "bibliography": cite.chicago_bibliography(facts),
+        },
         "withheld": withheld,
         "nav": "cable",
         "q": "",
@@ -96,7 +104,8 @@ def cable_page(arc: Archive, cable_id: str, version: str | None,
             (code, name, kind, search_href(f"tag:{quote_value(code)}"))
             for code, name, kind in present.tags_view(cable)
         ],
-        "paragraphs": present.paragraphs_view(cable),
+        "paragraphs": present.paragraphs_view(cable, mentions if marks else None, entity_href),
+        "marks": marks,
         "refs": refs,
         "cited_by": citing_list,
         "cited_total": total_citing,
@@ -133,6 +142,38 @@ def _shown_value(v: Any) -> str:
     return str(v)
 
 
+def _item_line(v: Any) -> str:
+    """One list item of a changed field as a reader says it. An addressee (routing, name,
+    precedence, serial) reads as the post's name with its routing indicator and
+    precedence: "Secretary of State (RUEHC SECSTATE WASHDC) · Priority · 8348"."""
+    if isinstance(v, dict) and {"routing", "name"} <= v.keys():
+        a = present.addressee_view(Addressee(**{k: v.get(k) or "" for k in
+                                               ("routing", "name", "precedence", "serial")}))  # fmt: skip
+        written = " ".join(x for x in (v.get("routing"), v.get("name")) if x)
+        parts = [a.name + (f" ({written})" if written and written != a.name else "")]
+        parts += [x for x in (a.precedence, v.get("serial")) if x]
+        return " · ".join(parts)
+    if isinstance(v, dict) and "id" in v and "text" in v:  # a reference: id, as written
+        shown = v.get("id") or ""
+        return f"{shown} ({v['text']})" if v.get("text") and shown else shown or v["text"]
+    return _shown_value(v)
+
+
+def _shown_lines(old: Any, new: Any) -> tuple[list[tuple[str, bool]], list[tuple[str, bool]]]:
+    """A changed field's two values as rows, each (text, differs): a list one item a
+    row, the items only one side has marked."""
+
+    def rows(v: Any) -> list[str]:
+        if isinstance(v, list):
+            return [_item_line(x) for x in v] or ["—"]
+        return [_item_line(v)]
+
+    a, b = rows(old), rows(new)
+    sa, sb = set(a), set(b)
+    multi = isinstance(old, list) or isinstance(new, list)
+    return ([(x, multi and x not in sb) for x in a], [(x, multi and x not in sa) for x in b])
+
+
 def diff_page(arc: Archive, cable_id: str, a: str | None, b: str | None,
               who: dict[str, Any] | None = None) -> tuple[str, int]:  # fmt: skip
     cid = cable_id.strip().upper()
@@ -164,9 +205,9 @@ def diff_page(arc: Archive, cable_id: str, a: str | None, b: str | None,
         else:
             kind = "ctx"
         lines.append((kind, line))
-    fields = [
-        {"field": ch.field, "old": _shown_value(ch.old), "new": _shown_value(ch.new)}
-        for ch in d.fields
-    ]
+    fields = []
+    for ch in d.fields:
+        old, new = _shown_lines(ch.old, ch.new)
+        fields.append({"field": ch.field, "old": old, "new": new})
     ctx.update(d=d, lines=lines, fields=fields)
     return render("diff.html", **ctx), 200

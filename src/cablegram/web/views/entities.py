@@ -19,7 +19,8 @@ EGO_NEIGHBOURS = 24
 
 
 def entities_page(arc: Archive, kind: str, q: str, page: int,
-                  who: dict[str, Any] | None = None) -> str:  # fmt: skip
+                  who: dict[str, Any] | None = None, enriching: bool = False) -> str:  # fmt: skip
+    """``enriching``: ``cablegram enrich`` is running on this archive (the page says so)."""
     enriched = arc.has_entities()
     rows: list[dict[str, Any]] = []
     more = False
@@ -29,7 +30,7 @@ def entities_page(arc: Archive, kind: str, q: str, page: int,
         more = len(found) > ENTITIES_PER_PAGE
         rows = [{**s.to_dict(), "href": entity_href(s.entity_id)}
                 for s in found[:ENTITIES_PER_PAGE]]  # fmt: skip
-    api = {"limit": ENTITIES_PER_PAGE, "offset": (page - 1) * ENTITIES_PER_PAGE}
+    api: dict[str, Any] = {"limit": ENTITIES_PER_PAGE, "offset": (page - 1) * ENTITIES_PER_PAGE}
     if kind:
         api["kind"] = kind
     if q:
@@ -43,6 +44,7 @@ def entities_page(arc: Archive, kind: str, q: str, page: int,
         kind=kind,
         kinds=[(k, label, entities_href(k, q)) for k, label in ENTITY_KINDS.items()],
         enriched=enriched,
+        enriching=enriching,
         rows=rows,
         prev_href=entities_href(kind, q, page - 1) if page > 1 else None,
         next_href=entities_href(kind, q, page + 1) if more else None,

@@ -12,29 +12,23 @@ from cablegram.access.view import ReaderArchive as Archive  # pages only ever ge
 from cablegram.api.pool import ArchivePool
 from cablegram.reference import classification_level, tag
 from cablegram.search import QueryError
-from cablegram.search.fields import SYNTAX, facet_filter, facet_label
+from cablegram.search.fields import SYNTAX, facet_filter, facet_label, facet_titles
 from cablegram.search.query import MAX_LENGTH
 from cablegram.web import charts
 from cablegram.web.templating import render
 from cablegram.web.urls import (
     SORTS,
     add_filter,
+    filter_terms,
     has_filter,
     page_numbers,
     remove_filter,
     search_href,
 )
-from cablegram.web.views.stats import reader_stats
+from cablegram.web.views.stats import reader_stats, year_bars
 
 PER_PAGE = 20
-FACET_TITLES = {
-    "origin": "Origin",
-    "classification": "Classification",
-    "tag": "Tags",
-    "caveat": "Caveats",
-    "year": "Year",
-    "signer": "Signer",
-}
+FACET_TITLES = facet_titles()
 EXAMPLES = [
     ('"naval base"', "a phrase"),
     ("tag:PGOV iran", "a tag and a word"),
@@ -114,11 +108,7 @@ def _histogram(q: str, sort: str, res: Any) -> Markup:
 
 def _home(arc: Archive, pool: ArchivePool) -> dict[str, Any]:
     st = reader_stats(arc, pool)
-    years = {y: n for y, n in st.get("years", {}).items() if isinstance(y, int)}
-    bars = charts.year_bars(years)
-    for b in bars:
-        if b.count:
-            b.href = search_href(f"year:{b.key}")
+    years, bars = year_bars(st)
     tags = [
         {"code": code, "name": tag(code).name, "count": n, "href": search_href(f"tag:{code}")}
         for code, n in list(st.get("tags", {}).items())[:12]
@@ -174,6 +164,12 @@ def search_page(arc: Archive, pool: ArchivePool, q: str, sort: str, page: int,
     if arc.has_entities():
         groups[1:1] = _entity_groups(arc, pool, q, sort)
     active = [item for group in groups for item in group["items"] if item["active"]]
+    # Every filter in the query is a removable chip, not only those a facet lists
+    # (date ranges, class:>=C, origin by name, negated filters).
+    have = {item["filter"].casefold() for item in active}
+    for f in filter_terms(q):
+        if f.casefold() not in have:
+            active.append({"filter": f, "href": search_href(remove_filter(q, f), sort)})
     hits = []
     for h in res.hits:
         hits.append(

@@ -8,7 +8,7 @@ from cablegram import present
 from cablegram.access.view import ReaderArchive as Archive  # pages only ever get a view
 from cablegram.api.pool import ArchivePool
 from cablegram.reference import classification_level, tag
-from cablegram.search.fields import facet_filter, quote_value
+from cablegram.search.fields import UNKNOWN_TAG, facet_filter, quote_value
 from cablegram.web import charts
 from cablegram.web.templating import render
 from cablegram.web.urls import search_href
@@ -19,13 +19,19 @@ def reader_stats(arc: Archive, pool: ArchivePool) -> dict[str, Any]:
     return pool.cached(("stats", arc.reader.key), lambda: arc.stats(audit=False))
 
 
-def stats_page(arc: Archive, pool: ArchivePool, who: dict[str, Any] | None = None) -> str:
-    st = reader_stats(arc, pool)
+def year_bars(st: dict[str, Any]) -> tuple[dict[int, int], list[charts.Bar]]:
+    """Cables per year of the stats, and their bars, each linked to its year's search."""
     years = {y: n for y, n in st.get("years", {}).items() if isinstance(y, int)}
     bars = charts.year_bars(years)
     for bar in bars:
         if bar.count:
             bar.href = search_href(f"year:{bar.key}")
+    return years, bars
+
+
+def stats_page(arc: Archive, pool: ArchivePool, who: dict[str, Any] | None = None) -> str:
+    st = reader_stats(arc, pool)
+    years, bars = year_bars(st)
     origins = [
         charts.Row(
             name or "(unknown)", n, search_href(f"origin:{quote_value(name)}") if name else None
@@ -46,7 +52,7 @@ def stats_page(arc: Archive, pool: ArchivePool, who: dict[str, Any] | None = Non
         )
     tags = [
         charts.Row(
-            tag(code).name or code, n, search_href(f"tag:{quote_value(code)}"), sub=code
+            tag(code).name or UNKNOWN_TAG, n, search_href(f"tag:{quote_value(code)}"), sub=code
         )  # fmt: skip
         for code, n in st.get("tags", {}).items()
     ]

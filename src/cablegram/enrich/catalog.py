@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cablegram.enrich import db
-from cablegram.enrich.extract import KINDS
 from cablegram.enrich.lexicon import norm
+from cablegram.enrich.mentions import KINDS
 from cablegram.errors import NotEnriched, NotFound, Unsupported
 
 __all__ = [
@@ -269,18 +269,20 @@ def cable_entities(
     conn: sqlite3.Connection, cable_id: str, *, visible: Any = None
 ) -> list[dict[str, Any]]:
     """The mentions in one cable, in reading order: entity id, kind, name, text, title,
-    role, paragraph seq, offsets. Redacted sources come with kind 'redacted'."""
+    role, portion seq, paragraph number (``para``, None for the summary and for the signer
+    and classifier, who stand outside the paragraphs) and offsets into that paragraph's
+    text. Redacted sources come with kind 'redacted'."""
     _need(conn)
     vis, vparams = _visible_join(visible)
     join = vis if visible is not None else " LEFT JOIN portions vp ON vp.portion_id = m.portion_id"
     rows = conn.execute(
         "SELECT m.entity_id, m.kind, coalesce(e.name, m.name), m.text, m.title, m.role, vp.seq, "
-        f"m.start_char, m.end_char FROM mentions m{join} "
+        f"vp.number, m.start_char, m.end_char FROM mentions m{join} "
         "LEFT JOIN entities e ON e.entity_id = m.entity_id "
         "WHERE m.cable_id = ? ORDER BY vp.seq IS NULL, vp.seq, m.start_char",
         [*vparams, cable_id.strip().upper()],
     ).fetchall()
-    keys = ("entity_id", "kind", "name", "text", "title", "role", "seq", "start", "end")
+    keys = ("entity_id", "kind", "name", "text", "title", "role", "seq", "para", "start", "end")
     return [dict(zip(keys, r, strict=True)) for r in rows]
 
 

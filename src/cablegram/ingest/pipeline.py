@@ -18,18 +18,17 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import multiprocessing
 import os
 import signal
 import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from cablegram.ingest.executors import Executor, Outcome, _Job
+from cablegram.ingest.local import ProcessPool
 from cablegram.model import Cable
 from cablegram.sources import Document, input_size, iter_documents
 from cablegram.store import (
@@ -44,7 +43,7 @@ from cablegram.store import (
     Store,
     WriteItem,
 )
-from cablegram.store.rows import CableRows, flatten
+from cablegram.store.rows import flatten
 
 # Documents per transaction (`--batch-size`). A commit writes back every page it changed,
 # and the indexes by cable id, content hash and date change a page per cable almost
@@ -62,9 +61,6 @@ TASK_DOCS = 64  # documents per worker task (a chunk is parsed as several tasks)
 TASK_BYTES = 2 << 20  # ... or fewer, when their bytes add up to this
 MAX_REPORTED_ERRORS = 100
 STALL_ENV = "CABLEGRAM_TEST_STALL"  # fault injection for the kill/resume tests
-
-# A worker's answer for one document: rows to store, or (error code, reason).
-Outcome = CableRows | tuple[str, str]
 
 
 @dataclass
@@ -86,7 +82,8 @@ class IngestReport:
     def summary(self) -> str:
         rate = self.documents / self.seconds if self.seconds > 0 else 0.0
         return (
-            f"{self.documents:,} documents in {self.seconds:.1f} s ({rate:,.0f}/s): "
+            f"{self.documents:,} document{'' if self.documents == 1 else 's'} in "
+            f"{self.seconds:.1f} s ({rate:,.0f}/s): "
             f"{self.new:,} new, {self.updated:,} updated, {self.unchanged:,} unchanged, "
             f"{self.failed:,} failed"
         )
@@ -176,36 +173,6 @@ def _work(tasks: list[tuple[bytes, str | None]]) -> list[Outcome]:
 # --- the pipeline -------------------------------------------------------------------------
 
 
-@dataclass
-class _Job:
-    items: list[WriteItem | None]  # None: filled from the parse results, in order
-    slots: list[tuple[int, Document, str]]  # (index in items, document, hash) to parse
-    hashes: list[str]  # content hashes this job put in flight
-    nbytes: int
-    future: _Tasks | None = None
-    results: list[Outcome] | None = None
-
-
-class _Tasks:
-    """A chunk's worker tasks, read as one future (``result()``: their outcomes, in
-    order). ``futures[i]`` parses ``tasks[i]``; ``pool`` is the executor they went to."""
-
-    def __init__(
-        self, futures: list[Any], tasks: list[list[tuple[bytes, str | None]]], pool: Any = None
-    ) -> None:
-        self.futures = futures
-        self.tasks = tasks
-        self.pool = pool
-
-    def result(self) -> list[Outcome]:
-        return [outcome for f in self.futures for outcome in f.result()]
-
-    def release(self) -> None:  # a Dask future's; the local engine's have none
-        for f in self.futures:
-            if hasattr(f, "release"):
-                f.release()
-
-
 def _split(tasks: list[tuple[bytes, str | None]], max_docs: int, max_bytes: int) -> list[list]:
     """Cut a chunk's documents into worker tasks of at most ``max_docs`` documents or
     about ``max_bytes``."""
@@ -249,32 +216,32 @@ def ingest(
     ``progress``: a Rich progress bar on standard error (only when it is a terminal).
     ``force``: re-parse documents whose content is already stored, and store the new parse.
     ``on_chunk``: called with the running report after each chunk is written.
-    ``engine``: ``"local"`` (a process pool) or ``"dask"`` (``cablegram.distributed``:
+    ``engine``: ``"local"`` (a process pool, ``ingest.local``) or ``"dask"`` (``ingest.dask``:
     parse on a Dask cluster, at ``scheduler`` or a LocalCluster of ``workers`` processes).
     """
     if engine not in ("local", "dask"):
         raise ValueError("engine must be 'local' or 'dask'")
-    paths = [os.fspath(p) for p in paths]
+    files = [os.fspath(p) for p in paths]
     workers = default_workers() if workers is None else max(0, workers)
-    args: dict[str, Any] = {"paths": paths, "workers": workers, "force": force}
+    args: dict[str, Any] = {"paths": files, "workers": workers, "force": force}
     if engine != "local":
         args.update(engine=engine, scheduler=scheduler)
     run_id = store.begin_run(json.dumps(args))
     report = IngestReport(run_id)
-    bar = _ProgressBar(paths) if progress else None
+    bar = _ProgressBar(files) if progress else None
+    executor: Executor
     if engine == "dask":
-        from cablegram.distributed import DaskPipeline
+        from cablegram.ingest.dask import DaskExecutor
 
-        pipe: _Pipeline = DaskPipeline(store, report, workers, force, bar, on_chunk,
-                                       scheduler=scheduler, chunk_docs=chunk_docs,
-                                       chunk_bytes=chunk_bytes)  # fmt: skip
+        executor = DaskExecutor(scheduler, max(1, workers), getattr(store, "prepare_rows", None))
     else:
-        pipe = _Pipeline(store, report, workers, force, bar, on_chunk,
-                         chunk_docs=chunk_docs, chunk_bytes=chunk_bytes)  # fmt: skip
+        executor = ProcessPool(workers, _worker_init)
+    pipe = _Pipeline(store, report, executor, force, bar, on_chunk,
+                     chunk_docs=chunk_docs, chunk_bytes=chunk_bytes)  # fmt: skip
     started = time.monotonic()
     status = "interrupted"
     try:
-        pipe.run(_chunks(iter_documents(paths), min(max(1, chunk_docs), PARSE_DOCS),
+        pipe.run(_chunks(iter_documents(files), min(max(1, chunk_docs), PARSE_DOCS),
                          min(chunk_bytes, PARSE_BYTES)))  # fmt: skip
         status = "done"
     finally:
@@ -308,11 +275,15 @@ def _chunks(docs: Iterator[Document], max_docs: int, max_bytes: int) -> Iterator
 
 
 class _Pipeline:
+    """Reads, hashes, hands the new documents to an ``Executor`` to parse, and writes the
+    results in input order; the executor (a local process pool, a Dask cluster) only
+    decides where the parsing runs and how a lost worker's tasks are redone."""
+
     def __init__(
         self,
         store: Store,
         report: IngestReport,
-        workers: int,
+        executor: Executor,
         force: bool,
         bar: _ProgressBar | None,
         on_chunk: Callable[[IngestReport], None] | None,
@@ -322,19 +293,14 @@ class _Pipeline:
     ) -> None:
         self.store = store
         self.report = report
-        self.workers = workers
+        self.executor = executor
         self.force = force
         self.bar = bar
         self.on_chunk = on_chunk
         parse_docs = min(max(1, chunk_docs), PARSE_DOCS)
         self.task_docs = max(1, min(TASK_DOCS, parse_docs))
-        # Chunks in flight (submitted, or parsed and waiting to be written): enough that
-        # about 2 x workers + 1 tasks are queued while the parent writes, and at least 2 so
-        # the next chunk is parsed while this one is written.
-        tasks_per_chunk = -(-parse_docs // self.task_docs)
-        self.max_pending = max(2, -(-(2 * workers + 1) // tasks_per_chunk))
+        executor.plan(-(-parse_docs // self.task_docs))
         self.inflight: set[str] = set()
-        self.pool: ProcessPoolExecutor | None = None
         self.batches = 0
         self.stall = _stall_spec()
         # The open transaction: chunks are written into it until it holds chunk_docs
@@ -345,41 +311,29 @@ class _Pipeline:
         self.open_outcomes: list[str] = []
         self.open_bytes = 0
 
-    def _pool(self) -> ProcessPoolExecutor:
-        if self.pool is None:
-            self.pool = ProcessPoolExecutor(
-                self.workers, mp_context=_mp_context(), initializer=_worker_init
-            )
-        return self.pool
-
     def close(self) -> None:
         """Stop the workers, and commit the chunks written since the last commit (whole
         chunks: also when the run stops on an error or Ctrl-C between two writes)."""
-        self._stop_workers()
+        self.executor.close()
         if self.open_outcomes:
             self._write([], commit=True)
 
-    def _stop_workers(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
-
     def run(self, chunks: Iterator[list[Document]]) -> None:
         head = list(itertools.islice(chunks, 2))
-        # A single task is parsed here; otherwise the workers are forked now, before the
-        # progress bar starts its thread.
+        # A lone small chunk may be parsed here (the local engine); otherwise the workers
+        # start now (forked before the progress bar starts its thread).
         first = [(d.data, d.hint) for d in head[0]] if head else []
-        parallel = bool(self.workers) and (
+        parallel = self.executor.parallel(
             len(head) > 1 or len(_split(first, self.task_docs, TASK_BYTES)) > 1
         )
         if parallel:
-            self._pool()
+            self.executor.start()
         if self.bar:
             self.bar.start()
         pending: deque[_Job] = deque()
         for docs in itertools.chain(head, chunks):
             pending.append(self._prepare(docs, inline=not parallel))
-            while len(pending) > self.max_pending:
+            while self.executor.full(pending):
                 self._finish(pending.popleft())
         while pending:
             self._finish(pending.popleft())
@@ -410,47 +364,13 @@ class _Pipeline:
         elif inline:
             job.results = _work(tasks)
         else:
-            parts = _split(tasks, self.task_docs, TASK_BYTES)
-            try:
-                pool = self._pool()
-                job.future = _Tasks([pool.submit(_work, part) for part in parts], parts, pool)
-            except BrokenProcessPool:
-                self._drop_pool()  # no future: _results parses this chunk in a new pool
+            job.future = self.executor.submit(_work, _split(tasks, self.task_docs, TASK_BYTES))
         return job
 
     def _results(self, job: _Job) -> list[Outcome]:
         if job.results is not None:
             return job.results
-        if job.future is None:  # the pool broke before this chunk was submitted
-            self._drop_pool()
-            return self._one_by_one([(doc.data, doc.hint) for _, doc, _ in job.slots])
-        out: list[Outcome] = []
-        for future, task in zip(job.future.futures, job.future.tasks, strict=True):
-            try:
-                out.extend(future.result())
-            except BrokenProcessPool:
-                # A worker died (killed, out of memory...). Parse this task again one
-                # document at a time in a new pool, so only a document that kills a worker
-                # is lost. (Tasks that were done before keep their results.)
-                if self.pool is job.future.pool:
-                    self._drop_pool()
-                out.extend(self._one_by_one(task))
-        return out
-
-    def _one_by_one(self, tasks: list[tuple[bytes, str | None]]) -> list[Outcome]:
-        out: list[Outcome] = []
-        for task in tasks:
-            try:
-                out.append(self._pool().submit(_work, [task]).result()[0])
-            except BrokenProcessPool:
-                self._drop_pool()
-                out.append(("crash", "the parser process died on this document"))
-        return out
-
-    def _drop_pool(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
-            self.pool = None
+        return self.executor.results(job, _work)
 
     def _finish(self, job: _Job) -> None:
         results = self._results(job)
@@ -508,15 +428,6 @@ class _Pipeline:
             _stall()
 
 
-def _mp_context() -> multiprocessing.context.BaseContext:
-    # fork: cheap, and the caller's main module is not imported again (forkserver and
-    # spawn re-run a script that lacks the `if __name__ == "__main__"` guard). Workers are
-    # forked before the progress bar starts a thread, and never touch the open database.
-    if "fork" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")  # pragma: no cover - not POSIX
-
-
 def _stall_spec() -> tuple[int, str] | None:
     """CABLEGRAM_TEST_STALL=N stops inside batch N's open transaction; N:committed right
     after batch N is committed. The process then waits to be killed (tests only)."""
@@ -545,8 +456,8 @@ class _ProgressBar:
         self.console = Console(stderr=True)
         self.enabled = self.console.is_terminal
         self.paths = paths
-        self.progress = None
-        self.task = None
+        self.progress: Any = None  # a rich Progress once started
+        self.task: Any = None
 
     def start(self) -> None:
         if not self.enabled:
