@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from cablegram.model import Cable, Defect, DefectCode
     from cablegram.parser import parse
     from cablegram.search.query import QueryError
-    from cablegram.telegram import compose, lint
+    from cablegram.telegram.compose import compose
+    from cablegram.telegram.lint import lint
 
 __all__ = [
     "Archive", "Cable", "Defect", "DefectCode", "QueryError", "__version__", "compose", "lint",
@@ -34,8 +35,8 @@ _LAZY = {
     "DefectCode": "cablegram.model",
     "QueryError": "cablegram.search.query",
     "parse": "cablegram.parser",
-    "lint": "cablegram.telegram",
-    "compose": "cablegram.telegram",
+    "lint": "cablegram.telegram.lint",
+    "compose": "cablegram.telegram.compose",
 }
 
 
