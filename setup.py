@@ -19,9 +19,11 @@ COMPILED = [
     "src/cablegram/parser/core.py",
     "src/cablegram/parser/decode.py",
     "src/cablegram/parser/header.py",
+    "src/cablegram/parser/pages.py",
     "src/cablegram/parser/preamble.py",
     "src/cablegram/parser/render.py",
     "src/cablegram/parser/scan.py",
+    "src/cablegram/parser/title.py",
 ]
 
 

@@ -12,6 +12,11 @@ removed, which is how raw telegrams arrive). Compare with the page's table and t
 - subject (the <h3> title, which the site truncates: a prefix match counts),
 - dtg within 24 h of Created.
 
+It also prints the reader-text figures of issue 15: the share of cables whose reader text
+(paragraphs, headings, subject, summary, comment) still holds a page header, and, in raw
+mode on the pages whose text carries a transmission header, the id agreement over all of
+them and over those whose id the parser rebuilt from the header (no banner serial).
+
 "Where the text carries them": a field counts in the denominator when the page's text
 holds it (e.g. a raw page whose banner was lost cannot give an id). Both figures print.
 
@@ -30,6 +35,7 @@ from pathlib import Path
 
 from cablegram import parse
 from cablegram.parser.core import _canonical_id
+from cablegram.parser.pages import PAGE_HEADER_ANYWHERE
 from cablegram.parser.render import _PRE, _cablegate
 from cablegram.sources import iter_documents
 
@@ -110,6 +116,21 @@ def agree(field: str, t: str, g: str) -> bool:
     return t == g
 
 
+def reader_text(c) -> str:
+    """What a reader reads: subject, summary, comment, paragraphs and their headings."""
+    parts = [c.subject, c.summary, c.comment]
+    for p in c.paragraphs:
+        parts += [p.heading, p.text]
+    return "\n".join(parts)
+
+
+def holds_page_header(c) -> bool:
+    return PAGE_HEADER_ANYWHERE.search(reader_text(c)) is not None
+
+
+_DE_LINE = re.compile(r"(?m)^\s*DE\s+R[A-Z]{3,6}\s*#\s*\d")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("archive", nargs="?", default=str(ROOT / "samples" / "cablegate-dev.tar.xz"))
@@ -122,6 +143,9 @@ def main() -> int:
     table_only_pages = {"html": 0, "raw": 0}
     unshowable = {"html": 0, "raw": 0}
     n = 0
+    with_header = {"html": [0, 0], "raw": [0, 0]}  # pages whose reader text holds one
+    header_ids = [0, 0]  # raw pages carrying a transmission header: id agrees, pages
+    rebuilt = [0, 0]  # of those, ids rebuilt from the header: agree, rebuilt
     t0 = time.perf_counter()
     for doc in iter_documents([args.archive]):
         if not doc.member.endswith(".html"):
@@ -140,6 +164,25 @@ def main() -> int:
         for mode, c in (("html", parse(page)), ("raw", parse(raw_text(page), hint="telegram"))):
             g = got(c)
             unshowable[mode] += unshowable_noforn(c)
+            with_header[mode][1] += 1
+            if holds_page_header(c):
+                with_header[mode][0] += 1
+                misses.setdefault((mode, "page header in reader text"), []).append(
+                    doc.member.rsplit("/", 1)[-1]
+                )
+            if mode == "raw" and _DE_LINE.search(c.header or ""):
+                # The table's id may be a damaged banner's reading the parser corrected:
+                # it is then one of the cable's aliases, which resolve to it.
+                ok = g["id"] == tr["id"] or tr["id"] in c.aliases
+                header_ids[0] += ok
+                header_ids[1] += 1
+                if any(d.code == "id-from-header" for d in c.defects):
+                    rebuilt[0] += ok
+                    rebuilt[1] += 1
+                if not ok:
+                    misses.setdefault((mode, "id on header pages"), []).append(
+                        f"{doc.member.rsplit('/', 1)[-1]}: table {tr['id']!r} vs parsed {g['id']!r}"
+                    )
             for f in FIELDS:
                 s = stats[mode][f]
                 s[2] += 1
@@ -172,6 +215,19 @@ def main() -> int:
         f"\n{unshowable['html']} (html) / {unshowable['raw']} (raw) parsed unclassified cables carry"
         " NOFORN, which none of the table's six values can show: compared without it"
     )
+    for mode in ("html", "raw"):
+        a, t = with_header[mode]
+        print(
+            f"{mode}: reader text holding a page header: {a} / {t} cables"
+            f" ({100 * a / max(t, 1):.2f}%; target <= 0.2%)"
+        )
+    a, t = header_ids
+    print(
+        f"raw: id agreement on pages carrying a transmission header: {a} / {t}"
+        f" ({100 * a / max(t, 1):.2f}%; target >= 99.7%)"
+    )
+    a, t = rebuilt
+    print(f"raw: ids rebuilt from the header (no banner serial): {a} of {t} agree with the table")
     for (mode, f), rows in sorted(misses.items()):
         print(f"\n## {mode} {f}: {len(rows)} disagreements")
         for r in rows[: args.list]:

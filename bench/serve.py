@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     proc = None
     url = args.url.rstrip("/") if args.url else ""
     if args.db:
-        if not os.path.exists(args.db):
+        if "://" not in args.db and not os.path.exists(args.db):  # (a PostgreSQL URL)
             ap.error(f"no database at {args.db}")
         port = free_port()
         url = f"http://127.0.0.1:{port}"

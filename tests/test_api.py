@@ -286,11 +286,11 @@ def test_openapi_schema(api_client):
         "/api/search", "/api/cables/{cable_id}", "/api/cables/{cable_id}/text",
         "/api/cables/{cable_id}/versions", "/api/cables/{cable_id}/versions/{ref}",
         "/api/cables/{cable_id}/diff", "/api/cables/{cable_id}/references",
-        "/api/cables/{cable_id}/cited-by", "/api/cables/{cable_id}/cite", "/api/stats",
+        "/api/cables/{cable_id}/cited-by", "/api/cables/{cable_id}/cite",
+        "/api/cables/{cable_id}/entities", "/api/stats",
         "/api/export",
         "/api/me", "/api/declass", "/api/entities", "/api/entities/{entity_id}",
         "/api/entities/{entity_id}/network",
-        "/api/cables/{cable_id}/entities",
         "/api/lint", "/api/compose", "/api/coverage", "/api/anomalies",
     }  # fmt: skip
     comps = schema["components"]["schemas"]

@@ -67,7 +67,7 @@ def test_every_endpoint_has_a_summary_and_an_example(api_client):  # noqa: F811
 
 def test_recorded_examples_have_the_shape_of_live_answers(api_client):  # noqa: F811
     """The examples are recorded answers; when an endpoint's answer changes shape, they are
-    recorded again (python -m cablegram.api.examples)."""
+    recorded again (python -m cablegram.api.record_examples)."""
     examples = load()
     assert set(examples) == set(REQUESTS) == set(api_client.get("/openapi.json").json()["paths"])
     compared = 0

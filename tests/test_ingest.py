@@ -276,10 +276,10 @@ def test_a_document_that_kills_its_worker(tmp_path, pages, monkeypatch, chunk, t
     real = ingest_mod.examine
     monkeypatch.setattr(ingest_mod, "TASK_DOCS", task)
 
-    def deadly(data, hint=None):  # workers are forked: they inherit this
+    def deadly(data, hint=None, name=None):  # workers are forked: they inherit this
         if b"POISON" in data:
             os._exit(3)
-        return real(data, hint)
+        return real(data, hint, name)
 
     monkeypatch.setattr(ingest_mod, "examine", deadly)
     tar = make_tar(tmp_path / "in.tar", [*pages[:9], ("poison.html", b"POISON"), *pages[9:20]])

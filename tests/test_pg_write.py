@@ -162,8 +162,10 @@ def test_batch_write_equals_one_by_one(pg_server, monkeypatch):
         want = _run(b, _scenario(), b.begin_run())
         assert calls
         assert got == want
-        assert got[0] == [NEW, UPDATED, FAILED, FAILED, FAILED, NEW, UNCHANGED]
-        assert got[1] == [UPDATED, UPDATED, UNCHANGED, NEW, UNCHANGED, UNCHANGED]
+        # One run: a second version of a cable this run brought is new, not "updated"
+        # (updated is a cable the archive had before the run).
+        assert got[0] == [NEW, NEW, FAILED, FAILED, FAILED, NEW, UNCHANGED]
+        assert got[1] == [NEW, NEW, UNCHANGED, NEW, UNCHANGED, UNCHANGED]
         assert got[2] == [NEW, FAILED]
         assert _dump(a) == _dump(b)
         shown = {v.content_hash: v.shown for cid in ("09BAKU1", "09BAKU2")
@@ -171,6 +173,11 @@ def test_batch_write_equals_one_by_one(pg_server, monkeypatch):
         assert shown == {_hash(1): False, _hash(2): True, _hash(4): False,
                          _hash(3): False, _hash(5): True}  # fmt: skip
         assert {e.content_hash for e in a.errors()} == {"", _hash(8)}
+        # A later run's new version of a cable the archive had: updated, on both paths.
+        for s in (a, b):
+            later = s.begin_run()
+            assert s.write([_parsed(_hash(7), _cable("09BAKU1", ["later text"]))], later) == [
+                UPDATED]  # fmt: skip
         a.close()
         b.close()
     finally:
@@ -336,3 +343,31 @@ def test_tsvector_binary_layout(text):
     data = search_pg.tsvector_binary(text)
     n = int.from_bytes(data[:4], "big")
     assert n == len(search_pg.positions(text))
+
+
+def test_generation_and_corpus_figures_follow_every_write(pg_url, tmp_path):
+    """BM25's N and mean length are remembered per database generation; every write (from
+    any process) raises the generation, so scores stay those of SQLite on the same cables."""
+    sqlite = Archive(tmp_path / "same.db")
+    with Archive(pg_url) as arc:
+        gens = [arc.store.generation()]
+        for i, words in enumerate(["pipeline gas", "pipeline", "oil and gas and more words"]):
+            for a in (arc, sqlite):
+                a.store.add(_cable(f"09BAKU{i}", [words]), content_hash=_hash(i + 1))
+            gens.append(arc.store.generation())
+            got = [h.score for h in arc.search("pipeline", facets=False).hits]
+            want = [h.score for h in sqlite.search("pipeline", facets=False).hits]
+            assert got == pytest.approx(want, rel=1e-9)
+        assert gens == sorted(set(gens)), gens  # raised by every write
+        # Remembered: the figures are read once per generation.
+        with arc.store.reader() as conn:
+            search_pg._CORPUS.clear()
+            first = search_pg.corpus_stats(conn)
+            assert len(search_pg._CORPUS) == 1 and search_pg.corpus_stats(conn) == first
+        # Another process writes: the figures change with the generation.
+        with Archive(pg_url) as other:
+            other.store.add(_cable("09BAKU9", ["short"]), content_hash=_hash(99))
+        assert arc.store.generation() > gens[-1]
+        with arc.store.reader() as conn:
+            assert search_pg.corpus_stats(conn)[0] == first[0] + 1
+    sqlite.close()

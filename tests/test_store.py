@@ -342,8 +342,13 @@ def test_force_reparse_moves_a_version_to_its_new_id(store):
     assert out == ["updated"]
     assert store.get("09BAKU9") is None
     assert rows(store, "SELECT count(*) FROM portions WHERE cable_id = '09BAKU9'") == [(0,)]
-    assert len(store.versions("09BAKU433")) == 2
+    # The old parse stays, superseded, under the new id; the old id is an alias of it.
+    versions = store.versions("09BAKU433")
+    assert len(versions) == 3
+    assert [v.content_hash for v in versions if v.content_hash.startswith(h("a") + "~")]
+    assert store.resolve("09BAKU9") == "09BAKU433"
     assert store.write([Parsed(h("a"), "src", "", fixed)], force=True) == ["unchanged"]
+    assert len(store.versions("09BAKU433")) == 3
 
 
 # --- errors and seen items ------------------------------------------------------------------

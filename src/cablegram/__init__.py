@@ -18,13 +18,14 @@ if TYPE_CHECKING:
     from cablegram.archive import Archive
     from cablegram.model import Cable, Defect, DefectCode
     from cablegram.parser import parse
+    from cablegram.parser.core import canonical_id
     from cablegram.search.query import QueryError
     from cablegram.telegram.compose import compose
     from cablegram.telegram.lint import lint
 
 __all__ = [
-    "Archive", "Cable", "Defect", "DefectCode", "QueryError", "__version__", "compose", "lint",
-    "parse",
+    "Archive", "Cable", "Defect", "DefectCode", "QueryError", "__version__", "canonical_id",
+    "compose", "lint", "parse",
 ]  # fmt: skip
 __version__ = "0.1.0"
 
@@ -37,6 +38,7 @@ _LAZY = {
     "parse": "cablegram.parser",
     "lint": "cablegram.telegram.lint",
     "compose": "cablegram.telegram.compose",
+    "canonical_id": "cablegram.parser.core",
 }
 
 

@@ -202,7 +202,7 @@ def _serve(con: Console, db: str, host: str, port: int, sock: object, entities: 
         child = start_entities(db, log)
         con.rule("[bold]entities")
         con.print(
-            "Finding people, organisations and places in the background (about two "
+            "Finding people, organisations and places in the background (a few "
             f"minutes on the samples; log: {log}). The Entities page, person: searches and "
             "graphs fill in when it is done; the page says while it runs.",
             soft_wrap=False,

@@ -70,6 +70,8 @@ class DefectCode(StrEnum):
     ID_DISAGREEMENT = "id-disagreement"
     DATE_DISAGREEMENT = "date-disagreement"
     MALFORMED_ID = "malformed-id"
+    ID_FROM_HEADER = "id-from-header"
+    ID_FROM_NAME = "id-from-name"
 
 
 @dataclass
@@ -102,6 +104,7 @@ class Reference:
     text: str = ""  # as written: "B. 08 BAKU 123"
     year_inferred: bool = False  # the year was not written and was taken from the cable
     label: str = ""  # A, B, C... when the block is lettered
+    kind: str = ""  # cable, or what else is cited: email, memo, report, telcon, letter...
 
 
 @dataclass
@@ -135,6 +138,9 @@ class ArchiveMeta:
 @dataclass
 class Cable:
     id: str = ""
+    # Other ids the cable is published or cited under (WikiLeaks' malformed ones such as
+    # 09EFTOLONDON2239, a file named for another id): each resolves to this cable.
+    aliases: list[str] = field(default_factory=list)
     origin: Origin = field(default_factory=Origin)
     transmission_id: str = ""
     dtg: str | None = None
@@ -150,9 +156,12 @@ class Cable:
     tags: list[Tag] = field(default_factory=list)
     subject: str = ""
     subject_marking: str = ""
+    # The subject for display: title case, acronyms and codes kept as written.
+    title: str = ""
     references: list[Reference] = field(default_factory=list)
     to: list[Addressee] = field(default_factory=list)
     info: list[Addressee] = field(default_factory=list)
+    xmt: list[Addressee] = field(default_factory=list)  # XMT: left out of a collective
     paragraphs: list[Paragraph] = field(default_factory=list)
     summary: str = ""
     comment: str = ""
@@ -191,9 +200,10 @@ class Cable:
         kwargs["references"] = many("references", Reference)
         kwargs["to"] = many("to", Addressee)
         kwargs["info"] = many("info", Addressee)
+        kwargs["xmt"] = many("xmt", Addressee)
         kwargs["paragraphs"] = many("paragraphs", Paragraph)
         kwargs["defects"] = many("defects", Defect)
-        for key in ("caveats", "reasons", "septels"):
+        for key in ("aliases", "caveats", "reasons", "septels"):
             kwargs[key] = list(d.get(key) or [])
         return cls(**kwargs)
 
@@ -219,8 +229,10 @@ _NESTED = {
     "references",
     "to",
     "info",
+    "xmt",
     "paragraphs",
     "defects",
+    "aliases",
     "caveats",
     "reasons",
     "septels",

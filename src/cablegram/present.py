@@ -318,9 +318,13 @@ def paragraphs_view(c: Cable, mentions: list[dict[str, Any]] | None = None,
     ``mentions`` (``Archive.cable_entities``), each paragraph's text cut at the mentions
     for highlighting (portion seq n is the n-th paragraph)."""
     by_seq: dict[int, list[dict[str, Any]]] = {}
-    for m in mentions or ():
-        if m["seq"] and m["entity_id"] and m["kind"] in ("person", "org", "place"):
-            by_seq.setdefault(m["seq"], []).append(m)
+    for mention in mentions or ():
+        if (
+            mention["seq"]
+            and mention["entity_id"]
+            and mention["kind"] in ("person", "org", "place")
+        ):
+            by_seq.setdefault(mention["seq"], []).append(mention)
     out: list[ParagraphView] = []
     heading = ""
     block = ""

@@ -83,9 +83,10 @@ def serve(
     import uvicorn
 
     from cablegram.api import create_app
+    from cablegram.store import is_postgres_url
 
     path = os.fspath(db)
-    if not os.path.exists(path):
+    if not is_postgres_url(path) and not os.path.exists(path):
         raise FileNotFoundError(f"no database at {path}; run `cablegram ingest` first")
     if sock is None:
         sock = bind(host, port)

@@ -1,9 +1,11 @@
 """Principals, tokens, sessions, the anonymous policy and the audit log.
 
-They live in a companion SQLite file next to the archive (``cablegram.db`` ->
+They live in a companion SQLite file next to a SQLite archive (``cablegram.db`` ->
 ``cablegram.access.db``): the archive stays a read-mostly file that can be rebuilt or
-replaced, the server's caches are not invalidated by every audit line, and the same file
-serves a PostgreSQL archive. Passwords are stored as scrypt hashes (random salt), tokens
+replaced, and the server's caches are not invalidated by every audit line. A PostgreSQL
+archive keeps them in its own database (migration ``0004_access``: the same tables), so
+that several servers on one database share users, logins and one audit log; the same
+statements run on both (``?`` placeholders, turned into psycopg's). Passwords are stored as scrypt hashes (random salt), tokens
 and session ids as sha256 digests of random secrets: the file holds no secret.
 
 The ``audit`` table is append-only: triggers abort every UPDATE and DELETE on it, and no
@@ -28,6 +30,7 @@ from typing import IO, Any
 
 from cablegram.access.rules import ANONYMOUS_POLICIES, Reader, clearance_level, normalize_caveats
 from cablegram.errors import NotFound
+from cablegram.store import is_postgres_url
 
 __all__ = ["AccessDB", "AuditEntry", "Principal", "TokenInfo", "access_path"]
 
@@ -83,10 +86,11 @@ _DUMMY_HASH = ""  # computed once, for timing parity on unknown users
 
 
 def access_path(db: str | os.PathLike[str]) -> str:
-    """The companion file of an archive: ``x.db`` -> ``x.access.db``."""
+    """The companion file of an archive: ``x.db`` -> ``x.access.db``; a PostgreSQL
+    archive's own database."""
     path = os.fspath(db)
-    if "://" in path:  # a PostgreSQL archive: the access file is in the working folder
-        return "cablegram.access.db"
+    if is_postgres_url(path):
+        return path
     base, ext = os.path.splitext(path)
     return f"{base}.access{ext or '.db'}"
 
@@ -172,11 +176,17 @@ class AuditEntry:
 
 
 class AccessDB:
-    """The access file of an archive. Thread-safe (one connection behind a lock)."""
+    """The access store of an archive: a SQLite file, or a PostgreSQL archive's database.
+    Thread-safe (one connection behind a lock)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
         self._lock = threading.Lock()
+        self.postgres = is_postgres_url(self.path)
+        self.conn: Any
+        if self.postgres:
+            self.conn = _postgres(self.path)
+            return
         self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                                     timeout=60)  # fmt: skip
         self.conn.execute("PRAGMA journal_mode = WAL")
@@ -199,9 +209,21 @@ class AccessDB:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _run(self, sql: str, params: tuple | list = ()) -> Any:
+        """Run one statement (the caller holds the lock); its cursor."""
+        if self.postgres:
+            return self.conn.execute(sql.replace("?", "%s"), params)
+        return self.conn.execute(sql, params)
+
     def _q(self, sql: str, params: tuple | list = ()) -> list[tuple]:
         with self._lock:
-            return self.conn.execute(sql, params).fetchall()
+            cur = self._run(sql, params)
+            return cur.fetchall() if cur.description is not None else []
+
+    def _n(self, sql: str, params: tuple | list = ()) -> int:
+        """Run one statement; the number of rows it changed."""
+        with self._lock:
+            return int(self._run(sql, params).rowcount)
 
     # -- principals ------------------------------------------------------------------------
     def add_user(self, name: str, *, clearance: str = "U", caveats: object = (),
@@ -219,7 +241,7 @@ class AccessDB:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (name, clearance, rights, int(admin), stored, _iso(_now())),
             )
-        except sqlite3.IntegrityError:
+        except _INTEGRITY:
             raise ValueError(f"there is already a user {name}") from None
         user = self.user(name)
         assert user is not None
@@ -234,9 +256,7 @@ class AccessDB:
         self._q("DELETE FROM sessions WHERE name = ?", (name,))
 
     def remove_user(self, name: str) -> bool:
-        with self._lock:
-            cur = self.conn.execute("DELETE FROM principals WHERE name = ?", (name,))
-            return cur.rowcount > 0
+        return self._n("DELETE FROM principals WHERE name = ?", (name,)) > 0
 
     def user(self, name: str) -> Principal | None:
         rows = self._q(
@@ -277,14 +297,12 @@ class AccessDB:
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         now = _now()
         expires = _iso(now + timedelta(days=days)) if days else None
-        with self._lock:
-            cur = self.conn.execute(
-                "INSERT INTO tokens (name, label, digest, created_at, expires_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (name, label, digest(secret), _iso(now), expires),
-            )
-            tid = cur.lastrowid
-        return secret, TokenInfo(int(tid or 0), name, label, _iso(now), expires)
+        ((tid,),) = self._q(
+            "INSERT INTO tokens (name, label, digest, created_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?) RETURNING token_id",
+            (name, label, digest(secret), _iso(now), expires),
+        )
+        return secret, TokenInfo(int(tid), name, label, _iso(now), expires)
 
     def tokens(self, name: str | None = None) -> list[TokenInfo]:
         q = "SELECT token_id, name, label, created_at, expires_at FROM tokens"
@@ -294,10 +312,7 @@ class AccessDB:
         return [TokenInfo(*r) for r in rows]
 
     def revoke_token(self, token_id: int) -> bool:
-        with self._lock:
-            return (
-                self.conn.execute("DELETE FROM tokens WHERE token_id = ?", (token_id,)).rowcount > 0
-            )
+        return self._n("DELETE FROM tokens WHERE token_id = ?", (token_id,)) > 0
 
     def token_reader(self, secret: str) -> Reader | None:
         """The reader a bearer token stands for; None when unknown or expired."""
@@ -362,7 +377,11 @@ class AccessDB:
         v = v.lower() if v.lower() in ("none", "as-published") else v.upper()
         if v not in ANONYMOUS_POLICIES:
             raise ValueError(f"anonymous must be one of {', '.join(ANONYMOUS_POLICIES)}")
-        self._q("INSERT OR REPLACE INTO policy (key, value) VALUES (?, ?)", (key, v))
+        self._q(
+            "INSERT INTO policy (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, v),
+        )
         return v
 
     def anonymous(self) -> Reader:
@@ -407,3 +426,29 @@ class AccessDB:
 
 def _principal(r: tuple) -> Principal:
     return Principal(r[0], r[1], r[2].split(), bool(r[3]), bool(r[4]), r[5], r[6])
+
+
+def _postgres(url: str) -> Any:
+    """A connection to a PostgreSQL archive's database, its access tables made or
+    upgraded by the store's migrations (the archive must exist)."""
+    import psycopg
+
+    from cablegram.store.postgres import PostgresStore
+
+    PostgresStore(url, create=False).close()  # applies migration 0004_access when needed
+    conn = psycopg.connect(url, autocommit=True)
+    # An audit line is worth as much as in the SQLite file (synchronous = NORMAL): a
+    # crash may lose the last fraction of a second, never corrupt the log.
+    conn.execute("SET synchronous_commit = off")
+    return conn
+
+
+def _integrity_errors() -> tuple[type[BaseException], ...]:
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return (sqlite3.IntegrityError,)
+    return (sqlite3.IntegrityError, psycopg.IntegrityError)
+
+
+_INTEGRITY = _integrity_errors()

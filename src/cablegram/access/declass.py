@@ -10,8 +10,8 @@ non-date values separately with their counts.
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -121,9 +121,9 @@ class DeclassReport:
         }
 
 
-def report(conn: sqlite3.Connection, due: date | str | None = None, *,
-           ids: set[str] | None = None) -> DeclassReport:  # fmt: skip
-    """The review for cables ``ids`` (None: all)."""
+def report(rows: Iterable[tuple], due: date | str | None = None) -> DeclassReport:
+    """The review of the cables ``rows`` (``Store.declass_rows``: id, date, origin,
+    classification, class level, declassify-on)."""
     if due is None:
         due = date.today()
     elif isinstance(due, str):
@@ -133,13 +133,7 @@ def report(conn: sqlite3.Connection, due: date | str | None = None, *,
     by_c: Counter[str] = Counter()
     by_oc: Counter[tuple[str, str]] = Counter()
     no_date: Counter[str] = Counter()
-    rows = conn.execute(
-        "SELECT id, date, CASE WHEN origin_name != '' THEN origin_name ELSE origin_code END, "
-        "classification, class_level, declassify_on FROM cables"
-    )
     for cid, cdate, origin, cls, level, raw in rows:
-        if ids is not None and cid not in ids:
-            continue
         if level == 0 or (cls or "").upper().startswith("UNCLASSIFIED"):
             rep.unclassified += 1
             continue

@@ -146,11 +146,12 @@ class ReaderVisibility(Visibility):
     """``Visibility`` whose clause is one opaque term: SQLite's planner then keeps driving
     a full-text query from the FTS index (snippets) instead of scanning the cable's
     portions and re-running the MATCH for each one (2-4x slower, bench/access.py). The
-    same rows are visible: it is ``Visibility.portion_clause``, wrapped."""
+    same rows are visible: it is ``Visibility.portion_clause``, wrapped. TRUE and FALSE,
+    not 1 and 0: PostgreSQL wants a boolean where SQLite takes either."""
 
     def portion_clause(self, alias: str = "p") -> tuple[str, list[object]]:
         sql, params = super().portion_clause(alias)
-        return f"(CASE WHEN {sql} THEN 1 ELSE 0 END)", params
+        return f"(CASE WHEN {sql} THEN TRUE ELSE FALSE END)", params
 
 
 def portion_rights(level: int, caveats: frozenset[str]) -> frozenset[str]:
@@ -258,6 +259,7 @@ def redact(cable: Cable, visible: Visibility | None) -> Redaction:
         else:
             subject_withheld = any_withheld = True
             out.subject = WITHHELD
+            out.title = WITHHELD if out.title else ""
             if out.archive is not None:
                 out.archive.title = WITHHELD
     elif out.archive is not None and out.archive.title and not ok(""):

@@ -6,14 +6,12 @@ text cut); ``add_examples`` puts them into the OpenAPI schema. After changing wh
 endpoint answers, record them again (tests/test_api_reference.py checks they still have
 the shape of a live answer):
 
-    python -m cablegram.api.examples
+    python -m cablegram.api.record_examples
 """
 
 from __future__ import annotations
 
 import json
-import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +30,7 @@ REQUESTS: dict[str, str] = {
     "/api/cables/{cable_id}/references": "/api/cables/08SAOPAULO335/references",
     "/api/cables/{cable_id}/cited-by": "/api/cables/06SAOPAULO316/cited-by",
     "/api/cables/{cable_id}/cite": "/api/cables/09BAKU433/cite?format=csl-json",
+    "/api/cables/{cable_id}/entities": "/api/cables/09BAKU433/entities",
     "/api/stats": "/api/stats",
     "/api/export": "/api/export?q=id%3A09BAKU433&format=jsonl",
     "/api/me": "/api/me",
@@ -104,34 +103,3 @@ def record(client: Any) -> dict[str, dict[str, Any]]:
             body = r.text
         out[path] = {"media_type": media, "example": _cut(body)}
     return out
-
-
-def _samples_client(folder: Path) -> Any:
-    """A TestClient on the shipped samples (the seed cable's entities extracted), as
-    published."""
-    from fastapi.testclient import TestClient
-
-    from cablegram.access.db import AccessDB
-    from cablegram.api import create_app
-    from cablegram.archive import Archive
-    from cablegram.demo import sample_paths
-
-    db = folder / "samples.db"
-    with Archive(db) as arc:
-        arc.ingest([str(p) for p in sample_paths()], workers=0)
-        arc.enrich(workers=0, ids=["09BAKU433", "09BAKU749", "09BAKU695"])
-    access = folder / "samples.access.db"
-    with AccessDB(access) as acc:
-        acc.set_policy("anonymous", "as-published")
-    return TestClient(create_app(db, readers=1, access=access))
-
-
-def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp, _samples_client(Path(tmp)) as client:
-        data = record(client)
-    EXAMPLES_FILE.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", "utf-8")
-    print(f"{len(data)} examples -> {EXAMPLES_FILE}", file=sys.stderr)
-
-
-if __name__ == "__main__":
-    main()

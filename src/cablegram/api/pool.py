@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from cablegram.api.searchers import SearchProcesses
 from cablegram.archive import Archive
+from cablegram.store import is_postgres_url
 
 if TYPE_CHECKING:
     from cablegram.access.rules import Reader
@@ -58,7 +59,11 @@ class ArchivePool:
     def __init__(self, path: str | os.PathLike[str], readers: int | None = None,
                  cache_size: int = 4096, search_processes: int = 0) -> None:  # fmt: skip
         self.path = os.fspath(path)
-        if not os.path.exists(self.path):
+        # A PostgreSQL store is thread-safe (a pool of reader connections): one Archive
+        # serves every thread. A SQLite connection belongs to the thread that opened it.
+        self.shared = is_postgres_url(self.path)
+        self._archive: Archive | None = None
+        if not self.shared and not os.path.exists(self.path):
             raise FileNotFoundError(f"no database at {self.path}; run `cablegram ingest` first")
         # With search processes a reader thread mostly waits on one of them: enough threads
         # to keep every process fed while pages and citations are answered too.
@@ -75,6 +80,11 @@ class ArchivePool:
 
     def archive(self) -> Archive:
         """This thread's archive (opened on first use)."""
+        if self.shared:
+            with self._lock:
+                if self._archive is None:
+                    self._archive = Archive(self.path, create=False)
+                return self._archive
         arc = getattr(self._local, "archive", None)
         if arc is None:
             arc = self._local.archive = Archive(self.path, create=False)
@@ -84,9 +94,7 @@ class ArchivePool:
         """Load search's in-memory columns now (seconds on a large archive) rather than in
         the first request; ``portions`` also the per-portion clearances restricted
         readers (the anonymous policy) need. Shared by every reader thread."""
-        from cablegram.search.docvalues import preload
-
-        preload(self.archive().store.conn, portions=portions)
+        self.archive().store.warm(portions=portions)
 
     def start_searchers(self, *, portions: bool = True) -> None:
         """Start the search processes (``search_processes`` > 0) and wait until they have
@@ -137,16 +145,13 @@ class ArchivePool:
 
     # -- a small cache of results that are costly on a big archive ------------------------
     def generation(self) -> tuple[int, ...]:
-        """Changes whenever the database file (or its write-ahead log) changes."""
-        out: list[int] = []
-        for p in (self.path, self.path + "-wal"):
-            try:
-                st = os.stat(p)
-            except OSError:
-                out += [0, 0]
-            else:
-                out += [st.st_mtime_ns, st.st_size]
-        return tuple(out)
+        """Changes whenever the database changes (``Store.generation``: on PostgreSQL a
+        counter every writer raises, whichever process or machine it runs on)."""
+        if self.shared:
+            return self.archive().store.generation()
+        from cablegram.store.sqlite import file_generation
+
+        return file_generation(self.path)  # (without opening the file in this thread)
 
     def cached(self, key: tuple, make: Callable[[], T]) -> T:
         """``make()``, remembered for ``key`` until the database changes."""
@@ -205,3 +210,6 @@ class ArchivePool:
             executor.shutdown(wait=True, cancel_futures=True)
         if searchers is not None:
             searchers.close()
+        if self._archive is not None:
+            self._archive.close()
+            self._archive = None

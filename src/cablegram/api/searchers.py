@@ -29,10 +29,9 @@ _state: dict[str, Any] = {}
 
 def _start(path: str, portions: bool) -> None:
     from cablegram.archive import Archive
-    from cablegram.search.docvalues import preload
 
     arc = Archive(path, create=False)
-    preload(arc.store.conn, portions=portions)
+    arc.store.warm(portions=portions)
     _state["archive"] = arc
 
 

@@ -308,24 +308,24 @@ def graph_command(what: str, center: str | None, db: str, fmt: str, output: str,
             return
         if what == "cited-by":
             cid = (center or "").strip().upper()
-            items = graph.cited_by(arc, cid)
+            citations = graph.cited_by(arc, cid)
             present = arc.get(cid) is not None
             # A cable that is not here may still be cited (graph missing lists those).
-            if not items and not present:
+            if not citations and not present:
                 raise click.ClickException(
                     f"{cid} is not in the archive, and no cable in it cites it"
                 )
             if as_json:
-                _json(items)
+                _json(citations)
                 return
-            if not items:
+            if not citations:
                 _err().print(f"No cable in the archive cites {cid}.")
             elif not present:
-                n = len({c.citing for c in items})
+                n = len({c.citing for c in citations})
                 _err().print(f"{cid} is not in the archive; {n:,} {plural(n, 'cable')} cite it:")
-            if items or not _out().is_terminal:
+            if citations or not _out().is_terminal:
                 _rows(_out(), ("citing", "kind", "as written"),
-                      [(c.citing, c.kind, c.text) for c in items])  # fmt: skip
+                      [(c.citing, c.kind, c.text) for c in citations])  # fmt: skip
             return
         try:
             if what == "citations":

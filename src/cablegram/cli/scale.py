@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 import click
 
+from cablegram.cli.output import db_option
+
 __all__ = ["engine_options", "migrate_command", "partition_option"]
 
 
@@ -48,10 +50,10 @@ def partition_option(f: Callable) -> Callable:
 
 
 @click.command("migrate")
-@click.option("--db", "db", required=True, envvar="CABLEGRAM_DB",
-              help="postgresql://user@host:5432/dbname (or $CABLEGRAM_DB).")  # fmt: skip
+@db_option
 def migrate_command(db: str) -> None:
-    """Create or upgrade the PostgreSQL schema (versioned migrations)."""
+    """Create or upgrade the PostgreSQL schema of --db postgresql://... (versioned
+    migrations)."""
     from cablegram.cli.output import open_archive
     from cablegram.store import is_postgres_url
 

@@ -22,7 +22,7 @@ __all__ = ["Executor", "Outcome", "Task", "Tasks", "Work"]
 
 # A worker's answer for one document: rows to store, or (error code, reason).
 Outcome = CableRows | tuple[str, str]
-Task = list[tuple[bytes, str | None]]  # documents (data, rendering hint) parsed together
+Task = list[tuple[bytes, str | None, str]]  # documents (data, rendering hint, name) parsed together
 Work = Callable[[Task], list[Outcome]]
 
 

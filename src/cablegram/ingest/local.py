@@ -59,7 +59,9 @@ class ProcessPool(Executor):
     def results(self, job: _Job, work: Work) -> list[Outcome]:
         if job.future is None:  # the pool broke before this chunk was submitted
             self._drop()
-            return self._one_by_one(work, [(doc.data, doc.hint) for _, doc, _ in job.slots])
+            return self._one_by_one(
+                work, [(doc.data, doc.hint, doc.member or doc.source) for _, doc, _ in job.slots]
+            )
         out: list[Outcome] = []
         for future, task in zip(job.future.futures, job.future.tasks, strict=True):
             try:

@@ -95,8 +95,11 @@ class IngestReport:
 # --- what happens to one document ---------------------------------------------------------
 
 
-def examine(data: bytes, hint: str | None = None) -> Cable | tuple[str, str]:
-    """Parse one document: a ``Cable`` with an id, or ``(code, reason)`` saying why not."""
+def examine(
+    data: bytes, hint: str | None = None, name: str | None = None
+) -> Cable | tuple[str, str]:
+    """Parse one document: a ``Cable`` with an id, or ``(code, reason)`` saying why not.
+    ``name`` (the file or member) gives the id of a text that carries none."""
     if not data:
         return "empty", "empty file"
     if not data.strip():
@@ -119,7 +122,7 @@ def examine(data: bytes, hint: str | None = None) -> Cable | tuple[str, str]:
     from cablegram.parser import parse
 
     try:
-        cable = parse(data, hint=hint)
+        cable = parse(data, hint=hint, name=name)
     except Exception as exc:  # noqa: BLE001 - the parser promises not to raise; be sure
         return "parser", f"parser failed: {type(exc).__name__}: {exc}"
     if not cable.id:
@@ -142,9 +145,9 @@ def is_binary(data: bytes) -> bool:
     return controls > len(head) // 10
 
 
-def process(data: bytes, hint: str | None) -> Outcome:
+def process(data: bytes, hint: str | None, name: str | None = None) -> Outcome:
     """examine + flatten: what a worker sends back for one document."""
-    result = examine(data, hint)
+    result = examine(data, hint, name)
     if isinstance(result, tuple):
         return result
     try:
@@ -166,18 +169,18 @@ def _worker_init() -> None:
         pass
 
 
-def _work(tasks: list[tuple[bytes, str | None]]) -> list[Outcome]:
-    return [process(data, hint) for data, hint in tasks]
+def _work(tasks: list[tuple[bytes, str | None, str]]) -> list[Outcome]:
+    return [process(data, hint, name) for data, hint, name in tasks]
 
 
 # --- the pipeline -------------------------------------------------------------------------
 
 
-def _split(tasks: list[tuple[bytes, str | None]], max_docs: int, max_bytes: int) -> list[list]:
+def _split(tasks: list[tuple[bytes, str | None, str]], max_docs: int, max_bytes: int) -> list[list]:
     """Cut a chunk's documents into worker tasks of at most ``max_docs`` documents or
     about ``max_bytes``."""
-    out: list[list[tuple[bytes, str | None]]] = []
-    part: list[tuple[bytes, str | None]] = []
+    out: list[list[tuple[bytes, str | None, str]]] = []
+    part: list[tuple[bytes, str | None, str]] = []
     size = 0
     for t in tasks:
         part.append(t)
@@ -322,7 +325,7 @@ class _Pipeline:
         head = list(itertools.islice(chunks, 2))
         # A lone small chunk may be parsed here (the local engine); otherwise the workers
         # start now (forked before the progress bar starts its thread).
-        first = [(d.data, d.hint) for d in head[0]] if head else []
+        first = [(d.data, d.hint, d.member or d.source) for d in head[0]] if head else []
         parallel = self.executor.parallel(
             len(head) > 1 or len(_split(first, self.task_docs, TASK_BYTES)) > 1
         )
@@ -358,7 +361,7 @@ class _Pipeline:
                 job.hashes.append(h)
                 job.slots.append((len(job.items), doc, h))
                 job.items.append(None)
-        tasks = [(doc.data, doc.hint) for _, doc, _ in job.slots]
+        tasks = [(doc.data, doc.hint, doc.member or doc.source) for _, doc, _ in job.slots]
         if not tasks:
             job.results = []
         elif inline:

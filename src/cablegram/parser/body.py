@@ -1,4 +1,4 @@
-"""The body: page headers out, paragraphs in, with true numbers, markings and headings."""
+"""The body: paragraphs in, with true numbers, markings and headings."""
 
 from __future__ import annotations
 
@@ -12,27 +12,16 @@ from cablegram import reference
 from cablegram.model import Defect, Paragraph
 from cablegram.parser import scan
 
-# "BAKU 00000433 002 OF 003" (cablegate continuation page header), with the blank lines
-# before it. Written "\n(?:[ \t]*\n)*" rather than the equal "(?:\n[ \t]*)*\n" so that the
-# pattern opens with a literal, which the regex engine jumps to instead of trying every
-# position.
-_PAGE_HEADER: Final = re.compile(
-    r"\n(?:[ \t]*\n)*[ \t]*[A-Z][A-Z .'\-]{1,30} 0{2,}\d{1,8} +\d{3} OF \d{3}[ \t]*(?:\n[ \t]*)*(?=\n|$)"
-)
-# " OF \d{2}" is in every page header, old or new; in few other cables. Searched for as
-# "OF \d{2}" after a space: a pattern opening with a space stops at every word.
-_PAGE_MARK: Final = re.compile(r"OF \d{2}")
-# Old printouts: "PAGE 02 HARARE 06677 01 OF 03 291400Z" with the class line above it.
-_OLD_PAGE: Final = re.compile(
-    r"(?:\b(?:UNCLASSIFIED|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE)[ \t]*\n)?"
-    r"[ \t]*PAGE \d{2,3}\s+[A-Z][A-Z ]{1,25}?\s+\d{3,6}\s+\d{2} OF \d{2}\s+\d{6}Z[ \t]*\n?"
-)
 _RULE: Final = re.compile(r"^\s*[-=_*]{3,}[-=_* ]*$")
 _PARA: Final = re.compile(
-    r"^(?P<pil>¶\s*|P\s?)?(?P<num>\d{1,3})\s?\.(?!\d)\s*"
-    r"(?:\(\s*(?P<mark>[A-Z][A-Z/ ]{0,14}?)\s*\))?\s*(?P<rest>.*)$",
+    r"^(?P<pil>¶\s*|P\s?)?(?P<num>\d{1,3})\s?\.(?![\d.])\s*"
+    r"(?:\(\s*(?P<mark>[A-Z][A-Za-z/ ]{0,14}?)\s*\))?\s*(?P<rest>.*)$",
     re.S,
 )
+# A block that ends "see para" (a line wrapped before the number): the next block's
+# number is part of the sentence, not a paragraph.
+_PARA_WORD_END: Final = re.compile(r"(?i)\b(?:paras?|paragraphs?)$")
+_PARA_WORD_TAILS: Final = frozenset(("para", "aras", "raph", "aphs"))
 # The start of a list item ("-- ", "A. ", "(b) ", "o ", "* ", "3) ") after a line break
 # between stripped lines; [^\S\n] is white space within that line. Lines are joined with
 # one pass over a block instead of a regex call per line.
@@ -40,10 +29,11 @@ _LIST_ITEM_START: Final = r"(?:--?[^\S\n]|-[^\S\n]|[A-Z][^\S\n]?\.[^\S\n]|\(\w{1
 _LIST_ITEM_LINE: Final = re.compile(r"\n(?=" + _LIST_ITEM_START + ")")
 _WRAPPED_LINE_BREAK: Final = re.compile(r"\n(?!" + _LIST_ITEM_START + ")")
 _SUMMARY: Final = re.compile(
-    r"\b(?:SUMMARY(?: AND (?:COMMENT|ACTION REQUEST))?|Summary(?: and (?:comment|Comment))?)\s*[:.\-]\s*"
+    r"\b(?:SUMMARY|Summary)(?:\s*(?:AND|and|/)\s*(?:COMMENT|[Cc]omment|ACTION REQUEST|"
+    r"[Aa]ction [Rr]equest))?\s*[:.\-]\s*"
 )
 _END_SUMMARY: Final = re.compile(
-    r"\bEND\s+(?:OF\s+)?SUMMARY(?:\s+AND\s+(?:COMMENT|ACTION REQUEST))?\b\.?", re.I
+    r"\bEND\s+(?:OF\s+)?SUMMARY(?:\s*(?:AND|/)\s*(?:COMMENT|ACTION\s+REQUEST))?\b\.?", re.I
 )
 # Where _END_SUMMARY and _END_COMMENT can start, in the folded text ("end" alone is found
 # too often to try the pattern at each).
@@ -53,7 +43,15 @@ _COMMENT: Final = re.compile(r"\b(?:COMMENT|Comment)\s*[:.\-]\s*")
 _END_COMMENT: Final = re.compile(r"\bEND\s+(?:OF\s+)?COMMENT\b\.?", re.I)
 _SEPTEL: Final = re.compile(r"\bSEPTELS?\b", re.I)
 _SENTENCE_END: Final = re.compile(r"[.!?\n]")
-_SIGNER: Final = re.compile(r"^[A-Z][A-Z'\-]+(?:[ /][A-Z][A-Z'\-]+){0,2}\s*$")
+_SIGNER: Final = re.compile(r"^[A-Z][A-Z'\-]+(?:[ /][A-Z][A-Z'\-]+){0,2}\.?\s*$")
+# Lines that may follow the signer: a class line, end-of-message marks (NNNN, BT, #0433,
+# ##, a lone "."), a rule, archive and release stamps.
+_TRAILING_NOISE: Final = re.compile(
+    r"(?i)(?:(?:TOP\s+)?SECRET|CONFIDENTIAL|UNCLASSIFIED|LIMITED\s+OFFICIAL\s+USE|"
+    r"SENSITIVE(?:\s+BUT\s+UNCLASSIFIED)?|NOFORN|SIPDIS|NNNN|BT|#+\d*|\.|[-=_*]{3,}|"
+    r"<<\s*END\s+OF\s+DOCUMENT\s*>>|END\s+OF\s+DOCUMENT|RELEASED\s+IN\s+(?:FULL|PART)|"
+    r"(?:SECRET|CONFIDENTIAL|UNCLASSIFIED)\s+[A-Z]{3}\d{3,6})"
+)
 _NOT_SIGNER: Final = re.compile(r"(?:UNCLASSIFIED|CONFIDENTIAL|SECRET|NOFORN|SIPDIS|BT)")
 _GLUED_SIGNER: Final = re.compile(r"[.!?)\"]\s+([A-Z][A-Z'\-]{2,}(?:/[A-Z]+)?)\s*$")
 _COMMENT_OPENING: Final = re.compile(r"(?:COMMENT|Comment)\s*[:.\-]\s*")
@@ -72,43 +70,23 @@ class Body:
     septels: list[str] = field(default_factory=list)
 
 
-def strip_page_headers(text: str, defects: list[Defect]) -> str:
-    n = 0
-
-    def count(_m: re.Match[str]) -> str:
-        nonlocal n
-        n += 1
-        return ""
-
-    # The header and the blank lines around it go, leaving one line break: a paragraph
-    # cut by a page break reads on as one block.
-    # Cheap checks first: most cables have no page headers, and few old-style ones.
-    if _has_page_mark(text):
-        text = _PAGE_HEADER.sub(count, text)
-        if "PAGE " in text:
-            text = _OLD_PAGE.sub(lambda m: count(m) + " ", text)
-    if n:
-        defects.append(Defect("page-header", f"removed {n} page header(s) inside the text"))
-    return text
-
-
-def _has_page_mark(text: str) -> bool:
-    m = _PAGE_MARK.search(text, 1)
-    while m:
-        if text[m.start() - 1] == " ":
-            return True
-        m = _PAGE_MARK.search(text, m.start() + 1)
-    return False
-
-
 def parse_body(text: str, defects: list[Defect]) -> Body:
     b = Body()
     flats, b.signer = _flat_blocks(text)
     paras: list[Paragraph] = []
     pending_heading = ""
     observed: list[int] = []
+    flats = _join_broken_lines(flats)
     for flat in flats:
         m = _para(flat)
+        if (
+            m is not None
+            and not m["mark"]
+            and paras
+            and paras[-1].text[-4:].lower() in _PARA_WORD_TAILS
+            and _PARA_WORD_END.search(paras[-1].text, max(0, len(paras[-1].text) - 12))
+        ):
+            m = None  # "...as noted in para⏎⏎6. above": the sentence goes on
         mark = _marking(m["mark"]) if m else None
         if m is not None and mark is not None:
             paras.append(Paragraph(int(m["num"]), mark, pending_heading, m["rest"].strip()))
@@ -170,8 +148,40 @@ def parse_body(text: str, defects: list[Defect]) -> Body:
                 e = _END_SUMMARY.search(joined)
                 b.summary = joined[: e.start()].strip() if e else p.text
                 break
+    if not b.summary and folded is not None:
+        # An End Summary without a heading: the summary is what stands before it, when it
+        # ends within the first paragraphs.
+        e = scan.search_where(_END_SUMMARY, full, folded, _END_SUMMARY_WHERE)
+        first = "\n\n".join(p.text for p in b.paragraphs[:3])
+        if e and e.start() < len(first):
+            b.summary = full[: e.start()].strip()
     b.septels = _septels(full, folded)
     return b
+
+
+def summary_in(text: str) -> str:
+    """A summary the preamble holds (a SUMMARY block before paragraph 1)."""
+    folded = scan.fold(text)
+    return _between(text, folded, _SUMMARY, "summary", _END_SUMMARY, _END_SUMMARY_WHERE)
+
+
+def _join_broken_lines(flats: list[str]) -> list[str]:
+    """A block that would pass for a heading ("The Minister Also Said That") followed by
+    one opening in lower case ("the talks had stalled.") is one sentence broken by a blank
+    line, not a heading over a paragraph."""
+    out: list[str] = []
+    for flat in flats:
+        if (
+            out
+            and flat[:1].islower()
+            and not out[-1].isupper()
+            and not out[-1].rstrip().endswith((".", ":", "!", "?"))
+            and _is_heading(out[-1])
+        ):
+            out[-1] = f"{out[-1]} {flat}"
+        else:
+            out.append(flat)
+    return out
 
 
 def _flat_blocks(text: str) -> tuple[list[str], str]:
@@ -179,6 +189,12 @@ def _flat_blocks(text: str) -> tuple[list[str], str]:
     last block."""
     lines = text.split("\n")
     stripped = list(map(str.strip, lines))
+    end = len(lines)
+    while end and (not stripped[end - 1] or _TRAILING_NOISE.fullmatch(stripped[end - 1])):
+        end -= 1
+    if end < len(lines) and any(stripped[end:]):
+        # Noise after the last words: the signer is read above it ("DERSE⏎⏎CONFIDENTIAL").
+        lines, stripped = lines[:end], stripped[:end]
     spans = _block_spans(lines, stripped)
     flats = [_join_stripped(stripped[a:z]) for a, z in spans]
     signer = ""
@@ -244,6 +260,11 @@ def _glue(a: str, b: str) -> str:
     return f"{a} {b}" if a and b else a or b
 
 
+def portion_marking(mark: str) -> str | None:
+    """A paragraph's portion marking, normalised, or None when it is none."""
+    return _marking(mark)
+
+
 @lru_cache(maxsize=1024)
 def _marking(mark: str | None) -> str | None:
     """A paragraph's portion marking, normalised ("s / nf" -> "S/NF"); "" when it has
@@ -253,7 +274,9 @@ def _marking(mark: str | None) -> str | None:
     mark = mark.strip().upper()
     if "/" in mark:
         mark = _SLASH.sub("/", mark)
-    return mark if reference.parse_marking(mark)[0] >= 0 else None
+    level, caveats = reference.parse_marking(mark)
+    # (A caveat alone marks a portion too: "(NC)".)
+    return mark if level >= 0 or caveats else None
 
 
 # Not headings: E.O. reasons wrapped off the Classified By line ("1.4(B), (D)"), REF items
@@ -333,7 +356,7 @@ def _take_signer(block: str) -> tuple[str | None, str]:
         and not _NOT_SIGNER.fullmatch(cand)
     ):
         rest = "\n".join(last[:-1]).strip()
-        return rest or None, cand
+        return rest or None, cand.rstrip(".")
     # Re-flowed text: the signer is glued after the last sentence ("... END COMMENT. DERSE").
     m = _GLUED_SIGNER.search(block)
     if m and m[1] not in {"END", "COMMENT", "SUMMARY", "NOFORN", "SIPDIS"}:
@@ -341,22 +364,126 @@ def _take_signer(block: str) -> tuple[str | None, str]:
     return block, ""
 
 
+def _readings(n: int) -> tuple[int, ...]:
+    """What a paragraph number may stand for: itself, or, when a pilcrow became a "1" in
+    front of it (``11.`` for 1, ``¶16.`` for 6, ``110.`` for 10), the rest."""
+    w = str(n)
+    if len(w) >= 2 and w[0] == "1" and w[1] != "0":
+        return (n, int(w[1:]))
+    if len(w) >= 3 and w[0] == "1":  # "110." is 10
+        return (n, int(w[1:]))
+    return (n,)
+
+
+def _start_cost(r: int) -> float:
+    return 0.0 if r == 1 else 1.0 + min(r, 30) / 5
+
+
+def _step_cost(prev: int, r: int) -> float:
+    d = r - prev
+    if d == 1:
+        return 0.0
+    if d == 2:
+        return 1.0  # one number skipped
+    if d == 0:
+        return 1.5  # a number repeated
+    if 3 <= d <= 5:
+        return 2.0
+    return 3.0 if d > 0 else 4.0
+
+
+# Reading a cable as damaged costs this much, once: the decoded sequence is taken only when
+# it runs more smoothly than the written numbers by more than that. Each reading other than
+# the written number costs a little too, so that on a tie the written number stands.
+_DAMAGED_CABLE_COST: Final = 1.5
+_DAMAGE_COST: Final = 0.01
+
+
+def _decode_numbers(written: list[int], damaged: bool | None = None) -> list[int]:
+    """The readings of ``written`` (each from ``_readings``) whose sequence runs most
+    smoothly: a shortest path over the few readings of each number (Viterbi). On a tie the
+    written number stands. ``damaged``: whether the rendering is known to be damaged
+    (True), known not to be (False: the written numbers stand), or to be judged here."""
+    if damaged is False or _path_cost(written) == 0.0:
+        return written  # (1, 2, 3...: nothing to decode)
+    if not written:
+        return []
+    options = [_readings(n) for n in written]
+    # cost[j], back[i][j]: the cheapest sequence ending in reading j of number i.
+    cost = [_start_cost(r) + (_DAMAGE_COST if j else 0.0) for j, r in enumerate(options[0])]
+    back: list[list[int]] = [[0] * len(options[0])]
+    for i in range(1, len(options)):
+        prev = options[i - 1]
+        new_cost: list[float] = []
+        new_back: list[int] = []
+        for j, r in enumerate(options[i]):
+            best_k = 0
+            best = cost[0] + _step_cost(prev[0], r)
+            for k in range(1, len(prev)):
+                c = cost[k] + _step_cost(prev[k], r)
+                if c < best:
+                    best, best_k = c, k
+            new_cost.append(best + (_DAMAGE_COST if j else 0.0))
+            new_back.append(best_k)
+        cost = new_cost
+        back.append(new_back)
+    j = 0
+    for k in range(1, len(cost)):
+        if cost[k] < cost[j]:
+            j = k
+    out = [0] * len(options)
+    for i in range(len(options) - 1, -1, -1):
+        out[i] = options[i][j]
+        j = back[i][j]
+    smoother = _path_cost(out) + _DAMAGED_CABLE_COST < _path_cost(written)
+    if damaged is None and out != written and not smoother:
+        return written
+    return out
+
+
+def _path_cost(seq: list[int]) -> float:
+    if not seq:
+        return 0.0
+    total = _start_cost(seq[0])
+    for a, b in zip(seq, seq[1:], strict=False):
+        total += _step_cost(a, b)
+    return total
+
+
 def _repair_numbers(paras: list[Paragraph], idx: list[int], defects: list[Defect]) -> None:
-    """Recover true paragraph numbers from context (pilcrows rendered as '1')."""
-    expected = 1
+    """Recover true paragraph numbers from context: renderings that lost the pilcrow to a
+    "1" write 1 as ``11.`` and 6 as ``¶16.``. Each number has one or two readings; the
+    sequence that runs most smoothly is taken (``_decode_numbers``)."""
+    written = [paras[i].number or 0 for i in idx]
+    marked = [k for k, i in enumerate(idx) if paras[i].marking]
+    if len(marked) >= 2 and len(marked) < len(idx):
+        # The marked paragraphs are the cable's sequence; unmarked numbered blocks among
+        # them are lists of their own (1, 2, 3 under paragraph 4). The main sequence tells
+        # whether the rendering is damaged; each list is then read the same way.
+        decoded = list(written)
+        main = _decode_numbers([written[k] for k in marked])
+        for k, r in zip(marked, main, strict=True):
+            decoded[k] = r
+        damaged = any(decoded[k] != written[k] for k in marked)
+        run: list[int] = []
+        for k in [*range(len(idx)), -1]:
+            if k >= 0 and not paras[idx[k]].marking:
+                run.append(k)
+                continue
+            if run:
+                for q, r in zip(
+                    run, _decode_numbers([written[q] for q in run], damaged), strict=True
+                ):
+                    decoded[q] = r
+                run = []
+    else:
+        decoded = _decode_numbers(written)
     repaired: list[str] = []
-    disorder = False
-    for i in idx:
-        n = paras[i].number
-        assert n is not None
-        if n != expected and str(n) == f"1{expected}" and n > expected:
-            repaired.append(f"{n}->{expected}")
-            paras[i].number = expected
-        elif n != expected:
-            if n < expected:
-                disorder = True
-            expected = n
-        expected += 1
+    for i, n, r in zip(idx, written, decoded, strict=True):
+        if r != n:
+            repaired.append(f"{n}->{r}")
+            paras[i].number = r
+    disorder = any(b < a for a, b in zip(decoded, decoded[1:], strict=False))
     if repaired:
         defects.append(
             Defect(

@@ -17,7 +17,8 @@ from cablegram.model import ArchiveMeta, Cable, Defect, Origin, Reference, Tag
 from cablegram.parser import body as body_mod
 from cablegram.parser import scan
 from cablegram.parser.decode import decode
-from cablegram.parser.header import find_dtg, parse_header, year4
+from cablegram.parser.header import Header, find_dtg, parse_header, year4
+from cablegram.parser.pages import strip_page_headers
 from cablegram.parser.preamble import (
     CAVEAT_SPELLINGS,
     find_banner,
@@ -26,8 +27,17 @@ from cablegram.parser.preamble import (
     parse_references,
 )
 from cablegram.parser.render import Prepared, detect, prepare
+from cablegram.parser.title import display_title
 
 _HEADER_HINT: Final = re.compile(r"(?m)^\s*(?:VZCZC|ZNY |DE R[A-Z]{3,6} |FM |TO |INFO )")
+# Without a banner to stop at, prose lines opening with "TO " or "FM " ("TO THE EXTENT
+# that...", "FM Lavrov said") are no header: only the machine lines, or an FM line in
+# capitals that names a sender, tell one.
+_HEADER_HINT_STRONG: Final = re.compile(
+    r"(?m)^[ \t]*(?:VZCZC|ZNY [A-Z]{5}|DE R[A-Z]{3,6} ?#|"
+    r"FM (?:AMEMBASSY|AMCONSUL|AMCONGEN|SECSTATE|USMISSION|USDEL|USUN|USEU|USNATO|"
+    r"[A-Z]{4,7}/)[A-Z /.'\-]*$)"
+)
 _MEDIA_DATE: Final = re.compile(
     r"^\s*(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\d{1,2}) "
     r"(January|February|March|April|May|June|July|August|September|October|November|December) "
@@ -36,7 +46,13 @@ _MEDIA_DATE: Final = re.compile(
 )
 _CABLE_DATED: Final = re.compile(r"Cable dated:\s*(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})")
 _ID: Final = re.compile(r"^(\d{2})([A-Z][A-Z0-9]*?[A-Z])(\d{1,7})$")
-_SIPDIS_LINE: Final = re.compile(r"(?m)^\s*SIPDIS\s*$\n?")
+# Hyphenated posts (PORT-OF-SPAIN) and junk after the serial (09BAKU433-A, 09BAKU433(A)).
+_ID_LOOSE: Final = re.compile(
+    r"^(\d{2})-?([A-Z][A-Z0-9\-]*?[A-Z])-?(\d{1,7})(?![0-9])(?:[^0-9].*)?$"
+)
+_GLUED_MARK: Final = re.compile(r"\(([A-Za-z/ ]{1,14})\)[ \t]+[A-Z\"]")
+_SENTENCE_END: Final = ".!?\"')"
+_PARA_WORD: Final = re.compile(r"(?i)\b(?:paras?|paragraphs?)\.?[ \t]*$")
 _CLASSIFIED_BY_ANY: Final = re.compile(r"(?i)(?<![a-z])classified\s+by\s*:?\s*(.+)")
 _ARCHIVE_CLASS_SPLIT: Final = re.compile(r"//|/(?=[A-Z]{4})")
 _NOT_LETTERS: Final = re.compile(r"[^A-Z]")
@@ -44,11 +60,17 @@ _CAVEAT_CODES: Final = dict(CAVEAT_SPELLINGS)
 _MAX_INPUT: Final = 20_000_000
 
 
-def parse(data: str | bytes, *, hint: str | None = None) -> Cable:
-    """Parse one cable in any rendering. Never raises: problems become ``defects``."""
+def parse(data: str | bytes, *, hint: str | None = None, name: str | None = None) -> Cable:
+    """Parse one cable in any rendering. Never raises: problems become ``defects``.
+    ``name`` is the file or archive member it came from: a name shaped like an id
+    (``09BAKU433.txt``) gives the id of a text that carries none, and is kept as an
+    alias when it differs from the id the text gives."""
     defects: list[Defect] = []
     try:
-        return _parse(data, hint, defects)
+        c = _parse(data, hint, defects)
+        if name:
+            _name_id(c, name)
+        return c
     except Exception as exc:  # noqa: BLE001 - the contract is "never raises"
         return Cable(
             defects=[*defects, Defect("internal", f"parser failed: {type(exc).__name__}: {exc}")]
@@ -93,7 +115,8 @@ def build(prep: Prepared, defects: list[Defect]) -> Cable:
     banner = find_banner(text, defects)
     if not header_text:
         cut = banner.start if banner else len(text)
-        if _HEADER_HINT.search(text[:cut]):
+        hint = _HEADER_HINT if banner else _HEADER_HINT_STRONG
+        if hint.search(text[:cut]):
             header_text, text = text[:cut], text[cut:]
             if banner:
                 banner.end -= cut
@@ -104,7 +127,9 @@ def build(prep: Prepared, defects: list[Defect]) -> Cable:
     # Leading lines some archives add: "Cable dated:...", a media-partner date line.
     extra_date = _leading_date(text)
     tele = text[banner.end :] if banner else text
-    tele = body_mod.strip_page_headers(tele, defects)
+    tele = strip_page_headers(
+        tele, defects, banner.origin_text if banner else "", banner.serial if banner else ""
+    )
     c.body = (text[banner.start : banner.end] + tele) if banner else tele
 
     if h:
@@ -112,12 +137,14 @@ def build(prep: Prepared, defects: list[Defect]) -> Cable:
         c.precedence = h.precedence
         c.dtg = h.dtg
         c.security_line = h.security_line
-        c.to, c.info = h.to, h.info
+        c.to, c.info, c.xmt = h.to, h.info, h.xmt
     if not c.dtg:
         # Partial extracts carry the DTG in their header block ("291359Z Nov 00").
         c.dtg, _ = find_dtg(header_text + "\n" + text[:600], defects)
     year = _year(c.dtg, prep.meta, extra_date)
 
+    if ". (" in tele or ".  (" in tele:
+        tele = _split_glued_paragraphs(tele)
     pre = parse_preamble(tele, year, defects)
     c.eo, c.declassify_on, c.reasons = pre.eo, pre.declassify_on, pre.reasons
     c.classified_by = pre.classified_by
@@ -128,6 +155,8 @@ def build(prep: Prepared, defects: list[Defect]) -> Cable:
     b = body_mod.parse_body(body_text, defects)
     c.paragraphs, c.summary, c.comment = b.paragraphs, b.summary, b.comment
     c.signer, c.septels = b.signer, b.septels
+    if not c.summary and "umm" in tele[: pre.end].lower():
+        c.summary = body_mod.summary_in(tele[: pre.end])  # a summary block before paragraph 1
     if not c.classified_by:
         # A fragment: only a "Classified By:" line.
         m = scan.search_ci(_CLASSIFIED_BY_ANY, text, scan.fold(text), "classified")
@@ -135,7 +164,7 @@ def build(prep: Prepared, defects: list[Defect]) -> Cable:
             c.classified_by, c.reasons = parse_classified_by(m[1], defects)
 
     _classification(c, banner, pre.caveats, prep.meta, defects)
-    _identity(c, banner, h.fm if h else "", h.routing if h else "", year, prep.meta, defects)
+    _identity(c, banner, h, year, prep.meta, defects)
     if banner:
         c.sections = banner.sections
     if prep.csv_refs:
@@ -144,35 +173,81 @@ def build(prep: Prepared, defects: list[Defect]) -> Cable:
         c.subject = prep.meta.title
         defects.append(Defect("subject", "no SUBJECT line; subject taken from the archive title"))
     _check_dates(c, prep.meta, defects)
+    c.title = display_title(c.subject)
     if not c.id and not c.paragraphs and not c.subject and not c.references and not c.classified_by:
         defects.append(Defect("no-cable", "no part of a cable was recognised"))
     c.defects = defects
     return c
 
 
+def _name_id(c: Cable, name: str) -> None:
+    stem = name.replace("\\", "/").rsplit("/", 1)[-1].split(".", 1)[0]
+    rid = _canonical_id(stem) if stem[:2].isdigit() else ""
+    if not rid:
+        return
+    if not c.id and not any(d.code in ("json", "no-cable") for d in c.defects):
+        c.id = rid
+        c.defects.append(
+            Defect("id-from-name", f"no id in the text: id {rid} from the name {name}")
+        )
+        if not c.origin.code:
+            m = _ID.match(rid)
+            c.origin.code = m[2] if m else ""
+            c.origin.name = c.origin.name or reference.post_name(c.origin.code)
+    elif rid != c.id and rid not in c.aliases:
+        c.aliases.append(rid)
+
+
 def _drop_sipdis_lines(text: str) -> str:
-    """``_SIPDIS_LINE.sub("", text)``. Opening with ``^\\s*``, the pattern is tried at
-    every position of the text; here only at the line start that opens the white space
-    before each SIPDIS (the one place a match holding it can start)."""
+    """Lines that hold only SIPDIS go, the line alone: the blank lines around it stay, so
+    that the paragraphs on either side stay apart."""
     j = text.find("SIPDIS")
     if j < 0:
         return text
     out: list[str] = []
     done = 0  # text[:done] is settled
     while j >= 0:
-        start = j
-        while start > done and text[start - 1].isspace():
-            start -= 1
-        if start and text[start - 1] != "\n":
-            nl = text.find("\n", start, j)
-            start = nl + 1 if nl >= 0 else -1
-        m = _SIPDIS_LINE.match(text, start) if start >= 0 else None
-        if m:
+        start = text.rfind("\n", 0, j) + 1
+        end = text.find("\n", j)
+        end = len(text) if end < 0 else end
+        if start >= done and not text[start:j].strip(" \t") and not text[j + 6 : end].strip(" \t"):
             out.append(text[done:start])
-            done = m.end()
-            j = text.find("SIPDIS", done)
-        else:
-            j = text.find("SIPDIS", j + 1)
+            done = min(end + 1, len(text))
+        j = text.find("SIPDIS", max(end, j + 1))
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
+
+
+def _split_glued_paragraphs(text: str) -> str:
+    """A numbered paragraph glued after a sentence ("...anti-retrovirals. 6. (SBU)
+    However") or onto the Classified By line ("...(b) and (d). 1. (C) The") starts a
+    block of its own. Only a number with a portion marking is taken, and not after
+    "para" ("see para 6. (C)" is a citation). Found from each ". (" with string steps:
+    a regex opening with a lookbehind would be tried at every position of the text."""
+    out: list[str] = []
+    done = 0
+    i = text.find(". (")
+    while i >= 0:
+        k = i
+        while k > i - 3 and k > 0 and text[k - 1].isdigit():
+            k -= 1
+        sp = k
+        while sp > 0 and text[sp - 1] in " \t":
+            sp -= 1
+        mark = _GLUED_MARK.match(text, i + 2) if k < i and sp < k else None
+        if (
+            mark is not None
+            and sp > done
+            and text[sp - 1] in _SENTENCE_END
+            and not _PARA_WORD.search(text, max(0, sp - 12), sp)
+            and body_mod.portion_marking(mark[1]) is not None
+        ):
+            out.append(text[done:sp])
+            out.append("\n\n")
+            done = k
+        i = text.find(". (", i + 3)
     if not out:
         return text
     out.append(text[done:])
@@ -288,12 +363,22 @@ def _subject_caveats(subject_marking: str) -> list[str]:
     return ["NOFORN"] if "NOFORN" in reference.parse_marking(subject_marking)[1] else []
 
 
+def canonical_id(text: str) -> str:
+    """The canonical reference id of an id as written, '' when it is none: ``09 BAKU 433``,
+    ``09AMEMBASSYBAKU433``, ``09EFTOLONDON2239``, ``09PORT-OF-SPAIN123``, ``09RIO12``,
+    ``09BAKU433-A`` (junk after the serial) give ``09BAKU433``, ``09LONDON2239``,
+    ``09PORTOFSPAIN123``, ``09RIODEJANEIRO12``, ``09BAKU433``."""
+    return _canonical_id(text)
+
+
 def _canonical_id(rid: str) -> str:
     rid = "".join(rid.upper().split())  # (re.sub(r"\s+", "", ...), in one C call)
     m = _ID.match(rid)
     if not m:
-        return ""
-    origin = m[2]
+        m = _ID_LOOSE.match(rid)
+        if not m:
+            return ""
+    origin = m[2].replace("-", "")
     if origin not in reference.known_origins():
         # Strip known junk (NOFORN, SECTION 02 OF 02...) when a known post remains;
         # an origin we simply do not know is kept as written.
@@ -315,18 +400,21 @@ def _banner_code(origin_text: str) -> str:
 def _identity(
     c: Cable,
     banner,
-    fm: str,
-    routing: str,
+    h: Header | None,
     year: int | None,
     meta: ArchiveMeta | None,
     defects: list[Defect],
 ) -> None:
+    fm = h.fm if h else ""
+    routing = h.routing if h else ""
     text_id = ""
     code = ""
     if banner and banner.origin_text:
         code = _banner_code(banner.origin_text)
         if banner.serial and year:
             text_id = f"{year % 100:02d}{code}{int(banner.serial)}"
+    if h and h.station_serial and year:
+        text_id = _cross_check(c, text_id, code, banner, h, year, defects)
     meta_id = ""
     if meta and meta.reference_id:
         meta_id = _canonical_id(meta.reference_id)
@@ -336,6 +424,7 @@ def _identity(
                     "malformed-id", f"archive id {meta.reference_id!r} canonicalised to {meta_id!r}"
                 )
             )
+            c.aliases.append(meta.reference_id.strip())
     if text_id and meta_id and text_id != meta_id:
         defects.append(
             Defect(
@@ -358,6 +447,61 @@ def _identity(
     if not code and fm:
         code = reference.origin_code(fm)
     c.origin = Origin(code=code, name=name, routing=routing)
+
+
+def _cross_check(
+    c: Cable, text_id: str, code: str, banner, h: Header, year: int, defects: list[Defect]
+) -> str:
+    """The id the banner, the DE line and the DTG agree on. The DE line's station serial
+    ("DE RUEHLP #0096/01 0231326") is the cable's serial modulo 10,000; the post comes
+    from the banner when it names a known one, else from the FM line, else from the DE
+    station. Where the banner and the header disagree (a serial cut short: "TRIPOLI
+    00011" against "#0112"; a page holding another cable's text under this one's header)
+    the header's reading is kept: it was written by the machine that sent the cable. A
+    cut banner's reading stays as an alias, as archives published it."""
+    de = int(h.station_serial)
+    yy = f"{year % 100:02d}"
+    fm_code = reference.origin_code(h.fm) if h.fm else ""
+    if fm_code and fm_code not in reference.known_origins():
+        fm_code = ""
+    if code and code not in reference.known_origins() and fm_code:
+        # "SECTION 02 OF 03QRIPOLI": the FM line names the post the banner garbled.
+        defects.append(Defect("id-disagreement", f"banner post {code} read as {fm_code} (FM line)"))
+        code = fm_code
+        text_id = f"{yy}{code}{int(banner.serial)}" if banner and banner.serial else ""
+    banner_serial = banner.serial if banner else ""
+    post = code or fm_code
+    if not post and h.routing:
+        post = reference.origin_code(reference.routing_name(h.routing))
+    if banner_serial:
+        serial = int(banner_serial)
+        if serial % 10000 == de % 10000 or serial >= 10000 or not (fm_code or code):
+            return text_id
+        header_post = fm_code or code
+        fixed = f"{yy}{header_post}{de}"
+        cut = str(de).startswith(banner_serial) and len(banner_serial) < len(str(de))
+        defects.append(
+            Defect(
+                "id-disagreement",
+                f"banner gives {text_id}, DE line #{h.station_serial} and FM give {fixed}"
+                + ("; the banner serial was cut short" if cut else "")
+                + "; kept the header's",
+            )
+        )
+        if cut and text_id:
+            c.aliases.append(text_id)  # archives published the cut reading
+        return fixed
+    if not post:
+        return text_id
+    rebuilt = f"{yy}{post}{de}"
+    defects.append(
+        Defect(
+            "id-from-header",
+            f"no serial in the banner: id {rebuilt} rebuilt from the DE line, DTG and post"
+            " (serials of 10,000 and over lose their leading digits there)",
+        )
+    )
+    return rebuilt
 
 
 def _merge_csv_refs(c: Cable, refs: list[str]) -> None:

@@ -60,6 +60,7 @@ class Header:
     fm: str = ""
     to: list[Addressee] = field(default_factory=list)
     info: list[Addressee] = field(default_factory=list)
+    xmt: list[Addressee] = field(default_factory=list)  # left out of a collective
     end: int = 0  # offset in the text where the header ends
 
 
@@ -123,7 +124,7 @@ def parse_header(text: str, defects: list[Defect]) -> Header:
     m = _FM.search(lines)
     if m:
         h.fm = m[1].strip()
-    h.to, h.info = _addressees(text)
+    h.to, h.info, h.xmt = _addressees(text)
     return h
 
 
@@ -131,13 +132,28 @@ def _lines(text: str) -> str:
     return "\n" + text
 
 
-_STOP: Final = re.compile(r"^\s*(?:BT|XMT|ZEN|ZFR|E\.?\s*O\.?|TAGS|SUBJECT|[A-Z](?: [A-Z]){4,})\b")
+_STOP: Final = re.compile(
+    r"^\s*(?:BT|ZEN|ZFR|E\.?\s*O\.?|TAGS|SUBJECT|[A-Z](?: [A-Z]){4,})\b|^\s*(?:¶\s*)?\d{1,3}\s?\.\s"
+)
+# State's distribution codes and the lines around them, which old printouts keep among
+# the addressees: "LOG-00 NP-00 AID-00 ...", "SAS-00 /012W", "------------A54E38 291401Z /38",
+# and a second DTG line ("O P 090422Z APR").
+# (Tried only on lines holding a "-" or a "/", or opening like a page or DTG line.)
+_NOT_ADDRESSEE: Final = re.compile(r"\b[A-Z]{1,5}-\d{2}\b|/\d{3}\s?[A-Z]\b")
+_NOT_ADDRESSEE_START: Final = re.compile(
+    r"PAGE\s+\d|-{5,}[A-Z0-9]*\s+\d{6}Z|(?:(?:ZZ|OO|PP|RR|Z|O|P|R)\s+){1,2}\d{6}Z"
+)
 
 
-def _addressees(text: str) -> tuple[list[Addressee], list[Addressee]]:
+_LABEL: Final = re.compile(r"[A-Z][A-Z ]{1,20}:")  # "DRAFTED BY:", "SOURCE:"
+
+
+def _addressees(text: str) -> tuple[list[Addressee], list[Addressee], list[Addressee]]:
     to: list[Addressee] = []
     info: list[Addressee] = []
+    xmt: list[Addressee] = []
     current: list[Addressee] | None = None
+    codes = _NOT_ADDRESSEE.search(text) is not None  # distribution codes anywhere: few headers
     for raw in text.split("\n"):
         line = raw.strip()
         if not line:
@@ -146,16 +162,29 @@ def _addressees(text: str) -> tuple[list[Addressee], list[Addressee]]:
             current, line = to, line[3:]
         elif line.startswith("INFO "):
             current, line = info, line[5:]
+        elif line.startswith("XMT ") and current is not None:
+            current, line = xmt, line[4:]  # addressees left out of a collective
         elif current is None:
             continue
         elif _STOP.match(line) or line.startswith(("FM ", "DE ", "ZNY")):
             if current is not None and to:
                 break
             continue
+        line = line.strip()
+        if (
+            not line.isupper()
+            or (codes and _NOT_ADDRESSEE.search(line))
+            or (
+                (line[1:2] == " " or line[2:3] == " " or line[:1] in "P-")
+                and _NOT_ADDRESSEE_START.match(line)
+            )
+            or (":" in line and _LABEL.match(line))
+        ):
+            continue  # distribution codes, "DRAFTED BY:", "SOURCE:" lines, prose
         a = _addressee(line)
         if a:
             current.append(a)
-    return to, info
+    return to, info, xmt
 
 
 def _addressee(line: str) -> Addressee | None:

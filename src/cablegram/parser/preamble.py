@@ -379,18 +379,35 @@ _EO_NA: Final = re.compile(r"E\s?\.?\s?O\.?\s*(\d{5})\s*:?\s*N\s?/\s?A", re.I)
 # which the regex engine tries at every position; this opens with a literal it jumps to.
 _EO_WHERE: Final = re.compile(r"e\s?\.?\s?o\.?\s*\d{5}")
 _TAGS: Final = re.compile(r"\bTAGS\s*[:;.]?\s*(?P<tags>[^\n]*?)(?=\s*(?:SUBJECT|SUBJ\b|\n|$))")
+_TAGS_LOOSE: Final = re.compile(
+    r"(?im)^[ \t]*(?:TAGS?|TAS|TGS|TABS|TAGES)[ \t]*[:;][ \t]*(?P<tags>[^\n]*?)"
+    r"(?=\s*(?:SUBJECT|SUBJ\b|\n|$))"
+)
+# A line of nothing but TAGS codes (a wrapped TAGS field's second line).
+_TAG_LINE: Final = re.compile(
+    r"[A-Z0-9]{2,8}(?:-[A-Z0-9]{1,4})?(?:\s*[,;]?\s*[A-Z0-9]{2,8}(?:-[A-Z0-9]{1,4})?)*"
+)
 _SUBJECT: Final = re.compile(r"\bSUBJ(?:ECT)?\s*[:;.]\s*", re.I)
+# The keyword without its colon ("SUBJECT ROMANIA: ..."), or cut to "UBJECT:", at a line start.
+_SUBJECT_LOOSE: Final = re.compile(r"(?m)^[ \t]*(?:SUBJECT[ \t]+(?=[A-Z(\"'])|UBJECT\s*:\s*)")
 _SUBJECT_END: Final = re.compile(
     r"\n\s*\n|\bREFS?\s*[:;.]|\bREFTELS?\s*[:;.]|\bREFERENCES?\s*[:;]|"
-    r"(?<![A-Za-z])CLASSIFIED\s+BY\b|¶|\n\s*1\s?\.\s|\n\s*\(?[A-Z]\)\s|\bSUMMARY\s*:",
+    r"\n[ \t]*(?-i:REF(?:S|TELS?)?)[ \t]+(?=[A-Z(\[])|"
+    r"(?<![A-Za-z])CLASSIFIED\s+BY\b|(?-i:Classified\s+By\b)|¶|"
+    r"\n\s*(?:1\s?)?1\s?\.\s|\n\s*\(?[A-Z]\)\s|\bSUMMARY\s*:|"
+    r"\n[ \t]*-{3,}|\bThis\s+is\s+an\s+action\s+request",
     re.I,
 )
 # Where an alternative of _SUBJECT_END can start, in the folded text.
-_SUBJECT_END_WHERE: Final = re.compile(r"\n|ref|classified|¶|summary")
+_SUBJECT_END_WHERE: Final = re.compile(r"\n|ref|classified|¶|summary|this")
+_LINE_MARK: Final = re.compile(r"[ \t]*\\[ \t]*(?=\n|$)")
 _REF: Final = re.compile(
     r"(?:^|\n|\s)(REFS?|REFTELS?|REFERENCES?|REF\s+[A-Z]|REFTEL)\s*[:;.]?\s", re.I
 )
-_CLASSIFIED_BY: Final = re.compile(r"(?<![A-Za-z])CLASSIFIED\s+BY\s*:?\s*", re.I)
+# (Glued to the word before it only in title case: "...GOVERNMENTClassified By:".)
+_CLASSIFIED_BY: Final = re.compile(
+    r"(?:(?<![A-Za-z])CLASSIFIED\s+BY|(?-i:Classified\s+By))\s*:?\s*", re.I
+)
 # The reasons: "Reasons: 1.4 (b, d)", "1.5 (B) AND (D)". Written as matched from the "1" on:
 # the words and colon that may stand before it ("REASONS?|REASON FOR CLASSIFICATION",
 # then \s*:?\s*) hold no "1", so they change no group and no match end, and a pattern
@@ -492,8 +509,9 @@ def parse_preamble(text: str, cable_year: int | None, defects: list[Defect]) -> 
         last = max(last, m.end())
     m = _search_tags(text, 0, body_start)
     if m:
-        p.tags = split_tags(m["tags"])
-        last = max(last, m.end())
+        tags, end = _tags_text(text, m, body_start)
+        p.tags = split_tags(tags)
+        last = max(last, end)
     # Caveats: anywhere before the E.O./TAGS line, or between banner and subject.
     head = min(len(text), 3000)
     first_field = min(
@@ -502,7 +520,7 @@ def parse_preamble(text: str, cable_year: int | None, defects: list[Defect]) -> 
             for x in (
                 _pos(scan.search_where(_EO, text, folded, _EO_WHERE, 0, head)),
                 _pos(_search_tags(text, 0, head)),
-                _pos(scan.search_ci(_SUBJECT, text, folded, "subj", 0, head)),
+                _pos(_search_subject(text, folded, head)),
                 _para_start(text, head),
             )
             if x >= 0
@@ -510,13 +528,16 @@ def parse_preamble(text: str, cable_year: int | None, defects: list[Defect]) -> 
         or [min(head, 600)]
     )
     p.caveats = find_caveats(text[:first_field])
-    m = scan.search_ci(_SUBJECT, text, folded, "subj", 0, body_start)
+    m = _search_subject(text, folded, body_start)
     if m:
         # Searched in the text from the subject on, not in a copy of the rest: the \b and
         # the lookbehind of the pattern see the same there (the ":" or space before it).
         e = _search_subject_end(text, folded, m.end())
         end = e.start() - m.end() if e else min(len(text) - m.end(), 300)
-        subject = scan.squash_spaces(text[m.end() : m.end() + end]).strip(" .")
+        raw_subject = text[m.end() : m.end() + end]
+        if "\\" in raw_subject:  # cablegate's line marks: "LIBYA \⏎SEEKS"
+            raw_subject = _LINE_MARK.sub(" ", raw_subject)
+        subject = scan.squash_spaces(raw_subject).strip(" .")
         mm = _SUBJECT_MARKING.match(subject)
         if mm and reference.parse_marking(mm[1])[0] >= 0:
             p.subject_marking = mm[1]
@@ -554,14 +575,40 @@ def _search_subject_end(text: str, folded: str | None, pos: int) -> re.Match[str
     return _SUBJECT_END.search(text, pos)
 
 
+def _search_subject(text: str, folded: str | None, endpos: int) -> re.Match[str] | None:
+    """The SUBJECT keyword; else the keyword without its colon or cut to ``UBJECT:``."""
+    m = scan.search_ci(_SUBJECT, text, folded, "subj", 0, endpos)
+    return m or _SUBJECT_LOOSE.search(text, 0, endpos)
+
+
 def _search_tags(text: str, pos: int, endpos: int) -> re.Match[str] | None:
     """The TAGS field: the first TAGS keyword that tags follow. The word in prose ("C O R
     R E C T E D COPY (text para 7 AND TAGS)") carries none; it is taken only when no
-    later one does."""
+    later one does. Else a line opening with the keyword in another case or misspelt
+    (``Tags:``, ``TAG:``, ``TAS:``, ``TGS:``, ``TABS:``, ``TAGES:``), with its colon."""
     first = m = scan.search(_TAGS, text, "TAGS", pos, endpos)
     while m and next(_tag_parts(m["tags"]), None) is None:
         m = scan.search(_TAGS, text, "TAGS", m.start() + 1, endpos)
-    return m or first
+    if m or first:
+        return m or first
+    return _TAGS_LOOSE.search(text, pos, endpos)
+
+
+def _tags_text(text: str, m: re.Match[str], endpos: int) -> tuple[str, int]:
+    """The TAGS field's text and where it ends: its line, and the next line when that
+    holds only more codes (a field wrapped: "TAGS: PREL PGOV KDEM⏎ECON AF"); in upper
+    case when written all in lower case ("tags: pgov prel")."""
+    tags, end = m["tags"], m.end()
+    nl = text.find("\n", end, endpos)
+    if nl >= 0 and not text[end:nl].strip():
+        nxt_end = text.find("\n", nl + 1, endpos)
+        nxt = text[nl + 1 : nxt_end if nxt_end >= 0 else endpos].strip()
+        if nxt and _TAG_LINE.fullmatch(nxt) and not nxt.startswith(("SUBJ", "REF", "E.O")):
+            tags = f"{tags} {nxt}" if "," not in tags else f"{tags}, {nxt}"
+            end = nl + 1 + len(text[nl + 1 :].split("\n", 1)[0])
+    if tags.islower():
+        tags = tags.upper()
+    return tags, end
 
 
 def _search_ref(text: str, folded: str | None, pos: int, endpos: int) -> re.Match[str] | None:
@@ -637,6 +684,9 @@ def _heading_before(text: str, body_start: int) -> int:
         end = start - 1
         start = pre.rfind("\n", 0, end) + 1
         cand = pre[start:end].strip()
+    if cand[:3] == "---" and cand[-3:] == "---":  # "------- SUMMARY -------"
+        cand = cand.strip("- ")
+        ruled = True
     if not cand or len(cand) > 60 or _has_digit(cand):
         return body_start
     if cand.upper() in ("UNCLASSIFIED", "CONFIDENTIAL", "SECRET", "NOFORN", "SIPDIS", "SENSITIVE"):
@@ -675,7 +725,7 @@ def _first_paragraph(text: str) -> int:
     for mm in (
         scan.search_where(_EO, text, folded, _EO_WHERE, 0, head),
         _search_tags(text, 0, head),
-        scan.search_ci(_SUBJECT, text, folded, "subj", 0, head),
+        _search_subject(text, folded, head),
         scan.search_ci(_CLASSIFIED_BY, text, folded, "classified", 0, head),
         _search_ref(text, folded, 0, head),
     ):
@@ -691,7 +741,7 @@ def _first_paragraph(text: str) -> int:
 
 _TAG_SEP: Final = re.compile(r"[,;]\s*|\s+")
 _TAG_SEP_COMMAS: Final = re.compile(r"\s*[,;]\s*")
-_TAG_CODE: Final = re.compile(r"[A-Z0-9]{2,8}")
+_TAG_CODE: Final = re.compile(r"[A-Z0-9]{2,8}(?:-[A-Z0-9]{1,4})?")
 
 
 def split_tags(s: str) -> list[str]:
@@ -703,15 +753,30 @@ def split_tags(s: str) -> list[str]:
 
 
 def _tag_parts(s: str) -> Iterator[str]:
-    """The tags of a TAGS field, repeats included."""
+    """The tags of a TAGS field, repeats included. In a comma-separated field a person
+    tag keeps its comma ("ZOELLICK, ROBERT"): an unknown word joined with the next part
+    when together they read as a person's name."""
     s = s.strip().strip(".")
     commas = "," in s
-    for part in _TAG_SEP_COMMAS.split(s) if commas else _TAG_SEP.split(s):
-        part = part.strip(" .")
+    parts = _TAG_SEP_COMMAS.split(s) if commas else _TAG_SEP.split(s)
+    i = 0
+    while i < len(parts):
+        part = parts[i].strip(" .")
+        i += 1
         if not part or len(part) > 40:
             continue
         if not commas and not _TAG_CODE.fullmatch(part):
             continue
+        if (
+            commas
+            and i < len(parts)
+            and part.isalpha()
+            and reference.tag_info(part)[1] == "unknown"
+        ):
+            joined = f"{part}, {parts[i].strip(' .')}"
+            if reference.tag_info(joined)[1] == "person":
+                part = joined
+                i += 1
         yield part
 
 
@@ -748,10 +813,28 @@ def _declassify(decl: str, defects: list[Defect]) -> str:
 # - the origin's quantifiers are possessive: giving back a letter or a word of it can
 #   never be followed by the white space and the serial that must come next.
 _REF_ITEM: Final = re.compile(
-    r"(?:(?<![A-Z])|(?=\d))"
-    r"(?:(?<![A-Z])(?P<label>[A-Z])\s?[.)]\s*)?"
-    r"(?:(?P<y1>\d{2,4})\s+)?(?P<origin>[A-Z][A-Z]++(?:\s[A-Z]{2,}+){0,3}+)\s+(?P<serial>\d{1,7})"
-    r"(?:\s*\((?P<y2>\d{2,4})\))?",
+    r"(?:(?<![A-Z])|(?=\d)|(?=\[))"
+    r"(?:(?<![A-Z])(?:REF\s+(?P<label3>[A-Z])\s+(?=[A-Z\d(])|(?:REF\s+)?(?:\[(?P<label2>[A-Z])\]|"
+    r"(?P<label>[A-Z])\s?(?:[.)]|\s-))\s*))?"
+    r"(?:\(?(?P<y1>\d{2,4})\)?(?:\s+|-))?(?P<origin>[A-Z][A-Z]++(?:\s[A-Z]{2,}+){0,3}+)(?:\s+|-)"
+    r"(?P<serial>\d{1,7})"
+    # the year after the serial: "(08)", "4525-91", "07718 99" (at the end of the item)
+    r"(?:\s*\((?P<y2>\d{2,4})\)|-(?P<y3>\d{2})\b|\s(?P<y4>\d{2})(?=\s*(?:$|[;,)]|\.(?:\s|$)|AND\b)))?",
+)
+# More serials of the same station and year: "STATE 41252 AND 44603", "STATE 123, 456".
+_MORE_SERIALS: Final = re.compile(r"\s*(?:,|AND|&)\s*(\d{3,7})\b(?!\s*\(?\d)(?!\s*[A-Z]{3})")
+# A lettered item of a REF block: "A. ", "B) ", "[C] ", "D - ".
+_REF_LABEL: Final = re.compile(r"(?:^|(?<=\s))(?:\[([A-Z])\]|([A-Z])\s?(?:[.)]|\s-))\s")
+_REF_KINDS: Final = (
+    ("EMAIL", "email"),
+    ("E-MAIL", "email"),
+    ("MEMO", "memo"),
+    ("TELCON", "telcon"),
+    ("TELECON", "telcon"),
+    ("REPORT", "report"),
+    ("LETTER", "letter"),
+    ("FAX", "fax"),
+    ("MEETING", "meeting"),
 )
 _REF_ID: Final = re.compile(r"\b(\d{2})([A-Z]{3,}[A-Z]*?)(\d{1,7})\b")
 
@@ -761,30 +844,69 @@ def parse_references(block: str, cable_year: int | None, defects: list[Defect]) 
     text = scan.squash_spaces(block).strip()
     if not text:
         return out
-    for m in _REF_ITEM.finditer(text.upper()):
+    up = text.upper()
+    spans: list[tuple[int, int]] = []
+    for m in _REF_ITEM.finditer(up):
         code = _ref_origin(m["origin"])
         if not code:
             continue
-        year = m["y1"] or m["y2"]
+        year = m["y1"] or m["y2"] or m["y3"] or (m["y4"] if int(m["serial"]) >= 100 else "")
         inferred = False
         if year:
-            yy = int(year) % 100
+            yy: int | None = int(year) % 100
         elif cable_year:
             yy = cable_year % 100
             inferred = True
         else:
             yy = None
+        label = m["label"] or m["label2"] or m["label3"] or ""
         rid = f"{yy:02d}{code}{int(m['serial'])}" if yy is not None else ""
         out.append(
-            Reference(id=rid, text=m[0].strip(), year_inferred=inferred, label=m["label"] or "")
-        )
-    if not out and text:
-        # An e-mail, a document title, a meeting: kept as text, no id.
-        out.append(Reference(text=text[:300]))
+            Reference(
+                id=rid, text=text[m.start() : m.end()].strip(), year_inferred=inferred,
+                label=label, kind="cable",
+            )
+        )  # fmt: skip
+        end = m.end()
+        more = _MORE_SERIALS.match(up, end)
+        while more and yy is not None:
+            out.append(
+                Reference(
+                    id=f"{yy:02d}{code}{int(more[1])}", text=f"{code} {more[1]}",
+                    year_inferred=inferred, label=label, kind="cable",
+                )
+            )  # fmt: skip
+            end = more.end()
+            more = _MORE_SERIALS.match(up, end)
+        spans.append((m.start(), end))
+    out.extend(_other_references(text, spans))
     if any(r.year_inferred for r in out):
         defects.append(
             Defect("reference-year", "a reference without a year: year taken from the cable")
         )
+    return out
+
+
+def _other_references(text: str, spans: list[tuple[int, int]]) -> list[Reference]:
+    """What the REF block cites besides cables (an e-mail, a memo, a telcon, a report): the
+    lettered items that hold no cable, or the whole block when it holds none."""
+    labels = list(_REF_LABEL.finditer(text))
+    items = (
+        [(m[1] or m[2] or "", m.end(), labels[i + 1].start() if i + 1 < len(labels) else len(text))
+         for i, m in enumerate(labels)]
+        if len(labels) >= 2
+        else [("", 0, len(text))]
+    )  # fmt: skip
+    out: list[Reference] = []
+    for label, start, end in items:
+        if any(a < end and b > start for a, b in spans):
+            continue
+        item = text[start:end].strip(" ;,")
+        if not item:
+            continue
+        up = item.upper()
+        kind = next((k for word, k in _REF_KINDS if word in up), "document")
+        out.append(Reference(text=item[:300], label=label, kind=kind))
     return out
 
 

@@ -361,12 +361,17 @@ def _subject(v: Value) -> Text:
     return Text(tokens, prefix=v.prefix, field="subject", pos=v.pos)
 
 
+# An alias (WikiLeaks' 09EFTOLONDON2239 for 09LONDON2239: table `aliases`) names the cable too.
 def _id_sqlite(n: CableId, _: Any) -> SQL:
-    return ("c.id GLOB ?", [glob(n.id)]) if n.prefix else ("c.id = ?", [n.id])
+    if n.prefix:
+        return "c.id GLOB ?", [glob(n.id)]
+    return "c.id IN (?, (SELECT cable_id FROM aliases WHERE alias = ?))", [n.id, n.id]
 
 
 def _id_pg(n: CableId, _: Any) -> SQL:
-    return ("c.id LIKE %s ESCAPE '\\'", [like(n.id)]) if n.prefix else ("c.id = %s", [n.id])
+    if n.prefix:
+        return "c.id LIKE %s ESCAPE '\\'", [like(n.id)]
+    return "c.id IN (%s, (SELECT cable_id FROM aliases WHERE alias = %s))", [n.id, n.id]
 
 
 def _signer_sqlite(n: Signer, _: Any) -> SQL:
@@ -486,8 +491,10 @@ FIELDS: tuple[FieldSpec, ...] = (
     ),
     FieldSpec(
         "ref", "ref:08BAKU123", lambda v: Ref(_code(v.text), pos=v.pos), Ref,
-        lambda n, _: ("c.key IN (SELECT cable_key FROM cable_refs WHERE ref_id = ?)", [n.id]),
-        lambda n, _: ("c.id IN (SELECT cable_id FROM refs WHERE ref_id = %s)", [n.id]),
+        lambda n, _: ("c.key IN (SELECT cable_key FROM cable_refs WHERE ref_id IN "
+                      "(?, (SELECT cable_id FROM aliases WHERE alias = ?)))", [n.id, n.id]),
+        lambda n, _: ("c.id IN (SELECT cable_id FROM refs WHERE ref_id IN "
+                      "(%s, (SELECT cable_id FROM aliases WHERE alias = %s)))", [n.id, n.id]),
         unparse=lambda n: "ref:" + _quote(n.id),
     ),
     FieldSpec(

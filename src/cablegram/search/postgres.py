@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 import re
 import struct
+import threading
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -347,6 +348,33 @@ def _required(node: Node) -> list[Node]:
 
 # A search's transaction: one snapshot, read-only, and no JIT compilation (on a large
 # archive the plans pass jit_above_cost, and compiling costs more than it saves).
+# (database, generation) -> (N, mean words per cable): BM25's corpus figures, as
+# Store.generation says when they change (a counter every write transaction raises).
+_CORPUS: dict[tuple, tuple[float, float]] = {}
+_CORPUS_LOCK = threading.Lock()
+
+
+def corpus_stats(conn: Any) -> tuple[float, float]:
+    """(N, mean words per cable) of the archive ``conn`` reads, in its snapshot: read
+    from every cable once per database generation, then remembered by the process."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+    info = conn.info
+    key = (info.host, info.port, info.dbname, int(row[0]) if row else 0)
+    found = _CORPUS.get(key)
+    if found is None:
+        n, avg = conn.execute(
+            "SELECT greatest(count(*), 1)::float8, "
+            "greatest(coalesce(sum(n_words)::float8 / nullif(count(*), 0), 1.0), 1.0) "
+            "FROM cables"
+        ).fetchone()
+        found = (float(n), float(avg))
+        with _CORPUS_LOCK:
+            if len(_CORPUS) > 64:  # old generations
+                _CORPUS.clear()
+            _CORPUS[key] = found
+    return found
+
+
 _READ_TXN = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL jit = off"
 
 _ORDER = {
@@ -394,12 +422,10 @@ def _compile(conn: Any, q: str, visible: Visibility | None) -> _Matching:
         else "cables c"
     )
     if ranked:
-        # N and the mean length of BM25, as the doc values have them (one index-only count).
-        ctes.append(
-            "st AS MATERIALIZED (SELECT greatest(count(*), 1)::float8 AS n, "
-            "greatest(coalesce(sum(n_words)::float8 / nullif(count(*), 0), 1.0), 1.0) "
-            "AS avg_words FROM cables)"
-        )
+        # N and the mean length of BM25, as the doc values have them: remembered per
+        # database generation (a scan of every cable otherwise, in every ranked query).
+        ctes.append("st AS (SELECT %s::float8 AS n, %s::float8 AS avg_words)")
+        params.extend(corpus_stats(conn))
         source += " CROSS JOIN st"
     # Every row of the join satisfies the driver's own condition: drop it from the WHERE,
     # where it would make the planner scan all of `cables` for the IN (...).

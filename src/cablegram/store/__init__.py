@@ -16,11 +16,17 @@ import json
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from cablegram.errors import Unsupported
 from cablegram.model import Cable, Reference
+from cablegram.store import reads
 from cablegram.store.rows import CableRows, completeness, flatten
+
+if TYPE_CHECKING:
+    from cablegram.search.visibility import Visibility
 
 __all__ = [
     "CableRows",
@@ -192,6 +198,10 @@ class Store(ABC):
         return self.write([Parsed(content_hash, source, member, rows)])[0]
 
     # -- read side -------------------------------------------------------------------------
+    def resolve(self, cable_id: str) -> str:
+        """The cable's id for an id or one of its aliases (``cable_id`` when neither)."""
+        return cable_id
+
     @abstractmethod
     def get(self, cable_id: str) -> Cable | None:
         """The shown version of a cable."""
@@ -219,9 +229,11 @@ class Store(ABC):
     @abstractmethod
     def count(self) -> int: ...
 
-    @abstractmethod
-    def present(self, ids: Iterable[str]) -> set[str]:
-        """The subset of ``ids`` that are cables in the store."""
+    def present(self, ids: Iterable[str], visible: Visibility | None = None) -> set[str]:
+        """The subset of ``ids`` that are cables in the store; with ``visible``, cables
+        with at least one portion that reader may see."""
+        with self._reading() as q:
+            return reads.present(q, ids, visible)
 
     @abstractmethod
     def references_of(self, cable_id: str) -> list[Reference]:
@@ -231,8 +243,10 @@ class Store(ABC):
     def cited_by(self, cable_id: str) -> list[str]:
         """Ids of the cables whose REF block cites ``cable_id``, newest first."""
 
-    @abstractmethod
-    def stats(self) -> dict[str, Any]: ...
+    def stats(self, visible: Visibility | None = None) -> dict[str, Any]:
+        """Counts (``store.reads.stats``), of what ``visible`` may see when given."""
+        with self._reading() as q:
+            return reads.stats(q, visible)
 
     @abstractmethod
     def errors(self, *, run_id: int | None = None, limit: int | None = None) -> list[ErrorInfo]: ...
@@ -247,6 +261,90 @@ class Store(ABC):
     @abstractmethod
     def search_ids(self, q: str, *, visible: Any = None) -> Iterator[str]:
         """Every cable id matching ``q``, newest first, with no cap on their number."""
+
+    # -- serving -----------------------------------------------------------------------------
+    @abstractmethod
+    def generation(self) -> tuple[int, ...]:
+        """Changes whenever the stored content changes, whoever changed it (another
+        process, another machine): what a server's caches are keyed by."""
+
+    def warm(self, *, portions: bool = True) -> None:
+        """Load what searches keep in memory now rather than in the first request
+        (``portions``: also what restricted readers need)."""
+        return None  # (a store that keeps nothing in memory)
+
+    # -- what a reader may see: the reads of cablegram.access.view -----------------------
+    # Every read the reader view makes is a Store method taking the reader's visibility:
+    # the shared SQL of store/reads.py on both backends, or (entities, SQLite only so far)
+    # the backend's own. The view sends no SQL itself.
+    @abstractmethod
+    def _reading(self) -> AbstractContextManager[reads.Query]:
+        """One consistent read: a function running one statement with ``?`` placeholders
+        (``store.reads``) and returning its rows."""
+
+    def cable_ids(self, visible: Visibility | None = None) -> list[str]:
+        """Every cable id (with ``visible``, those with a portion the reader may see),
+        newest first."""
+        with self._reading() as q:
+            return reads.cable_ids(q, visible)
+
+    def subjects(self, ids: Iterable[str], visible: Visibility | None = None) -> dict[str, str]:
+        """The subject line of each of ``ids``, when ``visible`` may see it."""
+        with self._reading() as q:
+            return reads.subjects(q, ids, visible)
+
+    def declass_rows(self, ids: Iterable[str] | None = None) -> list[tuple]:
+        """(id, date, origin, classification, class level, declassify-on) of every
+        cable, or of ``ids``, by id: the input of the declassification review."""
+        with self._reading() as q:
+            return reads.declass_rows(q, ids)
+
+    # Entities (cablegram enrich) live in the SQLite store so far: these are its reads,
+    # for a reader's ``visible`` (None: everything). The SQLite store implements them
+    # (store/sqlite_entities.py); another store says it has no entities.
+    def has_entities(self) -> bool:
+        """Whether the archive has been enriched (``cablegram enrich``)."""
+        return False
+
+    def _no_entities(self) -> Unsupported:
+        return Unsupported("entities (cablegram enrich) need the SQLite store, so far")
+
+    def find_entity(self, ref: str) -> str | None:
+        """The entity id ``ref`` names (an id, an id made from a key, ``kind:Name``)."""
+        raise self._no_entities()
+
+    def entity_ids(self, kind: str) -> list[str]:
+        """Every entity id of ``kind``."""
+        raise self._no_entities()
+
+    def entities(self, visible: Visibility | None = None, kind: str | None = None, *,
+                 query: str | None = None, sort: str = "cables", limit: int = 50,
+                 offset: int = 0) -> list[Any]:  # fmt: skip
+        """``EntitySummary`` of the entities with a mention ``visible`` may see, counted,
+        dated and named from those mentions."""
+        raise self._no_entities()
+
+    def entity(self, ref: str, visible: Visibility | None = None, *, limit: int = 100) -> Any:
+        """An ``EntityPage`` (timeline, cables, co-mentions) from visible mentions."""
+        raise self._no_entities()
+
+    def entity_names(self, entity_id: str, visible: Visibility | None = None) -> tuple[list, list]:
+        """(aliases, titles) of an entity from the mentions ``visible`` may see:
+        [(text, mentions)], [(title, mentions, first seen, last seen)]."""
+        raise self._no_entities()
+
+    def entity_seen(self, entity_id: str, visible: Visibility | None = None) -> bool:
+        """Whether a portion ``visible`` may see mentions the entity."""
+        raise self._no_entities()
+
+    def cable_entities(self, cable_id: str, visible: Visibility | None = None) -> list[dict]:
+        """The entity mentions of one cable in reading order, visible ones only."""
+        raise self._no_entities()
+
+    def entity_facets(self, ids: Iterable[str], visible: Visibility | None = None, *,
+                      limit: int = 10) -> dict[str, Any]:  # fmt: skip
+        """The top entities of each kind among cables ``ids``."""
+        raise self._no_entities()
 
     @abstractmethod
     def dump(self) -> Iterator[tuple[str, tuple]]:

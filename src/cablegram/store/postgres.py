@@ -20,11 +20,12 @@ items one by one. A first load into an empty archive builds the full-text index 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import struct
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -49,12 +50,14 @@ from cablegram.store import (
     Store,
     VersionInfo,
     WriteItem,
+    reads,
 )
 from cablegram.store.rows import (
     CABLE_COLUMNS,
     CHILD_ROWS,
     CHILD_TABLES,
     CableRows,
+    alias_rows,
     flatten,
     upsert_cable_sql,
 )
@@ -74,6 +77,14 @@ _COPY_VERSIONS = (
     "COPY versions (cable_id, content_hash, source, member, rendering, completeness, run_id, "
     "ingested_at, record) FROM STDIN"
 )
+# The database's generation (Store.generation): a counter in meta, raised inside every
+# write transaction, so a reader sees the new number exactly when it sees the new content
+# (a sequence would show it before the commit). Writers are serialised by WRITE_LOCK, so
+# the row is never contended. It is not content: the dump leaves it out.
+_BUMP_GENERATION = (
+    "INSERT INTO meta (key, value) VALUES ('generation', '1') ON CONFLICT (key) "
+    "DO UPDATE SET value = (meta.value::bigint + 1)::text"
+)
 _UPSERT_ERROR = (
     "INSERT INTO errors (run_id, source, member, content_hash, code, reason, at) "
     "VALUES (%s, %s, %s, %s, %s, %s, %s) "
@@ -85,7 +96,7 @@ _UPSERT_ERROR = (
 # PostgreSQL databases with the same content dump the same. The full-text index is
 # summarised per lexeme by ts_stat (documents, occurrences).
 _DUMP = {
-    "meta": "SELECT key, value FROM meta ORDER BY key",
+    "meta": "SELECT key, value FROM meta WHERE key != 'generation' ORDER BY key",
     "versions": "SELECT cable_id, content_hash, source, member, rendering, completeness, record "
     "FROM versions ORDER BY content_hash",
     "cables": "SELECT c.id, v.content_hash, c.n_versions, "
@@ -278,6 +289,7 @@ class PostgresStore(Store):
                 # Fresh planner statistics (as SQLite's PRAGMA optimize on close): the
                 # first searches after a big ingest would otherwise plan on empty tables.
                 self.conn.execute("ANALYZE cables, portions, tags, caveats, refs")
+            self.conn.execute(_BUMP_GENERATION)
             self.conn.execute(
                 "UPDATE ingest_runs SET finished_at = %s, status = %s, new = %s, updated = %s, "
                 "unchanged = %s, failed = %s WHERE run_id = %s",
@@ -310,6 +322,7 @@ class PostgresStore(Store):
         with self._lock, self.conn.transaction():
             c = self.conn
             c.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            c.execute(_BUMP_GENERATION)
             out = None
             if not force and _batchable(items):
                 try:
@@ -319,6 +332,12 @@ class PostgresStore(Store):
                     out = None  # a writer that ignores the lock raced us: go item by item
             if out is None:
                 out = [self._write_one(it, run_id, now, force) for it in items]
+            aliases = alias_rows(items)
+            if aliases:
+                c.cursor().executemany(
+                    "INSERT INTO aliases (alias, cable_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                    aliases,
+                )
             if before_commit is not None:
                 before_commit()
         return out
@@ -394,7 +413,7 @@ class PostgresStore(Store):
                 st[0] += 1
                 if _better(r.completeness, h, *st[1]):
                     st[1], st[2] = (r.completeness, h), r
-                out.append(UPDATED if r.cable_id in earlier else NEW)
+                out.append(UPDATED if run_id is None or r.cable_id in earlier else NEW)
             elif isinstance(it, Failed):
                 error_rows.append((run_id, _clean(it.source), _clean(it.member),
                                    it.content_hash or "", it.code, _clean(it.reason), now))  # fmt: skip
@@ -469,7 +488,7 @@ class PostgresStore(Store):
         if row is None:
             if not force:
                 return UNCHANGED
-            return self._reparse(it)
+            return self._reparse(it, run_id, now)
         vid = int(row[0])
         c.execute("DELETE FROM errors WHERE content_hash = %s", (it.content_hash,))
         shown = c.execute(
@@ -486,27 +505,48 @@ class PostgresStore(Store):
         else:
             c.execute("UPDATE cables SET n_versions = %s WHERE id = %s", (n, r.cable_id))
         # "updated": a cable the archive had before this run (as in the SQLite store).
-        before = c.execute(
-            "SELECT 1 FROM versions WHERE cable_id = %s AND run_id IS DISTINCT FROM %s LIMIT 1",
-            (r.cable_id, run_id),
-        ).fetchone()
+        before = (
+            run_id is None
+            or c.execute(
+                "SELECT 1 FROM versions WHERE cable_id = %s AND run_id IS DISTINCT FROM %s LIMIT 1",
+                (r.cable_id, run_id),
+            ).fetchone()
+        )
         return UPDATED if before else NEW
 
-    def _reparse(self, it: Parsed) -> str:
+    def _reparse(self, it: Parsed, run_id: int | None, now: str) -> str:
+        """--force: content already stored, parsed again. When the record changed, the
+        new parse is stored as a new version and the old one is kept, superseded: its
+        content hash gets a "~" and the digest of its record, and its score goes below
+        every current version's, so the new parse is shown. Both sit under the new
+        parse's id; an id the old parse gave instead becomes an alias (docs/ingest.md)."""
         c = self.conn
         r = it.rows
         old = c.execute(
-            "SELECT cable_id, record FROM versions WHERE content_hash = %s", (it.content_hash,)
+            "SELECT cable_id, record, completeness FROM versions WHERE content_hash = %s",
+            (it.content_hash,),
         ).fetchone()
         if old[0] == r.cable_id and old[1] == _clean(r.record):
             return UNCHANGED
+        kept = f"{it.content_hash}~{hashlib.sha256(old[1].encode()).hexdigest()[:12]}"
+        if c.execute("SELECT 1 FROM versions WHERE content_hash = %s", (kept,)).fetchone():
+            kept = ""  # this very parse is kept already (a parser went back and forth)
         c.execute(
-            "UPDATE versions SET cable_id = %s, rendering = %s, completeness = %s, record = %s "
+            "UPDATE versions SET content_hash = %s, completeness = %s, cable_id = %s "
             "WHERE content_hash = %s",
-            (r.cable_id, r.rendering, r.completeness, _clean(r.record), it.content_hash),
+            (kept or it.content_hash + "~", -abs(old[2]) - 1, r.cable_id, it.content_hash),
         )
+        if old[0] != r.cable_id:
+            c.execute(
+                "INSERT INTO aliases (alias, cable_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                (old[0], r.cable_id),
+            )
+        self._write_parsed(it, run_id, now, False)
         for cid in dict.fromkeys((old[0], r.cable_id)):
             self.refresh(cid, rebuild=True)
+        if not kept:
+            c.execute("DELETE FROM versions WHERE content_hash = %s", (it.content_hash + "~",))
+            self.refresh(r.cable_id)
         return UPDATED
 
     def refresh(self, cable_id: str, *, rebuild: bool = False) -> None:
@@ -608,6 +648,15 @@ class PostgresStore(Store):
         with self.reader() as conn:
             return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
 
+    def resolve(self, cable_id: str) -> str:
+        """The cable's id for an id or an alias (``cable_id`` itself when neither)."""
+        if self._one("SELECT 1 FROM cables WHERE id = %s", (cable_id,)):
+            return cable_id
+        row = self._one(
+            "SELECT cable_id FROM aliases WHERE alias = %s ORDER BY cable_id LIMIT 1", (cable_id,)
+        )
+        return row[0] if row else cable_id
+
     def get(self, cable_id: str) -> Cable | None:
         row = self._one(
             "SELECT v.record FROM cables c JOIN versions v USING (version_id) WHERE c.id = %s",
@@ -681,12 +730,6 @@ class PostgresStore(Store):
     def count(self) -> int:
         return self._one("SELECT count(*) FROM cables")[0]
 
-    def present(self, ids: Iterable[str]) -> set[str]:
-        want = list(dict.fromkeys(x for x in ids if x))
-        if not want:
-            return set()
-        return {r[0] for r in self._all("SELECT id FROM cables WHERE id = ANY(%s)", (want,))}
-
     def references_of(self, cable_id: str) -> list[Reference]:
         rows = self._all(
             "SELECT ref_id, text, year_inferred, label FROM refs WHERE cable_id = %s ORDER BY seq",
@@ -703,45 +746,30 @@ class PostgresStore(Store):
         )
         return [r[0] for r in rows]
 
-    def stats(self) -> dict[str, Any]:
+    def generation(self) -> tuple[int, ...]:
+        row = self._one("SELECT value FROM meta WHERE key = 'generation'")
+        return (int(row[0]) if row else 0,)
+
+    def warm(self, *, portions: bool = True) -> None:
+        # BM25's corpus figures, before the first request (search/postgres.py).
+        from cablegram.search.postgres import corpus_stats
+
         with self.reader() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            corpus_stats(conn)
 
-            def one(q: str) -> int:
-                return conn.execute(q).fetchone()[0]  # type: ignore[arg-type,index]
+    @contextmanager
+    def _reading(self) -> Iterator[reads.Query]:
+        # One snapshot for all the statements of a read (stats counts several tables).
+        # Not READ ONLY: a restricted reader's stats make a temporary table.
+        with self.reader() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
 
-            def pairs(q: str) -> dict[Any, int]:
-                return {k: n for k, n in conn.execute(q)}  # type: ignore[arg-type]
+            def q(sql: str, params: Sequence[Any]) -> list[tuple]:
+                cur = conn.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
+                return cur.fetchall() if cur.description is not None else []
 
-            return {
-                "cables": one("SELECT count(*) FROM cables"),
-                "versions": one("SELECT count(*) FROM versions"),
-                "portions": one("SELECT count(*) FROM portions"),
-                "errors": one("SELECT count(*) FROM errors"),
-                "runs": one("SELECT count(*) FROM ingest_runs"),
-                "years": pairs(
-                    "SELECT year, count(*) FROM cables GROUP BY year ORDER BY year NULLS FIRST"
-                ),
-                "origins": pairs(
-                    "SELECT CASE WHEN origin_name != '' THEN origin_name ELSE origin_code END "
-                    "AS o, count(*) AS n FROM cables GROUP BY o ORDER BY n DESC, o"
-                ),
-                "classifications": pairs(
-                    "SELECT classification, count(*) AS n FROM cables GROUP BY classification "
-                    "ORDER BY max(class_level), classification"
-                ),
-                "caveats": pairs(
-                    "SELECT caveat, count(*) AS n FROM caveats GROUP BY caveat "
-                    "ORDER BY n DESC, caveat"
-                ),
-                "tags": pairs(
-                    "SELECT code, count(*) AS n FROM tags GROUP BY code "
-                    "ORDER BY n DESC, code LIMIT 25"
-                ),
-                "error_codes": pairs(
-                    "SELECT code, count(*) AS n FROM errors GROUP BY code ORDER BY n DESC, code"
-                ),
-            }
+            yield q
 
     def errors(self, *, run_id: int | None = None, limit: int | None = None) -> list[ErrorInfo]:
         args: list[Any] = []

@@ -64,6 +64,9 @@ class CableRows:
     refs: list[tuple[int, str, str, int, str]] = field(default_factory=list)
     reasons: list[tuple[int, str]] = field(default_factory=list)
     defects: list[tuple[int, str, str]] = field(default_factory=list)
+    # Other ids that resolve to this one. Kept from every version ever written (the table
+    # `aliases`, written by Store.write), not only from the shown one.
+    aliases: list[str] = field(default_factory=list)
     # kind, seq, number, marking, level, caveats, heading, text
     portions: list[tuple[str, int, int | None, str, int, str, str, str]] = field(
         default_factory=list
@@ -152,6 +155,16 @@ def caveat_list(caveats: list[str]) -> str:
     return " ".join("_".join(c.split()) for c in caveats)
 
 
+def alias_rows(items: list[Any]) -> list[tuple[str, str]]:
+    """(alias, cable_id) of the parsed versions among a write's items."""
+    return [(a, r.cable_id) for it in items if (r := getattr(it, "rows", None)) for a in r.aliases]
+
+
+def _alias(cable_id: str) -> str:
+    """An alias as looked up (Archive.get upper-cases and strips the id it is given)."""
+    return "".join(cable_id.split()).upper()
+
+
 def flatten(cable: Cable) -> CableRows:
     c = cable
     arch = c.archive
@@ -238,6 +251,7 @@ def flatten(cable: Cable) -> CableRows:
         refs=refs,
         reasons=reasons,
         defects=defects,
+        aliases=[a for a in _unique([_alias(x) for x in c.aliases]) if a and a != c.id],
         portions=portions,
     )
 

@@ -156,6 +156,15 @@ CREATE VIEW IF NOT EXISTS defects AS
     SELECT c.id AS cable_id, x.seq, x.code, x.message
     FROM cable_defects x JOIN cables c ON c.key = x.cable_key;
 
+-- Other ids a cable is published or cited under (WikiLeaks' malformed ids such as
+-- 09EFTOLONDON2239, a file named for another id), from every version written: each
+-- resolves to the cable (Archive.get, id: and ref: queries).
+CREATE TABLE IF NOT EXISTS aliases (
+    alias TEXT NOT NULL,
+    cable_id TEXT NOT NULL,
+    PRIMARY KEY (alias, cable_id)
+) WITHOUT ROWID;
+
 -- Searchable portions of the shown version: the subject (kind 'subject', seq 0) and each
 -- paragraph (kind 'para', seq 1..n), each with its own portion marking so search can be
 -- restricted to what a reader may see. `level` uses the class_level scale; `caveats` is a

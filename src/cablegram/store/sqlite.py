@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import operator
 import os
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
@@ -27,6 +29,7 @@ from cablegram.store import (
     Store,
     VersionInfo,
     WriteItem,
+    reads,
 )
 from cablegram.store.rows import (
     CABLE_COLUMNS,
@@ -34,9 +37,11 @@ from cablegram.store.rows import (
     PORTION_COLUMNS,
     PORTIONS_PER_CABLE,
     CableRows,
+    alias_rows,
     flatten,
     upsert_cable_sql,
 )
+from cablegram.store.sqlite_entities import EntityReads
 
 SCHEMA_VERSION = "3"
 _MMAP_SIZE = 1 << 30
@@ -44,6 +49,7 @@ _CHECKPOINT = 1000  # pages of WAL after which a commit checkpoints (SQLite's de
 _RUN_CHECKPOINT = 65536  # ... during an ingest run
 # Indexes may be added to the schema without a version change; an older database gets
 # them when it is next opened (see _add_missing_indexes).
+_TABLE_DDL = re.compile(r"CREATE (?:TABLE|VIEW) IF NOT EXISTS (\w+)[^;]+", re.S)
 _INDEX_DDL = re.compile(r"CREATE INDEX IF NOT EXISTS (\w+) ON [^;]+", re.S)
 
 # Triggers are replaced when the schema's text changes, and FTS5 options set when they
@@ -113,7 +119,7 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class SQLiteStore(Store):
+class SQLiteStore(EntityReads, Store):
     def __init__(
         self,
         path: str | os.PathLike[str],
@@ -161,6 +167,7 @@ class SQLiteStore(Store):
             # Current: opening takes no write lock (readers during an ingest), unless an
             # index added to the schema since the database was made is missing, or a
             # trigger has changed.
+            self._add_missing_tables(ddl)
             self._add_missing_indexes(ddl)
             self._upgrade_fts(ddl)
         else:
@@ -202,6 +209,20 @@ class SQLiteStore(Store):
                     f"by opening it with write access: {exc}"
                 ) from exc
             raise
+
+    def _add_missing_tables(self, ddl: str) -> None:
+        """Tables and views added to schema 3 since the database was made (aliases):
+        created empty; a re-ingest fills them (docs/ingest.md)."""
+        c = self.conn
+        have = {r[0] for r in c.execute("SELECT name FROM sqlite_master")}
+        missing = [m.group(0) for m in _TABLE_DDL.finditer(ddl) if m.group(1) not in have]
+        if not missing:
+            return
+        try:
+            c.executescript("BEGIN IMMEDIATE;\n" + ";\n".join(missing) + ";\nCOMMIT;")
+        except sqlite3.OperationalError:  # read-only: alias look-ups find nothing
+            if c.in_transaction:
+                c.execute("ROLLBACK")
 
     def _add_missing_indexes(self, ddl: str) -> None:
         c = self.conn
@@ -327,6 +348,8 @@ class SQLiteStore(Store):
             c.execute("BEGIN IMMEDIATE")
         try:
             out = self._apply(items, run_id, now, force)
+            c.executemany("INSERT OR IGNORE INTO aliases (alias, cable_id) VALUES (?, ?)",
+                          alias_rows(items))  # fmt: skip
             if commit:
                 # Once per transaction: fewer, larger FTS5 segments to merge later.
                 self._index_pending()
@@ -455,7 +478,7 @@ class SQLiteStore(Store):
         if cur.rowcount == 0:
             if not force:
                 return UNCHANGED
-            return self._reparse(it)
+            return self._reparse(it, run_id, now)
         vid = int(cur.lastrowid)
         # The content is now a cable: an error recorded for it by an older parser is gone.
         c.execute("DELETE FROM errors WHERE content_hash = ?", (it.content_hash,))
@@ -474,28 +497,49 @@ class SQLiteStore(Store):
             c.execute("UPDATE cables SET n_versions = ? WHERE id = ?", (n, r.cable_id))
         # "updated" is a cable the archive had before this run; a second rendering of a
         # cable this run brought (the first ingest of a collection) is new to the reader.
-        before = c.execute(
-            "SELECT 1 FROM versions WHERE cable_id = ? AND run_id IS NOT ? LIMIT 1",
-            (r.cable_id, run_id),
-        ).fetchone()
+        # (A write outside any run has no "this run": the cable was there, it is updated.)
+        before = (
+            run_id is None
+            or c.execute(
+                "SELECT 1 FROM versions WHERE cable_id = ? AND run_id IS NOT ? LIMIT 1",
+                (r.cable_id, run_id),
+            ).fetchone()
+        )
         return UPDATED if before else NEW
 
-    def _reparse(self, it: Parsed) -> str:
-        """--force: the stored version of this content gets the new parse."""
+    def _reparse(self, it: Parsed, run_id: int | None, now: str) -> str:
+        """--force: content already stored, parsed again. When the record changed, the
+        new parse is stored as a new version and the old one is kept, superseded: its
+        content hash gets a "~" and the digest of its record, and its score goes below
+        every current version's, so the new parse is shown. Both sit under the new
+        parse's id; an id the old parse gave instead becomes an alias (docs/ingest.md)."""
         c = self.conn
         r = it.rows
         old = c.execute(
-            "SELECT cable_id, record FROM versions WHERE content_hash = ?", (it.content_hash,)
+            "SELECT cable_id, record, completeness FROM versions WHERE content_hash = ?",
+            (it.content_hash,),
         ).fetchone()
         if old[0] == r.cable_id and old[1] == r.record:
             return UNCHANGED
+        kept = f"{it.content_hash}~{hashlib.sha256(old[1].encode()).hexdigest()[:12]}"
+        if c.execute("SELECT 1 FROM versions WHERE content_hash = ?", (kept,)).fetchone():
+            kept = ""  # this very parse is kept already (a parser went back and forth)
         c.execute(
-            "UPDATE versions SET cable_id = ?, rendering = ?, completeness = ?, record = ? "
+            "UPDATE versions SET content_hash = ?, completeness = ?, cable_id = ? "
             "WHERE content_hash = ?",
-            (r.cable_id, r.rendering, r.completeness, r.record, it.content_hash),
+            (kept or it.content_hash + "~", -abs(old[2]) - 1, r.cable_id, it.content_hash),
         )
+        if old[0] != r.cable_id:
+            c.execute(
+                "INSERT INTO aliases (alias, cable_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (old[0], r.cable_id),
+            )
+        self._write_parsed(it, run_id, now, False)
         for cid in dict.fromkeys((old[0], r.cable_id)):
             self.refresh(cid, rebuild=True)
+        if not kept:
+            c.execute("DELETE FROM versions WHERE content_hash = ?", (it.content_hash + "~",))
+            self.refresh(r.cable_id)
         return UPDATED
 
     def refresh(self, cable_id: str, *, rebuild: bool = False) -> None:
@@ -574,6 +618,20 @@ class SQLiteStore(Store):
         return FAILED
 
     # -- read side -------------------------------------------------------------------------
+    def resolve(self, cable_id: str) -> str:
+        """The cable's id for an id or an alias (``cable_id`` itself when neither)."""
+        c = self.conn
+        if c.execute("SELECT 1 FROM cables WHERE id = ?", (cable_id,)).fetchone():
+            return cable_id
+        try:
+            row = c.execute(
+                "SELECT cable_id FROM aliases WHERE alias = ? ORDER BY cable_id LIMIT 1",
+                (cable_id,),
+            ).fetchone()
+        except sqlite3.OperationalError:  # an archive made before aliases, opened read-only
+            return cable_id
+        return row[0] if row else cable_id
+
     def get(self, cable_id: str) -> Cable | None:
         row = self.conn.execute(
             "SELECT v.record FROM cables c JOIN versions v USING (version_id) WHERE c.id = ?",
@@ -646,15 +704,6 @@ class SQLiteStore(Store):
     def count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM cables").fetchone()[0]
 
-    def present(self, ids: Iterable[str]) -> set[str]:
-        want = list(dict.fromkeys(x for x in ids if x))
-        found: set[str] = set()
-        for i in range(0, len(want), 500):
-            part = want[i : i + 500]
-            q = f"SELECT id FROM cables WHERE id IN ({','.join('?' * len(part))})"
-            found.update(r[0] for r in self.conn.execute(q, part))
-        return found
-
     def references_of(self, cable_id: str) -> list[Reference]:
         rows = self.conn.execute(
             "SELECT ref_id, text, year_inferred, label FROM refs WHERE cable_id = ? ORDER BY seq",
@@ -670,40 +719,22 @@ class SQLiteStore(Store):
         )
         return [r[0] for r in rows]
 
-    def stats(self) -> dict[str, Any]:
-        c = self.conn
+    def generation(self) -> tuple[int, ...]:
+        return file_generation(self.path)
 
-        def one(q: str) -> int:
-            return c.execute(q).fetchone()[0]
+    def warm(self, *, portions: bool = True) -> None:
+        from cablegram.search.docvalues import preload
 
-        def pairs(q: str) -> dict[Any, int]:
-            return {k: n for k, n in c.execute(q)}
+        preload(self.conn, portions=portions)
 
-        return {
-            "cables": one("SELECT count(*) FROM cables"),
-            "versions": one("SELECT count(*) FROM versions"),
-            "portions": one("SELECT count(*) FROM portions"),
-            "errors": one("SELECT count(*) FROM errors"),
-            "runs": one("SELECT count(*) FROM ingest_runs"),
-            "years": pairs("SELECT year, count(*) FROM cables GROUP BY year ORDER BY year"),
-            "origins": pairs(
-                "SELECT CASE WHEN origin_name != '' THEN origin_name ELSE origin_code END AS o, "
-                "count(*) AS n FROM cables GROUP BY o ORDER BY n DESC, o"
-            ),
-            "classifications": pairs(
-                "SELECT classification, count(*) AS n FROM cables GROUP BY classification "
-                "ORDER BY max(class_level), classification"
-            ),
-            "caveats": pairs(
-                "SELECT caveat, count(*) AS n FROM caveats GROUP BY caveat ORDER BY n DESC, caveat"
-            ),
-            "tags": pairs(
-                "SELECT code, count(*) AS n FROM tags GROUP BY code ORDER BY n DESC, code LIMIT 25"
-            ),
-            "error_codes": pairs(
-                "SELECT code, count(*) AS n FROM errors GROUP BY code ORDER BY n DESC, code"
-            ),
-        }
+    @contextmanager
+    def _reading(self) -> Iterator[reads.Query]:
+        conn = self.conn
+
+        def q(sql: str, params: Sequence[Any]) -> list[tuple]:
+            return conn.execute(sql, params).fetchall()
+
+        yield q
 
     def errors(self, *, run_id: int | None = None, limit: int | None = None) -> list[ErrorInfo]:
         args: list[Any] = []
@@ -757,6 +788,20 @@ class SQLiteStore(Store):
         for table, q in _DUMP.items():
             for row in c.execute(q):
                 yield table, tuple(row)
+
+
+def file_generation(path: str) -> tuple[int, ...]:
+    """``Store.generation`` of the SQLite file at ``path``, without opening it: any write
+    changes the file or its write-ahead log (size or time)."""
+    out: list[int] = []
+    for p in (path, path + "-wal"):
+        try:
+            st = os.stat(p)
+        except OSError:
+            out += [0, 0]
+        else:
+            out += [st.st_mtime_ns, st.st_size]
+    return tuple(out)
 
 
 def _norm_sql(sql: str) -> str:

@@ -11,6 +11,7 @@ from jinja2 import Environment, FileSystemLoader
 
 from cablegram import __version__, present
 from cablegram.access.rules import WITHHELD
+from cablegram.parser.title import display_title as _parser_title
 from cablegram.web.urls import SORTS, search_href
 
 __all__ = ["HERE", "env", "error_body", "html", "render", "render_error"]
@@ -29,8 +30,14 @@ def number(n: int | None) -> str:
     return "" if n is None else f"{n:,}"
 
 
+def display_title(subject: str) -> str:
+    """The parser's display title of a subject (cable lists carry the subject only)."""
+    return subject if subject == WITHHELD else _parser_title(subject)
+
+
 env.globals.update(search_href=search_href, version=__version__, SORTS=SORTS, WITHHELD=WITHHELD)
 env.filters["n"] = number
+env.filters["display_title"] = lambda s: display_title(s or "")
 env.filters["date_words"] = present.date_words
 env.filters["basename"] = lambda p: str(p).replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
 

@@ -15,7 +15,7 @@ from cablegram.search import QueryError
 from cablegram.search.fields import SYNTAX, facet_filter, facet_label, facet_titles
 from cablegram.search.query import MAX_LENGTH
 from cablegram.web import charts
-from cablegram.web.templating import render
+from cablegram.web.templating import display_title, render
 from cablegram.web.urls import (
     SORTS,
     add_filter,
@@ -176,7 +176,7 @@ def search_page(arc: Archive, pool: ArchivePool, q: str, sort: str, page: int,
             {
                 "id": h.id,
                 "href": f"/cables/{h.id}",
-                "subject": h.subject,
+                "subject": display_title(h.subject),
                 "date": h.date,
                 "date_words": present.date_words(h.date),
                 "origin": h.origin_name or h.origin_code,
