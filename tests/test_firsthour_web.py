@@ -74,7 +74,7 @@ def test_recorded_examples_have_the_shape_of_live_answers(api_client):  # noqa: 
     for path, url in REQUESTS.items():
         live = api_client.get(url)
         if live.status_code != 200:  # the entity pages: this archive has no entities
-            assert path.startswith("/api/entities/"), (path, live.status_code)
+            assert "entities" in path, (path, live.status_code)
             continue
         media = live.headers["content-type"].split(";")[0]
         assert media == examples[path]["media_type"], path

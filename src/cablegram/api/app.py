@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cablegram import __version__
 from cablegram.access.db import AccessDB
 from cablegram.api.cite import router as cite_router
+from cablegram.api.classify_routes import router as classify_router
 from cablegram.api.examples import add_examples
 from cablegram.api.pool import ArchivePool
 from cablegram.api.problems import PROBLEM_MEDIA_TYPE, problem
@@ -167,6 +168,7 @@ def create_app(db: str | os.PathLike[str], *, readers: int | None = None, web: b
     app.state.session_hours = session_hours
     app.include_router(router)
     app.include_router(cite_router)
+    app.include_router(classify_router)
     app.include_router(reference_router)  # /docs, /redoc, the /api/ index
 
     renderer = None

@@ -420,6 +420,39 @@ def _date_spec(name: str, example: str, **kw: Any) -> FieldSpec:
                      unparse=lambda n: f"date:{n.start or ''}..{n.end or ''}", **kw)  # fmt: skip
 
 
+def _similar(v: Value) -> FieldFilter:
+    return FieldFilter("similar", _code(v.text), pos=v.pos)
+
+
+def _topic(v: Value) -> FieldFilter:
+    if not v.text.strip().isdigit():
+        raise v.error("topic: takes a topic number, as in topic:3")
+    return FieldFilter("topic", str(int(v.text.strip())), pos=v.pos)
+
+
+def _predicted(v: Value) -> FieldFilter:
+    value = v.text.strip().lower()
+    if value not in ("classified", "unclassified"):
+        raise v.error("predicted: is classified or unclassified")
+    return FieldFilter("predicted", value, pos=v.pos)
+
+
+def _classify_sqlite(n: FieldFilter, compiler: Any) -> SQL:
+    from cablegram.classify.filters import where  # the tables `cablegram classify` writes
+
+    return where(compiler.conn, n, compiler.visible)
+
+
+def _classify_pg(n: FieldFilter, _: Any) -> SQL:
+    raise QueryError(f"{n.field}: is not available on PostgreSQL yet", n.pos)
+
+
+def _classify_spec(name: str, example: str, build: Callable[[Value], Node],
+                   help: tuple[str, str] | None = None) -> FieldSpec:  # fmt: skip
+    return FieldSpec(name, example, build, FieldFilter, _classify_sqlite, _classify_pg,
+                     help=help)  # fmt: skip
+
+
 # --- the table ----------------------------------------------------------------------------
 
 FIELDS: tuple[FieldSpec, ...] = (
@@ -495,6 +528,12 @@ FIELDS: tuple[FieldSpec, ...] = (
         aliases=("prec",),
         help=("precedence:IMMEDIATE", "FLASH, IMMEDIATE, PRIORITY, ROUTINE (or Z, O, P, R)"),
     ),
+    # cablegram.classify (docs/classify.md): each reads only what the reader may see.
+    _classify_spec("similar", "similar:09BAKU433", _similar,
+                   help=("similar:09BAKU433", "the 50 cables most like one")),
+    _classify_spec("topic", "topic:3", _topic, help=("topic:3", "a learnt topic")),
+    _classify_spec("predicted", "predicted:classified", _predicted,
+                   help=("predicted:unclassified", "reviewers: the model's reading")),
 )  # fmt: skip
 
 _BY_NAME: dict[str, FieldSpec] = {}

@@ -157,11 +157,10 @@ def stats(q: Query, visible: Visibility | None) -> dict[str, Any]:
 
 def declass_rows(q: Query, ids: Iterable[str] | None) -> list[tuple]:
     """(id, date, origin, classification, class level, declassify-on) of every cable, or
-    of ``ids``: what the declassification review reads."""
-    cols = (
-        f"SELECT c.id, c.date, {_ORIGIN}, c.classification, c.class_level, c.declassify_on "
-        "FROM cables c"
-    )
+    of ``ids``: what the declassification review reads (the level: UNCLASSIFIED is never
+    due)."""
+    cols = (f"SELECT c.id, c.date, {_ORIGIN}, c.classification, c.class_level, c.declassify_on "
+            "FROM cables c")  # fmt: skip
     if ids is None:
         return q(f"{cols} ORDER BY c.id", [])
     out: list[tuple] = []

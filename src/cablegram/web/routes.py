@@ -21,6 +21,7 @@ from cablegram.search import QueryError
 from cablegram.search.query import MAX_LENGTH
 from cablegram.web.templating import HERE, html, render, render_error
 from cablegram.web.urls import SORTS, int_param
+from cablegram.web.views import classify
 from cablegram.web.views.cable import cable_page, diff_page
 from cablegram.web.views.declass import declass_page
 from cablegram.web.views.entities import ENTITY_KINDS, entities_page, entity_page
@@ -111,6 +112,7 @@ def mount(app: FastAPI) -> None:
     from cablegram.web import login
 
     login.mount(app, render, html)
+    classify.mount(app, render, html)
 
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon() -> Response:

@@ -15,6 +15,7 @@ from cablegram.reference import precedence_name
 from cablegram.search.fields import quote_value
 from cablegram.web.templating import error_body, render
 from cablegram.web.urls import entity_href, search_href
+from cablegram.web.views.classify import cable_context as classify_context
 from cablegram.web.views.entities import ENTITY_KINDS
 
 
@@ -123,6 +124,7 @@ def cable_page(arc: Archive, cable_id: str, version: str | None,
         else None,
         "today": today,
         "signer_href": search_href(f"signer:{quote_value(cable.signer)}") if cable.signer else "",
+        **classify_context(arc, cable.id, selected is shown),
     }
     return render("cable.html", **ctx), 200
 

@@ -25,6 +25,7 @@ from cablegram.web.urls import (
     remove_filter,
     search_href,
 )
+from cablegram.web.views.classify import topic_group
 from cablegram.web.views.stats import reader_stats, year_bars
 
 PER_PAGE = 20
@@ -163,6 +164,9 @@ def search_page(arc: Archive, pool: ArchivePool, q: str, sort: str, page: int,
     groups = _facet_groups(q, sort, res)
     if arc.has_entities():
         groups[1:1] = _entity_groups(arc, pool, q, sort)
+    topic_facet = topic_group(arc, q, sort, search_href, add_filter)
+    if topic_facet is not None:
+        groups.append(topic_facet)
     active = [item for group in groups for item in group["items"] if item["active"]]
     # Every filter in the query is a removable chip, not only those a facet lists
     # (date ranges, class:>=C, origin by name, negated filters).
