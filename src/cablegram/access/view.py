@@ -173,8 +173,9 @@ class ReaderArchive:
         from cablegram.telegram.coverage import coverage, post_ids, store_rows
 
         self._log("coverage", post or "", str(year or ""))
+        ids: Iterable[str] | None
         if post:
-            ids: Iterable[str] | None = post_ids(self.store, post)
+            ids = post_ids(self.store, post)
             if self.visible is not None:
                 ids = self.visible_ids(ids)
         else:
