@@ -298,6 +298,7 @@ def test_openapi_schema(api_client):
         "/api/export",
         "/api/me", "/api/health", "/api/declass", "/api/entities", "/api/entities/{entity_id}",
         "/api/entities/{entity_id}/network",
+        "/api/lint", "/api/compose", "/api/coverage", "/api/anomalies",
     }  # fmt: skip
     comps = schema["components"]["schemas"]
     assert {"Problem", "SearchOut", "Cable", "Diff", "Stats"} <= set(comps)
@@ -305,9 +306,10 @@ def test_openapi_schema(api_client):
     for ref in {x.split('"')[0] for x in text.split('"$ref": "#/components/schemas/')[1:]}:
         assert ref in comps, f"dangling $ref {ref}"
     for path, ops in schema["paths"].items():
-        for status, resp in ops["get"]["responses"].items():
-            if int(status) >= 400:
-                assert list(resp["content"]) == [PROBLEM], (path, status)
+        for op in ops.values():  # get, and post for /api/lint and /api/compose
+            for status, resp in op["responses"].items():
+                if int(status) >= 400:
+                    assert list(resp["content"]) == [PROBLEM], (path, status)
     search = schema["paths"]["/api/search"]["get"]
     params = {p["name"]: p["schema"] for p in search["parameters"]}
     assert params["q"]["maxLength"] == 1000 and params["per_page"]["maximum"] == 100

@@ -20,9 +20,12 @@ if TYPE_CHECKING:
     from cablegram.parser import parse
     from cablegram.parser.core import canonical_id
     from cablegram.search.query import QueryError
+    from cablegram.telegram.compose import compose
+    from cablegram.telegram.lint import lint
 
 __all__ = [
-    "Archive", "Cable", "Defect", "DefectCode", "QueryError", "__version__", "canonical_id", "parse",
+    "Archive", "Cable", "Defect", "DefectCode", "QueryError", "__version__", "canonical_id",
+    "compose", "lint", "parse",
 ]  # fmt: skip
 __version__ = "0.1.0"
 
@@ -33,6 +36,8 @@ _LAZY = {
     "DefectCode": "cablegram.model",
     "QueryError": "cablegram.search.query",
     "parse": "cablegram.parser",
+    "lint": "cablegram.telegram.lint",
+    "compose": "cablegram.telegram.compose",
     "canonical_id": "cablegram.parser.core",
 }
 

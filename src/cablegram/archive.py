@@ -152,6 +152,27 @@ class Archive:
         """Ids of the other cables whose REF block cites ``cable_id``, newest first."""
         return self.store.cited_by(_norm(cable_id))
 
+    def coverage(self, post: str | None = None, year: int | None = None) -> list[Any]:
+        """How much of each post's traffic per year the archive holds, from station
+        serials (``cablegram.telegram.coverage``): a ``CoverageRow`` per post and year."""
+        from cablegram.telegram.coverage import coverage, post_ids, store_rows
+
+        ids = post_ids(self.store, post) if post else None
+        return coverage(store_rows(self.store, ids), post, year)
+
+    def lint(self) -> int:
+        """Lint the cables changed since the last run and keep their findings (for
+        ``lint:RULE`` and ``anomalies``); returns how many were linted."""
+        from cablegram.telegram.anomalies import refresh
+
+        return refresh(self.store)
+
+    def anomalies(self) -> Any:
+        """Lint findings over the archive: cables per rule, per rule and year or origin."""
+        from cablegram.telegram.anomalies import anomalies
+
+        return anomalies(self.store)
+
     def stats(self) -> dict[str, Any]:
         """Counts: cables, versions, errors; per year, origin, classification, caveat; top
         tags; errors by code."""

@@ -160,6 +160,8 @@ def _demo(con: Console, db: str, query: str, paths: list[Path], workers: int | N
         con.print(report.summary())
         for e in report.errors[:5]:
             con.print(f"  [red]failed[/red] {e.label}: {e.reason}")
+        # The Anomalies page and lint:RULE read the kept lint findings (docs/telegram.md).
+        con.print(f"linted {arc.lint():,} cables (lint findings for /anomalies)")
         st = arc.stats()
         con.print(
             f"database {db}: {st['cables']:,} cables, {st['versions']:,} versions, "

@@ -240,6 +240,28 @@ class ReaderArchive:
             self._log("stats")
         return self.store.stats(self.visible)
 
+    def coverage(self, post: str | None = None, year: int | None = None) -> list[Any]:
+        """``Archive.coverage`` from the cables the reader may see only, the highest
+        serial included (a withheld cable's serial would say that it exists)."""
+        from cablegram.telegram.coverage import coverage, post_ids, store_rows
+
+        self._log("coverage", post or "", str(year or ""))
+        ids: Iterable[str] | None
+        if post:
+            ids = post_ids(self.store, post)
+            if self.visible is not None:
+                ids = self.visible_ids(ids)
+        else:
+            ids = None if self.visible is None else self._all_visible_ids()
+        return coverage(store_rows(self.store, ids), post, year)
+
+    def anomalies(self) -> Any:
+        """``Archive.anomalies`` over the cables the reader may see."""
+        from cablegram.telegram.anomalies import anomalies
+
+        self._log("anomalies")
+        return anomalies(self.store, None if self.visible is None else self._all_visible_ids())
+
     def errors(self, *, run_id: int | None = None, limit: int | None = None) -> list[ErrorInfo]:
         if not self.reader.admin:
             raise PermissionError("ingest errors are for administrators")

@@ -31,6 +31,7 @@ from cablegram.api.pool import ArchivePool
 from cablegram.api.problems import PROBLEM_MEDIA_TYPE, problem
 from cablegram.api.reference import router as reference_router
 from cablegram.api.routes import router
+from cablegram.api.telegram import router as telegram_router
 from cablegram.errors import CablegramError, NotEnriched, NotFound, Unsupported
 from cablegram.search import QueryError
 from cablegram.settings import settings
@@ -245,6 +246,7 @@ def create_app(db: str | os.PathLike[str], *, readers: int | None = None, web: b
     app.include_router(cite_router)
     app.include_router(classify_router)
     app.include_router(reference_router)  # /docs, /redoc, the /api/ index
+    app.include_router(telegram_router)  # /api/lint, /api/compose, coverage, anomalies
 
     renderer = None
     if web:

@@ -3,7 +3,7 @@
 One module per command group: ``archive`` (ingest, search, show, versions, diff, stats,
 errors, export), ``parse``, ``serve``, ``scale`` (migrate), ``access`` (users, policy,
 audit, declass), ``enrich`` (enrich, entities, graph), ``classify`` (train, predict, similar,
-topics, trends); ``output`` holds what they share
+topics, trends), ``telegram`` (lint, compose, send, coverage); ``output`` holds what they share
 (the one ``--db`` option, JSON output, tables). Every command that reads or writes a
 database takes ``--db FILE`` (default ``cablegram.db``, or ``$CABLEGRAM_DB``); ``--json``
 gives machine-readable output on the commands that print results.
@@ -14,7 +14,7 @@ from __future__ import annotations
 import click
 
 from cablegram import __version__
-from cablegram.cli import access, archive, classify, enrich, parse, scale, serve
+from cablegram.cli import access, archive, classify, enrich, parse, scale, serve, telegram
 from cablegram.errors import CablegramError
 
 __all__ = ["main"]
@@ -50,5 +50,6 @@ for _command in (
     enrich.entities_group,
     enrich.graph_command,
     classify.classify_group,
+    *telegram.COMMANDS,
 ):
     main.add_command(_command)

@@ -405,6 +405,29 @@ def _precedence(v: Value) -> FieldFilter:
     return FieldFilter("precedence", name, pos=v.pos)
 
 
+def _lint(v: Value) -> FieldFilter:
+    from cablegram.telegram.lint import RULES
+
+    rule = v.text.strip().lower()
+    if rule not in RULES:
+        raise v.error(f"lint: no rule {v.text.strip()}; the rules are {', '.join(RULES)}")
+    return FieldFilter("lint", rule, pos=v.pos)
+
+
+def _lint_sql(mark: str, pg: bool) -> Callable[[FieldFilter, Any], SQL]:
+    # Contract with `cablegram lint --db` (cablegram.telegram.anomalies): lint_findings,
+    # written by that command; without it the filter says what to run.
+    def sql(n: FieldFilter, compiler: Any) -> SQL:
+        from cablegram.telegram.anomalies import findings_table
+
+        if not findings_table(compiler.conn, pg=pg):
+            raise QueryError("lint: filters need lint findings; run `cablegram lint --db "
+                             "ARCHIVE` first", n.pos)  # fmt: skip
+        return f"c.id IN (SELECT cable_id FROM lint_findings WHERE rule = {mark})", [n.value]
+
+    return sql
+
+
 def _generic_unparse(n: FieldFilter) -> str:
     return f"{n.field}:" + _quote(n.value) + ("*" if n.prefix else "")
 
@@ -534,6 +557,11 @@ FIELDS: tuple[FieldSpec, ...] = (
     _classify_spec("topic", "topic:3", _topic, help=("topic:3", "a learnt topic")),
     _classify_spec("predicted", "predicted:classified", _predicted,
                    help=("predicted:unclassified", "reviewers: the model's reading")),
+    FieldSpec(
+        "lint", "lint:portion-above-banner", _lint, FieldFilter,
+        _lint_sql("?", pg=False), _lint_sql("%s", pg=True),
+        help=("lint:portion-above-banner", "cables breaking a lint rule (see Anomalies)"),
+    ),
 )  # fmt: skip
 
 _BY_NAME: dict[str, FieldSpec] = {}

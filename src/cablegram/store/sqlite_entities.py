@@ -1,7 +1,7 @@
 """The entity reads of the SQLite store (``Store.entities`` and its neighbours), for a
 reader's visibility: entities live in the SQLite store so far (``cablegram enrich``).
 
-Everything but a restricted reader goes to the functions of ``cablegram.enrich.api``;
+Everything but a restricted reader goes to the functions of ``cablegram.enrich.catalog``;
 a restricted reader's lists and names are counted from the mentions in portions it may
 see (``Visibility.portion_clause``, as everywhere), so that a name written only in a
 withheld paragraph never reaches it.

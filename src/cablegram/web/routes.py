@@ -27,6 +27,7 @@ from cablegram.web.views.declass import declass_page
 from cablegram.web.views.entities import ENTITY_KINDS, entities_page, entity_page
 from cablegram.web.views.search import PER_PAGE, search_key, search_page
 from cablegram.web.views.stats import stats_page
+from cablegram.web.views.telegram import anomalies_page, coverage_page
 
 __all__ = ["mount", "render_error"]
 
@@ -108,6 +109,18 @@ def mount(app: FastAPI) -> None:
     async def declass(request: Request) -> Response:
         params = dict(request.query_params)
         return html(await auth.read(request, declass_page, params, auth.who(request)))
+
+    @app.get("/coverage", include_in_schema=False)
+    async def coverage(request: Request) -> Response:
+        params = request.query_params
+        post = "".join((params.get("post") or "").split()).upper()[:40]
+        raw = (params.get("year") or "")[:4]
+        year = int(raw) if raw.isdigit() else None
+        return html(await auth.read(request, coverage_page, post, year, auth.who(request)))
+
+    @app.get("/anomalies", include_in_schema=False)
+    async def anomalies(request: Request) -> Response:
+        return html(await auth.read(request, anomalies_page, auth.who(request)))
 
     from cablegram.web import login
 

@@ -126,6 +126,11 @@ def cable_page(arc: Archive, cable_id: str, version: str | None,
         "signer_href": search_href(f"signer:{quote_value(cable.signer)}") if cable.signer else "",
         **classify_context(arc, cable.id, selected is shown),
     }
+    from cablegram.web.views.telegram import cable_line
+
+    ctx["serial_line"], ctx["serial_href"] = (
+        cable_line(arc, cable) if selected is shown else ("", "")
+    )
     return render("cable.html", **ctx), 200
 
 
