@@ -115,6 +115,16 @@ def test_audit_retention_writer_and_keys_on_both_backends(access):
     assert len(key) == 32 and access.secret("csrf") == key and access.secret("other") != key
 
 
+def test_migration_versions_are_unique():
+    """Two branches numbering a migration alike make a fresh database fail (the second
+    file's version is recorded twice) or an upgraded one skip a file."""
+    from cablegram.store.postgres import migrations
+
+    versions = [v for v, _name, _sql in migrations()]
+    assert len(versions) == len(set(versions)), versions
+    assert versions == sorted(versions)
+
+
 def test_access_path_of_a_postgres_archive(pg_url):
     assert access_path(pg_url) == pg_url
     assert access_path("/data/cables.db") == "/data/cables.access.db"
