@@ -292,6 +292,8 @@ def test_openapi_schema(api_client):
         "/api/me", "/api/declass", "/api/entities", "/api/entities/{entity_id}",
         "/api/entities/{entity_id}/network",
         "/api/lint", "/api/compose", "/api/coverage", "/api/anomalies",
+        "/api/cables/{cable_id}/similar", "/api/cables/{cable_id}/prediction",
+        "/api/classify/predict", "/api/topics", "/api/trends",
     }  # fmt: skip
     comps = schema["components"]["schemas"]
     assert {"Problem", "SearchOut", "Cable", "Diff", "Stats"} <= set(comps)
