@@ -12,6 +12,7 @@ the shape of a live answer):
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,54 @@ __all__ = ["EXAMPLES_FILE", "REQUESTS", "add_examples", "load", "record"]
 
 EXAMPLES_FILE = Path(__file__).with_name("examples.json")
 
-# The request recorded for each endpoint (path template -> a real request on the samples).
-REQUESTS: dict[str, str] = {
+
+# The request recorded for each endpoint (path template -> a real request on the samples):
+# a GET's URL, or a ``Post`` with its body.
+@dataclass(frozen=True)
+class Post:
+    url: str
+    body: str
+    media_type: str
+
+
+_DRAFT = """from = "BAKU"
+to = ["SECSTATE WASHDC"]
+precedence = "ROUTINE"
+classification = "UNCLASSIFIED"
+tags = ["PGOV", "AJ"]
+subject = "PARLIAMENTARY ELECTION CALENDAR"
+signer = "DERSE"
+
+[[paragraphs]]
+marking = "U"
+text = "The Central Election Commission announced the calendar for the November elections."
+"""
+
+_CABLE = """C O N F I D E N T I A L BAKU 000433
+
+SIPDIS
+
+E.O. 12958: DECL: 05/21/2019
+TAGS: PREL, PGOV, AJ
+SUBJECT: AZERBAIJAN: FOREIGN MINISTER ON THE SUMMIT
+
+Classified By: Ambassador Anne E. Derse, Reasons 1.4 (b,d)
+
+1. (C) Summary: The Foreign Minister told the Ambassador the summit would go ahead.
+
+3. (U) The Ministry published the agenda on May 20.
+
+DERSE
+"""
+
+_PREDICT = json.dumps({
+    "subject": "MEETING WITH THE FOREIGN MINISTER",
+    "paragraphs": ["The minister said privately that the government would not support the "
+                   "pipeline, and asked that his remarks be closely held."],
+    "tags": ["PREL", "AJ"], "origin": "BAKU", "date": "2009-05-21",
+})  # fmt: skip
+
+REQUESTS: dict[str, str | Post] = {
     "/api/search": "/api/search?q=tag%3APGOV+nagorno&per_page=2",
     "/api/cables/{cable_id}": "/api/cables/09BAKU433",
     "/api/cables/{cable_id}/text": "/api/cables/09BAKU433/text",
@@ -38,7 +85,26 @@ REQUESTS: dict[str, str] = {
     "/api/entities": "/api/entities?kind=person&limit=2",
     "/api/entities/{entity_id}": "/api/entities/person:safar-abiyev",
     "/api/entities/{entity_id}/network": "/api/entities/person:safar-abiyev/network",
+    "/api/coverage": "/api/coverage?post=BAKU",
+    "/api/anomalies": "/api/anomalies",
+    "/api/lint": Post("/api/lint", _CABLE, "text/plain"),
+    "/api/compose": Post("/api/compose", _DRAFT, "application/toml"),
+    "/api/cables/{cable_id}/similar": "/api/cables/09BAKU433/similar",
+    "/api/cables/{cable_id}/prediction": "/api/cables/09BAKU433/prediction",
+    "/api/classify/predict": Post("/api/classify/predict", _PREDICT, "application/json"),
+    "/api/topics": "/api/topics",
+    "/api/trends": "/api/trends?q=iran&q=iraq",
 }
+
+
+def send(client: Any, spec: str | Post) -> Any:
+    """The request ``spec`` names, answered by ``client`` (a TestClient)."""
+    if isinstance(spec, str):
+        return client.get(spec)
+    return client.post(spec.url, content=spec.body.encode("utf-8"),
+                       headers={"content-type": spec.media_type})  # fmt: skip
+
+
 MAX_ITEMS = 2
 MAX_TEXT = 400
 
@@ -76,9 +142,15 @@ def add_examples(schema: dict[str, Any], examples: dict[str, dict[str, Any]] | N
                     param["example"] = shown[0]
     for path, ops in schema.get("paths", {}).items():
         got = examples.get(path)
-        op = ops.get("get")
+        op = ops.get("get") or ops.get("post")
         if not got or op is None:
             continue
+        spec = REQUESTS.get(path)
+        if isinstance(spec, Post) and "requestBody" in op:
+            body = spec.body
+            shown = op["requestBody"].setdefault("content", {}).setdefault(spec.media_type, {})
+            shown.setdefault("example", json.loads(body) if spec.media_type.endswith("json")
+                             else body)  # fmt: skip
         content = op.setdefault("responses", {}).setdefault("200", {}).setdefault("content", {})
         media = content.setdefault(got["media_type"], {})
         media.setdefault("example", got["example"])
@@ -87,8 +159,9 @@ def add_examples(schema: dict[str, Any], examples: dict[str, dict[str, Any]] | N
 def record(client: Any) -> dict[str, dict[str, Any]]:
     """Every request of ``REQUESTS`` answered by ``client`` (a TestClient on the samples)."""
     out: dict[str, dict[str, Any]] = {}
-    for path, url in REQUESTS.items():
-        r = client.get(url)
+    for path, spec in REQUESTS.items():
+        r = send(client, spec)
+        url = spec if isinstance(spec, str) else spec.url
         if r.status_code != 200:
             raise RuntimeError(f"{url} answered {r.status_code}: {r.text[:200]}")
         media = r.headers["content-type"].split(";")[0].strip()

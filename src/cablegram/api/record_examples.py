@@ -17,10 +17,11 @@ from cablegram.api.examples import EXAMPLES_FILE, record
 
 
 def _samples_client(folder: Path) -> Any:
-    """A TestClient on the shipped samples (the seed cable's entities extracted), as
-    published."""
+    """A TestClient on the shipped samples (the seed cable's entities extracted, linted, a
+    small classification model, similar-cable vectors and topics), as published."""
     from fastapi.testclient import TestClient
 
+    from cablegram import classify
     from cablegram.access.db import AccessDB
     from cablegram.api import create_app
     from cablegram.archive import Archive
@@ -30,10 +31,19 @@ def _samples_client(folder: Path) -> Any:
     with Archive(db) as arc:
         arc.ingest([str(p) for p in sample_paths()], workers=0)
         arc.enrich(workers=0, ids=["09BAKU433", "09BAKU749", "09BAKU695"])
+        arc.lint()
+        classify.store_model(arc, classify.train(arc, max_cables=400))
+        classify.build_index(arc)
+        classify.build_topics(arc)
     access = folder / "samples.access.db"
     with AccessDB(access) as acc:
         acc.set_policy("anonymous", "as-published")
-    return TestClient(create_app(db, readers=1, access=access))
+        # Predictions are for reviewers: the examples are recorded as one.
+        acc.add_user("reviewer", clearance="TS", caveats=["REVIEWER"], password="x" * 16)
+        token = acc.new_token("reviewer")[0]
+    client = TestClient(create_app(db, readers=1, access=access))
+    client.headers["authorization"] = f"Bearer {token}"
+    return client
 
 
 def main() -> None:

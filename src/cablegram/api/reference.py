@@ -104,13 +104,15 @@ async def redoc() -> RedirectResponse:
 
 
 def api_index(schema: dict[str, Any]) -> dict[str, Any]:
-    """The index of ``/api/``: where the reference is, and every GET endpoint with its
-    summary (from the schema)."""
+    """The index of ``/api/``: where the reference is, and every endpoint with its method
+    and summary (from the schema)."""
     endpoints = []
     for path, ops in schema.get("paths", {}).items():
         for method, op in ops.items():
-            if method == "get":
-                endpoints.append({"path": path, "summary": op.get("summary", "")})
+            if method in ("get", "post"):
+                endpoints.append(
+                    {"path": path, "method": method.upper(), "summary": op.get("summary", "")}
+                )
     return {
         "name": schema.get("info", {}).get("title", "API"),
         "version": schema.get("info", {}).get("version", ""),
@@ -124,8 +126,9 @@ def _index_html(index: dict[str, Any]) -> str:
     rows = "\n".join(
         f'<li><a href="{html.escape(e["path"])}"><code>{html.escape(e["path"])}</code></a>'
         f" {html.escape(e['summary'])}</li>"
-        if "{" not in e["path"]
-        else f"<li><code>{html.escape(e['path'])}</code> {html.escape(e['summary'])}</li>"
+        if "{" not in e["path"] and e["method"] == "GET"
+        else f"<li><code>{e['method']} {html.escape(e['path'])}</code>"
+        f" {html.escape(e['summary'])}</li>"
         for e in index["endpoints"]
     )
     return f"""<!doctype html>
