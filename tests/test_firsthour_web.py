@@ -88,6 +88,8 @@ def test_recorded_examples_have_the_shape_of_live_answers(api_client):  # noqa: 
         if media.endswith("json"):
             got, want = live.json(), examples[path]["example"]
             if isinstance(got, list):
+                if not got:  # nothing here to compare the shape with (e.g. no lint run)
+                    continue
                 got, want = got[0], want[0]
             assert set(got) == set(want), (path, set(got) ^ set(want))
             compared += 1

@@ -126,7 +126,9 @@ async def topics(request: Request) -> list[dict[str, Any]]:
             responses=problem_responses(400, 422))  # fmt: skip
 async def trends(
     request: Request,
-    q: Annotated[list[str], Query(min_length=1, max_length=MAX_QUERIES)],
+    q: Annotated[
+        list[str], Query(min_length=1, max_length=MAX_QUERIES, examples=[["iran", "iraq"]])
+    ],
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> Any:
     """Monthly counts for each ``q`` (repeat it), bursts marked (Kleinberg); ``format=csv``."""
