@@ -36,7 +36,7 @@ import psycopg
 from cablegram.model import Cable, Reference
 from cablegram.search.postgres import tsvector_binary
 from cablegram.settings import settings
-from cablegram.store import (
+from cablegram.store.base import (
     ERRORS_SQL,
     FAILED,
     NEW,

@@ -15,7 +15,7 @@ from importlib import resources
 from typing import Any
 
 from cablegram.model import Cable, Reference
-from cablegram.store import (
+from cablegram.store.base import (
     ERRORS_SQL,
     FAILED,
     NEW,
