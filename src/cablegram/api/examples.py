@@ -81,6 +81,7 @@ REQUESTS: dict[str, str | Post] = {
     "/api/stats": "/api/stats",
     "/api/export": "/api/export?q=id%3A09BAKU433&format=jsonl",
     "/api/me": "/api/me",
+    "/api/health": "/api/health",
     "/api/declass": "/api/declass?due=2010-01-01",
     "/api/entities": "/api/entities?kind=person&limit=2",
     "/api/entities/{entity_id}": "/api/entities/person:safar-abiyev",
