@@ -54,10 +54,15 @@ def ext_modules() -> list:
         print("cablegram: mypyc not available; parser stays pure Python", file=sys.stderr)
         return scan
     try:
-        # (Module names come from the paths: src/ holds no __init__.py.)
-        return mypycify(COMPILED, opt_level="3", group_name="cablegram_parser") + scan
+        # (Module names come from the paths: src/ holds no __init__.py.) The build runs in
+        # an isolated environment without the runtime dependencies: mypy follows the
+        # parser's imports into modules that use numpy or psycopg, which the parser never
+        # calls, so missing libraries are not errors here (make test type-checks them all).
+        options = ["--ignore-missing-imports", *COMPILED]
+        return mypycify(options, opt_level="3", group_name="cablegram_parser") + scan
     except (Exception, SystemExit) as exc:  # mypy found a type error: no compile
         print(f"cablegram: mypyc failed ({exc}); parser stays pure Python", file=sys.stderr)
         return scan
+
 
 setup(ext_modules=ext_modules(), cmdclass={"build_ext": OptionalBuildExt})
