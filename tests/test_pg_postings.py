@@ -69,7 +69,9 @@ def test_postings_follow_every_write_path(pg_url, tmp_path):
         arc.ingest([BAKU_MD, CSV_SAMPLE], workers=0)
         store = arc.store
         # Item by item, then an update: the old version's portions die, their ids stay.
-        store.add(_cable("09BAKU1", ["xylophone pipeline from Baku", "naval base"]), content_hash=_hash(1))
+        store.add(
+            _cable("09BAKU1", ["xylophone pipeline from Baku", "naval base"]), content_hash=_hash(1)
+        )
         store.add(_cable("09BAKU1", ["oil only", "naval base", "and more"]), content_hash=_hash(2))
         with store.reader() as conn:
             assert _postings(conn) == _truth(conn)
@@ -149,4 +151,3 @@ def test_portion_map_applies_the_readers_rights(pg_url):
         got = {v: sorted(h.id for h in arc.search("pipeline", visible=v).hits)
                for v in (Visibility(0), Visibility(3))}  # fmt: skip
     assert got == {Visibility(0): ["09BAKU2"], Visibility(3): ["09BAKU1", "09BAKU2"]}
-

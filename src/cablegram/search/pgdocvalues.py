@@ -212,7 +212,9 @@ def load_portions(conn: Any) -> PortionMap:
     )
     with conn.cursor() as cur, cur.copy(sql, (sets,)) as cp:
         data = b"".join(bytes(block) for block in cp)
-    rows = np.frombuffer(data, dtype=_ROW, offset=_HEADER, count=(len(data) - _HEADER - 2) // _ROW.itemsize)
+    rows = np.frombuffer(
+        data, dtype=_ROW, offset=_HEADER, count=(len(data) - _HEADER - 2) // _ROW.itemsize
+    )
     pids = rows["pid"].astype(np.int64)
     size = int(pids.max()) + 1 if len(pids) else 1
     key = np.full(size, -1, dtype=np.int32)
@@ -232,21 +234,30 @@ _cache: dict[tuple, PgDocValues] = {}
 _lock = threading.Lock()
 
 
+# (and no JIT compiling for the search's statements: on a large archive a phrase's plan
+# passes jit_above_cost, and compiling costs more than it saves)
+GENERATION_SQL = (
+    "SELECT (SELECT oid FROM pg_database WHERE datname = current_database())::int8, "
+    "(SELECT value FROM meta WHERE key = 'generation'), set_config('jit', 'off', true)"
+)
+
+
+def stamp(row: tuple) -> tuple[int, int]:
+    return int(row[0]), int(row[1]) if row[1] is not None else 0
+
+
 def generation(conn: Any) -> tuple[int, int]:
     """(the database's oid, its generation): a database dropped and made again under the
     same name is another database."""
-    oid, gen = conn.execute(
-        "SELECT (SELECT oid FROM pg_database WHERE datname = current_database())::int8, "
-        "(SELECT value FROM meta WHERE key = 'generation')"
-    ).fetchone()
-    return int(oid), int(gen) if gen is not None else 0
+    return stamp(conn.execute(GENERATION_SQL).fetchone())
 
 
-def doc_values(conn: Any) -> PgDocValues:
-    """The doc values of ``conn``'s database at the generation its snapshot sees, loaded
-    or reloaded when stale. Call inside the search's transaction."""
+def doc_values(conn: Any, at: tuple[int, int] | None = None) -> PgDocValues:
+    """The doc values of ``conn``'s database at the generation its snapshot sees (``at``,
+    when the caller read it already), loaded or reloaded when stale. Call inside the
+    search's transaction."""
     info = conn.info
-    oid, gen = generation(conn)
+    oid, gen = generation(conn) if at is None else at
     ident = (info.host, info.port, info.dbname, oid)
     dv = _cache.get(ident)
     if dv is not None and dv.generation == gen:

@@ -19,27 +19,27 @@ PostgreSQL hands over rows and the process does the rest with the SQLite engine'
 4. The page's rows, subjects and snippet paragraphs are read by id, highlighted as
    before (``search.postgres.highlight``).
 
-One REPEATABLE READ, READ ONLY transaction per search, as before.
+One REPEATABLE READ, READ ONLY transaction per search, as before (``_snapshot``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
+from psycopg import pq
 
+from cablegram.search import pgdocvalues
 from cablegram.search import sqlite as engine
 from cablegram.search.docvalues import Postings
 from cablegram.search.fields import spec_for
 from cablegram.search.pgdocvalues import PgDocValues, doc_values
 from cablegram.search.postgres import (
-    _READ_TXN,
     _Compiler,
     _leaf_lexemes,
     _ph,
-    _subjects,
-    highlight,
     tsquery_of,
 )
 from cablegram.search.query import Entity, Node, QueryError, Text, parse_query
@@ -50,7 +50,6 @@ from cablegram.search.results import (
     SORTS,
     Hit,
     SearchResult,
-    marked_snippet,
     window,
 )
 from cablegram.search.visibility import Visibility
@@ -58,6 +57,10 @@ from cablegram.search.visibility import Visibility
 __all__ = ["iter_ids", "search", "search_ids"]
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+# A phrase's candidate portions (holding all its words) are checked by id up to this many,
+# else through the full-text index (bench/scale.py's phrases at 30,000 cables: 10,000
+# candidates took 750 ms by id and 120-250 ms by the index).
+PHRASE_BY_ID = 2000
 
 
 def _like_prefix(prefix: str) -> str:
@@ -71,17 +74,23 @@ def term_pids(conn: Any, term: str, prefix: bool = False) -> np.ndarray:
         rows = conn.execute(
             "SELECT pids FROM term_postings WHERE term LIKE %s ESCAPE '\\' ORDER BY term, seg",
             (_like_prefix(term),),
+            binary=True,  # bytes as they are, not as hex text
         ).fetchall()
     else:
         rows = conn.execute(
-            "SELECT pids FROM term_postings WHERE term = %s ORDER BY seg", (term,)
+            "SELECT pids FROM term_postings WHERE term = %s ORDER BY seg", (term,), binary=True
         ).fetchall()
-    if not rows:
-        return _EMPTY
-    data = rows[0][0] if len(rows) == 1 else b"".join(r[0] for r in rows)
-    pids = np.frombuffer(data, dtype=">i8").astype(np.int64)
     if prefix and len(rows) > 1:
-        return np.unique(pids)
+        return np.unique(_decode([r[0] for r in rows]))
+    return _decode([r[0] for r in rows])
+
+
+def _decode(parts: list[bytes]) -> np.ndarray:
+    """A term's segments (in ``seg`` order) as one ascending array of portion ids."""
+    if not parts:
+        return _EMPTY
+    pids = np.frombuffer(parts[0] if len(parts) == 1 else b"".join(parts), dtype=">i8")
+    pids = pids.astype(np.int64)
     if len(pids) > 1 and np.any(pids[1:] < pids[:-1]):
         pids.sort()
     return pids
@@ -91,6 +100,25 @@ class _Matcher(engine._Matcher):
     """The SQLite engine's matcher, reading postings and rare filters from PostgreSQL."""
 
     dv: PgDocValues
+    _terms: dict[str, np.ndarray] | None = None
+
+    def read_terms(self, terms: list[str]) -> None:
+        """Read the postings of these terms in one statement (a boolean query's words)."""
+        if len(terms) < 2:
+            return
+        got: dict[str, list[bytes]] = {t: [] for t in terms}
+        for term, data in self.conn.execute(
+            "SELECT term, pids FROM term_postings WHERE term = ANY(%s) ORDER BY term, seg",
+            (sorted(set(terms)),),
+            binary=True,
+        ):
+            got[term].append(data)
+        self._terms = {t: _decode(parts) for t, parts in got.items()}
+
+    def _term(self, term: str, prefix: bool) -> np.ndarray:
+        if not prefix and self._terms is not None and term in self._terms:
+            return self._terms[term]
+        return term_pids(self.conn, term, prefix)
 
     def _match(self, leaf: engine._Leaf) -> None:
         node = leaf.node
@@ -115,14 +143,14 @@ class _Matcher(engine._Matcher):
         if not lexemes:
             return _EMPTY
         if len(lexemes) == 1:
-            pids = term_pids(self.conn, lexemes[0], node.prefix)
+            pids = self._term(lexemes[0], node.prefix)
             return pids[pmap.live(pids)]
         # A phrase: the portions holding every word, then PostgreSQL checks the order on
         # those rows only (their positions are in the tsvector).
         last = len(lexemes) - 1
         cand: np.ndarray | None = None
         for i, lex in sorted(enumerate(lexemes), key=lambda x: x[1]):
-            pids = term_pids(self.conn, lex, node.prefix and i == last)
+            pids = self._term(lex, node.prefix and i == last)
             cand = pids if cand is None else np.intersect1d(cand, pids, assume_unique=True)
             if not len(cand):
                 return _EMPTY
@@ -130,12 +158,19 @@ class _Matcher(engine._Matcher):
         cand = cand[pmap.live(cand)]
         if not len(cand):
             return _EMPTY
+        if len(cand) <= PHRASE_BY_ID:
+            sql = (
+                "SELECT portion_id FROM portions WHERE portion_id = ANY(%s) AND tsv @@ %s::tsquery"
+            )
+            params: tuple = (cand.tolist(), tsquery_of(node))
+        else:  # many: the GIN index's bitmap visits the heap in page order, not id by id
+            sql = "SELECT portion_id FROM portions WHERE tsv @@ %s::tsquery"
+            params = (tsquery_of(node),)
         rows = self.conn.execute(
-            "SELECT coalesce(array_agg(portion_id), '{}') FROM portions "
-            "WHERE portion_id = ANY(%s) AND tsv @@ %s::tsquery",
-            (cand.tolist(), tsquery_of(node)),
+            f"SELECT coalesce(array_agg(portion_id), '{{}}') FROM ({sql}) s", params, binary=True
         ).fetchone()[0]
-        return np.sort(np.array(rows, dtype=np.int64))
+        found = np.sort(np.array(rows, dtype=np.int64))
+        return found[pmap.live(found)]
 
     def _postings(self, node: Text) -> Postings:
         pmap = self.dv.pmap
@@ -146,7 +181,11 @@ class _Matcher(engine._Matcher):
         keys_all = pmap.key[pids].astype(np.int64)
         is_subject = pmap.subject[pids]
         if node.field == "subject":
-            pids, keys_all, is_subject = pids[is_subject], keys_all[is_subject], is_subject[is_subject]
+            pids, keys_all, is_subject = (
+                pids[is_subject],
+                keys_all[is_subject],
+                is_subject[is_subject],
+            )
         if not len(keys_all):
             return Postings(pids, _EMPTY, _EMPTY, np.zeros(0, dtype=bool))
         # By cable (a cable's portions need not have consecutive ids): grouped by key.
@@ -191,11 +230,38 @@ def _visible_cables(dv: PgDocValues, visible: Visibility) -> np.ndarray:
     return mask
 
 
-def _run(conn: Any, q: str, visible: Visibility | None) -> engine._Matched:
+@contextmanager
+def _snapshot(conn: Any) -> Iterator[tuple[int, int]]:
+    """One REPEATABLE READ, READ ONLY transaction (one snapshot: the doc values' generation,
+    the postings and the rows agree), begun by hand on the autocommit connection and
+    sent with the generation's read in one round trip; yields ``generation(conn)``."""
+    with conn.pipeline():
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        cur = conn.execute(pgdocvalues.GENERATION_SQL)
+    try:
+        yield pgdocvalues.stamp(cur.fetchone())
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    if conn.info.transaction_status != pq.TransactionStatus.IDLE:  # not committed yet
+        conn.execute("COMMIT")
+
+
+def _single_terms(node: Node) -> list[str]:
+    """The one-lexeme words of a query (no prefix): their postings are read together."""
+    if isinstance(node, Text):
+        lex = _leaf_lexemes(node)
+        return lex if len(lex) == 1 and not node.prefix else []
+    items = getattr(node, "items", None) or ([node.item] if hasattr(node, "item") else [])
+    return [t for item in items for t in _single_terms(item)]
+
+
+def _run(conn: Any, q: str, visible: Visibility | None, stamp: tuple[int, int]) -> engine._Matched:
     """Parse and evaluate ``q`` (inside the search's transaction)."""
     node = parse_query(q)
-    dv = doc_values(conn)
+    dv = doc_values(conn, stamp)
     m = _Matcher(conn, dv, visible)
+    m.read_terms(_single_terms(node))
     try:
         mask = m.mask(node)
     except QueryError as e:
@@ -227,24 +293,19 @@ def search(
     if page < 1 or per_page < 1:
         raise ValueError("page and per_page start at 1")
     per_page = min(per_page, MAX_PER_PAGE)
-    with conn.transaction():
-        conn.execute(_READ_TXN)
-        m = _run(conn, q, visible)
+    with _snapshot(conn) as stamp:
+        m = _run(conn, q, visible, stamp)
         total = int(len(m.keys))
         sort_by = sort if m.ranked else engine._date_sort(sort)
         order = engine._order(m, sort_by, (page - 1) * per_page + per_page)
         keys = [int(k) for k in order[(page - 1) * per_page :]]
-        hits = _page(conn, m, keys)
-        if hits:
-            words = [leaf for leaf in m.ranked if leaf.node.field is None]
-            _subjects(conn, hits, visible)
-            _snippets(conn, m.dv, hits, keys, words, visible)
         facet_values: dict[str, list[tuple[str, int]]] = {}
         labels: dict[str, dict[str, str]] = {}
         if facets and total:
             facet_values, labels = engine._facets(conn, m, facet_limit)
         elif facets:
             facet_values = {name: [] for name in FACETS}
+        hits = _page(conn, m, keys, visible)  # last: it commits
     return SearchResult(q, total, hits, facet_values, page, per_page, sort, labels)
 
 
@@ -254,9 +315,8 @@ def search_ids(
     """Every matching cable id (no paging, no facets), for export and bulk work."""
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {', '.join(SORTS)}")
-    with conn.transaction():
-        conn.execute(_READ_TXN)
-        m = _run(conn, q, visible)
+    with _snapshot(conn) as stamp:
+        m = _run(conn, q, visible, stamp)
         order = engine._order(m, sort if m.ranked else engine._date_sort(sort), None)
         ids = m.dv.ids  # type: ignore[attr-defined]
         return [ids[int(k)] for k in order]
@@ -268,42 +328,74 @@ def iter_ids(
     yield from search_ids(conn, q, visible=visible, sort=sort)
 
 
-def _page(conn: Any, m: engine._Matched, keys: list[int]) -> list[Hit]:
+def _page(conn: Any, m: engine._Matched, keys: list[int], visible: Visibility | None) -> list[Hit]:
+    """The page's hits: their rows and subject lines (a subject line marked above the
+    reader's clearance is withheld like any portion) and their snippets, read in one
+    round trip with the transaction's COMMIT (a pipeline)."""
     if not keys:
         return []
     dv: PgDocValues = m.dv  # type: ignore[assignment]
+    words = [leaf for leaf in m.ranked if leaf.node.field is None]
+    chosen = _chosen(dv, keys, words)
     ids = [dv.ids[k] for k in keys]
-    rows = {
-        r[0]: r
-        for r in conn.execute(
-            "SELECT id, date, origin_code, origin_name, classification FROM cables "
-            "WHERE id = ANY(%s)",
-            (ids,),
+    vis, vparams = visible.portion_clause("p") if visible is not None else ("true", [])
+    if visible is None:
+        subject, params = "c.subject", [ids]
+    else:
+        subject = ("(SELECT p.text FROM portions p WHERE p.cable_id = c.id AND "
+                   f"p.kind = 'subject' AND {_ph(vis)} LIMIT 1)")  # fmt: skip
+        params = [*vparams, ids]
+    every = [p for ps in chosen.values() for p in ps]
+    missing = [dv.ids[k] for k in keys if not chosen.get(k)]
+    with conn.pipeline():
+        page_rows = conn.execute(
+            f"SELECT c.id, c.date, c.origin_code, c.origin_name, c.classification, {subject} "
+            "FROM cables c WHERE c.id = ANY(%s)",
+            params,
         )
-    }
+        text_rows = every and conn.execute(
+            "SELECT portion_id, seq, number, marking, text FROM portions "
+            "WHERE portion_id = ANY(%s)",
+            (every,),
+        )
+        # Nothing matched in a paragraph (a filter-only query, or a subject-only match):
+        # the first visible paragraph instead.
+        first_rows = missing and conn.execute(
+            "SELECT DISTINCT ON (p.cable_id) p.cable_id, p.seq, p.number, p.marking, p.text "
+            f"FROM portions p WHERE p.cable_id = ANY(%s) AND p.kind != 'subject' "
+            f"AND {_ph(vis)} ORDER BY p.cable_id, p.seq",
+            [missing, *vparams],
+        )
+        conn.execute("COMMIT")
+    rows = {r[0]: r for r in page_rows.fetchall()}
+    texts = {r[0]: tuple(r[1:]) for r in text_rows.fetchall()} if text_rows else {}
+    first = {r[0]: tuple(r[1:]) for r in first_rows.fetchall()} if first_rows else {}
+    # Highlighted by the SQLite engine's code (regular expressions over the words, the
+    # same tokenizer rules), 5-10x faster than tokenizing every paragraph.
+    ascii_words = all("".join(leaf.node.tokens).isascii() for leaf in words)
+    pattern = engine._pattern(words) if ascii_words else None
     hits = []
     for k, cid in zip(keys, ids, strict=True):
         r = rows.get(cid)
         if r is None:  # pragma: no cover - the snapshot holds every cable it listed
             continue
-        hits.append(Hit(id=cid, score=float(m.score[k]), subject="", date=r[1],
-                        origin_code=r[2] or "", origin_name=r[3] or "",
-                        classification=r[4] or ""))  # fmt: skip
+        hit = Hit(id=cid, score=float(m.score[k]), subject=r[5] or "", date=r[1],
+                  origin_code=r[2] or "", origin_name=r[3] or "",
+                  classification=r[4] or "")  # fmt: skip
+        picked = sorted(texts[p] for p in chosen.get(k, []) if p in texts)
+        if picked:
+            hit.snippets = [engine._found(number, marking, text, words, pattern)
+                            for _, number, marking, text in picked]  # fmt: skip
+        elif cid in first:
+            _, number, marking, text = first[cid]
+            hit.snippets = [window(number, marking, " ".join((text or "").split()), [])]
+        hits.append(hit)
     return hits
 
 
-def _snippets(
-    conn: Any,
-    dv: PgDocValues,
-    hits: list[Hit],
-    keys: list[int],
-    leaves: list[engine._Leaf],
-    visible: Visibility | None,
-) -> None:
-    """As the SQLite engine: up to SNIPPETS_PER_HIT paragraphs per hit, those matching the
-    most of the query's words (then the earliest), in document order; else the first
-    visible paragraph. Which paragraphs matched is known from matching, so only the
-    candidates of the page are read."""
+def _chosen(dv: PgDocValues, keys: list[int], leaves: list[engine._Leaf]) -> dict[int, list[int]]:
+    """As the SQLite engine: per page cable, the SNIPPETS_PER_HIT paragraphs matching the
+    most of the query's words (then the earliest). Known from matching: no query."""
     pmap = dv.pmap
     assert pmap is not None
     page = np.array(sorted(keys), dtype=np.int64)
@@ -319,33 +411,4 @@ def _snippets(
         got = chosen.setdefault(int(pmap.key[p]), [])
         if len(got) < SNIPPETS_PER_HIT:
             got.append(p)
-    every = [p for ps in chosen.values() for p in ps]
-    texts: dict[int, tuple] = {}
-    if every:
-        for pid, *row in conn.execute(
-            "SELECT portion_id, seq, number, marking, text FROM portions "
-            "WHERE portion_id = ANY(%s)",
-            (every,),
-        ):
-            texts[pid] = tuple(row)
-    missing = [h.id for h, k in zip(hits, keys, strict=True) if not chosen.get(k)]
-    first: dict[str, tuple] = {}
-    if missing:
-        vis, vparams = visible.portion_clause("p") if visible is not None else ("true", [])
-        for cid, *row in conn.execute(
-            "SELECT DISTINCT ON (p.cable_id) p.cable_id, p.seq, p.number, p.marking, p.text "
-            f"FROM portions p WHERE p.cable_id = ANY(%s) AND p.kind != 'subject' "
-            f"AND {_ph(vis)} ORDER BY p.cable_id, p.seq",
-            [missing, *vparams],
-        ):
-            first[cid] = tuple(row)
-    for h, k in zip(hits, keys, strict=True):
-        picked = sorted(texts[p] for p in chosen.get(k, []) if p in texts)
-        if picked:
-            h.snippets = [marked_snippet(number, marking, highlight(text, leaves))
-                          for _, number, marking, text in picked]  # fmt: skip
-        elif h.id in first:
-            _, number, marking, text = first[h.id]
-            h.snippets = [window(number, marking, " ".join((text or "").split()), [])]
-        else:
-            h.snippets = []
+    return chosen
