@@ -310,7 +310,11 @@ class PostgresStore(Store):
             if counts.get(NEW, 0) + counts.get(UPDATED, 0):
                 # Fresh planner statistics (as SQLite's PRAGMA optimize on close): the
                 # first searches after a big ingest would otherwise plan on empty tables.
-                self.conn.execute("ANALYZE cables, portions, tags, caveats, refs")
+                self.conn.execute("ANALYZE cables, tags, caveats, refs")
+                # VACUUM as well: search loads the portions' metadata with an index-only
+                # scan, which needs the visibility map set, and merging the postings left
+                # their old segments dead.
+                self.conn.execute("VACUUM (ANALYZE) portions, term_postings")
             self.conn.execute(_BUMP_GENERATION)
             self.conn.execute(
                 "UPDATE ingest_runs SET finished_at = %s, status = %s, new = %s, updated = %s, "

@@ -25,9 +25,13 @@ CREATE OR REPLACE FUNCTION term_postings_append() RETURNS trigger LANGUAGE plpgs
 DECLARE
     segment BIGINT := nextval('term_postings_seg');
 BEGIN
+    -- A chunk's ~10,000 terms hashed in memory, not spilled to disk (for this transaction).
+    PERFORM set_config('work_mem', '64MB', true);
+    -- No ORDER BY: the rows come in insertion order, i.e. ascending ids, which the hash
+    -- aggregate keeps (a third cheaper than sorting each term's ids); search sorts a
+    -- segment that is not in order anyway.
     INSERT INTO term_postings (term, seg, pids)
-    SELECT u.lexeme, segment,
-           string_agg(int8send(n.portion_id), ''::bytea ORDER BY n.portion_id)
+    SELECT u.lexeme, segment, string_agg(int8send(n.portion_id), ''::bytea)
     FROM new_portions n, unnest(n.tsv) AS u
     GROUP BY u.lexeme;
     RETURN NULL;
@@ -45,7 +49,7 @@ SELECT u.lexeme, 0, string_agg(int8send(p.portion_id), ''::bytea ORDER BY p.port
 FROM portions p, unnest(p.tsv) AS u
 GROUP BY u.lexeme;
 
--- Search loads every portion's cable, kind, level and caveats once per generation
+-- Search loads every portion's cable, kind, position, level and caveats once per generation
 -- (search/pgdocvalues.py): this index lets it read them without the portions' text.
 CREATE INDEX IF NOT EXISTS portions_meta ON portions (portion_id)
-    INCLUDE (cable_id, kind, level, caveats);
+    INCLUDE (cable_id, kind, seq, level, caveats);
