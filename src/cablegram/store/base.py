@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -75,6 +75,16 @@ class Seen:
 WriteItem = Parsed | Failed | Seen
 
 
+# A cable's versions, oldest first, with whether each is the shown one (``{p}``: the
+# driver's placeholder).
+VERSIONS_SQL = (
+    "SELECT v.cable_id, v.content_hash, v.source, v.member, v.rendering, "
+    "v.completeness, v.ingested_at, v.version_id = c.version_id "
+    "FROM versions v LEFT JOIN cables c ON c.id = v.cable_id "
+    "WHERE v.cable_id = {p} ORDER BY v.version_id"
+)
+
+
 @dataclass
 class VersionInfo:
     number: int  # 1-based, in order of ingestion
@@ -86,6 +96,11 @@ class VersionInfo:
     completeness: int
     ingested_at: str
     shown: bool  # this is the version shown in `cables`
+
+    @classmethod
+    def from_row(cls, number: int, r: Sequence[Any]) -> VersionInfo:
+        """From a row of VERSIONS_SQL."""
+        return cls(number, r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]))
 
 
 @dataclass
@@ -100,6 +115,11 @@ class ErrorInfo:
     # A later run stored this document (same source and member) as a cable: the error is
     # history, not a problem to fix (a corrected file, a better parser).
     resolved: bool = False
+
+    @classmethod
+    def from_row(cls, r: Sequence[Any]) -> ErrorInfo:
+        """From a row of ERRORS_SQL."""
+        return cls(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]))
 
     @property
     def label(self) -> str:
