@@ -138,6 +138,57 @@ FROM errors e LEFT JOIN (
 {where} ORDER BY e.error_id {limit}"""
 
 
+def errors_query(run_id: int | None, limit: int | None, p: str) -> tuple[str, list[Any]]:
+    """ERRORS_SQL for one run and at most ``limit`` errors, with the driver's placeholder."""
+    args: list[Any] = []
+    where = limit_sql = ""
+    if run_id is not None:
+        where = f"WHERE e.run_id = {p}"
+        args.append(run_id)
+    if limit is not None:
+        limit_sql = f"LIMIT {p}"
+        args.append(limit)
+    return ERRORS_SQL.format(where=where, limit=limit_sql), args
+
+
+def pick_version(infos: list[VersionInfo], ref: int | str) -> VersionInfo | None:
+    """The version ``ref`` names: its number (1 = the oldest) or a unique prefix of its
+    content hash."""
+    s = str(ref).strip().lower()
+    if s.isdigit() and len(s) < 6:
+        k = int(s)
+        return infos[k - 1] if 1 <= k <= len(infos) else None
+    if s:
+        hits = [v for v in infos if v.content_hash.startswith(s)]
+        return hits[0] if len(hits) == 1 else None
+    return None
+
+
+def records_in_batches(
+    ids: Iterable[str] | None,
+    batch_size: int,
+    after: Callable[[str, int], list[tuple[str, str]]],
+    by_id: Callable[[list[str]], Iterator[str]],
+) -> Iterator[str]:
+    """``Store.iter_records`` from a backend's two reads: ``after(last_id, n)``, the next
+    ``n`` (id, record) rows in id order, and ``by_id(ids)``, the records of ``ids``."""
+    if ids is None:
+        last = ""
+        while rows := after(last, batch_size):
+            for _, rec in rows:
+                yield rec
+            last = rows[-1][0]
+        return
+    batch: list[str] = []
+    for cid in ids:
+        batch.append(cid)
+        if len(batch) >= batch_size:
+            yield from by_id(batch)
+            batch = []
+    if batch:
+        yield from by_id(batch)
+
+
 @dataclass
 class RunInfo:
     run_id: int

@@ -36,7 +36,6 @@ from cablegram.model import Cable, Reference
 from cablegram.search.postgres import tsvector_binary
 from cablegram.settings import settings
 from cablegram.store.base import (
-    ERRORS_SQL,
     FAILED,
     NEW,
     UNCHANGED,
@@ -50,7 +49,10 @@ from cablegram.store.base import (
     Store,
     VersionInfo,
     WriteItem,
+    errors_query,
+    pick_version,
     reads,
+    records_in_batches,
 )
 from cablegram.store.rows import (
     CABLE_COLUMNS,
@@ -544,22 +546,6 @@ class PostgresStore(VersionWrites, Store):
              now),
         )  # fmt: skip
 
-    def _write_seen(self, it: Seen, run_id: int | None, now: str) -> str:
-        c = self.conn
-        if c.execute(
-            "SELECT 1 FROM versions WHERE content_hash = %s", (it.content_hash,)
-        ).fetchone():
-            return UNCHANGED
-        err = c.execute(
-            "SELECT code, reason FROM errors WHERE content_hash = %s LIMIT 1", (it.content_hash,)
-        ).fetchone()
-        if err is None:  # pragma: no cover
-            self._write_error(it.source, it.member, it.content_hash, "read",
-                              "content seen but not stored", run_id, now)  # fmt: skip
-        else:
-            self._write_error(it.source, it.member, it.content_hash, err[0], err[1], run_id, now)
-        return FAILED
-
     # -- read side -------------------------------------------------------------------------
     def _one(self, sql: str, params: Any = ()) -> Any:
         with self.reader() as conn:
@@ -590,15 +576,7 @@ class PostgresStore(VersionWrites, Store):
         return [VersionInfo.from_row(i, r) for i, r in enumerate(rows, 1)]
 
     def version(self, cable_id: str, ref: int | str) -> tuple[VersionInfo, Cable] | None:
-        infos = self.versions(cable_id)
-        pick = None
-        s = str(ref).strip().lower()
-        if s.isdigit() and len(s) < 6:
-            k = int(s)
-            pick = infos[k - 1] if 1 <= k <= len(infos) else None
-        elif s:
-            hits = [v for v in infos if v.content_hash.startswith(s)]
-            pick = hits[0] if len(hits) == 1 else None
+        pick = pick_version(self.versions(cable_id), ref)
         if pick is None:
             return None
         rec = self._one("SELECT record FROM versions WHERE content_hash = %s",
@@ -608,27 +586,14 @@ class PostgresStore(VersionWrites, Store):
     def iter_records(
         self, ids: Iterable[str] | None = None, *, batch_size: int = 500
     ) -> Iterator[str]:
-        if ids is None:
-            last = ""
-            while True:
-                rows = self._all(
-                    "SELECT c.id, v.record FROM cables c JOIN versions v USING (version_id) "
-                    "WHERE c.id > %s ORDER BY c.id LIMIT %s",
-                    (last, batch_size),
-                )
-                if not rows:
-                    return
-                for _, rec in rows:
-                    yield rec
-                last = rows[-1][0]
-        batch: list[str] = []
-        for cid in ids:
-            batch.append(cid)
-            if len(batch) >= batch_size:
-                yield from self._records_by_id(batch)
-                batch = []
-        if batch:
-            yield from self._records_by_id(batch)
+        return records_in_batches(ids, batch_size, self._records_after, self._records_by_id)
+
+    def _records_after(self, last: str, n: int) -> list[tuple[str, str]]:
+        sql = (
+            "SELECT c.id, v.record FROM cables c JOIN versions v USING (version_id) "
+            "WHERE c.id > %s ORDER BY c.id LIMIT %s"
+        )
+        return self._all(sql, (last, n))
 
     def _records_by_id(self, ids: list[str]) -> Iterator[str]:
         found = dict(
@@ -687,15 +652,7 @@ class PostgresStore(VersionWrites, Store):
             yield q
 
     def errors(self, *, run_id: int | None = None, limit: int | None = None) -> list[ErrorInfo]:
-        args: list[Any] = []
-        where = limit_sql = ""
-        if run_id is not None:
-            where = "WHERE e.run_id = %s"
-            args.append(run_id)
-        if limit is not None:
-            limit_sql = "LIMIT %s"
-            args.append(limit)
-        q = ERRORS_SQL.format(where=where, limit=limit_sql)
+        q, args = errors_query(run_id, limit, "%s")
         return [ErrorInfo.from_row(r) for r in self._all(q, args)]
 
     def runs(self) -> list[RunInfo]:

@@ -15,7 +15,6 @@ from typing import Any
 
 from cablegram.model import Cable, Reference
 from cablegram.store.base import (
-    ERRORS_SQL,
     FAILED,
     NEW,
     UNCHANGED,
@@ -29,7 +28,10 @@ from cablegram.store.base import (
     Store,
     VersionInfo,
     WriteItem,
+    errors_query,
+    pick_version,
     reads,
+    records_in_batches,
 )
 from cablegram.store.rows import (
     CABLE_COLUMNS,
@@ -506,22 +508,6 @@ class SQLiteStore(EntityReads, VersionWrites, Store):
             (run_id, source, member, content_hash or "", code, reason, now),
         )
 
-    def _write_seen(self, it: Seen, run_id: int | None, now: str) -> str:
-        c = self.conn
-        if c.execute(
-            "SELECT 1 FROM versions WHERE content_hash = ?", (it.content_hash,)
-        ).fetchone():
-            return UNCHANGED
-        err = c.execute(
-            "SELECT code, reason FROM errors WHERE content_hash = ? LIMIT 1", (it.content_hash,)
-        ).fetchone()
-        if err is None:  # pragma: no cover - a Seen item always follows its first occurrence
-            self._write_error(it.source, it.member, it.content_hash, "read",
-                              "content seen but not stored", run_id, now)  # fmt: skip
-        else:
-            self._write_error(it.source, it.member, it.content_hash, err[0], err[1], run_id, now)
-        return FAILED
-
     # -- read side -------------------------------------------------------------------------
     def resolve(self, cable_id: str) -> str:
         """The cable's id for an id or an alias (``cable_id`` itself when neither)."""
@@ -549,15 +535,7 @@ class SQLiteStore(EntityReads, VersionWrites, Store):
         return [VersionInfo.from_row(i, r) for i, r in enumerate(rows, 1)]
 
     def version(self, cable_id: str, ref: int | str) -> tuple[VersionInfo, Cable] | None:
-        infos = self.versions(cable_id)
-        pick = None
-        s = str(ref).strip().lower()
-        if s.isdigit() and len(s) < 6:
-            k = int(s)
-            pick = infos[k - 1] if 1 <= k <= len(infos) else None
-        elif s:
-            hits = [v for v in infos if v.content_hash.startswith(s)]
-            pick = hits[0] if len(hits) == 1 else None
+        pick = pick_version(self.versions(cable_id), ref)
         if pick is None:
             return None
         rec = self.conn.execute(
@@ -568,27 +546,14 @@ class SQLiteStore(EntityReads, VersionWrites, Store):
     def iter_records(
         self, ids: Iterable[str] | None = None, *, batch_size: int = 500
     ) -> Iterator[str]:
-        if ids is None:
-            last = ""
-            while True:
-                rows = self.conn.execute(
-                    "SELECT c.id, v.record FROM cables c JOIN versions v USING (version_id) "
-                    "WHERE c.id > ? ORDER BY c.id LIMIT ?",
-                    (last, batch_size),
-                ).fetchall()
-                if not rows:
-                    return
-                for _, rec in rows:
-                    yield rec
-                last = rows[-1][0]
-        batch: list[str] = []
-        for cid in ids:
-            batch.append(cid)
-            if len(batch) >= batch_size:
-                yield from self._records_by_id(batch)
-                batch = []
-        if batch:
-            yield from self._records_by_id(batch)
+        return records_in_batches(ids, batch_size, self._records_after, self._records_by_id)
+
+    def _records_after(self, last: str, n: int) -> list[tuple[str, str]]:
+        sql = (
+            "SELECT c.id, v.record FROM cables c JOIN versions v USING (version_id) "
+            "WHERE c.id > ? ORDER BY c.id LIMIT ?"
+        )
+        return self.conn.execute(sql, (last, n)).fetchall()
 
     def _records_by_id(self, ids: list[str]) -> Iterator[str]:
         q = (
@@ -636,15 +601,7 @@ class SQLiteStore(EntityReads, VersionWrites, Store):
         yield q
 
     def errors(self, *, run_id: int | None = None, limit: int | None = None) -> list[ErrorInfo]:
-        args: list[Any] = []
-        where = limit_sql = ""
-        if run_id is not None:
-            where = "WHERE e.run_id = ?"
-            args.append(run_id)
-        if limit is not None:
-            limit_sql = "LIMIT ?"
-            args.append(limit)
-        q = ERRORS_SQL.format(where=where, limit=limit_sql)
+        q, args = errors_query(run_id, limit, "?")
         return [ErrorInfo.from_row(r) for r in self.conn.execute(q, args)]
 
     def runs(self) -> list[RunInfo]:

@@ -14,7 +14,7 @@ import json
 from typing import Any, ClassVar, Protocol
 
 from cablegram.model import Cable
-from cablegram.store.base import NEW, UNCHANGED, UPDATED, Parsed
+from cablegram.store.base import FAILED, NEW, UNCHANGED, UPDATED, Parsed, Seen
 from cablegram.store.rows import CableRows, flatten
 
 __all__ = ["VersionWrites", "better"]
@@ -54,6 +54,28 @@ class VersionWrites:
     ) -> None:
         """Make ``r`` the shown version (``fresh``: the cable had no row yet)."""
         raise NotImplementedError
+
+    def _write_error(self, source: str, member: str, content_hash: str, code: str, reason: str,
+                     run_id: int | None, now: str) -> None:  # fmt: skip
+        raise NotImplementedError
+
+    def _write_seen(self, it: Seen, run_id: int | None, now: str) -> str:
+        """Content met before: unchanged when it is a stored version, else the earlier
+        failure is recorded again for this document's own file and member."""
+        c, q = self.conn, self._q
+        if c.execute(
+            q("SELECT 1 FROM versions WHERE content_hash = ?"), (it.content_hash,)
+        ).fetchone():
+            return UNCHANGED
+        err = c.execute(
+            q("SELECT code, reason FROM errors WHERE content_hash = ? LIMIT 1"), (it.content_hash,)
+        ).fetchone()
+        if err is None:  # pragma: no cover - a Seen item always follows its first occurrence
+            self._write_error(it.source, it.member, it.content_hash, "read",
+                              "content seen but not stored", run_id, now)  # fmt: skip
+        else:
+            self._write_error(it.source, it.member, it.content_hash, err[0], err[1], run_id, now)
+        return FAILED
 
     def _write_parsed(self, it: Parsed, run_id: int | None, now: str, force: bool) -> str:
         c, q, text = self.conn, self._q, self._text
