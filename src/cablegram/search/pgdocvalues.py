@@ -145,7 +145,7 @@ def load(conn: Any, gen: int) -> PgDocValues:
     present[:cables] = True
 
     def ints(values: list | None, dtype: type, fill: int) -> np.ndarray:
-        out = np.full(n, fill, dtype=dtype)
+        out: np.ndarray = np.full(n, fill, dtype=dtype)
         if values:
             out[:cables] = np.array(values, dtype=dtype)
         return out

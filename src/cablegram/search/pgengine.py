@@ -35,6 +35,7 @@ from cablegram.search import pgdocvalues
 from cablegram.search import sqlite as engine
 from cablegram.search.docvalues import Postings
 from cablegram.search.fields import spec_for
+from cablegram.search.nodes import guarantees_visible
 from cablegram.search.pgdocvalues import PgDocValues, doc_values
 from cablegram.search.postgres import (
     _Compiler,
@@ -45,11 +46,11 @@ from cablegram.search.postgres import (
 from cablegram.search.query import Entity, Node, QueryError, Text, parse_query
 from cablegram.search.results import (
     FACETS,
-    MAX_PER_PAGE,
     SNIPPETS_PER_HIT,
     SORTS,
     Hit,
     SearchResult,
+    check_paging,
     window,
 )
 from cablegram.search.visibility import Visibility
@@ -99,6 +100,7 @@ def _decode(parts: list[bytes]) -> np.ndarray:
 class _Matcher(engine._Matcher):
     """The SQLite engine's matcher, reading postings and rare filters from PostgreSQL."""
 
+    conn: Any  # a psycopg connection (the base class reads SQLite)
     dv: PgDocValues
     _terms: dict[str, np.ndarray] | None = None
 
@@ -267,7 +269,7 @@ def _run(conn: Any, q: str, visible: Visibility | None, stamp: tuple[int, int]) 
     except QueryError as e:
         e.query = q
         raise
-    if visible is not None and not engine._guarantees_visible(node):
+    if visible is not None and not guarantees_visible(node):
         mask &= _visible_cables(dv, visible)
     keys = np.flatnonzero(mask)
     ranked = m.ranked()
@@ -288,11 +290,7 @@ def search(
 ) -> SearchResult:
     """Search the cables (a psycopg connection in autocommit mode). Same arguments, result
     and errors as ``cablegram.search.sqlite.search``."""
-    if sort not in SORTS:
-        raise ValueError(f"sort must be one of {', '.join(SORTS)}")
-    if page < 1 or per_page < 1:
-        raise ValueError("page and per_page start at 1")
-    per_page = min(per_page, MAX_PER_PAGE)
+    per_page = check_paging(sort, page, per_page)
     with _snapshot(conn) as stamp:
         m = _run(conn, q, visible, stamp)
         total = int(len(m.keys))
@@ -339,6 +337,7 @@ def _page(conn: Any, m: engine._Matched, keys: list[int], visible: Visibility | 
     chosen = _chosen(dv, keys, words)
     ids = [dv.ids[k] for k in keys]
     vis, vparams = visible.portion_clause("p") if visible is not None else ("true", [])
+    params: list[Any]
     if visible is None:
         subject, params = "c.subject", [ids]
     else:
