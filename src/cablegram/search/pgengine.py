@@ -34,15 +34,10 @@ from psycopg import pq
 from cablegram.search import pgdocvalues
 from cablegram.search import sqlite as engine
 from cablegram.search.docvalues import Postings
-from cablegram.search.fields import spec_for
+from cablegram.search.fields import entity_mentions, entity_tables, spec_for
 from cablegram.search.nodes import guarantees_visible
 from cablegram.search.pgdocvalues import PgDocValues, doc_values
-from cablegram.search.postgres import (
-    _Compiler,
-    _leaf_lexemes,
-    _ph,
-    tsquery_of,
-)
+from cablegram.search.postgres import leaf_lexemes, ph, tsquery_of
 from cablegram.search.query import Entity, Node, QueryError, Text, parse_query
 from cablegram.search.results import (
     FACETS,
@@ -103,6 +98,7 @@ class _Matcher(engine._Matcher):
     conn: Any  # a psycopg connection (the base class reads SQLite)
     dv: PgDocValues
     _terms: dict[str, np.ndarray] | None = None
+    _entity_tables: tuple[bool, bool] | None = None  # fields.entity_tables
 
     def read_terms(self, terms: list[str]) -> None:
         """Read the postings of these terms in one statement (a boolean query's words)."""
@@ -139,7 +135,7 @@ class _Matcher(engine._Matcher):
 
     def _portions(self, node: Text) -> np.ndarray:
         """The live portions holding the word, phrase or prefix ``node``."""
-        lexemes = _leaf_lexemes(node)
+        lexemes = leaf_lexemes(node)
         pmap = self.dv.pmap
         assert pmap is not None
         if not lexemes:
@@ -216,7 +212,32 @@ class _Matcher(engine._Matcher):
         return postgres(node, self)
 
     def entity(self, node: Entity) -> tuple[str, list[Any]]:  # type: ignore[override]
-        return _Compiler(self.conn, self.visible).entity(node)
+        """An entity filter's SQL on ``cables c`` (search/sqlite.py's twin says why)."""
+        if self._entity_tables is None:
+            self._entity_tables = entity_tables(
+                lambda t: {r[0] for r in self.conn.execute(
+                    "SELECT column_name FROM information_schema.columns "
+                    "WHERE table_schema = current_schema() AND table_name = %s", (t,))}
+            )  # fmt: skip
+        sql, params = entity_mentions(node, self.visible, self._entity_tables, ph)
+        # person:ENTITY-ID and person:SURNAME as on SQLite.
+        surname = node.kind == "person" and " " not in node.value.strip()
+        sql += (" WHERE e.kind = %s AND (lower(e.name) = lower(%s) OR e.entity_id = %s"
+                " OR %s AND lower(e.name) LIKE lower(%s))")  # fmt: skip
+        ref = f"{node.kind}:{node.value.strip().lower()}"
+        pattern = "% " + node.value.strip().replace("%", r"\%").replace("_", r"\_")
+        params = [*params, node.kind, node.value, ref, surname, pattern]
+        if self.visible is not None:
+            # Only a name the reader can see written in a visible portion that mentions
+            # the entity (issue 21).
+            wvis, wparams = self.visible.portion_clause("wp")
+            sql += (
+                " AND EXISTS (SELECT 1 FROM mentions mw JOIN portions wp ON wp.portion_id = "
+                f"mw.portion_id AND {ph(wvis)} WHERE mw.entity_id = e.entity_id AND strpos("
+                "replace(lower(wp.heading || ' ' || wp.text), chr(10), ' '), lower(%s)) > 0)"
+            )
+            params += [*wparams, node.value]
+        return sql + ")", params
 
 
 def _visible_cables(dv: PgDocValues, visible: Visibility) -> np.ndarray:
@@ -252,7 +273,7 @@ def _snapshot(conn: Any) -> Iterator[tuple[int, int]]:
 def _single_terms(node: Node) -> list[str]:
     """The one-lexeme words of a query (no prefix): their postings are read together."""
     if isinstance(node, Text):
-        lex = _leaf_lexemes(node)
+        lex = leaf_lexemes(node)
         return lex if len(lex) == 1 and not node.prefix else []
     items = getattr(node, "items", None) or ([node.item] if hasattr(node, "item") else [])
     return [t for item in items for t in _single_terms(item)]
@@ -342,7 +363,7 @@ def _page(conn: Any, m: engine._Matched, keys: list[int], visible: Visibility | 
         subject, params = "c.subject", [ids]
     else:
         subject = ("(SELECT p.text FROM portions p WHERE p.cable_id = c.id AND "
-                   f"p.kind = 'subject' AND {_ph(vis)} LIMIT 1)")  # fmt: skip
+                   f"p.kind = 'subject' AND {ph(vis)} LIMIT 1)")  # fmt: skip
         params = [*vparams, ids]
     every = [p for ps in chosen.values() for p in ps]
     missing = [dv.ids[k] for k in keys if not chosen.get(k)]
@@ -362,7 +383,7 @@ def _page(conn: Any, m: engine._Matched, keys: list[int], visible: Visibility | 
         first_rows = missing and conn.execute(
             "SELECT DISTINCT ON (p.cable_id) p.cable_id, p.seq, p.number, p.marking, p.text "
             f"FROM portions p WHERE p.cable_id = ANY(%s) AND p.kind != 'subject' "
-            f"AND {_ph(vis)} ORDER BY p.cable_id, p.seq",
+            f"AND {ph(vis)} ORDER BY p.cable_id, p.seq",
             [missing, *vparams],
         )
         conn.execute("COMMIT")
