@@ -224,6 +224,11 @@ def test_summary_forms(body):
         ("\nDERSE\n\nRELEASED IN FULL", "DERSE"),
         ("\nTIMKEN JR", "TIMKEN JR"),
         ("\nTIMKEN JR.", "TIMKEN JR"),
+        # cablegate's own trailer, and a release stamp under NNNN (dev cables 06BOGOTA2076,
+        # 04CARACAS2200, 08STATE79112)
+        ("WOOD\n\n=======================CABLE ENDS============================", "WOOD"),
+        ("MCFARLAND\n\nNNNN\n2004CARACA02200 - CONFIDENTIAL", "MCFARLAND"),
+        ("RICE\n\nNNNN\n\nEnd Cable Text", "RICE"),
     ],
 )
 def test_signer_behind_trailing_noise(tail, signer):
