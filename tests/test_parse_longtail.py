@@ -182,6 +182,8 @@ SUBJ = "CONFIDENTIAL\n\nE.O. 12958: DECL: 05/24/2019\nTAGS: PREL\n{line}\n\n1. (
         "SUBJECT: ROMANIA: A NEW \\\nGOVERNMENT \\\n-------------\nSummary follows",
         "SUBJECT: ROMANIA: A NEW GOVERNMENT\n11. (C) blah",
         "SUBJECT: ROMANIA: A NEW GOVERNMENT\n¶11. (C) blah",
+        # the number glued to its marking (dev cables 09CAIRO2178, 09CAIRO1061)
+        "SUBJECT: ROMANIA: A NEW GOVERNMENT\n1.(SBU) Summary: blah",
     ],
 )
 def test_subject_forms(line):

@@ -165,6 +165,24 @@ def test_compose_the_seed_in_its_layout():
     assert lint(parse(text.encode())) == []
 
 
+@pytest.mark.parametrize(
+    "heading",
+    [
+        'MOD\'s "Budgetary Black Hole"',  # a quotation's end (dev cable 09LONDON2862)
+        "INCREASED INVESTMENT IN RIO PORT AREA, AND...",  # cut off (09RIODEJANEIRO285)
+        'Sanctions: "We Can Resist Indefinitely."',
+        "Base Announcement a `Great Disappointment'",
+        "BACKGROUND",
+    ],
+)
+def test_headings_come_back_whatever_their_end(heading):
+    cable = parse(SEED.encode())
+    cable.paragraphs[3].heading = heading
+    back = parse(compose(cable).encode())
+    assert [p.heading for p in back.paragraphs] == [p.heading for p in cable.paragraphs]
+    assert roundtrip(cable).ok
+
+
 def test_round_trip_over_the_dev_cables():
     from cablegram.sources import iter_documents
 
@@ -180,10 +198,12 @@ def test_round_trip_over_the_dev_cables():
         if not r.ok:
             failed.append(f"{cable.id}: {[d.field for d in r.differences]}")
     assert n > 2500
-    # Measured 97.7%: most differences are signers the parse of the archive's page left
-    # in the last paragraph, which the composed telegram gives back as the signer
-    # (bench/compose_roundtrip.py lists them).
-    assert whole / n >= 0.975, "\n".join(failed)
+    # Issue 18 asks for >= 99%; the cables that differ, and why, are listed in
+    # docs/telegram.md ("The round trip") and by bench/compose_roundtrip.py.
+    assert whole / n >= 0.99, (
+        f"{whole} of {n} cables come back whole ({whole / n:.2%}); {len(failed)} differ:\n"
+        + "\n".join(failed)
+    )
 
 
 # --- drafts and send ---------------------------------------------------------------------------

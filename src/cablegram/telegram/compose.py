@@ -200,14 +200,16 @@ def _body(cable: Cable) -> list[list[str]]:
     for p in cable.paragraphs:
         block = [""]
         if p.heading:
-            rule = "-" * min(len(p.heading), WIDTH)
-            if p.heading.rstrip().rstrip("\"'").endswith("."):
-                # A heading ending like a sentence reads as the text before it when the
-                # rule stands on its own line; released cables also write it on the
-                # heading's line, where it marks a heading whatever its end.
+            if p.heading.rstrip().endswith((".", ",", ";", '"')):
+                # A heading ending like a sentence, a quotation or a cut ("AND...")
+                # reads as the text before it when the rule stands on its own line;
+                # released cables also write it on the heading's line, where it marks
+                # a heading whatever its end (the line kept within the parser's
+                # 90 characters for a heading).
+                rule = "-" * max(3, min(len(p.heading), 89 - len(p.heading)))
                 block += [f"{p.heading} {rule}", ""]
             else:
-                block += [p.heading, rule, ""]
+                block += [p.heading, "-" * min(len(p.heading), WIDTH), ""]
         block.append(_para_head(p) + p.text if p.text else _para_head(p).strip())
         blocks.append(block)
     if cable.signer:
