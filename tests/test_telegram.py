@@ -183,6 +183,38 @@ def test_headings_come_back_whatever_their_end(heading):
     assert roundtrip(cable).ok
 
 
+@pytest.mark.parametrize(
+    "subject",
+    [
+        # words that would open a line of the wrapped subject and end it for the parser
+        "OPPOSITION ASSERTS CRISIS IN BRAZIL'S FOREIGN POLICY SENSITIVE BUT UNCLASSIFIED - "
+        "PLEASE PROTECT ACCORDINGLY SUMMARY -------",
+        "IRAN POST-ELECTION: [Source removed] CALLS RESULTS A \u201cCOUP D\u2019ETAT;\u201d SAYS "
+        "INTERNATIONAL COMMUNITY SHOULD DEMAND A RECOUNT Classfied By: Charge Richard Miles, "
+        "reasons 1.4 (b) and (d)",
+    ],
+)
+def test_a_wrapped_subject_comes_back_whole(subject):
+    import textwrap
+
+    from cablegram.telegram.compose import WIDTH
+
+    # (dev cables 06SAOPAULO516, 09ASHGABAT757) plain wrapping starts a line with them
+    plain = textwrap.wrap("SUBJECT: " + subject, WIDTH, break_long_words=False,
+                          break_on_hyphens=False)  # fmt: skip
+    assert any(line.startswith(("---", "(d)")) for line in plain)
+    cable = parse(SEED.encode())
+    cable.subject = subject
+    assert parse(compose(cable).encode()).subject == subject
+
+
+@pytest.mark.parametrize("opening", ["(U) Summary", "Summary and introduction"])
+def test_an_unnumbered_opening_line_stays_in_the_body(opening):
+    cable = parse(SEED.encode())
+    cable.paragraphs.insert(0, Paragraph(number=None, marking="", text=opening))
+    assert roundtrip(cable).ok
+
+
 def test_round_trip_over_the_dev_cables():
     from cablegram.sources import iter_documents
 
