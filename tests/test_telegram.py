@@ -208,6 +208,17 @@ def test_a_wrapped_subject_comes_back_whole(subject):
     assert parse(compose(cable).encode()).subject == subject
 
 
+def test_unlettered_references_keep_their_years():
+    # dev cable 09SAOPAULO619: "REF: BRASILIA 1210 (08) SAO PAULO 497" gave the year to
+    # the reference before it
+    from cablegram.parser.preamble import parse_references
+
+    cable = parse(SEED.encode())
+    cable.references = parse_references("BRASILIA 1210; (08) SAO PAULO 497", 2009, [])
+    assert [r.id for r in cable.references] == ["09BRASILIA1210", "08SAOPAULO497"]
+    assert roundtrip(cable).ok
+
+
 @pytest.mark.parametrize("opening", ["(U) Summary", "Summary and introduction"])
 def test_an_unnumbered_opening_line_stays_in_the_body(opening):
     cable = parse(SEED.encode())

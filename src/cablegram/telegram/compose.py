@@ -188,8 +188,14 @@ def _body(cable: Cable) -> list[list[str]]:
         )
         pre += _wrap_subject("SUBJECT: " + subject)
     if cable.references:
-        pre += [""] + _wrap("REF: " + " ".join(_ref(r.label, r.text, r.id)
-                                              for r in cable.references))  # fmt: skip
+        # Lettered references one after another ("A. STATE 1 B. STATE 2"), others with a
+        # semicolon: a year written after a serial ("(08) SAO PAULO 497") would read as
+        # the year of the reference before it.
+        refs = ""
+        for r in cable.references:
+            sep = ("; " if not r.label else " ") if refs else ""
+            refs += sep + _ref(r.label, r.text, r.id)
+        pre += [""] + _wrap("REF: " + refs)
     by = cable.classified_by
     if by is not None and (by.name or by.title):
         who = " ".join(x for x in (by.title, by.name) if x)
