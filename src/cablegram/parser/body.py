@@ -148,15 +148,22 @@ def parse_body(text: str, defects: list[Defect]) -> Body:
                 e = _END_SUMMARY.search(joined)
                 b.summary = joined[: e.start()].strip() if e else p.text
                 break
-    if not b.summary and folded is not None:
+    if not b.summary and folded is not None and "summary" in folded:
         # An End Summary without a heading: the summary is what stands before it, when it
-        # ends within the first paragraphs.
+        # ends within the first paragraphs (the length of their text joined as in full).
         e = scan.search_where(_END_SUMMARY, full, folded, _END_SUMMARY_WHERE)
-        first = "\n\n".join(p.text for p in b.paragraphs[:3])
-        if e and e.start() < len(first):
+        if e and e.start() < _joined_length(b.paragraphs[:3]):
             b.summary = full[: e.start()].strip()
     b.septels = _septels(full, folded)
     return b
+
+
+def _joined_length(paras: list[Paragraph]) -> int:
+    """``len("\\n\\n".join(p.text for p in paras))``, without the join."""
+    n = 2 * (len(paras) - 1) if paras else 0
+    for p in paras:
+        n += len(p.text)
+    return n
 
 
 def summary_in(text: str) -> str:
@@ -404,10 +411,8 @@ def _decode_numbers(written: list[int], damaged: bool | None = None) -> list[int
     smoothly: a shortest path over the few readings of each number (Viterbi). On a tie the
     written number stands. ``damaged``: whether the rendering is known to be damaged
     (True), known not to be (False: the written numbers stand), or to be judged here."""
-    if damaged is False or _path_cost(written) == 0.0:
-        return written  # (1, 2, 3...: nothing to decode)
-    if not written:
-        return []
+    if damaged is False or written == list(range(1, len(written) + 1)):
+        return written  # (1, 2, 3... costs nothing: nothing to decode)
     options = [_readings(n) for n in written]
     # cost[j], back[i][j]: the cheapest sequence ending in reading j of number i.
     cost = [_start_cost(r) + (_DAMAGE_COST if j else 0.0) for j, r in enumerate(options[0])]
