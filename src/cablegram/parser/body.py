@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from operator import itemgetter
 from typing import Final
 
@@ -272,10 +271,23 @@ def portion_marking(mark: str) -> str | None:
     return _marking(mark)
 
 
-@lru_cache(maxsize=1024)
+# The markings read, memoised (a dict: see title._word): a few dozen spellings.
+_MARKINGS: Final[dict[str | None, str | None]] = {}
+
+
 def _marking(mark: str | None) -> str | None:
     """A paragraph's portion marking, normalised ("s / nf" -> "S/NF"); "" when it has
     none, None when it is not a marking (so not a paragraph number either)."""
+    if mark in _MARKINGS:
+        return _MARKINGS[mark]
+    read = _read_marking(mark)
+    if len(_MARKINGS) >= 4096:
+        _MARKINGS.clear()
+    _MARKINGS[mark] = read
+    return read
+
+
+def _read_marking(mark: str | None) -> str | None:
     if not mark:
         return ""
     mark = mark.strip().upper()

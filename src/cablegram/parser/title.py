@@ -11,7 +11,6 @@ in mixed case is its own display title. The record's ``subject`` is never change
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Final
 
 from cablegram import reference
@@ -295,8 +294,26 @@ def _mostly_upper(s: str) -> bool:
     return letters > 0 and upper >= 0.8 * letters
 
 
-@lru_cache(maxsize=16384)
+# The words as shown, memoised: one per word of the vocabulary, first word of a title or a
+# part (starts) apart. A dict look-up, unlike lru_cache's, writes nothing on a hit (no
+# recency list to relink), which counts where each title is computed with a cold cache.
+_SHOWN_FIRST: Final[dict[str, str]] = {}
+_SHOWN_INNER: Final[dict[str, str]] = {}
+_SHOWN_MAX: Final = 1 << 16
+
+
 def _word(word: str, starts: bool) -> str:
+    memo = _SHOWN_FIRST if starts else _SHOWN_INNER
+    shown = memo.get(word)
+    if shown is None:
+        shown = _show(word, starts)
+        if len(memo) >= _SHOWN_MAX:
+            memo.clear()
+        memo[word] = shown
+    return shown
+
+
+def _show(word: str, starts: bool) -> str:
     core = word.rstrip(".'").upper()
     if _keep(core, word):
         return word
