@@ -175,6 +175,11 @@ def _join_broken_lines(flats: list[str]) -> list[str]:
     """A block that would pass for a heading ("The Minister Also Said That") followed by
     one opening in lower case ("the talks had stalled.") is one sentence broken by a blank
     line, not a heading over a paragraph."""
+    for k in range(1, len(flats)):
+        if flats[k][:1].islower():
+            break
+    else:
+        return flats  # (no block opens in lower case: nothing to join)
     out: list[str] = []
     for flat in flats:
         if (
