@@ -21,6 +21,7 @@ from cablegram.classify.data import read_docs
 from cablegram.classify.text import scrub, terms
 from cablegram.cli import main
 from cablegram.search.query import QueryError
+from cablegram.search.visibility import Visibility
 from conftest import BAKU_MD, make_tar, read_pages
 
 B_ID, C_ID = "09BAKU952", "09BAKU953"
@@ -237,6 +238,50 @@ def test_similar_cables_and_the_access_rule(db: Path):
         assert both.total == len(tagged & near) > 0
         assert {h.id for h in both.hits} == tagged & near
         assert arc.as_reader(Reader.anonymous("U")).search("similar:09BAKU433").total == 0
+
+
+def _mention(conn: sqlite3.Connection, cable_id: str, level_op: str, entity: str) -> None:
+    """A resolved mention of ``entity`` in one paragraph of ``cable_id`` whose level is
+    ``level_op`` (as `cablegram enrich` writes it: the enrich schema's mentions table)."""
+    (pid,) = conn.execute(
+        f"SELECT portion_id FROM portions WHERE cable_id = ? AND kind = 'para' AND level {level_op} "
+        "ORDER BY seq LIMIT 1", (cable_id,)).fetchone()  # fmt: skip
+    conn.execute("INSERT INTO mentions (entity_id, cable_id, portion_id, kind, text, name) "
+                 "VALUES (?, ?, ?, 'person', 'Zed', 'Zed')", (entity, cable_id, pid))  # fmt: skip
+
+
+def test_similar_weighs_shared_entities_from_visible_text_only(db: Path, copy_db):
+    from cablegram.classify.similar import ENTITY_WEIGHT, Weights, index_for
+    from cablegram.enrich.db import ensure_schema
+
+    text_only = Weights(tags=0, entities=0, cites=0)
+    with Archive(copy_db(db)) as arc:
+        conn = arc.store.conn
+        ensure_schema(conn)
+        before = index_for(conn, None).query("09BAKU433", 40, weights=text_only)
+        far = before[30][0]  # 31st by text: not among the 10 shown
+        idx = index_for(conn, None)
+        far_id = idx.ids[far]
+        u, s = Reader.anonymous("U").visibility, Visibility(4, frozenset({"NOFORN"}))
+        u_before = {h.id: h.score for h in classify.similar(arc, B_ID, k=400, visible=u)}
+        s_before = {h.id: h.score for h in classify.similar(arc, B_ID, k=400, visible=s)}
+        # A rare person named in the seed cable and in the far one; another in B's
+        # unclassified paragraph and in one of C's SECRET paragraphs.
+        _mention(conn, "09BAKU433", ">= 0", "person:zed-rare")
+        _mention(conn, far_id, ">= 0", "person:zed-rare")
+        _mention(conn, B_ID, "= 0", "person:yan-rare")
+        _mention(conn, C_ID, "= 4", "person:yan-rare")
+        conn.commit()
+        top = [h.id for h in classify.similar(arc, "09BAKU433")]
+        plain = [idx.ids[j] for j, *_ in index_for(conn, None).query("09BAKU433", 10,
+                                                                      weights=text_only)]  # fmt: skip
+        u_after = {h.id: h.score for h in classify.similar(arc, B_ID, k=400, visible=u)}
+        s_after = {h.id: h.score for h in classify.similar(arc, B_ID, k=400, visible=s)}
+    assert far_id in top and far_id not in plain
+    # The S reader sees the person in both B and C: C gains the entity term. For a U reader
+    # C's mention is withheld, so C's score does not move.
+    assert s_after[C_ID] - s_before[C_ID] == pytest.approx(ENTITY_WEIGHT, abs=0.02)
+    assert C_ID in u_before and u_after[C_ID] == u_before[C_ID]
 
 
 # --- topics ------------------------------------------------------------------------------------
