@@ -108,6 +108,7 @@ class DeclassReport:
     sort: str = "due"
     releasable_only: bool = False
     threshold: float | None = None
+    due_total: int = 0  # due cables before the "likely releasable" filter
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -138,7 +139,8 @@ class DeclassReport:
             "unclassified": self.unclassified,
             "sort": self.sort,
             **({} if self.threshold is None else {
-                "releasable_only": self.releasable_only, "threshold": round(self.threshold, 4)}),
+                "releasable_only": self.releasable_only, "threshold": round(self.threshold, 4),
+                "due_total": self.due_total}),
         }  # fmt: skip
 
 
@@ -170,6 +172,7 @@ def report(rows: Iterable[tuple], due: date | str | None = None) -> DeclassRepor
             continue
         rep.due_cables.append(DueCable(cid, cdate, origin or "", cls or "", raw, when))
     rep.due_cables.sort(key=lambda c: (c.when, c.id))
+    rep.due_total = len(rep.due_cables)
     _count(rep)
     rep.no_date = dict(no_date.most_common())
     for v in rep.no_date_cables.values():
@@ -201,6 +204,7 @@ def rank(rep: DeclassReport, scores: Mapping[str, float], threshold: float, *,
         raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
     for c in rep.due_cables:
         c.predicted = scores.get(c.id)
+    rep.due_total = len(rep.due_cables)
     if releasable_only:
         rep.due_cables = [
             c for c in rep.due_cables if c.predicted is not None and c.predicted < threshold

@@ -41,7 +41,7 @@ __all__ = ["DIMS", "SimilarCable", "SimilarIndex", "Weights", "build_index", "ha
 DIMS = 96
 FIT_SAMPLE = 150_000  # portions the SVD is fitted on
 TAG_WEIGHT = 0.15
-ENTITY_WEIGHT = 0.3
+ENTITY_WEIGHT = 0.8
 CITE_WEIGHT = 0.25
 CANDIDATES = 200
 
