@@ -15,6 +15,7 @@ without a prediction, in due-date order.
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -85,7 +86,7 @@ class DueCable:
     origin: str
     classification: str
     declassify_on: str
-    when: date
+    when: datetime.date  # not ``date``: the field above shadows it here
     predicted: float | None = None  # probability it reads classified (reviewers only)
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import random
 import sqlite3
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -33,6 +32,7 @@ from typing import Any, overload
 import numpy as np
 from scipy import sparse
 
+from cablegram.classify.cache import ReaderCache, visible_clause
 from cablegram.classify.data import connection
 from cablegram.classify.text import Hashed, terms
 
@@ -165,7 +165,7 @@ def _cable_vectors(conn: sqlite3.Connection, visible: Any,
     """Cable keys and their normalised vectors (the sum of the visible portions' vectors),
     read ``span`` cables at a time (a cable's portions are one range of portion ids), so
     memory holds one span's portion vectors beside the result, not every portion's."""
-    vis, params = ("1", []) if visible is None else visible.portion_clause("p")
+    vis, params = visible_clause(visible)
     (top,) = conn.execute("SELECT COALESCE(max(key), -1) FROM cables").fetchone()
     keys: list[np.ndarray] = []
     sums: list[np.ndarray] = []
@@ -299,34 +299,27 @@ class SimilarIndex:
         return out[:k]
 
 
+def _stamp(conn: sqlite3.Connection) -> int:
+    """What the reader's index depends on besides the generation, cheap at any size (no
+    count over the vectors): when the vectors were built, and the last mention written by
+    `cablegram enrich` (entities weigh in the score)."""
+    built = (conn.execute("SELECT built_at FROM classify_index_info").fetchone()
+             if _table(conn, "classify_index_info") else None)  # fmt: skip
+    mentions = (conn.execute("SELECT max(mention_id) FROM mentions").fetchone()
+                if _table(conn, "mentions") else None)  # fmt: skip
+    return hash((built, mentions, has_index(conn)))
+
+
 def _table(conn: sqlite3.Connection, name: str) -> bool:
     return bool(conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone())
 
 
-_CACHE: dict[tuple, SimilarIndex] = {}
-_LOCK = threading.Lock()
+_CACHE = ReaderCache(SimilarIndex, _stamp)
 
 
 def index_for(conn: sqlite3.Connection, visible: Any) -> SimilarIndex:
     """The reader's index, cached per database, generation and visibility."""
-    from cablegram.search.docvalues import generation
-
-    vkey = ("all",) if visible is None else (visible.max_level, tuple(sorted(visible.caveats)))
-    # Cheap at any size (no count over the vectors): when the index was built, and the
-    # last mention written by `cablegram enrich` (entities weigh in the score).
-    built = conn.execute("SELECT built_at FROM classify_index_info").fetchone() if _table(
-        conn, "classify_index_info") else None  # fmt: skip
-    mentions = conn.execute("SELECT max(mention_id) FROM mentions").fetchone() if _table(
-        conn, "mentions") else None  # fmt: skip
-    db = conn.execute("PRAGMA database_list").fetchone()[2]
-    key = (db, generation(conn), built, mentions, vkey)
-    with _LOCK:
-        idx = _CACHE.get(key)
-        if idx is None:
-            if len(_CACHE) > 8:
-                _CACHE.clear()
-            idx = _CACHE[key] = SimilarIndex(conn, visible)
-        return idx
+    return _CACHE.get(conn, visible)
 
 
 def similar(archive: Any, cable_id: str, *, k: int = 10, visible: Any = None) -> list[SimilarCable]:
@@ -348,7 +341,7 @@ def _describe(conn: sqlite3.Connection, out: list[SimilarCable], visible: Any) -
     if not out:
         return
     marks = ",".join("?" * len(out))
-    vis, params = ("1", []) if visible is None else visible.portion_clause("p")
+    vis, params = visible_clause(visible)
     rows = conn.execute(
         f"SELECT c.id, c.date, (SELECT p.text FROM portions p WHERE p.cable_id = c.id "
         f"AND p.kind = 'subject' AND {vis}) FROM cables c WHERE c.id IN ({marks})",
