@@ -138,10 +138,9 @@ class DeclassReport:
             "no_date_cables": self.no_date_cables,
             "missing": self.missing,
             "unclassified": self.unclassified,
-            "sort": self.sort,
             **({} if self.threshold is None else {
-                "releasable_only": self.releasable_only, "threshold": round(self.threshold, 4),
-                "due_total": self.due_total}),
+                "sort": self.sort, "releasable_only": self.releasable_only,
+                "threshold": round(self.threshold, 4), "due_total": self.due_total}),
         }  # fmt: skip
 
 
