@@ -543,8 +543,10 @@ def _sensitivity(arc: ReaderArchive, ids: list[str],
 
     try:
         model = load_model(arc)
-    except NotImplementedError:
-        model = None
+    except NotImplementedError as e:  # PostgreSQL: no model is kept there yet
+        if needed:
+            raise LookupError(str(e)) from None
+        return None, 0.0
     if model is None:
         if needed:
             raise LookupError("no classification model; run `cablegram classify train` first")
