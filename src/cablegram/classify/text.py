@@ -122,21 +122,30 @@ class Hashed:
         return self.hasher.transform(docs).tocsr()
 
     def fit(self, docs: Sequence[Sequence[str]]) -> Hashed:
-        x = self.counts(docs)
+        return self.fit_counts(self.counts(docs))
+
+    def fit_counts(self, x: sparse.csr_matrix) -> Hashed:
+        """``fit`` from term counts already hashed (``counts``)."""
         df = np.bincount(x.indices, minlength=N_FEATURES).astype(np.float64)
         self.idf = (np.log((1 + x.shape[0]) / (1 + df)) + 1).astype(np.float32)
         return self
 
+    def weigh(self, x: sparse.csr_matrix) -> sparse.csr_matrix:
+        """Term counts (``counts``) to l2-normalised sublinear TF-IDF rows, in place."""
+        assert self.idf is not None, "fit first"
+        x = sparse.csr_matrix(x, dtype=np.float32)
+        x.data = (1 + np.log(x.data)) * self.idf[x.indices]
+        rows = np.diff(x.indptr)
+        owner = np.repeat(np.arange(x.shape[0], dtype=np.int32), rows)
+        norms = np.sqrt(np.bincount(owner, weights=x.data**2, minlength=x.shape[0]))
+        norms[norms == 0] = 1
+        x.data /= norms[owner].astype(np.float32)
+        return x
+
     def transform(
         self, docs: Sequence[Sequence[str]], metas: Sequence[Sequence[str]] | None = None
     ) -> sparse.csr_matrix:
-        assert self.idf is not None, "fit first"
-        x = self.counts(docs).astype(np.float32)
-        x.data = 1 + np.log(x.data)
-        x = x.multiply(self.idf[None, :]).tocsr()
-        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
-        norms[norms == 0] = 1
-        x = sparse.diags(1 / norms) @ x
+        x = self.weigh(self.counts(docs))
         if metas is not None and self.meta_weight:
             m = self.counts(metas).astype(np.float32)
             m.data[:] = self.meta_weight
