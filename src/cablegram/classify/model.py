@@ -41,8 +41,8 @@ CLASSIFIED = 3  # class_level of CONFIDENTIAL
 SECRET = 4
 # Limits that keep training on 250,000 cables under 2 GB and 15 minutes on two cores (a
 # seeded sample when larger; bench/classify.py --train-only measures both, docs/classify.md).
-MAX_CABLES = 30_000
-MAX_PARAGRAPHS = 200_000
+MAX_CABLES = 15_000
+MAX_PARAGRAPHS = 150_000
 FORMAT = 2
 # Metadata terms (origin, TAGS, year) beside the words: bench/classify.py measured weights
 # 0.2 and 0.5 against none and both lowered recall at 10% FPR (0.79 and 0.74 against 0.80 on
@@ -86,9 +86,13 @@ def _fit(x: sparse.csr_matrix, y: np.ndarray, c: float, seed: int) -> tuple[np.n
         raise ValueError("training needs both classified and unclassified examples")
     # Fit on the hashed slots that occur (liblinear's cost grows with the width of the
     # matrix: 2**20 slots, most empty on a small archive), then put the weights back.
+    # Not when most slots are used (a large archive): the column copy would cost memory.
     cols = np.unique(x.indices)
+    narrow = len(cols) < x.shape[1] // 2
     lr = LogisticRegression(C=c, solver="liblinear", class_weight="balanced", random_state=seed)
-    lr.fit(x[:, cols], y)
+    lr.fit(x[:, cols] if narrow else x, y)
+    if not narrow:
+        return lr.coef_.ravel().astype(np.float32), float(lr.intercept_[0])
     coef = np.zeros(x.shape[1], dtype=np.float32)
     coef[cols] = lr.coef_.ravel()
     return coef, float(lr.intercept_[0])
