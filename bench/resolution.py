@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sqlite3
 import sys
-import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,12 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from cablegram.enrich.lexicon import norm  # noqa: E402
+from goldset import DEV_SAMPLE, dev_archive, load_gold  # noqa: E402
 
 GOLD = ROOT / "tests" / "gold" / "resolution.jsonl"
-
-
-def load_gold(path: Path = GOLD) -> list[dict]:
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
 
 
 def last_word(text: str) -> str:
@@ -157,8 +152,7 @@ def build(path: Path) -> None:
     from cablegram.archive import Archive
 
     with Archive(path) as arc:
-        arc.ingest([ROOT / "samples" / "cablegate-dev.tar.xz", ROOT / "samples" / "09BAKU433.md"],
-                   workers=2)  # fmt: skip
+        arc.ingest(DEV_SAMPLE, workers=2)
         arc.enrich(workers=2)
 
 
@@ -168,21 +162,10 @@ def main() -> None:
     ap.add_argument("--gold", default=str(GOLD))
     ap.add_argument("--json", help="write the figures to this file")
     args = ap.parse_args()
-    tmp = None
-    if args.db:
-        dbpath = Path(args.db)
-    else:
-        tmp = tempfile.mkdtemp()
-        dbpath = Path(tmp) / "dev.db"
-        print("building and enriching the dev archive ...", file=sys.stderr)
-        build(dbpath)
-    try:
+    with dev_archive(args.db, build, "and enriching the dev archive") as dbpath:
         gold = load_gold(Path(args.gold))
         res = report(gold, predicted(sqlite3.connect(dbpath), gold))
         show(res)
-    finally:
-        if tmp:
-            shutil.rmtree(tmp, ignore_errors=True)
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=2) + "\n", "utf-8")
 
