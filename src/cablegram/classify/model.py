@@ -335,8 +335,8 @@ def _group_scores(scores: np.ndarray, owner: np.ndarray, n: int) -> list[np.ndar
 def _blend_features(cable: np.ndarray, paras: Sequence[np.ndarray]) -> np.ndarray:
     """Per cable: the cable model's log-odds and the mean of its two strongest paragraphs.
     (A richer blend, adding the strongest and mean paragraph and post/TAG priors, measured
-    0.748 recall at 10% FPR on five folds against 0.763 for this one on three: the weights of
-    six features fitted on a calibration fifth are noise; docs/classify.md.)"""
+    0.748 recall at 10% FPR on five folds, this one 0.746 on three: no gain for six weights
+    fitted on a calibration fifth; docs/classify.md.)"""
     return np.column_stack([cable, np.array([_top_mean(p) for p in paras])])
 
 
