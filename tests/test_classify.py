@@ -130,6 +130,38 @@ def test_training_is_deterministic_and_learns(db: Path, tmp_path: Path):
     assert a.predict_doc(d0).to_dict() == c.predict_doc(d0).to_dict()
 
 
+def test_tfidf_rows_match_the_formula():
+    from cablegram.classify.text import Hashed
+
+    docs = [terms("the naval base talks went well"), [], terms("talks talks base"), terms("x")]
+    vec = Hashed().fit(docs)
+    got = vec.transform(docs).toarray()
+    c = vec.counts(docs).toarray()
+    assert vec.idf is not None
+    want = np.where(c > 0, (1 + np.log(np.maximum(c, 1))) * vec.idf, 0)
+    norms = np.linalg.norm(want, axis=1, keepdims=True)
+    want /= np.where(norms == 0, 1, norms)
+    assert np.allclose(got, want, atol=1e-6)
+    assert not got[1].any()  # an empty paragraph stays empty
+
+
+def test_training_reads_a_read_only_connection_and_bounds_its_samples(db: Path):
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        full = classify.train(conn, seed=7)
+        small = classify.train(conn, seed=7, max_cables=120, max_paragraphs=300)
+    finally:
+        conn.close()
+    with Archive(db) as arc:
+        stored = classify.load_model(arc)  # the fixture's, trained through the Archive
+    assert stored is not None
+    assert np.array_equal(full.arrays["para_coef"], stored.arrays["para_coef"])
+    assert full.info["cables"] == full.info["archive_cables"]
+    assert small.info["cables"] == 120
+    # A seeded sample at the rate the cap asks for: near it, far below the full count.
+    assert small.info["paragraphs"] < 450 < full.info["paragraphs"]
+
+
 def test_load_of_a_bad_file_names_it(tmp_path: Path):
     bad = tmp_path / "not-a-model.npz"
     bad.write_bytes(b"hello")

@@ -44,7 +44,10 @@ class CableDoc:
 
 
 def connection(archive: object) -> sqlite3.Connection:
-    """The SQLite connection of an ``Archive`` (or of a ``ReaderArchive``'s archive)."""
+    """The SQLite connection of an ``Archive`` (or of a ``ReaderArchive``'s archive), or
+    ``archive`` itself when it is one (a read-only connection to train from)."""
+    if isinstance(archive, sqlite3.Connection):
+        return archive
     # A ReaderArchive keeps its Archive as ``_arc``.
     arc = getattr(archive, "_arc", None) or getattr(archive, "archive", None) or archive
     conn = getattr(getattr(arc, "store", None), "conn", None)

@@ -32,17 +32,18 @@ import numpy as np
 from scipy import sparse
 
 from cablegram.classify.data import CableDoc, connection, read_docs, sample_keys
-from cablegram.classify.text import Hashed, meta_terms, terms
+from cablegram.classify.text import N_FEATURES, Hashed, meta_terms, terms
 
 __all__ = ["LEVELS", "Model", "Prediction", "TrainReport", "train", "train_docs"]
 
 LEVELS = ("UNCLASSIFIED", "CONFIDENTIAL", "SECRET")
 CLASSIFIED = 3  # class_level of CONFIDENTIAL
 SECRET = 4
-# Limits that keep training on 250,000 cables under 2 GB: a seeded sample when larger.
-MAX_CABLES = 120_000
-MAX_PARAGRAPHS = 400_000
-FORMAT = 1
+# Limits that keep training on 250,000 cables under 2 GB and 15 minutes on two cores (a
+# seeded sample when larger; bench/classify.py --train-only measures both, docs/classify.md).
+MAX_CABLES = 15_000
+MAX_PARAGRAPHS = 150_000
+FORMAT = 2
 # Metadata terms (origin, TAGS, year) beside the words: bench/classify.py measured weights
 # 0.2 and 0.5 against none and both lowered recall at 10% FPR (0.79 and 0.74 against 0.80 on
 # a 75/25 split of the dev cables): post and subject are already in the words, and the
@@ -85,9 +86,13 @@ def _fit(x: sparse.csr_matrix, y: np.ndarray, c: float, seed: int) -> tuple[np.n
         raise ValueError("training needs both classified and unclassified examples")
     # Fit on the hashed slots that occur (liblinear's cost grows with the width of the
     # matrix: 2**20 slots, most empty on a small archive), then put the weights back.
+    # Not when most slots are used (a large archive): the column copy would cost memory.
     cols = np.unique(x.indices)
+    narrow = len(cols) < x.shape[1] // 2
     lr = LogisticRegression(C=c, solver="liblinear", class_weight="balanced", random_state=seed)
-    lr.fit(x[:, cols], y)
+    lr.fit(x[:, cols] if narrow else x, y)
+    if not narrow:
+        return lr.coef_.ravel().astype(np.float32), float(lr.intercept_[0])
     coef = np.zeros(x.shape[1], dtype=np.float32)
     coef[cols] = lr.coef_.ravel()
     return coef, float(lr.intercept_[0])
@@ -148,9 +153,25 @@ class Model:
         return float(self._blend(self._score("cable", x), [para_scores])[0])
 
     def _blend(self, cable: np.ndarray, paras: Sequence[np.ndarray]) -> np.ndarray:
-        w = self.info["blend"]
-        top = np.array([_top_mean(p) for p in paras])
-        return w[0] * cable + w[1] * top + w[2]
+        w = np.array(self.info["blend"])
+        return _blend_features(cable, paras) @ w[:-1] + w[-1]
+
+    def score_docs(self, docs: Sequence[CableDoc]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Probabilities for many cables at once: per cable, and per paragraph of each."""
+        if not docs:
+            return np.zeros(0), []
+        metas = [_meta(d) for d in docs]
+        texts, owner = [], []
+        for i, d in enumerate(docs):
+            for p in d.paragraphs:
+                texts.append(terms(p.text))
+                owner.append(i)
+        xp = self.vec.transform(texts, [metas[i] for i in owner]) if texts else None
+        ps = self._score("para", xp) if xp is not None else np.zeros(0)
+        per = _group_scores(ps, np.array(owner, dtype=np.int64), len(docs))
+        xc = self.vec.transform([terms(_cable_text(d)) for d in docs], metas)
+        z = self._blend(self._score("cable", xc), per)
+        return _sigmoid(z), [_sigmoid(p) for p in per]
 
     def predict(self, subject: str = "", paragraphs: Sequence[str] = (),
                 tags: Iterable[str] = (), origin: str = "", date: str = "",
@@ -159,7 +180,8 @@ class Model:
         ``.level`` and a probability per paragraph, with each paragraph's ``explain``
         strongest terms. Markings, banners and classification lines in the text are ignored."""
         paragraphs = [p for p in paragraphs]
-        meta = meta_terms(origin, list(tags), date)
+        tags = list(tags)
+        meta = meta_terms(origin, tags, date)
         ps = self.paragraph_scores(paragraphs, meta)
         text = "\n\n".join([subject, *paragraphs])
         z = self.cable_score(text, meta, ps)
@@ -220,105 +242,206 @@ def _para_examples(doc: CableDoc) -> Iterable[tuple[str, int]]:
             yield p.text, int(p.level >= CLASSIFIED)
 
 
-def _stack(vec: Hashed, docs: Sequence[Sequence[str]], metas: Sequence[Sequence[str]],
-           chunk: int = 4096) -> sparse.csr_matrix:  # fmt: skip
-    parts = [vec.transform(docs[i : i + chunk], metas[i : i + chunk])
-             for i in range(0, len(docs), chunk)]  # fmt: skip
-    return sparse.vstack(parts, format="csr") if parts else sparse.csr_matrix((0, 0))
+# -- training material: hashed counts built while streaming cables ------------------------------
 
 
-def train_docs(docs: Sequence[CableDoc], *, seed: int = 0, c_para: float = 4.0,
-               c_cable: float = 16.0, max_paragraphs: int = MAX_PARAGRAPHS,
-               target_fpr: float = 0.10, calibrate: bool = True) -> Model:  # fmt: skip
-    """A model from cables (``CableDoc``s with their portions and levels)."""
+@dataclass
+class _Corpus:
+    """What training reads, as TF-IDF rows: the labelled paragraphs (a seeded sample), every
+    cable, and every paragraph of the calibration cables (``held``), with labels and owners.
+    Built once while the cables stream past, so the text is never all in memory."""
+
+    vec: Hashed
+    para: sparse.csr_matrix
+    para_y: np.ndarray
+    para_cable: np.ndarray
+    cable: sparse.csr_matrix
+    cable_y: np.ndarray
+    secret: np.ndarray
+    held: np.ndarray  # bool per cable: the calibration fifth
+    held_para: sparse.csr_matrix
+    held_owner: np.ndarray
+
+
+def _corpus(docs: Iterable[CableDoc], *, seed: int, para_rate: float,
+            held_share: float, chunk: int = 1000) -> _Corpus:  # fmt: skip
+    vec = Hashed(meta_weight=META_WEIGHT)
     rng = random.Random(seed)
-    paras = [(t, y, i) for i, d in enumerate(docs) for t, y in _para_examples(d)]
-    if len(paras) > max_paragraphs:
-        paras = rng.sample(paras, max_paragraphs)
-    if not paras:
-        raise ValueError("no marked paragraphs to learn from")
-    para_terms = [terms(t) for t, _, _ in paras]
-    vec = Hashed(meta_weight=META_WEIGHT).fit(para_terms)
-    metas = [_meta(d) for d in docs]
-    xp = _stack(vec, para_terms, [metas[i] for _, _, i in paras])
-    del para_terms
-    yp = np.array([y for _, y, _ in paras])
-    para_coef, para_b = _fit(xp, yp, c_para, seed)
-    del xp
+    held_rng = random.Random(seed + 1)
+    para_c: list[sparse.csr_matrix] = []
+    cable_c: list[sparse.csr_matrix] = []
+    held_c: list[sparse.csr_matrix] = []
+    para_y: list[int] = []
+    para_cable: list[int] = []
+    held_owner: list[int] = []
+    cable_y: list[int] = []
+    secret: list[int] = []
+    held: list[bool] = []
+    buf_p: list[list[str]] = []
+    buf_c: list[list[str]] = []
+    buf_h: list[list[str]] = []
 
-    cable_terms = [terms(_cable_text(d)) for d in docs]
-    xc = _stack(vec, cable_terms, metas)
-    del cable_terms
-    yc = np.array([int(d.level >= CLASSIFIED) for d in docs])
+    def flush() -> None:
+        for buf, out in ((buf_p, para_c), (buf_c, cable_c), (buf_h, held_c)):
+            if buf:
+                out.append(sparse.csr_matrix(vec.counts(buf), dtype=np.float32))
+                buf.clear()
+
+    for i, d in enumerate(docs):
+        h = held_rng.random() < held_share
+        held.append(h)
+        cable_y.append(int(d.level >= CLASSIFIED))
+        secret.append(int(d.level >= SECRET))
+        for text, label in _para_examples(d):
+            if para_rate >= 1 or rng.random() < para_rate:
+                buf_p.append(terms(text))
+                para_y.append(label)
+                para_cable.append(i)
+        if h:
+            for p in d.paragraphs:
+                buf_h.append(terms(p.text))
+                held_owner.append(i)
+        buf_c.append(terms(_cable_text(d)))
+        if len(buf_c) >= chunk:
+            flush()
+    flush()
+    if not para_y:
+        raise ValueError("no marked paragraphs to learn from")
+
+    def stack(parts: list[sparse.csr_matrix]) -> sparse.csr_matrix:
+        if not parts:
+            return sparse.csr_matrix((0, N_FEATURES), dtype=np.float32)
+        x = sparse.vstack(parts, format="csr") if len(parts) > 1 else parts[0]
+        parts.clear()
+        return x
+
+    para = stack(para_c)
+    vec.fit_counts(para)
+    return _Corpus(
+        vec, vec.weigh(para), np.array(para_y), np.array(para_cable, dtype=np.int64),
+        vec.weigh(stack(cable_c)), np.array(cable_y), np.array(secret),
+        np.array(held, dtype=bool), vec.weigh(stack(held_c)),
+        np.array(held_owner, dtype=np.int64),
+    )  # fmt: skip
+
+
+def _group_scores(scores: np.ndarray, owner: np.ndarray, n: int) -> list[np.ndarray]:
+    per: list[list[float]] = [[] for _ in range(n)]
+    for i, s in zip(owner.tolist(), scores.tolist()):
+        per[i].append(s)
+    return [np.array(p) for p in per]
+
+
+def _blend_features(cable: np.ndarray, paras: Sequence[np.ndarray]) -> np.ndarray:
+    """Per cable: the cable model's log-odds and the mean of its two strongest paragraphs.
+    (A richer blend, adding the strongest and mean paragraph and post/TAG priors, measured
+    0.748 recall at 10% FPR on five folds, this one 0.746 on three: no gain for six weights
+    fitted on a calibration fifth; docs/classify.md.)"""
+    return np.column_stack([cable, np.array([_top_mean(p) for p in paras])])
+
+
+def _fit_models(c: _Corpus, rows: np.ndarray, c_para: float, c_cable: float,
+                seed: int) -> dict[str, Any]:  # fmt: skip
+    """The paragraph, cable and level models on the cables ``rows`` selects (bool mask)."""
+    pmask = rows[c.para_cable]
+    para_coef, para_b = _fit(c.para[pmask] if not pmask.all() else c.para, c.para_y[pmask],
+                             c_para, seed)  # fmt: skip
+    xc = c.cable[rows] if not rows.all() else c.cable
+    yc = c.cable_y[rows]
     cable_coef, cable_b = _fit(xc, yc, c_cable, seed)
     classified = np.flatnonzero(yc)
-    ys = np.array([int(docs[int(i)].level >= SECRET) for i in classified])
+    ys = c.secret[rows][classified]
     if len(set(ys.tolist())) == 2:
         level_coef, level_b = _fit(xc[classified], ys, 1.0, seed)
     else:  # one level only: always that level
-        level_coef = np.zeros(xc.shape[1], dtype=np.float32)
+        level_coef = np.zeros(N_FEATURES, dtype=np.float32)
         level_b = 1.0 if ys.size and ys[0] else -1.0
-    assert vec.idf is not None
-    arrays = {"idf": vec.idf, "para_coef": para_coef, "cable_coef": cable_coef,
-              "level_coef": level_coef}  # fmt: skip
+    return {"para": (para_coef, para_b), "cable": (cable_coef, cable_b),
+            "level": (level_coef, level_b)}  # fmt: skip
+
+
+def train_docs(docs: Iterable[CableDoc], *, seed: int = 0, c_para: float = 4.0,
+               c_cable: float = 16.0, max_paragraphs: int | None = None,
+               paragraphs_hint: int | None = None, target_fpr: float = 0.10,
+               calibrate: bool = True) -> Model:  # fmt: skip
+    """A model from cables (``CableDoc``s with their portions and levels), read once.
+
+    ``max_paragraphs`` bounds the labelled paragraphs kept (a seeded sample at the rate
+    ``max_paragraphs / paragraphs_hint``, the hint being how many the cables hold)."""
+    rate = 1.0
+    if max_paragraphs and paragraphs_hint and paragraphs_hint > max_paragraphs:
+        rate = max_paragraphs / paragraphs_hint
+    c = _corpus(docs, seed=seed, para_rate=rate, held_share=0.2 if calibrate else 0.0)
+    n = len(c.cable_y)
+    if len(set(c.cable_y.tolist())) < 2 or len(set(c.para_y.tolist())) < 2:
+        raise ValueError("training needs both classified and unclassified examples")
+    blend = [1.0, 0.0, 0.0]
+    threshold = 0.5
+    rest = ~c.held
+    if (
+        calibrate
+        and n >= 50
+        and len(set(c.cable_y[c.held].tolist())) == 2
+        and len(set(c.cable_y[rest].tolist())) == 2
+        and len(set(c.para_y[rest[c.para_cable]].tolist())) == 2
+    ):
+        # The blend of cable and paragraph scores, and the operating threshold, from
+        # the held-out fifth scored by models trained on the other four fifths.
+        blend, threshold = _calibrate(c, rest, c_para, c_cable, seed, target_fpr)
+    m = _fit_models(c, np.ones(n, dtype=bool), c_para, c_cable, seed)
+    assert c.vec.idf is not None
+    arrays = {"idf": c.vec.idf, "para_coef": m["para"][0], "cable_coef": m["cable"][0],
+              "level_coef": m["level"][0]}  # fmt: skip
     info: dict[str, Any] = {
-        "format": FORMAT, "seed": seed, "meta_weight": vec.meta_weight,
-        "para_intercept": para_b, "cable_intercept": cable_b, "level_intercept": level_b,
-        "blend": [1.0, 0.0, 0.0], "threshold": 0.5,
-        "cables": len(docs), "paragraphs": len(paras), "classified_cables": int(yc.sum()),
+        "format": FORMAT, "seed": seed, "meta_weight": c.vec.meta_weight,
+        "para_intercept": m["para"][1], "cable_intercept": m["cable"][1],
+        "level_intercept": m["level"][1],
+        "blend": blend, "threshold": threshold,
+        "cables": n, "paragraphs": len(c.para_y), "classified_cables": int(c.cable_y.sum()),
     }  # fmt: skip
-    model = Model(arrays, info)
-    if not calibrate:
-        return model
-    # The blend of cable and paragraph scores, and the operating threshold, from a held-out
-    # fifth of the training cables scored by models that did not see them.
-    info["blend"], info["threshold"] = _calibrate(docs, seed, c_para, c_cable, max_paragraphs,
-                                                  target_fpr, model)  # fmt: skip
-    return model
+    return Model(arrays, info)
 
 
-def _calibrate(docs: Sequence[CableDoc], seed: int, c_para: float, c_cable: float,
-               max_paragraphs: int, target_fpr: float,
-               model: Model) -> tuple[list[float], float]:  # fmt: skip
-    if len(docs) < 50:
-        return [1.0, 0.0, 0.0], 0.5
-    order = list(range(len(docs)))
-    random.Random(seed + 1).shuffle(order)
-    cut = len(order) // 5
-    held, rest = [docs[i] for i in order[:cut]], [docs[i] for i in order[cut:]]
-    y = np.array([int(d.level >= CLASSIFIED) for d in held])
-    if len(set(y.tolist())) < 2 or len({int(d.level >= CLASSIFIED) for d in rest}) < 2:
-        return [1.0, 0.0, 0.0], 0.5
-    inner = train_docs(rest, seed=seed, c_para=c_para, c_cable=c_cable,
-                       max_paragraphs=max_paragraphs, calibrate=False)  # fmt: skip
-    cable, top = [], []
-    for d in held:
-        meta = _meta(d)
-        ps = inner.paragraph_scores([p.text for p in d.paragraphs], meta)
-        xc = inner.vec.transform([terms(_cable_text(d))], [meta])
-        cable.append(inner._score("cable", xc)[0])
-        top.append(_top_mean(ps))
+def _calibrate(c: _Corpus, rest: np.ndarray, c_para: float, c_cable: float, seed: int,
+               target_fpr: float) -> tuple[list[float], float]:  # fmt: skip
     from sklearn.linear_model import LogisticRegression
 
-    feats = np.column_stack([cable, top])
+    m = _fit_models(c, rest, c_para, c_cable, seed)
+    held = np.flatnonzero(c.held)
+    cable = np.asarray(c.cable[held] @ m["cable"][0]).ravel() + m["cable"][1]
+    ps = np.asarray(c.held_para @ m["para"][0]).ravel() + m["para"][1]
+    pos = {int(k): j for j, k in enumerate(held)}
+    paras = _group_scores(ps, np.array([pos[int(o)] for o in c.held_owner], dtype=np.int64),
+                          len(held))  # fmt: skip
+    feats = _blend_features(cable, paras)
+    y = c.cable_y[held]
     lr = LogisticRegression(C=1.0, random_state=seed).fit(feats, y)
-    w = [float(lr.coef_[0][0]), float(lr.coef_[0][1]), float(lr.intercept_[0])]
-    z = feats @ np.array(w[:2]) + w[2]
+    w = [*(float(v) for v in lr.coef_[0]), float(lr.intercept_[0])]
+    z = feats @ np.array(w[:-1]) + w[-1]
     neg = np.sort(z[y == 0])
     # The score above which target_fpr of the held-out unclassified cables fall.
     t = neg[min(len(neg) - 1, int(math.ceil((1 - target_fpr) * len(neg))) - 1)]
     return w, float(_sigmoid(np.array([t]))[0])
 
 
+def paragraph_count(conn: Any, keys: Sequence[int]) -> int:
+    """How many paragraphs the cables ``keys`` hold (a bound on the labelled ones)."""
+    total = conn.execute("SELECT count(*) FROM portions WHERE kind != 'subject'").fetchone()[0]
+    cables = conn.execute("SELECT count(*) FROM cables").fetchone()[0] or 1
+    return int(total * len(keys) / cables)
+
+
 def train(archive: Any, *, seed: int = 0, max_cables: int | None = MAX_CABLES,
           max_paragraphs: int = MAX_PARAGRAPHS) -> Model:  # fmt: skip
     """Learn from an archive's marked portions and cables (a seeded sample of at most
-    ``max_cables`` cables when larger). The model records the archive generation."""
+    ``max_cables`` cables when larger), streaming them: the text is read once and kept only
+    as hashed counts. ``archive`` is an ``Archive`` or a SQLite connection to one. The model
+    records the archive generation."""
     conn = connection(archive)
     started = time.perf_counter()
     keys = sample_keys(conn, max_cables, seed)
-    docs = list(read_docs(conn, keys))
-    model = train_docs(docs, seed=seed, max_paragraphs=max_paragraphs)
+    model = train_docs(read_docs(conn, keys), seed=seed, max_paragraphs=max_paragraphs,
+                       paragraphs_hint=paragraph_count(conn, keys))  # fmt: skip
     from cablegram.search.docvalues import generation
 
     model.info["generation"] = generation(conn)

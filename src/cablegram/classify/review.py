@@ -17,8 +17,7 @@ from typing import Any
 import numpy as np
 
 from cablegram.classify.data import CableDoc, connection, read_docs
-from cablegram.classify.model import CLASSIFIED, Model, _sigmoid, _top_mean
-from cablegram.classify.text import meta_terms, terms
+from cablegram.classify.model import CLASSIFIED, Model
 
 __all__ = [
     "FLAG_HIGH",
@@ -69,30 +68,9 @@ def is_reviewer(reader: Any) -> bool:
     return bool(getattr(reader, "admin", False)) or REVIEWER in getattr(reader, "caveats", ())
 
 
-def _meta(doc: CableDoc) -> list[str]:
-    return meta_terms(doc.origin, doc.tags, doc.date)
-
-
 def score_docs(model: Model, docs: list[CableDoc]) -> tuple[np.ndarray, list[np.ndarray]]:
     """Probabilities for many cables at once: per cable, and per paragraph of each."""
-    if not docs:
-        return np.zeros(0), []
-    metas = [_meta(d) for d in docs]
-    texts, owner = [], []
-    for i, d in enumerate(docs):
-        for p in d.paragraphs:
-            texts.append(terms(p.text))
-            owner.append(i)
-    xp = model.vec.transform(texts, [metas[i] for i in owner]) if texts else None
-    ps = model._score("para", xp) if xp is not None else np.zeros(0)
-    per: list[list[float]] = [[] for _ in docs]
-    for i, s in zip(owner, ps.tolist()):
-        per[i].append(s)
-    xc = model.vec.transform([terms("\n\n".join(p.text for p in d.portions)) for d in docs], metas)
-    cable = model._score("cable", xc)
-    w = model.info["blend"]
-    z = w[0] * cable + w[1] * np.array([_top_mean(np.array(p)) for p in per]) + w[2]
-    return _sigmoid(z), [_sigmoid(np.array(p)) for p in per]
+    return model.score_docs(docs)
 
 
 def store_model(archive: Any, model: Model, *, name: str = "default",

@@ -122,21 +122,36 @@ class Hashed:
         return self.hasher.transform(docs).tocsr()
 
     def fit(self, docs: Sequence[Sequence[str]]) -> Hashed:
-        x = self.counts(docs)
+        return self.fit_counts(self.counts(docs))
+
+    def fit_counts(self, x: sparse.csr_matrix) -> Hashed:
+        """``fit`` from term counts already hashed (``counts``)."""
         df = np.bincount(x.indices, minlength=N_FEATURES).astype(np.float64)
         self.idf = (np.log((1 + x.shape[0]) / (1 + df)) + 1).astype(np.float32)
         return self
 
+    def weigh(self, x: sparse.csr_matrix, block: int = 16384) -> sparse.csr_matrix:
+        """Term counts (``counts``) to l2-normalised sublinear TF-IDF rows, in place, a block
+        of rows at a time (the temporaries stay small at 250,000 cables)."""
+        assert self.idf is not None, "fit first"
+        x = sparse.csr_matrix(x, dtype=np.float32)
+        for r0 in range(0, x.shape[0], block):
+            r1 = min(r0 + block, x.shape[0])
+            s, e = x.indptr[r0], x.indptr[r1]
+            d = x.data[s:e]  # a view: changed in place
+            np.log(d, out=d)
+            d += 1
+            d *= self.idf[x.indices[s:e]]
+            owner = np.repeat(np.arange(r1 - r0), np.diff(x.indptr[r0 : r1 + 1]))
+            norms = np.sqrt(np.bincount(owner, weights=d * d, minlength=r1 - r0))
+            norms[norms == 0] = 1
+            d /= norms[owner].astype(np.float32)
+        return x
+
     def transform(
         self, docs: Sequence[Sequence[str]], metas: Sequence[Sequence[str]] | None = None
     ) -> sparse.csr_matrix:
-        assert self.idf is not None, "fit first"
-        x = self.counts(docs).astype(np.float32)
-        x.data = 1 + np.log(x.data)
-        x = x.multiply(self.idf[None, :]).tocsr()
-        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
-        norms[norms == 0] = 1
-        x = sparse.diags(1 / norms) @ x
+        x = self.weigh(self.counts(docs))
         if metas is not None and self.meta_weight:
             m = self.counts(metas).astype(np.float32)
             m.data[:] = self.meta_weight

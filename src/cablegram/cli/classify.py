@@ -39,7 +39,7 @@ def classify_group() -> None:
 @_db_option
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--max-cables", type=click.IntRange(min=10), default=None,
-              help="Learn from a seeded sample of at most this many cables (default 120,000).")  # fmt: skip
+              help="Learn from a seeded sample of at most this many cables (default 15,000).")  # fmt: skip
 @click.option("--index/--no-index", default=True, show_default=True,
               help="Also build the similar-cable vectors and the topics.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True)
