@@ -54,7 +54,14 @@ def build_db(path: Path) -> None:
     from cablegram.archive import Archive
 
     with Archive(path) as arc:
-        arc.ingest([SAMPLES / "cablegate-dev.tar.xz", SAMPLES / "09BAKU433.md"], workers=2)
+        arc.ingest(
+            [
+                SAMPLES / "cablegate-dev.tar.xz",
+                SAMPLES / "09BAKU433.md",
+                SAMPLES / "cables-csv-sample.csv",
+            ],
+            workers=2,
+        )
 
 
 def forms(kind: str, names: set[str]) -> set[str]:

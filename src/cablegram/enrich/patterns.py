@@ -66,12 +66,26 @@ _INST_HEAD = (
     r"(?:Ministry|Council|Commission|Committee|Court|Agency|Office|Bank|University|Institute|"
     r"Party|Government|Assembly|Parliament|Senate|Police|Foundation|Society|Association|"
     r"Federation|Front|Movement|Authority|Directorate|Service|Corporation|Company|Embassy|"
-    r"Consulate)"
+    r"Consulate|Alliance|Division|Brigade|Battalion|Regiment|Congress|Organization|"
+    r"Organisation|Center|Centre|Force)"
 )
-_CAPWORD = r"(?:[A-Z][A-Za-z\-]+|[A-Z]{2,})"
+_CAPWORD = r"(?:[A-Z][A-Za-z\-]+|[A-Z]{2,}|U\.S\.|U\.K\.)"
+_CAPRUN = rf"{_CAPWORD}(?:\s+{_CAPWORD})*"
 _INSTITUTION = re.compile(
-    rf"(?<![\w\-])(?:{_CAPWORD}\s+){{0,4}}{_INST_HEAD}(?![\w\-])"
-    rf"(?:\s+(?:of|for|on)\s+(?:the\s+)?{_CAPWORD}(?:,?\s+(?:and\s+)?{_CAPWORD}){{0,5}})?"
+    rf"(?<![\w\-])(?:{_CAPWORD}(?:\s+and)?\s+){{0,4}}{_INST_HEAD}(?![\w\-])"
+    # complements: "of Foreign Affairs", "for Cooperative Education" (not "..., INCE"),
+    # "of Agriculture, Forestry and Fisheries"
+    rf"(?:\s+(?:of|for|on)\s+(?:the\s+)?{_CAPRUN}(?:(?:,\s+{_CAPRUN})*,?\s+and\s+{_CAPRUN})?){{0,2}}"
+)
+# Where a complement names an institution of its own ("Commission of the National
+# Electoral Council"): two organisations.
+_INST_SPLIT = re.compile(
+    rf"\s+(?:of|for|on)\s+(?:the\s+)?(?=(?:{_CAPWORD}\s+){{0,4}}{_INST_HEAD}\b)"
+)
+# State Department offices: INR/B, WHA/AND, NEA/IR.
+_OFFICE = re.compile(
+    r"(?<![\w/])(?:AF|EAP|EUR|NEA|SCA|WHA|INR|ISN|PM|DRL|IO|EEB|EB|CA|DS|OES|PRM|INL|ECA|VCI|"
+    r"AVC|IIP|PA|CT|S/CT|S/P|S/ES|T|P)/[A-Z]{1,6}(?:/[A-Z]{1,6})?(?![\w/])"
 )
 _TITLE_BEFORE = re.compile(rf"((?:(?i:{_TITLE_MOD})\s+){{0,3}}(?i:{_TITLE_HEAD}))\s*$")
 _NAME_NEXT = re.compile(r"\s+[A-Z][a-z]")
