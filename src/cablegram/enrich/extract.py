@@ -84,7 +84,7 @@ __all__ = [
 
 # Bump when rules, word lists or the casing table change: enrichment redoes every cable
 # whose stored extractor version differs.
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 
 
 # --- where the model needs to look ------------------------------------------------------
@@ -204,6 +204,7 @@ class Extractor:
         chosen: list[Candidate] = []
         redacted: list[Mention] = []
         defs: list[tuple[int, int, int, str]] = []  # (seq, start of '(', end, acronym)
+        nicks: list[tuple[int, int, int, str]] = []  # (seq, start of '(', end, nickname)
         paras = [(seq, orig, work, ents) for seq, orig, work, _, _, ents in rows]
         for seq, orig, work, rule_cands, reds, ents in rows:
             cands = self._model(seq, orig, work, ents, rule_cands)
@@ -211,13 +212,17 @@ class Extractor:
             chosen.extend(_select(cands))
             for m in _DEFINITION.finditer(work):
                 defs.append((seq, m.start(), m.end(), m["acr"]))
+            for m in _NICKNAME.finditer(work):
+                nicks.append((seq, m.start(), m.end(), m["q"] or m["u"]))
             for m in _CITE.finditer(orig.upper() if not is_upper_text(orig) else orig):
                 cid = _citation(m, c.year)
                 if cid and cid != c.id:
                     out.citations.append((cid, seq, m.group()))
         titles = [x for x in chosen if x.kind == "title"]
         chosen = [x for x in chosen if x.kind != "title"]
-        chosen = self._consistent(chosen, paras, _person_initials(defs, chosen))
+        initials = _person_initials(defs, chosen)
+        initials.update(_person_initials(nicks, chosen, nicknames=True))
+        chosen = self._consistent(chosen, paras, initials)
         mentions = [Mention(x.kind, x.name, x.text, x.seq, x.start, x.end, x.title) for x in chosen]
         mentions += self._header_people(c)
         mentions += [
@@ -254,6 +259,11 @@ class Extractor:
             title = " ".join(m["title"].split())
             if title.lower() in ("may", "will") or _is_jargon(name) or _common_word(name):
                 continue
+            if title.endswith(".") and len(title.split()[-1]) > 5:
+                continue  # "... to damage the president. Castillo claimed": a sentence end
+            rn = _REGNAL.match(work, ne)
+            if rn:  # "King Abdullah II" is not any Abdullah
+                name, ne = f"{name} {rn.group(1)}", rn.end()
             if name.lower() in lx.TITLE_OF_WORDS or name in lx.NOT_ENTITIES:
                 continue  # "president of the Assembly"
             cands.append(Candidate(ns, ne, "person", name, 100, title, seq))
@@ -478,6 +488,11 @@ class Extractor:
                     or (s and len(s) >= 6 and s[0].isupper())
                 ):
                     names.setdefault(s, x)
+        # Initials and nicknames the cable defines for a person are looked for too.
+        people = {x.name: x for x in chosen if x.kind == "person"}
+        for short, full in initials.items():
+            if full in people and len(short) >= 2:
+                names.setdefault(short, people[full])
         for w, x in surnames.items():
             names.setdefault(w, x)
             if x.text.isupper():  # ALL-CAPS text is matched as written
@@ -692,6 +707,13 @@ def _from_spacy(ent: tuple[int, int, str], work: str) -> list[Candidate]:
     return out
 
 
+# A nickname a cable gives a person: 'Carlos Mario Jimenez ("Macaco")', 'Diego Murillo's
+# (Don Berna)' (quoted, or two capitalised words).
+_NICKNAME = re.compile(
+    r"\(\s*(?:[\"\u201c]+(?P<q>[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)[\"\u201d]+|"
+    r"(?P<u>[A-Z][a-z]+\s[A-Z][a-z]+))\s*\)"
+)
+_REGNAL = re.compile(r"\s+(II|III|IV|VI{0,3}|IX|XI{0,3})(?![\w'\u2019-])")
 _NATIONAL_HEAD = re.compile(r"^\S+\s+(?:\S+\s+)?(?:Government|Embassy|Army|Police|Navy)\b")
 _INST_AND = re.compile(rf"(?<![\w-]){_INST_HEAD}(?P<sep>\s+and\s+)(?=[A-Z])")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\"\u201c(]\s*|\n\s*|--\s*)$")

@@ -162,7 +162,10 @@ def entity_key(kind: str, name: str) -> str:
     """The resolution key of a name of kind ``kind`` (see ``docs/entities.md``)."""
     k = lx.norm(name)
     if kind == "person":
-        toks = [t for t in k.split() if t not in ("jr", "sr", "ii", "iii", "mr", "mrs", "ms", "dr")]
+        toks = [t for t in k.split() if t not in ("jr", "sr", "mr", "mrs", "ms", "dr")]
+        # "John Smith III" is John Smith; "Abdullah II" is a king, not any Abdullah.
+        if len([t for t in toks if t not in ("ii", "iii")]) >= 2:
+            toks = [t for t in toks if t not in ("ii", "iii")]
         if len(toks) >= 3:
             toks = [toks[0]] + [t for t in toks[1:-1] if len(t) > 1] + [toks[-1]]
         return " ".join(toks)

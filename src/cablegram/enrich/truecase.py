@@ -182,6 +182,7 @@ _INST_HEADS = frozenset(
     )
 )
 _INST_LINK = frozenset(_w("of for on"))
+_ACRONYM_DEF = re.compile(r"\(([A-Z]{3,6})\)")
 _INST_WORD = re.compile(r"[A-Za-z](?:[A-Za-z\-]|\.(?=[A-Za-z]))*\.?")
 
 
@@ -211,7 +212,7 @@ def _institutions(orig: str, text: str, table: dict[str, tuple[str, float]]) -> 
                 or low in _FUNCTION or low in _stop_words()):  # fmt: skip
             return False
         e = table.get(low)
-        return e is None or e[1] >= 0.01 or not e[0].islower()
+        return e is None or e[1] >= 0.02 or not e[0].islower()
 
     def joined(i: int, j: int) -> bool:
         gap = text[words[i].end() : words[j].start()]
@@ -223,6 +224,22 @@ def _institutions(orig: str, text: str, table: dict[str, tuple[str, float]]) -> 
         if chars[a].islower():
             chars[a] = chars[a].upper()
 
+    # A name its acronym follows: "MOVEMENT FOR DEMOCRATIC CHANGE (MDC)".
+    for d in _ACRONYM_DEF.finditer(orig):
+        acr = d.group(1)
+        end = next((i for i, w in enumerate(words) if w.start() >= d.start()), len(words))
+        picked: list[int] = []
+        k = end - 1
+        while k >= 0 and len(picked) < len(acr) and end - k <= len(acr) + 3:
+            if words[k].group().lower() not in _FUNCTION:
+                picked.append(k)
+            k -= 1
+        picked.reverse()
+        if (len(picked) == len(acr) and "".join(words[x].group()[0] for x in picked).upper() == acr
+                and all(orig[words[x].start() : words[x].end()].isupper() for x in picked)):  # fmt: skip
+            for x in picked:
+                cap(x)
+            chars[d.start(1) : d.end(1)] = list(acr)  # the acronym stays one
     for i, m in enumerate(words):
         if (
             m.group().lower().rstrip(".") not in _INST_HEADS
