@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import resource
-import shutil
 import sqlite3
 import sys
 import tempfile
@@ -42,6 +41,7 @@ from cablegram.enrich import db  # noqa: E402
 from cablegram.enrich.extract import Extractor  # noqa: E402
 from cablegram.enrich.lexicon import norm, place_canon  # noqa: E402
 from cablegram.enrich.patterns import clean_name  # noqa: E402
+from goldset import DEV_SAMPLE, dev_archive, load_gold  # noqa: E402
 
 GOLD = ROOT / "tests" / "gold" / "entities.jsonl"
 HELDOUT = ROOT / "tests" / "gold" / "heldout-people.jsonl"
@@ -54,14 +54,7 @@ def build_db(path: Path) -> None:
     from cablegram.archive import Archive
 
     with Archive(path) as arc:
-        arc.ingest(
-            [
-                SAMPLES / "cablegate-dev.tar.xz",
-                SAMPLES / "09BAKU433.md",
-                SAMPLES / "cables-csv-sample.csv",
-            ],
-            workers=2,
-        )
+        arc.ingest(DEV_SAMPLE, workers=2)
 
 
 def forms(kind: str, names: set[str]) -> set[str]:
@@ -133,7 +126,7 @@ def score(gold: list[dict], pred: dict[str, dict[str, list[set[str]]]], verbose:
 
 
 def quality(dbpath: Path, verbose: bool, gold_path: Path = GOLD) -> dict:
-    gold = [json.loads(line) for line in gold_path.read_text("utf-8").splitlines() if line.strip()]
+    gold = load_gold(gold_path)
     conn = sqlite3.connect(dbpath)
     ex = Extractor()
     pred = predicted(conn, [g["id"] for g in gold], ex)
@@ -245,25 +238,14 @@ def main() -> None:
     ap.add_argument("--json", help="write the figures to this file")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and extras")
     args = ap.parse_args()
-    tmp = None
-    if args.db:
-        dbpath = Path(args.db)
-    else:
-        tmp = tempfile.mkdtemp()
-        dbpath = Path(tmp) / "dev.db"
-        print("building the dev database ...", file=sys.stderr)
-        build_db(dbpath)
     figures: dict = {}
-    try:
+    with dev_archive(args.db, build_db, "the dev database") as dbpath:
         if not args.no_quality:
             figures["quality"] = quality(dbpath, args.verbose)
             if HELDOUT.exists():
                 figures["heldout_people"] = quality(dbpath, args.verbose, HELDOUT)
         if not args.no_speed:
             figures["speed"] = speed(dbpath, args.workers, args.limit)
-    finally:
-        if tmp:
-            shutil.rmtree(tmp, ignore_errors=True)
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n", "utf-8")
 

@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sqlite3
 import sys
-import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,16 +33,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from cablegram.enrich.lexicon import norm  # noqa: E402
+from goldset import DEV_SAMPLE, dev_archive, load_gold  # noqa: E402
 
 GOLD = ROOT / "tests" / "gold" / "resolution.jsonl"
 # The development set the rules were written against, and a held-out set read afterwards
 # (12 other dev cables) that no rule was written from: the gap between them is the
 # overfitting.
 SPLITS = {"dev": GOLD, "heldout": ROOT / "tests" / "gold" / "resolution-heldout.jsonl"}
-
-
-def load_gold(path: Path = GOLD) -> list[dict]:
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
 
 
 def last_word(text: str) -> str:
@@ -162,9 +157,7 @@ def build(path: Path) -> None:
     from cablegram.archive import Archive
 
     with Archive(path) as arc:
-        arc.ingest([ROOT / "samples" / "cablegate-dev.tar.xz", ROOT / "samples" / "09BAKU433.md",
-                     ROOT / "samples" / "cables-csv-sample.csv"],
-                   workers=2)  # fmt: skip
+        arc.ingest(DEV_SAMPLE, workers=2)
         arc.enrich(workers=2)
 
 
@@ -176,14 +169,6 @@ def main() -> None:
     ap.add_argument("--gold", help="another gold file (overrides --split)")
     ap.add_argument("--json", help="write the figures to this file")
     args = ap.parse_args()
-    tmp = None
-    if args.db:
-        dbpath = Path(args.db)
-    else:
-        tmp = tempfile.mkdtemp()
-        dbpath = Path(tmp) / "dev.db"
-        print("building and enriching the dev archive ...", file=sys.stderr)
-        build(dbpath)
     if args.gold:
         golds = {"gold": Path(args.gold)}
     elif args.split == "both":
@@ -191,7 +176,7 @@ def main() -> None:
     else:
         golds = {args.split: SPLITS[args.split]}
     results: dict[str, dict] = {}
-    try:
+    with dev_archive(args.db, build, "and enriching the dev archive") as dbpath:
         conn = sqlite3.connect(dbpath)
         for name, path in golds.items():
             gold = load_gold(path)
@@ -202,9 +187,6 @@ def main() -> None:
             print(f"\n== {name}: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
             results[name] = report(gold, predicted(conn, gold))
             show(results[name])
-    finally:
-        if tmp:
-            shutil.rmtree(tmp, ignore_errors=True)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n", "utf-8")
 

@@ -181,7 +181,7 @@ def test_show_entities_cli(rice: Archive) -> None:
 
 
 def test_gold_set_shape() -> None:
-    gold = bench.load_gold()
+    gold = bench.load_gold(bench.GOLD)
     assert len(gold) >= 1000
     assert len({g["cable"] for g in gold}) >= 30
     assert len(bench.shared_surnames(gold)) >= 12

@@ -245,7 +245,7 @@ def _export_parquet(cables: Iterable[Cable], fh: IO[bytes], batch_size: int) -> 
     schema = _parquet_schema()
     n = 0
     batch: list[dict[str, Any]] = []
-    sink = fh if not isinstance(fh, io.TextIOBase) else fh.buffer  # type: ignore[attr-defined]
+    sink = fh if not isinstance(fh, io.TextIOBase) else fh.buffer
     with pq.ParquetWriter(sink, schema, compression="zstd") as writer:
         for c in cables:
             batch.append(_parquet_row(c))

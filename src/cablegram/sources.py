@@ -20,9 +20,10 @@ import sys
 import tarfile
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, Literal
 
 # The full-release cables.csv has bodies far larger than csv's default field limit.
 csv.field_size_limit(2**31 - 1)
@@ -66,7 +67,7 @@ def input_size(paths: Iterable[str | os.PathLike[str]]) -> int | None:
     """Bytes the paths hold on disk (what the documents' ``nbytes`` add up to, about);
     None when unknown (standard input)."""
     total = 0
-    for p in map(os.fspath, paths):
+    for p in (os.fspath(p) for p in paths):
         if p == "-":
             return None
         if os.path.isdir(p):
@@ -153,7 +154,7 @@ def _iter_stream(source: str, data: bytes) -> Iterator[Document]:
         yield Document(source, "", data, nbytes=len(data))
 
 
-def _iter_tar(path: str, fileobj: io.BufferedIOBase | None = None) -> Iterator[Document]:
+def _iter_tar(path: str, fileobj: BinaryIO | None = None) -> Iterator[Document]:
     raw = fileobj
     try:
         if raw is None:
@@ -166,9 +167,9 @@ def _iter_tar(path: str, fileobj: io.BufferedIOBase | None = None) -> Iterator[D
             raw.close()
 
 
-def _read_tar(path: str, raw: io.BufferedIOBase, on_disk: bool) -> Iterator[Document]:
+def _read_tar(path: str, raw: BinaryIO, on_disk: bool) -> Iterator[Document]:
     start = 0  # where in the raw file tarfile starts reading (after the plain-tar reader)
-    mode = "r|*"
+    mode: Literal["r|*", "r|"] = "r|*"
     plain = on_disk and raw.read(BLOCK)[257:262] == b"ustar"  # an uncompressed tar
     if on_disk:
         raw.seek(0)
@@ -226,7 +227,7 @@ def _read_tar(path: str, raw: io.BufferedIOBase, on_disk: bool) -> Iterator[Docu
 BLOCK = tarfile.BLOCKSIZE
 
 
-def _iter_plain_tar(path: str, raw: io.BufferedIOBase) -> Iterator[Document]:
+def _iter_plain_tar(path: str, raw: BinaryIO) -> Generator[Document, None, int | None]:
     """The members of an uncompressed tar, read straight from the file while they are
     plain files and directories with valid headers (parsed by tarfile's own header
     parser). Returns (``yield from``) the offset of the first header left to tarfile (the
@@ -299,7 +300,7 @@ def _inner(path: str, member: str, data: bytes, nbytes: int) -> Iterator[Documen
         yield Document(path, member, data, nbytes=nbytes)
 
 
-def _iter_csv(path: str, member: str, fh: io.BufferedIOBase) -> Iterator[Document]:
+def _iter_csv(path: str, member: str, fh: BinaryIO) -> Iterator[Document]:
     """cables.csv: backslash-escaped quotes (\\" and \\'), not doubled ones.
 
     Each row is handed to the parser re-serialised as one canonical csv line, so the
@@ -327,7 +328,7 @@ def _iter_csv(path: str, member: str, fh: io.BufferedIOBase) -> Iterator[Documen
         yield Document(path, f"{prefix}row {n}", data, hint="csv-row", nbytes=nbytes)
 
 
-def _tell(fh: io.BufferedIOBase, default: int) -> int:
+def _tell(fh: BinaryIO, default: int) -> int:
     try:
         return fh.tell()
     except (OSError, ValueError):
@@ -340,7 +341,7 @@ def encode_csv_row(row: list[str]) -> bytes:
     return buf.getvalue().encode("utf-8", errors="surrogateescape")
 
 
-def _iter_jsonl(path: str, member: str, fh: io.BufferedIOBase) -> Iterator[Document]:
+def _iter_jsonl(path: str, member: str, fh: BinaryIO) -> Iterator[Document]:
     prefix = f"{member}#" if member else ""
     for n, line in enumerate(fh, 1):
         if line.strip():

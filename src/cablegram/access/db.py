@@ -30,7 +30,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
@@ -380,7 +380,7 @@ class AccessDB:
             return int(self._run(sql, params).rowcount)
 
     # -- principals ------------------------------------------------------------------------
-    def add_user(self, name: str, *, clearance: str = "U", caveats: object = (),
+    def add_user(self, name: str, *, clearance: str = "U", caveats: str | Iterable[object] = (),
                  password: str | None = None, admin: bool = False) -> Principal:  # fmt: skip
         name = name.strip()
         if not name or len(name) > 64 or any(ch.isspace() for ch in name):

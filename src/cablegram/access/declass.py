@@ -9,6 +9,7 @@ non-date values separately with their counts.
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -75,7 +76,7 @@ class DueCable:
     origin: str
     classification: str
     declassify_on: str
-    when: date
+    when: datetime.date  # not ``date``: the field above shadows it here
 
 
 @dataclass

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from cablegram.model import CLASSIFICATION_ABBREVIATIONS, Cable
@@ -66,13 +67,13 @@ def clearance_level(name: str) -> int:
     return CLEARANCES[key]
 
 
-def normalize_caveats(names: object) -> frozenset[str]:
+def normalize_caveats(names: str | Iterable[object] | None) -> frozenset[str]:
     """Caveat rights as ``portions.caveats`` spells them: ``NF`` -> ``NOFORN``,
     ``REL NATO`` -> ``REL_NATO``. Unknown names are kept (upper case)."""
     if isinstance(names, str):
         names = [x for x in re.split(r"[,\n]+", names)]
     out = set()
-    for n in names or ():  # type: ignore[union-attr]
+    for n in names or ():
         s = " ".join(str(n).replace("_", " ").upper().split())
         if s:
             out.add("_".join((caveat_name(s) or s).split()))

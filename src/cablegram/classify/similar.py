@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import random
 import sqlite3
-import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +25,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
+from cablegram.classify.cache import ReaderCache, visible_clause
 from cablegram.classify.data import connection
 from cablegram.classify.text import Hashed, terms
 
@@ -120,7 +120,7 @@ class SimilarIndex:
     def __init__(self, conn: sqlite3.Connection, visible: Any) -> None:
         if not has_index(conn):
             raise LookupError("no similar-cable index; run `cablegram classify index` first")
-        vis, params = ("1", []) if visible is None else visible.portion_clause("p")
+        vis, params = visible_clause(visible)
         rows = conn.execute(
             "SELECT v.portion_id, v.vec FROM classify_vectors v JOIN portions p "
             f"ON p.portion_id = v.portion_id WHERE {vis} ORDER BY v.portion_id",
@@ -194,29 +194,18 @@ class SimilarIndex:
         return out[:k]
 
 
-_CACHE: dict[tuple, SimilarIndex] = {}
-_LOCK = threading.Lock()
+def _n_vectors(conn: sqlite3.Connection) -> int:
+    if not has_index(conn):
+        return 0
+    return int(conn.execute("SELECT count(*) FROM classify_vectors").fetchone()[0])
+
+
+_CACHE = ReaderCache(SimilarIndex, _n_vectors)
 
 
 def index_for(conn: sqlite3.Connection, visible: Any) -> SimilarIndex:
     """The reader's index, cached per database, generation and visibility."""
-    from cablegram.search.docvalues import generation
-
-    vkey = ("all",) if visible is None else (visible.max_level, tuple(sorted(visible.caveats)))
-    n = (
-        conn.execute("SELECT count(*) FROM classify_vectors").fetchone()[0]
-        if has_index(conn)
-        else 0
-    )
-    db = conn.execute("PRAGMA database_list").fetchone()[2]
-    key = (db, generation(conn), n, vkey)
-    with _LOCK:
-        idx = _CACHE.get(key)
-        if idx is None:
-            if len(_CACHE) > 8:
-                _CACHE.clear()
-            idx = _CACHE[key] = SimilarIndex(conn, visible)
-        return idx
+    return _CACHE.get(conn, visible)
 
 
 def similar(archive: Any, cable_id: str, *, k: int = 10, visible: Any = None) -> list[SimilarCable]:
@@ -238,7 +227,7 @@ def _describe(conn: sqlite3.Connection, out: list[SimilarCable], visible: Any) -
     if not out:
         return
     marks = ",".join("?" * len(out))
-    vis, params = ("1", []) if visible is None else visible.portion_clause("p")
+    vis, params = visible_clause(visible)
     rows = conn.execute(
         f"SELECT c.id, c.date, (SELECT p.text FROM portions p WHERE p.cable_id = c.id "
         f"AND p.kind = 'subject' AND {vis}) FROM cables c WHERE c.id IN ({marks})",

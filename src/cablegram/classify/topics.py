@@ -14,12 +14,12 @@ from __future__ import annotations
 import random
 import re
 import sqlite3
-import threading
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from cablegram.classify.cache import ReaderCache, visible_clause
 from cablegram.classify.data import connection
 from cablegram.classify.text import scrub
 
@@ -126,7 +126,7 @@ class _Assigned:
     """(cable key, topic) pairs of the portions one reader may see, deduplicated."""
 
     def __init__(self, conn: sqlite3.Connection, visible: Any) -> None:
-        vis, params = ("1", []) if visible is None else visible.portion_clause("p")
+        vis, params = visible_clause(visible)
         rows = conn.execute(
             "SELECT DISTINCT t.portion_id / 4096, t.topic FROM classify_portion_topics t "
             f"JOIN portions p ON p.portion_id = t.portion_id WHERE {vis}",
@@ -136,24 +136,15 @@ class _Assigned:
         self.keys, self.topics = arr[:, 0], arr[:, 1]
 
 
-_CACHE: dict[tuple, _Assigned] = {}
-_LOCK = threading.Lock()
+def _n_assigned(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM classify_portion_topics").fetchone()[0])
+
+
+_CACHE = ReaderCache(_Assigned, _n_assigned)
 
 
 def _assigned(conn: sqlite3.Connection, visible: Any) -> _Assigned:
-    from cablegram.search.docvalues import generation
-
-    vkey = ("all",) if visible is None else (visible.max_level, tuple(sorted(visible.caveats)))
-    db = conn.execute("PRAGMA database_list").fetchone()[2]
-    n = conn.execute("SELECT count(*) FROM classify_portion_topics").fetchone()[0]
-    key = (db, generation(conn), n, vkey)
-    with _LOCK:
-        a = _CACHE.get(key)
-        if a is None:
-            if len(_CACHE) > 8:
-                _CACHE.clear()
-            a = _CACHE[key] = _Assigned(conn, visible)
-        return a
+    return _CACHE.get(conn, visible)
 
 
 def list_topics(archive: Any, *, visible: Any = None) -> list[Topic]:

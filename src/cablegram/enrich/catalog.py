@@ -336,7 +336,8 @@ def _record(conn: sqlite3.Connection, action: str, entity_id: str, target: str =
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (action, entity_id, target, name, json.dumps(scope or {}, sort_keys=True), note, now),
         )
-        cid = int(cur.lastrowid)
+        cid = cur.lastrowid
+        assert cid is not None  # set by the INSERT
         db.apply_latest_correction(conn)
         conn.execute("COMMIT")
     except BaseException:

@@ -175,7 +175,7 @@ class Extractor:
         pieces: list[tuple[int, int, int, str]] = []  # (cable, paragraph, offset, text)
         for ci, c in enumerate(cables):
             countries = [n for n in c.countries if n]
-            rows = []
+            rows: list[list[Any]] = []
             for seq, text in c.paragraphs:
                 work = restore_case(text) if is_upper_text(text) else text
                 cands, reds = self._rules(seq, text, work, countries)
@@ -312,13 +312,13 @@ class Extractor:
             if name:
                 cands.append(Candidate(m.start(), m.end(), "org", name, 80, seq=seq))
         # Place names: countries, post cities, regions.
-        for m in _place_matches(work):
-            if _ORG_TAIL.match(work, m.end()):
+        for pm in _place_matches(work):
+            if _ORG_TAIL.match(work, pm.end()):
                 continue  # "Minsk Group", "Baku Stock Exchange": the model's organisation
-            canon = lx.place_canon().get(lx.norm(m.group()), m.group())
-            cands.append(Candidate(m.start(), m.end(), "place", canon, 70, seq=seq))
+            canon = lx.place_canon().get(lx.norm(pm.group()), pm.group())
+            cands.append(Candidate(pm.start(), pm.end(), "place", canon, 70, seq=seq))
             # Hyphenated neighbours: Baku-Tbilisi-Ceyhan, Turkey-Armenia.
-            for rx, at in ((_HYPHEN_RIGHT, m.end()), (_HYPHEN_LEFT, m.start())):
+            for rx, at in ((_HYPHEN_RIGHT, pm.end()), (_HYPHEN_LEFT, pm.start())):
                 while True:
                     h = (
                         rx.match(work, at)
@@ -554,7 +554,7 @@ def _person_matches(work: str) -> list[re.Match[str]]:
     """``_PERSON_RULE`` matches, searched only in stretches around title words."""
     global _HEAD_WORDS
     if _HEAD_WORDS is None:
-        heads = set()
+        heads: set[str] = set()
         for t in lx.TITLE_HEADS:
             heads.update(w.lower() for w in re.split(r"[_\s\-]+", t) if w)
             heads.add(t.replace("_", " ").lower())
@@ -739,14 +739,14 @@ def _one_spacy(s: int, e: int, kind: str, work: str) -> Candidate | None:
     if kind == "person":
         words = list(re.finditer(r"\S+", text))
         cut = 0
-        for w in words[:-1]:
-            lw = w.group().lower().strip(".,")
+        for wm in words[:-1]:
+            lw = wm.group().lower().strip(".,")
             if (
                 lw in _title_words()
                 or lw in lx.JARGON
-                or (w.group().isupper() and len(w.group()) > 1 and lw not in lx.PARTICLES)
+                or (wm.group().isupper() and len(wm.group()) > 1 and lw not in lx.PARTICLES)
             ):
-                cut = w.end()
+                cut = wm.end()
             else:
                 break
         if cut:

@@ -17,7 +17,7 @@ import calendar
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -41,6 +41,9 @@ from cablegram.search.nodes import (
     tokenize_text,
 )
 
+if TYPE_CHECKING:
+    from cablegram.search.visibility import Visibility
+
 __all__ = [
     "CLASS_ABBR",
     "CLASS_LEVELS",
@@ -52,6 +55,8 @@ __all__ = [
     "facet_filter",
     "facet_label",
     "facet_titles",
+    "entity_mentions",
+    "entity_tables",
     "field",
     "quote_value",
     "spec_for",
@@ -392,6 +397,45 @@ def _entity(v: Value) -> Entity:
 
 def _entity_sql(n: Entity, compiler: Any) -> SQL:
     return compiler.entity(n)  # the compiler knows whether the entity tables are there
+
+
+def entity_tables(columns: Callable[[str], set[str]]) -> tuple[bool, bool]:
+    """Whether the entity tables are there, and whether ``mentions`` has ``portion_id``,
+    from ``columns(table)``: a table's column names, read from the backend's catalogue.
+    The contract with `cablegram enrich` (docs/search.md): entities(entity_id, kind, name)
+    and mentions(entity_id, cable_id[, portion_id])."""
+    entities, mentions = columns("entities"), columns("mentions")
+    ok = {"entity_id", "kind", "name"} <= entities and {"entity_id", "cable_id"} <= mentions
+    return ok, "portion_id" in mentions
+
+
+def entity_mentions(
+    n: Entity,
+    visible: Visibility | None,
+    tables: tuple[bool, bool],
+    placeholders: Callable[[str], str] = str,
+) -> SQL:
+    """The start of both engines' entity filter: the mentions of entities (joined to
+    the reader's visible portions), for the engine to close with its name match.
+    ``tables``: ``entity_tables``; ``placeholders`` turns the ``?`` of the visibility
+    clause into the engine's."""
+    ok, mention_portions = tables
+    if not ok:
+        raise QueryError(
+            f"{n.kind}: filters need entity tables; run `cablegram enrich` first", n.pos
+        )
+    sql = "c.id IN (SELECT m.cable_id FROM mentions m JOIN entities e ON e.entity_id = m.entity_id"
+    params: list[Any] = []
+    if visible is not None:
+        if not mention_portions:
+            raise QueryError(
+                f"{n.kind}: filters cannot be restricted to visible text "
+                "(mentions lack portion_id); re-run `cablegram enrich`",
+                n.pos,
+            )
+        vis, params = visible.portion_clause("vp")
+        sql += f" JOIN portions vp ON vp.portion_id = m.portion_id AND {placeholders(vis)}"
+    return sql, params
 
 
 def _precedence(v: Value) -> FieldFilter:

@@ -31,6 +31,7 @@ __all__ = [
     "Signer",
     "Tag",
     "Text",
+    "guarantees_visible",
     "leaves",
     "tokenize_text",
 ]
@@ -201,6 +202,18 @@ def leaves(node: Node) -> list[Node]:
     if isinstance(node, Not):
         return leaves(node.item)
     return [node]
+
+
+def guarantees_visible(node: Node) -> bool:
+    """True when every cable matching ``node`` matched some (visible) portion's text:
+    a restricted reader's search then needs no separate "has a visible portion" test."""
+    if isinstance(node, Text):
+        return True
+    if isinstance(node, And):
+        return any(guarantees_visible(item) for item in node.items)
+    if isinstance(node, Or):
+        return all(guarantees_visible(item) for item in node.items)
+    return False
 
 
 # ---------------------------------------------------------------------- tokens

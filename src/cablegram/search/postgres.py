@@ -36,7 +36,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from cablegram.search.fields import spec_for
+from cablegram.search.fields import entity_mentions, entity_tables, spec_for
+from cablegram.search.nodes import guarantees_visible
 from cablegram.search.query import (
     And,
     Entity,
@@ -60,6 +61,7 @@ from cablegram.search.results import (
     Hit,
     SearchResult,
     Snippet,
+    check_paging,
     marked_snippet,
 )
 from cablegram.search.visibility import Visibility
@@ -232,7 +234,7 @@ class _Compiler:
         self.conn = conn
         self.visible = visible
         self.leaves: dict[tuple, _Leaf] = {}
-        self._entities: bool | None = None
+        self._entity_tables: tuple[bool, bool] | None = None  # fields.entity_tables
 
     def leaf(self, node: Text, negated: bool) -> _Leaf:
         key = (node.tokens, node.prefix, node.field)
@@ -260,38 +262,13 @@ class _Compiler:
         return postgres(node, self)
 
     def entity(self, node: Entity) -> tuple[str, list[Any]]:
-        if self._entities is None:
-            cols: dict[str, set[str]] = {}
-            for table in ("entities", "mentions"):
-                rows = self.conn.execute(
+        if self._entity_tables is None:
+            self._entity_tables = entity_tables(
+                lambda t: {r[0] for r in self.conn.execute(
                     "SELECT column_name FROM information_schema.columns "
-                    "WHERE table_schema = current_schema() AND table_name = %s",
-                    (table,),
-                ).fetchall()
-                cols[table] = {r[0] for r in rows}
-            self._entities = {"entity_id", "kind", "name"} <= cols["entities"] and {
-                "entity_id",
-                "cable_id",
-            } <= cols["mentions"]
-            self._mention_portions = "portion_id" in cols["mentions"]
-        if not self._entities:
-            raise QueryError(
-                f"{node.kind}: filters need entity tables; run `cablegram enrich` first", node.pos
-            )
-        sql = (
-            "c.id IN (SELECT m.cable_id FROM mentions m JOIN entities e "
-            "ON e.entity_id = m.entity_id"
-        )
-        params: list[Any] = []
-        if self.visible is not None:
-            if not self._mention_portions:
-                raise QueryError(
-                    f"{node.kind}: filters cannot be restricted to visible text "
-                    "(mentions lack portion_id); re-run `cablegram enrich`",
-                    node.pos,
-                )
-            vis, params = self.visible.portion_clause("vp")
-            sql += f" JOIN portions vp ON vp.portion_id = m.portion_id AND {_ph(vis)}"
+                    "WHERE table_schema = current_schema() AND table_name = %s", (t,))}
+            )  # fmt: skip
+        sql, params = entity_mentions(node, self.visible, self._entity_tables, _ph)
         # person:ENTITY-ID and person:SURNAME as on SQLite (search/sqlite.py).
         surname = node.kind == "person" and " " not in node.value.strip()
         sql += (" WHERE e.kind = %s AND (lower(e.name) = lower(%s) OR e.entity_id = %s"
@@ -341,16 +318,6 @@ def _bm25(leaf: _Leaf) -> str:
     norm = f"{K1} * (1.0 - {B} + {B} * c.n_words / st.avg_words)"
     tf = f"{leaf.name}.tf"
     return f"coalesce({idf} * {tf} * {K1 + 1.0} / ({tf} + {norm}), 0)"
-
-
-def _guarantees_visible(node: Node) -> bool:
-    if isinstance(node, Text):
-        return True
-    if isinstance(node, And):
-        return any(_guarantees_visible(item) for item in node.items)
-    if isinstance(node, Or):
-        return all(_guarantees_visible(item) for item in node.items)
-    return False
 
 
 def _required(node: Node) -> list[Node]:
@@ -443,7 +410,7 @@ def _compile(conn: Any, q: str, visible: Visibility | None) -> _Matching:
     cond = where
     if driver is not None:
         cond = cond.replace(f"c.id IN (SELECT cable_id FROM {driver.name})", "true")
-    if visible is not None and not _guarantees_visible(node):
+    if visible is not None and not guarantees_visible(node):
         vis, vparams = visible.portion_clause("vp")
         cond += f" AND EXISTS (SELECT 1 FROM portions vp WHERE vp.cable_id = c.id AND {_ph(vis)})"
         wparams = [*wparams, *vparams]
@@ -471,11 +438,7 @@ def search(
 ) -> SearchResult:
     """Search the cables (a psycopg connection in autocommit mode). Same arguments, result
     and errors as ``cablegram.search.sqlite.search``."""
-    if sort not in SORTS:
-        raise ValueError(f"sort must be one of {', '.join(SORTS)}")
-    if page < 1 or per_page < 1:
-        raise ValueError("page and per_page start at 1")
-    per_page = min(per_page, MAX_PER_PAGE)
+    per_page = check_paging(sort, page, per_page)
     with conn.transaction():
         conn.execute(_READ_TXN)
         m = _compile(conn, q, visible)

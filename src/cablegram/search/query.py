@@ -352,13 +352,14 @@ class _Parser:
         raise self.error(f"expected a term here, found {t.kind}", t.pos)
 
 
-def _combine(kind: type, items: list[Node | None]) -> Node | None:
+def _combine(kind: type[And] | type[Or], items: list[Node | None]) -> Node | None:
     kept: list[Node] = []
     for item in items:
         if item is None:
             continue
         if isinstance(item, kind):  # flatten (a AND b) AND c
-            kept.extend(item.items)  # type: ignore[attr-defined,union-attr]
+            assert isinstance(item, And | Or)  # (mypy cannot narrow by a variable class)
+            kept.extend(item.items)
         else:
             kept.append(item)
     if not kept:

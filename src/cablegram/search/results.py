@@ -22,6 +22,7 @@ __all__ = [
     "Hit",
     "SearchResult",
     "Snippet",
+    "check_paging",
     "marked_snippet",
     "window",
 ]
@@ -88,6 +89,16 @@ class SearchResult:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
+
+
+def check_paging(sort: str, page: int, per_page: int) -> int:
+    """``per_page`` capped at MAX_PER_PAGE; ``ValueError`` for an unknown sort or a page
+    or page size below 1 (both engines' arguments)."""
+    if sort not in SORTS:
+        raise ValueError(f"sort must be one of {', '.join(SORTS)}")
+    if page < 1 or per_page < 1:
+        raise ValueError("page and per_page start at 1")
+    return min(per_page, MAX_PER_PAGE)
 
 
 def window(number: int | None, marking: str, text: str, spans: list[tuple[int, int]]) -> Snippet:

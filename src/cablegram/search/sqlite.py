@@ -40,7 +40,8 @@ from typing import Any
 import numpy as np
 
 from cablegram.search.docvalues import NO_DATE, DocValues, Postings, doc_values
-from cablegram.search.fields import spec_for
+from cablegram.search.fields import entity_mentions, entity_tables, spec_for
+from cablegram.search.nodes import guarantees_visible
 from cablegram.search.query import (
     And,
     Entity,
@@ -62,6 +63,7 @@ from cablegram.search.results import (
     Hit,
     SearchResult,
     Snippet,
+    check_paging,
     window,
 )
 from cablegram.search.visibility import Visibility
@@ -124,9 +126,8 @@ class _Matcher:
         self.dv = dv
         self.visible = visible
         self.leaves: dict[tuple, _Leaf] = {}
-        self._entities_ok: bool | None = None
+        self._entity_tables: tuple[bool, bool] | None = None  # fields.entity_tables
         self._entity_aliases: bool | None = None
-        self._mention_portions = False
 
     # -- the tree ------------------------------------------------------------------------
     def mask(self, node: Node, negated: bool = False) -> np.ndarray:
@@ -246,38 +247,13 @@ class _Matcher:
         return sqlite(node, self)
 
     def entity(self, node: Entity) -> tuple[str, list[object]]:
-        # Contract with `cablegram enrich` (docs/search.md): entities(entity_id, kind, name)
-        # and mentions(entity_id, cable_id[, portion_id]).
-        if self._entities_ok is None:
-            cols: dict[str, set[str]] = {}
-            for table in ("entities", "mentions"):
-                rows = self.conn.execute(
-                    "SELECT name FROM pragma_table_info(?)", (table,)
-                ).fetchall()
-                cols[table] = {r[0] for r in rows}
-            self._entities_ok = {"entity_id", "kind", "name"} <= cols["entities"] and {
-                "entity_id",
-                "cable_id",
-            } <= cols["mentions"]
-            self._mention_portions = "portion_id" in cols["mentions"]
-        if not self._entities_ok:
-            raise QueryError(
-                f"{node.kind}: filters need entity tables; run `cablegram enrich` first", node.pos
+        if self._entity_tables is None:
+            self._entity_tables = entity_tables(
+                lambda t: {
+                    r[0] for r in self.conn.execute("SELECT name FROM pragma_table_info(?)", (t,))
+                }
             )
-        sql = (
-            "c.id IN (SELECT m.cable_id FROM mentions m JOIN entities e "
-            "ON e.entity_id = m.entity_id"
-        )
-        params: list[object] = []
-        if self.visible is not None:
-            if not self._mention_portions:
-                raise QueryError(
-                    f"{node.kind}: filters cannot be restricted to visible text "
-                    "(mentions lack portion_id); re-run `cablegram enrich`",
-                    node.pos,
-                )
-            vis, params = self.visible.portion_clause("vp")
-            sql += f" JOIN portions vp ON vp.portion_id = m.portion_id AND {vis}"
+        sql, params = entity_mentions(node, self.visible, self._entity_tables)
         # An entity answers to its name and to every form it is written in (aliases:
         # person:Abiyev finds Safar Abiyev), when the enrichment wrote entity_aliases.
         if self._entity_aliases is None:
@@ -346,17 +322,6 @@ class _Matcher:
         return [leaf for leaf in self.leaves.values() if leaf.positive]
 
 
-def _guarantees_visible(node: Node) -> bool:
-    """True when every cable matching ``node`` matched some (visible) portion's text."""
-    if isinstance(node, Text):
-        return True
-    if isinstance(node, And):
-        return any(_guarantees_visible(item) for item in node.items)
-    if isinstance(node, Or):
-        return all(_guarantees_visible(item) for item in node.items)
-    return False
-
-
 def _visible_cables(conn: sqlite3.Connection, dv: DocValues, visible: Visibility) -> np.ndarray:
     """Cables with at least one portion the reader may see (cached with the doc values)."""
     cache = dv.visible_cables
@@ -402,7 +367,7 @@ def _run(conn: sqlite3.Connection, q: str, visible: Visibility | None) -> _Match
     except QueryError as e:
         e.query = q
         raise
-    if visible is not None and not _guarantees_visible(node):
+    if visible is not None and not guarantees_visible(node):
         mask &= _visible_cables(conn, dv, visible)
     keys = np.flatnonzero(mask)
     ranked = m.ranked()
@@ -441,11 +406,7 @@ def search(
 ) -> SearchResult:
     """Search the cables. Raises ``QueryError`` for a malformed query, ``ValueError`` for
     bad paging or sort arguments. ``per_page`` is capped at ``MAX_PER_PAGE``."""
-    if sort not in SORTS:
-        raise ValueError(f"sort must be one of {', '.join(SORTS)}")
-    if page < 1 or per_page < 1:
-        raise ValueError("page and per_page start at 1")
-    per_page = min(per_page, MAX_PER_PAGE)
+    per_page = check_paging(sort, page, per_page)
     with _Snapshot(conn):
         m = _run(conn, q, visible)
         total = int(len(m.keys))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -75,6 +75,16 @@ class Seen:
 WriteItem = Parsed | Failed | Seen
 
 
+# A cable's versions, oldest first, with whether each is the shown one (``{p}``: the
+# driver's placeholder).
+VERSIONS_SQL = (
+    "SELECT v.cable_id, v.content_hash, v.source, v.member, v.rendering, "
+    "v.completeness, v.ingested_at, v.version_id = c.version_id "
+    "FROM versions v LEFT JOIN cables c ON c.id = v.cable_id "
+    "WHERE v.cable_id = {p} ORDER BY v.version_id"
+)
+
+
 @dataclass
 class VersionInfo:
     number: int  # 1-based, in order of ingestion
@@ -86,6 +96,11 @@ class VersionInfo:
     completeness: int
     ingested_at: str
     shown: bool  # this is the version shown in `cables`
+
+    @classmethod
+    def from_row(cls, number: int, r: Sequence[Any]) -> VersionInfo:
+        """From a row of VERSIONS_SQL."""
+        return cls(number, r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]))
 
 
 @dataclass
@@ -100,6 +115,11 @@ class ErrorInfo:
     # A later run stored this document (same source and member) as a cable: the error is
     # history, not a problem to fix (a corrected file, a better parser).
     resolved: bool = False
+
+    @classmethod
+    def from_row(cls, r: Sequence[Any]) -> ErrorInfo:
+        """From a row of ERRORS_SQL."""
+        return cls(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]))
 
     @property
     def label(self) -> str:
@@ -116,6 +136,57 @@ FROM errors e LEFT JOIN (
     WHERE source IN (SELECT DISTINCT source FROM errors) GROUP BY source, member
 ) s ON s.source = e.source AND s.member = e.member
 {where} ORDER BY e.error_id {limit}"""
+
+
+def errors_query(run_id: int | None, limit: int | None, p: str) -> tuple[str, list[Any]]:
+    """ERRORS_SQL for one run and at most ``limit`` errors, with the driver's placeholder."""
+    args: list[Any] = []
+    where = limit_sql = ""
+    if run_id is not None:
+        where = f"WHERE e.run_id = {p}"
+        args.append(run_id)
+    if limit is not None:
+        limit_sql = f"LIMIT {p}"
+        args.append(limit)
+    return ERRORS_SQL.format(where=where, limit=limit_sql), args
+
+
+def pick_version(infos: list[VersionInfo], ref: int | str) -> VersionInfo | None:
+    """The version ``ref`` names: its number (1 = the oldest) or a unique prefix of its
+    content hash."""
+    s = str(ref).strip().lower()
+    if s.isdigit() and len(s) < 6:
+        k = int(s)
+        return infos[k - 1] if 1 <= k <= len(infos) else None
+    if s:
+        hits = [v for v in infos if v.content_hash.startswith(s)]
+        return hits[0] if len(hits) == 1 else None
+    return None
+
+
+def records_in_batches(
+    ids: Iterable[str] | None,
+    batch_size: int,
+    after: Callable[[str, int], list[tuple[str, str]]],
+    by_id: Callable[[list[str]], Iterator[str]],
+) -> Iterator[str]:
+    """``Store.iter_records`` from a backend's two reads: ``after(last_id, n)``, the next
+    ``n`` (id, record) rows in id order, and ``by_id(ids)``, the records of ``ids``."""
+    if ids is None:
+        last = ""
+        while rows := after(last, batch_size):
+            for _, rec in rows:
+                yield rec
+            last = rows[-1][0]
+        return
+    batch: list[str] = []
+    for cid in ids:
+        batch.append(cid)
+        if len(batch) >= batch_size:
+            yield from by_id(batch)
+            batch = []
+    if batch:
+        yield from by_id(batch)
 
 
 @dataclass

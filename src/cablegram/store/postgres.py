@@ -20,7 +20,6 @@ items one by one. A first load into an empty archive builds the full-text index 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import struct
@@ -37,11 +36,11 @@ from cablegram.model import Cable, Reference
 from cablegram.search.postgres import tsvector_binary
 from cablegram.settings import settings
 from cablegram.store.base import (
-    ERRORS_SQL,
     FAILED,
     NEW,
     UNCHANGED,
     UPDATED,
+    VERSIONS_SQL,
     ErrorInfo,
     Failed,
     Parsed,
@@ -50,7 +49,10 @@ from cablegram.store.base import (
     Store,
     VersionInfo,
     WriteItem,
+    errors_query,
+    pick_version,
     reads,
+    records_in_batches,
 )
 from cablegram.store.rows import (
     CABLE_COLUMNS,
@@ -58,9 +60,9 @@ from cablegram.store.rows import (
     CHILD_TABLES,
     CableRows,
     alias_rows,
-    flatten,
     upsert_cable_sql,
 )
+from cablegram.store.versioning import VersionWrites, better
 
 SCHEMA_VERSION = "1"  # the meta.schema_version the SQLite store also writes
 WRITE_LOCK = 0x6361626C  # advisory lock key ("cabl"): one writer transaction at a time
@@ -123,6 +125,14 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _value(cur: psycopg.Cursor[tuple[Any, ...]]) -> Any:
+    """The value of a query that always returns one row (EXISTS, count, RETURNING)."""
+    row = cur.fetchone()
+    if row is None:
+        raise psycopg.ProgrammingError("the query returned no row")
+    return row[0]
+
+
 def _clean(v: Any) -> Any:
     # PostgreSQL text cannot hold NUL; the SQLite store keeps it. Rare (binary files are
     # refused before parsing), and the record's JSON keeps it escaped as \u0000.
@@ -145,7 +155,14 @@ def _conninfo(url: str) -> str:
     return url
 
 
-class PostgresStore(Store):
+class PostgresStore(VersionWrites, Store):
+    conn: psycopg.Connection[tuple[Any, ...]]
+    _placeholder = "%s"
+
+    @staticmethod
+    def _text(value: Any) -> Any:
+        return _clean(value)
+
     def __init__(self, url: str, *, create: bool = True, pool_max: int | None = None) -> None:
         self.url = url
         self._conninfo = _conninfo(url)
@@ -163,7 +180,7 @@ class PostgresStore(Store):
     # -- schema ----------------------------------------------------------------------------
     def _migrate(self, create: bool) -> None:
         c = self.conn
-        have = c.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone()[0]
+        have = _value(c.execute("SELECT to_regclass('schema_migrations') IS NOT NULL"))
         applied: set[int] = set()
         if have:
             applied = {r[0] for r in c.execute("SELECT version FROM schema_migrations")}
@@ -186,7 +203,7 @@ class PostgresStore(Store):
             for version, name, sql in migrations():
                 if version in applied:
                     continue
-                c.execute(sql)  # type: ignore[arg-type]  # our own files, never user text
+                c.execute(sql)  # our own files, never user text
                 c.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (%s, %s, %s)",
                     (version, name, _now()),
@@ -244,10 +261,13 @@ class PostgresStore(Store):
     def begin_run(self, args: str = "") -> int:
         with self._lock:
             run_id = int(
-                self.conn.execute(
-                    "INSERT INTO ingest_runs (started_at, args) VALUES (%s, %s) RETURNING run_id",
-                    (_now(), args),
-                ).fetchone()[0]
+                _value(
+                    self.conn.execute(
+                        "INSERT INTO ingest_runs (started_at, args) VALUES (%s, %s) "
+                        "RETURNING run_id",
+                        (_now(), args),
+                    )
+                )
             )
             if settings().pg_defer_index:
                 self._defer_fts_index()
@@ -262,7 +282,7 @@ class PostgresStore(Store):
         c = self.conn
         with c.transaction():
             c.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-            if c.execute("SELECT NOT EXISTS (SELECT 1 FROM cables)").fetchone()[0]:
+            if _value(c.execute("SELECT NOT EXISTS (SELECT 1 FROM cables)")):
                 c.execute(f"DROP INDEX IF EXISTS {FTS_INDEX}")
 
     def ensure_indexes(self) -> bool:
@@ -270,7 +290,7 @@ class PostgresStore(Store):
         when it was built."""
         c = self.conn
         with self._lock:
-            if c.execute("SELECT to_regclass(%s) IS NOT NULL", (FTS_INDEX,)).fetchone()[0]:
+            if _value(c.execute("SELECT to_regclass(%s) IS NOT NULL", (FTS_INDEX,))):
                 return False
             with c.transaction():
                 # One builder at a time (two concurrent CREATE INDEX would both try).
@@ -386,7 +406,7 @@ class PostgresStore(Store):
                 earlier.add(cid)
             st = state.setdefault(cid, [0, None, None, False])
             st[0] += 1
-            if st[1] is None or _better(score, h, *st[1]):
+            if st[1] is None or better(score, h, *st[1]):
                 st[1], st[2] = (score, h), None
             st[3] = st[3] or bool(is_shown)
         stored_errors = {r[0]: (r[1], r[2]) for r in cur_errors.fetchall()} if cur_errors else {}
@@ -405,14 +425,14 @@ class PostgresStore(Store):
                 known.add(h)
                 new_versions.append(it)
                 touched.add(r.cable_id)
-                st = state.get(r.cable_id)
-                if st is None:
+                entry = state.get(r.cable_id)
+                if entry is None:
                     state[r.cable_id] = [1, (r.completeness, h), r, False]
                     out.append(NEW)
                     continue
-                st[0] += 1
-                if _better(r.completeness, h, *st[1]):
-                    st[1], st[2] = (r.completeness, h), r
+                entry[0] += 1
+                if better(r.completeness, h, *entry[1]):
+                    entry[1], entry[2] = (r.completeness, h), r
                 out.append(UPDATED if run_id is None or r.cable_id in earlier else NEW)
             elif isinstance(it, Failed):
                 error_rows.append((run_id, _clean(it.source), _clean(it.member),
@@ -474,103 +494,6 @@ class PostgresStore(Store):
             self.refresh(cid)
         return out
 
-    def _write_parsed(self, it: Parsed, run_id: int | None, now: str, force: bool) -> str:
-        c = self.conn
-        r = it.rows
-        row = c.execute(
-            "INSERT INTO versions (cable_id, content_hash, source, member, rendering, "
-            "completeness, run_id, ingested_at, record) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
-            "ON CONFLICT (content_hash) DO NOTHING RETURNING version_id",
-            (r.cable_id, it.content_hash, _clean(it.source), _clean(it.member), r.rendering,
-             r.completeness, run_id, now, _clean(r.record)),
-        ).fetchone()  # fmt: skip
-        if row is None:
-            if not force:
-                return UNCHANGED
-            return self._reparse(it, run_id, now)
-        vid = int(row[0])
-        c.execute("DELETE FROM errors WHERE content_hash = %s", (it.content_hash,))
-        shown = c.execute(
-            "SELECT v.completeness, v.content_hash FROM cables c "
-            "JOIN versions v USING (version_id) WHERE c.id = %s",
-            (r.cable_id,),
-        ).fetchone()
-        if shown is None:
-            self._put_cable(r, vid, 1, fresh=True)
-            return NEW
-        n = self._n_versions(r.cable_id)
-        if _better(r.completeness, it.content_hash, shown[0], shown[1]):
-            self._put_cable(r, vid, n)
-        else:
-            c.execute("UPDATE cables SET n_versions = %s WHERE id = %s", (n, r.cable_id))
-        # "updated": a cable the archive had before this run (as in the SQLite store).
-        before = (
-            run_id is None
-            or c.execute(
-                "SELECT 1 FROM versions WHERE cable_id = %s AND run_id IS DISTINCT FROM %s LIMIT 1",
-                (r.cable_id, run_id),
-            ).fetchone()
-        )
-        return UPDATED if before else NEW
-
-    def _reparse(self, it: Parsed, run_id: int | None, now: str) -> str:
-        """--force: content already stored, parsed again. When the record changed, the
-        new parse is stored as a new version and the old one is kept, superseded: its
-        content hash gets a "~" and the digest of its record, and its score goes below
-        every current version's, so the new parse is shown. Both sit under the new
-        parse's id; an id the old parse gave instead becomes an alias (docs/ingest.md)."""
-        c = self.conn
-        r = it.rows
-        old = c.execute(
-            "SELECT cable_id, record, completeness FROM versions WHERE content_hash = %s",
-            (it.content_hash,),
-        ).fetchone()
-        if old[0] == r.cable_id and old[1] == _clean(r.record):
-            return UNCHANGED
-        kept = f"{it.content_hash}~{hashlib.sha256(old[1].encode()).hexdigest()[:12]}"
-        if c.execute("SELECT 1 FROM versions WHERE content_hash = %s", (kept,)).fetchone():
-            kept = ""  # this very parse is kept already (a parser went back and forth)
-        c.execute(
-            "UPDATE versions SET content_hash = %s, completeness = %s, cable_id = %s "
-            "WHERE content_hash = %s",
-            (kept or it.content_hash + "~", -abs(old[2]) - 1, r.cable_id, it.content_hash),
-        )
-        if old[0] != r.cable_id:
-            c.execute(
-                "INSERT INTO aliases (alias, cable_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                (old[0], r.cable_id),
-            )
-        self._write_parsed(it, run_id, now, False)
-        for cid in dict.fromkeys((old[0], r.cable_id)):
-            self.refresh(cid, rebuild=True)
-        if not kept:
-            c.execute("DELETE FROM versions WHERE content_hash = %s", (it.content_hash + "~",))
-            self.refresh(r.cable_id)
-        return UPDATED
-
-    def refresh(self, cable_id: str, *, rebuild: bool = False) -> None:
-        c = self.conn
-        best = c.execute(
-            "SELECT version_id, record FROM versions WHERE cable_id = %s "
-            "ORDER BY completeness DESC, content_hash ASC LIMIT 1",
-            (cable_id,),
-        ).fetchone()
-        if best is None:
-            c.execute("DELETE FROM cables WHERE id = %s", (cable_id,))
-            return
-        cur = c.execute("SELECT version_id FROM cables WHERE id = %s", (cable_id,)).fetchone()
-        n = self._n_versions(cable_id)
-        if rebuild or cur is None or cur[0] != best[0]:
-            self._put_cable(flatten(Cable.from_dict(json.loads(best[1]))), best[0], n)
-        else:
-            c.execute("UPDATE cables SET n_versions = %s WHERE id = %s", (n, cable_id))
-
-    def _n_versions(self, cable_id: str) -> int:
-        return self.conn.execute(
-            "SELECT count(*) FROM versions WHERE cable_id = %s", (cable_id,)
-        ).fetchone()[0]
-
     def _put_cable(
         self, r: CableRows, version_id: int, n_versions: int, *, fresh: bool = False
     ) -> None:
@@ -591,9 +514,9 @@ class PostgresStore(Store):
             old = [p[0].cable_id for p in replaced]
             with c.pipeline():
                 for table in CHILD_TABLES:
-                    c.execute(f"DELETE FROM {table} WHERE cable_id = ANY(%s)", (old,))  # type: ignore[arg-type]
+                    c.execute(f"DELETE FROM {table} WHERE cable_id = ANY(%s)", (old,))
                 c.cursor().executemany(
-                    _UPSERT_CABLE,  # type: ignore[arg-type]
+                    _UPSERT_CABLE,
                     [(r.cable_id, vid, n, *[_clean(r.cable[k]) for k in CABLE_COLUMNS])
                      for r, vid, n, _ in replaced],
                 )  # fmt: skip
@@ -601,17 +524,17 @@ class PostgresStore(Store):
             fresh = [f"{pg['id']}\t{vid}\t{n}\t{pg['cable']}\n"
                      for (_, vid, n, new), pg in zip(puts, payloads) if new]  # fmt: skip
             if fresh:
-                with cur.copy(_COPY_CABLES) as cp:  # type: ignore[arg-type]
+                with cur.copy(_COPY_CABLES) as cp:
                     cp.write("".join(fresh))
             for table, columns, _ in _CHILDREN:
                 data = b"".join(pg["tables"][table] for pg in payloads)
                 if data:
-                    with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as cp:  # type: ignore[arg-type]
+                    with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as cp:
                         cp.write(data)
             data = b"".join(pg["portions"] for pg in payloads)
             if data:
                 with cur.copy(
-                    f"COPY portions ({_PORTION_COLUMNS}) FROM STDIN (FORMAT BINARY)"  # type: ignore[arg-type]
+                    f"COPY portions ({_PORTION_COLUMNS}) FROM STDIN (FORMAT BINARY)"
                 ) as cp:
                     cp.write(_COPY_BINARY_HEADER + data + _COPY_BINARY_TRAILER)
 
@@ -623,30 +546,14 @@ class PostgresStore(Store):
              now),
         )  # fmt: skip
 
-    def _write_seen(self, it: Seen, run_id: int | None, now: str) -> str:
-        c = self.conn
-        if c.execute(
-            "SELECT 1 FROM versions WHERE content_hash = %s", (it.content_hash,)
-        ).fetchone():
-            return UNCHANGED
-        err = c.execute(
-            "SELECT code, reason FROM errors WHERE content_hash = %s LIMIT 1", (it.content_hash,)
-        ).fetchone()
-        if err is None:  # pragma: no cover
-            self._write_error(it.source, it.member, it.content_hash, "read",
-                              "content seen but not stored", run_id, now)  # fmt: skip
-        else:
-            self._write_error(it.source, it.member, it.content_hash, err[0], err[1], run_id, now)
-        return FAILED
-
     # -- read side -------------------------------------------------------------------------
     def _one(self, sql: str, params: Any = ()) -> Any:
         with self.reader() as conn:
-            return conn.execute(sql, params).fetchone()  # type: ignore[arg-type]
+            return conn.execute(sql, params).fetchone()
 
     def _all(self, sql: str, params: Any = ()) -> list[Any]:
         with self.reader() as conn:
-            return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+            return conn.execute(sql, params).fetchall()
 
     def resolve(self, cable_id: str) -> str:
         """The cable's id for an id or an alias (``cable_id`` itself when neither)."""
@@ -665,25 +572,11 @@ class PostgresStore(Store):
         return Cable.from_dict(json.loads(row[0])) if row else None
 
     def versions(self, cable_id: str) -> list[VersionInfo]:
-        rows = self._all(
-            "SELECT v.cable_id, v.content_hash, v.source, v.member, v.rendering, "
-            "v.completeness, v.ingested_at, v.version_id = c.version_id "
-            "FROM versions v LEFT JOIN cables c ON c.id = v.cable_id "
-            "WHERE v.cable_id = %s ORDER BY v.version_id",
-            (cable_id,),
-        )
-        return [VersionInfo(i, *r[:7], shown=bool(r[7])) for i, r in enumerate(rows, 1)]
+        rows = self._all(VERSIONS_SQL.format(p="%s"), (cable_id,))
+        return [VersionInfo.from_row(i, r) for i, r in enumerate(rows, 1)]
 
     def version(self, cable_id: str, ref: int | str) -> tuple[VersionInfo, Cable] | None:
-        infos = self.versions(cable_id)
-        pick = None
-        s = str(ref).strip().lower()
-        if s.isdigit() and len(s) < 6:
-            k = int(s)
-            pick = infos[k - 1] if 1 <= k <= len(infos) else None
-        elif s:
-            hits = [v for v in infos if v.content_hash.startswith(s)]
-            pick = hits[0] if len(hits) == 1 else None
+        pick = pick_version(self.versions(cable_id), ref)
         if pick is None:
             return None
         rec = self._one("SELECT record FROM versions WHERE content_hash = %s",
@@ -693,27 +586,14 @@ class PostgresStore(Store):
     def iter_records(
         self, ids: Iterable[str] | None = None, *, batch_size: int = 500
     ) -> Iterator[str]:
-        if ids is None:
-            last = ""
-            while True:
-                rows = self._all(
-                    "SELECT c.id, v.record FROM cables c JOIN versions v USING (version_id) "
-                    "WHERE c.id > %s ORDER BY c.id LIMIT %s",
-                    (last, batch_size),
-                )
-                if not rows:
-                    return
-                for _, rec in rows:
-                    yield rec
-                last = rows[-1][0]
-        batch: list[str] = []
-        for cid in ids:
-            batch.append(cid)
-            if len(batch) >= batch_size:
-                yield from self._records_by_id(batch)
-                batch = []
-        if batch:
-            yield from self._records_by_id(batch)
+        return records_in_batches(ids, batch_size, self._records_after, self._records_by_id)
+
+    def _records_after(self, last: str, n: int) -> list[tuple[str, str]]:
+        sql = (
+            "SELECT c.id, v.record FROM cables c JOIN versions v USING (version_id) "
+            "WHERE c.id > %s ORDER BY c.id LIMIT %s"
+        )
+        return self._all(sql, (last, n))
 
     def _records_by_id(self, ids: list[str]) -> Iterator[str]:
         found = dict(
@@ -766,22 +646,14 @@ class PostgresStore(Store):
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
 
             def q(sql: str, params: Sequence[Any]) -> list[tuple]:
-                cur = conn.execute(sql.replace("?", "%s"), params)  # type: ignore[arg-type]
+                cur = conn.execute(sql.replace("?", "%s"), params)
                 return cur.fetchall() if cur.description is not None else []
 
             yield q
 
     def errors(self, *, run_id: int | None = None, limit: int | None = None) -> list[ErrorInfo]:
-        args: list[Any] = []
-        where = limit_sql = ""
-        if run_id is not None:
-            where = "WHERE e.run_id = %s"
-            args.append(run_id)
-        if limit is not None:
-            limit_sql = "LIMIT %s"
-            args.append(limit)
-        q = ERRORS_SQL.format(where=where, limit=limit_sql)
-        return [ErrorInfo(*r[:7], resolved=bool(r[7])) for r in self._all(q, args)]
+        q, args = errors_query(run_id, limit, "%s")
+        return [ErrorInfo.from_row(r) for r in self._all(q, args)]
 
     def runs(self) -> list[RunInfo]:
         rows = self._all(
@@ -806,7 +678,7 @@ class PostgresStore(Store):
         with self.reader() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             for table, q in _DUMP.items():
-                for row in conn.execute(q):  # type: ignore[arg-type]
+                for row in conn.execute(q):
                     yield table, tuple(row)
 
 
@@ -919,7 +791,3 @@ def _batchable(items: list[WriteItem]) -> bool:
         elif h:
             firsts.add(h)
     return True
-
-
-def _better(score: int, content_hash: str, other_score: int, other_hash: str) -> bool:
-    return score > other_score or (score == other_score and content_hash < other_hash)

@@ -29,6 +29,8 @@ CABLE_COLUMNS = (
 # are folded into the last portion. The SQLite store numbers portions key * this + position.
 PORTIONS_PER_CABLE = 4096
 CHILD_TABLES = ("caveats", "tags", "addressees", "refs", "reasons", "defects", "portions")
+# A row of `portions`: kind, seq, number, marking, level, caveats, heading, text.
+Portion = tuple[str, int, int | None, str, int, str, str, str]
 
 
 def upsert_cable_sql(placeholder: str) -> str:
@@ -67,10 +69,7 @@ class CableRows:
     # Other ids that resolve to this one. Kept from every version ever written (the table
     # `aliases`, written by Store.write), not only from the shown one.
     aliases: list[str] = field(default_factory=list)
-    # kind, seq, number, marking, level, caveats, heading, text
-    portions: list[tuple[str, int, int | None, str, int, str, str, str]] = field(
-        default_factory=list
-    )
+    portions: list[Portion] = field(default_factory=list)
 
 
 # The lists of a cable (every child table but portions): the table, its columns after the
@@ -235,7 +234,7 @@ def flatten(cable: Cable) -> CableRows:
                         f"overall classification {overall!r} cannot be read: unmarked portions "
                         "are shown at TOP SECRET only"))  # fmt: skip
 
-    portions = []
+    portions: list[Portion] = []
     if c.subject.strip():
         lvl, cav = marking_of(c.subject_marking, default)
         portions.append(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import operator
 import os
@@ -16,11 +15,11 @@ from typing import Any
 
 from cablegram.model import Cable, Reference
 from cablegram.store.base import (
-    ERRORS_SQL,
     FAILED,
     NEW,
     UNCHANGED,
     UPDATED,
+    VERSIONS_SQL,
     ErrorInfo,
     Failed,
     Parsed,
@@ -29,7 +28,10 @@ from cablegram.store.base import (
     Store,
     VersionInfo,
     WriteItem,
+    errors_query,
+    pick_version,
     reads,
+    records_in_batches,
 )
 from cablegram.store.rows import (
     CABLE_COLUMNS,
@@ -38,10 +40,10 @@ from cablegram.store.rows import (
     PORTIONS_PER_CABLE,
     CableRows,
     alias_rows,
-    flatten,
     upsert_cable_sql,
 )
 from cablegram.store.sqlite_entities import EntityReads
+from cablegram.store.versioning import VersionWrites
 
 SCHEMA_VERSION = "3"
 _MMAP_SIZE = 1 << 30
@@ -119,7 +121,9 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class SQLiteStore(EntityReads, Store):
+class SQLiteStore(EntityReads, VersionWrites, Store):
+    conn: sqlite3.Connection
+
     def __init__(
         self,
         path: str | os.PathLike[str],
@@ -268,7 +272,7 @@ class SQLiteStore(EntityReads, Store):
                 except sqlite3.Error:
                     pass
             self.conn.close()
-            self.conn = None  # type: ignore[assignment]
+            self.conn = None  # type: ignore[assignment]  # closed: a later use fails loudly
 
     # -- ingest side -----------------------------------------------------------------------
     def begin_run(self, args: str = "") -> int:
@@ -282,7 +286,8 @@ class SQLiteStore(EntityReads, Store):
         cur = self.conn.execute(
             "INSERT INTO ingest_runs (started_at, args) VALUES (?, ?)", (_now(), args)
         )
-        return int(cur.lastrowid)
+        assert cur.lastrowid is not None  # set by the INSERT
+        return cur.lastrowid
 
     def finish_run(self, run_id: int, counts: Mapping[str, int], status: str = "done") -> None:
         c = self.conn
@@ -371,8 +376,8 @@ class SQLiteStore(EntityReads, Store):
         out: list[str] = []
         run: list[Parsed] = []
         for i, it in enumerate(items):
-            if i in bulk:
-                run.append(it)  # type: ignore[arg-type]
+            if i in bulk and isinstance(it, Parsed):  # (bulk holds Parsed items only)
+                run.append(it)
                 continue
             if run:
                 out.extend(self._write_new(run, run_id, now))
@@ -404,9 +409,9 @@ class SQLiteStore(EntityReads, Store):
         if not parsed:
             return set()
         ids: dict[str, int] = {}
-        for it in parsed:
-            ids[it.rows.cable_id] = ids.get(it.rows.cable_id, 0) + 1
-        stored = self.known_versions(it.content_hash for it in parsed)
+        for p in parsed:
+            ids[p.rows.cable_id] = ids.get(p.rows.cable_id, 0) + 1
+        stored = self.known_versions(p.content_hash for p in parsed)
         shown = self._which("SELECT id FROM cables WHERE id", ids)
         out: set[int] = set()
         met: set[str] = set()
@@ -465,108 +470,10 @@ class SQLiteStore(EntityReads, Store):
         c.execute("DELETE FROM meta WHERE key = ?", (_FTS_DEFERRED,))
         self._fts_pending = None
 
-    def _write_parsed(self, it: Parsed, run_id: int | None, now: str, force: bool) -> str:
-        c = self.conn
-        r = it.rows
-        cur = c.execute(
-            "INSERT INTO versions (cable_id, content_hash, source, member, rendering, "
-            "completeness, run_id, ingested_at, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (content_hash) DO NOTHING",
-            (r.cable_id, it.content_hash, it.source, it.member, r.rendering, r.completeness,
-             run_id, now, r.record),
-        )  # fmt: skip
-        if cur.rowcount == 0:
-            if not force:
-                return UNCHANGED
-            return self._reparse(it, run_id, now)
-        vid = int(cur.lastrowid)
-        # The content is now a cable: an error recorded for it by an older parser is gone.
-        c.execute("DELETE FROM errors WHERE content_hash = ?", (it.content_hash,))
-        shown = c.execute(
-            "SELECT v.completeness, v.content_hash FROM cables c "
-            "JOIN versions v USING (version_id) WHERE c.id = ?",
-            (r.cable_id,),
-        ).fetchone()
-        if shown is None:
-            self._put_cable(r, vid, 1)
-            return NEW
-        n = self._n_versions(r.cable_id)
-        if _better(r.completeness, it.content_hash, shown[0], shown[1]):
-            self._put_cable(r, vid, n)
-        else:
-            c.execute("UPDATE cables SET n_versions = ? WHERE id = ?", (n, r.cable_id))
-        # "updated" is a cable the archive had before this run; a second rendering of a
-        # cable this run brought (the first ingest of a collection) is new to the reader.
-        # (A write outside any run has no "this run": the cable was there, it is updated.)
-        before = (
-            run_id is None
-            or c.execute(
-                "SELECT 1 FROM versions WHERE cable_id = ? AND run_id IS NOT ? LIMIT 1",
-                (r.cable_id, run_id),
-            ).fetchone()
-        )
-        return UPDATED if before else NEW
-
-    def _reparse(self, it: Parsed, run_id: int | None, now: str) -> str:
-        """--force: content already stored, parsed again. When the record changed, the
-        new parse is stored as a new version and the old one is kept, superseded: its
-        content hash gets a "~" and the digest of its record, and its score goes below
-        every current version's, so the new parse is shown. Both sit under the new
-        parse's id; an id the old parse gave instead becomes an alias (docs/ingest.md)."""
-        c = self.conn
-        r = it.rows
-        old = c.execute(
-            "SELECT cable_id, record, completeness FROM versions WHERE content_hash = ?",
-            (it.content_hash,),
-        ).fetchone()
-        if old[0] == r.cable_id and old[1] == r.record:
-            return UNCHANGED
-        kept = f"{it.content_hash}~{hashlib.sha256(old[1].encode()).hexdigest()[:12]}"
-        if c.execute("SELECT 1 FROM versions WHERE content_hash = ?", (kept,)).fetchone():
-            kept = ""  # this very parse is kept already (a parser went back and forth)
-        c.execute(
-            "UPDATE versions SET content_hash = ?, completeness = ?, cable_id = ? "
-            "WHERE content_hash = ?",
-            (kept or it.content_hash + "~", -abs(old[2]) - 1, r.cable_id, it.content_hash),
-        )
-        if old[0] != r.cable_id:
-            c.execute(
-                "INSERT INTO aliases (alias, cable_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                (old[0], r.cable_id),
-            )
-        self._write_parsed(it, run_id, now, False)
-        for cid in dict.fromkeys((old[0], r.cable_id)):
-            self.refresh(cid, rebuild=True)
-        if not kept:
-            c.execute("DELETE FROM versions WHERE content_hash = ?", (it.content_hash + "~",))
-            self.refresh(r.cable_id)
-        return UPDATED
-
-    def refresh(self, cable_id: str, *, rebuild: bool = False) -> None:
-        """Make `cables` & co show the best stored version of ``cable_id`` (or drop it)."""
-        c = self.conn
-        best = c.execute(
-            "SELECT version_id, record FROM versions WHERE cable_id = ? "
-            "ORDER BY completeness DESC, content_hash ASC LIMIT 1",
-            (cable_id,),
-        ).fetchone()
-        if best is None:
-            c.execute("DELETE FROM cables WHERE id = ?", (cable_id,))  # children cascade
-            return
-        cur = c.execute("SELECT version_id FROM cables WHERE id = ?", (cable_id,)).fetchone()
-        n = self._n_versions(cable_id)
-        if rebuild or cur is None or cur[0] != best[0]:
-            self._put_cable(flatten(Cable.from_dict(json.loads(best[1]))), best[0], n)
-        else:
-            c.execute("UPDATE cables SET n_versions = ? WHERE id = ?", (n, cable_id))
-
-    def _n_versions(self, cable_id: str) -> int:
-        return self.conn.execute(
-            "SELECT count(*) FROM versions WHERE cable_id = ?", (cable_id,)
-        ).fetchone()[0]
-
-    def _put_cable(self, r: CableRows, version_id: int, n_versions: int) -> None:
-        c = self.conn
+    def _put_cable(
+        self, r: CableRows, version_id: int, n_versions: int, *, fresh: bool = False
+    ) -> None:
+        c = self.conn  # (``fresh`` or not, the upsert below is right)
         # An upsert keeps the cable's key (and so its portion ids) across versions.
         key = c.execute(
             _UPSERT_CABLE,
@@ -601,22 +508,6 @@ class SQLiteStore(EntityReads, Store):
             (run_id, source, member, content_hash or "", code, reason, now),
         )
 
-    def _write_seen(self, it: Seen, run_id: int | None, now: str) -> str:
-        c = self.conn
-        if c.execute(
-            "SELECT 1 FROM versions WHERE content_hash = ?", (it.content_hash,)
-        ).fetchone():
-            return UNCHANGED
-        err = c.execute(
-            "SELECT code, reason FROM errors WHERE content_hash = ? LIMIT 1", (it.content_hash,)
-        ).fetchone()
-        if err is None:  # pragma: no cover - a Seen item always follows its first occurrence
-            self._write_error(it.source, it.member, it.content_hash, "read",
-                              "content seen but not stored", run_id, now)  # fmt: skip
-        else:
-            self._write_error(it.source, it.member, it.content_hash, err[0], err[1], run_id, now)
-        return FAILED
-
     # -- read side -------------------------------------------------------------------------
     def resolve(self, cable_id: str) -> str:
         """The cable's id for an id or an alias (``cable_id`` itself when neither)."""
@@ -640,25 +531,11 @@ class SQLiteStore(EntityReads, Store):
         return Cable.from_dict(json.loads(row[0])) if row else None
 
     def versions(self, cable_id: str) -> list[VersionInfo]:
-        rows = self.conn.execute(
-            "SELECT v.cable_id, v.content_hash, v.source, v.member, v.rendering, "
-            "v.completeness, v.ingested_at, v.version_id = c.version_id "
-            "FROM versions v LEFT JOIN cables c ON c.id = v.cable_id "
-            "WHERE v.cable_id = ? ORDER BY v.version_id",
-            (cable_id,),
-        ).fetchall()
-        return [VersionInfo(i, *r[:7], shown=bool(r[7])) for i, r in enumerate(rows, 1)]
+        rows = self.conn.execute(VERSIONS_SQL.format(p="?"), (cable_id,)).fetchall()
+        return [VersionInfo.from_row(i, r) for i, r in enumerate(rows, 1)]
 
     def version(self, cable_id: str, ref: int | str) -> tuple[VersionInfo, Cable] | None:
-        infos = self.versions(cable_id)
-        pick = None
-        s = str(ref).strip().lower()
-        if s.isdigit() and len(s) < 6:
-            k = int(s)
-            pick = infos[k - 1] if 1 <= k <= len(infos) else None
-        elif s:
-            hits = [v for v in infos if v.content_hash.startswith(s)]
-            pick = hits[0] if len(hits) == 1 else None
+        pick = pick_version(self.versions(cable_id), ref)
         if pick is None:
             return None
         rec = self.conn.execute(
@@ -669,27 +546,14 @@ class SQLiteStore(EntityReads, Store):
     def iter_records(
         self, ids: Iterable[str] | None = None, *, batch_size: int = 500
     ) -> Iterator[str]:
-        if ids is None:
-            last = ""
-            while True:
-                rows = self.conn.execute(
-                    "SELECT c.id, v.record FROM cables c JOIN versions v USING (version_id) "
-                    "WHERE c.id > ? ORDER BY c.id LIMIT ?",
-                    (last, batch_size),
-                ).fetchall()
-                if not rows:
-                    return
-                for _, rec in rows:
-                    yield rec
-                last = rows[-1][0]
-        batch: list[str] = []
-        for cid in ids:
-            batch.append(cid)
-            if len(batch) >= batch_size:
-                yield from self._records_by_id(batch)
-                batch = []
-        if batch:
-            yield from self._records_by_id(batch)
+        return records_in_batches(ids, batch_size, self._records_after, self._records_by_id)
+
+    def _records_after(self, last: str, n: int) -> list[tuple[str, str]]:
+        sql = (
+            "SELECT c.id, v.record FROM cables c JOIN versions v USING (version_id) "
+            "WHERE c.id > ? ORDER BY c.id LIMIT ?"
+        )
+        return self.conn.execute(sql, (last, n)).fetchall()
 
     def _records_by_id(self, ids: list[str]) -> Iterator[str]:
         q = (
@@ -737,16 +601,8 @@ class SQLiteStore(EntityReads, Store):
         yield q
 
     def errors(self, *, run_id: int | None = None, limit: int | None = None) -> list[ErrorInfo]:
-        args: list[Any] = []
-        where = limit_sql = ""
-        if run_id is not None:
-            where = "WHERE e.run_id = ?"
-            args.append(run_id)
-        if limit is not None:
-            limit_sql = "LIMIT ?"
-            args.append(limit)
-        q = ERRORS_SQL.format(where=where, limit=limit_sql)
-        return [ErrorInfo(*r[:7], resolved=bool(r[7])) for r in self.conn.execute(q, args)]
+        q, args = errors_query(run_id, limit, "?")
+        return [ErrorInfo.from_row(r) for r in self.conn.execute(q, args)]
 
     def runs(self) -> list[RunInfo]:
         rows = self.conn.execute(
@@ -806,8 +662,3 @@ def file_generation(path: str) -> tuple[int, ...]:
 
 def _norm_sql(sql: str) -> str:
     return " ".join(sql.replace("IF NOT EXISTS ", "", 1).split()).rstrip(";")
-
-
-def _better(score: int, content_hash: str, other_score: int, other_hash: str) -> bool:
-    """Is (score, hash) the more complete version? Ties go to the smaller content hash."""
-    return score > other_score or (score == other_score and content_hash < other_hash)
