@@ -325,9 +325,9 @@ def resolve(conn: sqlite3.Connection) -> dict[str, int]:
     # ("Azimi" in 1972 is not the Azimi written in full in 2008): then only the cables
     # near the full name's years join it.
     late = _far_apart(conn, singles)
-    for kid, full in singles.items():
+    for kid, one in singles.items():
         if kid not in late:
-            uf.union(kid, full)
+            uf.union(kid, one)
     clusters: dict[int, list[int]] = defaultdict(list)
     for kid in keys:
         clusters[uf.find(kid)].append(kid)

@@ -269,7 +269,7 @@ def _institutions(orig: str, text: str, table: dict[str, tuple[str, float]]) -> 
             n = k + 1
             if words[n].group().lower() == "the" and n + 1 < len(words) and joined(k, n):
                 n += 1
-            run = []
+            run: list[int] = []
             while n < len(words) and joined(n - 1, n) and capable(n) and len(run) < 4:
                 run.append(n)
                 n += 1
