@@ -196,8 +196,11 @@ def _is_jargon(name: str) -> bool:
     n = name.lower().strip(_STRIP)
     if not n or n in lx.JARGON or lx.norm(n) in lx.JARGON:
         return True
-    if name.isupper() and all(w in lx.subject_tags() or w in lx.countries() for w in name.split()):
-        return True  # TAGS codes: "PREL", "NL PREL"
+    words = name.split()
+    if any(w.isupper() for w in words) and all(
+        w.upper() in lx.subject_tags() or w.upper() in lx.countries() for w in words
+    ):
+        return True  # TAGS codes: "PREL", "NL PREL" (also case-restored: "Nl PREL")
     # C O N F I D E N T I A L
     return re.fullmatch(r"(?:[A-Z]\s){2,}[A-Z]", name) is not None
 
