@@ -58,6 +58,8 @@ from cablegram.enrich.patterns import (  # the rules' expressions and word tests
     _STRIP,
     _THE_TITLE,
     _TITLE_BEFORE,
+    _TITLE_HEAD,
+    _TITLE_MOD,
     _US_POSTS,
     _alt,
     _common_word,
@@ -462,7 +464,8 @@ class Extractor:
             if x.name in initials:
                 x.kind, x.name = "person", initials[x.name]
             votes[lx.norm(x.name)][x.kind] += x.prio
-            if (x.prio < 70 and x.kind != "person" and _SPEECH.match(works[x.seq], x.end)
+            if (x.prio < 70 and x.kind != "person"
+                    and (_SPEECH.match(works[x.seq], x.end) or _AS_TITLE.match(works[x.seq], x.end))
                     and not (set(lx.norm(x.name).split()) & _ORGISH) and not x.name.isupper()):  # fmt: skip
                 votes[lx.norm(x.name)]["person"] += 30  # "Hamikus said"
             if x.kind == "person" and x.prio >= 100 and " " in x.name:
@@ -687,6 +690,8 @@ def _from_spacy(ent: tuple[int, int, str], work: str) -> list[Candidate]:
         kind = "org"
     elif label in ("GPE", "LOC", "FAC"):
         kind = "place"
+    elif label in ("WORK_OF_ART", "PRODUCT") and _looks_personal(work[s:e].strip(_STRIP)):
+        kind = "person"  # the small model's "Salam Fayyad" (WORK_OF_ART)
     else:
         return []
     parts = _compound_places(work, s, e)
@@ -714,6 +719,10 @@ _NICKNAME = re.compile(
     r"(?P<u>[A-Z][a-z]+\s[A-Z][a-z]+))\s*\)"
 )
 _REGNAL = re.compile(r"\s+(II|III|IV|VI{0,3}|IX|XI{0,3})(?![\w'\u2019-])")
+# "... of Salam Fayyad as Prime Minister": a person.
+_AS_TITLE = re.compile(
+    rf"\s+as\s+(?:the\s+)?(?:(?:new|acting|interim|next)\s+)?(?i:(?:{_TITLE_MOD}\s+)?{_TITLE_HEAD})"
+)
 _NATIONAL_HEAD = re.compile(r"^\S+\s+(?:\S+\s+)?(?:Government|Embassy|Army|Police|Navy)\b")
 _INST_AND = re.compile(rf"(?<![\w-]){_INST_HEAD}(?P<sep>\s+and\s+)(?=[A-Z])")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\"\u201c(]\s*|\n\s*|--\s*)$")
