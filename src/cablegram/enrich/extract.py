@@ -723,6 +723,7 @@ _REGNAL = re.compile(r"\s+(II|III|IV|VI{0,3}|IX|XI{0,3})(?![\w'\u2019-])")
 _AS_TITLE = re.compile(
     rf"\s+as\s+(?:the\s+)?(?:(?:new|acting|interim|next)\s+)?(?i:(?:{_TITLE_MOD}\s+)?{_TITLE_HEAD})"
 )
+_INITIALS = re.compile(r"(?:[A-Z]\.){1,3},?")
 _NATIONAL_HEAD = re.compile(r"^\S+\s+(?:\S+\s+)?(?:Government|Embassy|Army|Police|Navy)\b")
 _INST_AND = re.compile(rf"(?<![\w-]){_INST_HEAD}(?P<sep>\s+and\s+)(?=[A-Z])")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\"\u201c(]\s*|\n\s*|--\s*)$")
@@ -753,7 +754,12 @@ def _one_spacy(s: int, e: int, kind: str, work: str) -> Candidate | None:
             if (
                 lw in _title_words()
                 or lw in lx.JARGON
-                or (wm.group().isupper() and len(wm.group()) > 1 and lw not in lx.PARTICLES)
+                or (
+                    wm.group().isupper()
+                    and len(wm.group()) > 1
+                    and lw not in lx.PARTICLES
+                    and not _INITIALS.fullmatch(wm.group())
+                )  # "A.Q. Khan": initials
             ):
                 cut = wm.end()
             else:

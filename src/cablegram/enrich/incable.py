@@ -184,13 +184,18 @@ def title_head(t: str) -> str:
     return words[-1] if words else ""
 
 
+_TITLE_ABBR = {"a/s": "assistant secretary", "das": "deputy assistant secretary",
+               "u/s": "under secretary", "d/s": "deputy secretary"}  # fmt: skip
+
+
 def _title_norm(t: str) -> str:
+    t = re.sub(r"(?i)\b[adu]/s\b", lambda m: _TITLE_ABBR[m.group().lower()], t)
     t = lx.norm(t)
     t = re.sub(r"\b(?:acting|former|the|then|visiting)\b", " ", t)
     repl = {"fm": "foreign minister", "pm": "prime minister", "amb": "ambassador",
             "gen": "general", "adm": "admiral", "defmin": "defense minister",
             "nsa": "national security adviser", "advisor": "adviser",
-            "vfm": "vice foreign minister",
+            "vfm": "vice foreign minister", "das": "deputy assistant secretary",
             "defence": "defense", "sen": "senator"}  # fmt: skip
     return " ".join(repl.get(w, w) for w in t.split())
 
