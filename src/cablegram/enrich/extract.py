@@ -830,10 +830,10 @@ def _one_spacy(s: int, e: int, kind: str, work: str) -> Candidate | None:
     if kind == "org":
         if _EVENT_WORD.fullmatch(name) or _is_jargon(name):
             return None  # "the Summit", "NL PREL" (TAGS)
-        words = re.split(r"[\s\-]+", name)
-        if len(words) > 1 and words[-1].lower() in _title_words():
+        parts = re.split(r"[\s\-]+", name)
+        if len(parts) > 1 and parts[-1].lower() in _title_words():
             return None  # "Cabinet Advisor": a title, not an organisation
-        if all(w in lx.DEMONYMS for w in words):
+        if all(w in lx.DEMONYMS for w in parts):
             return None  # "Lithuanian-French"
         if _PLACE_UNIT.search(name):
             kind = "place"  # "Apure Department"
