@@ -723,7 +723,7 @@ _REGNAL = re.compile(r"\s+(II|III|IV|VI{0,3}|IX|XI{0,3})(?![\w'\u2019-])")
 _AS_TITLE = re.compile(
     rf"\s+as\s+(?:the\s+)?(?:(?:new|acting|interim|next)\s+)?(?i:(?:{_TITLE_MOD}\s+)?{_TITLE_HEAD})"
 )
-_INITIALS = re.compile(r"(?:[A-Z]\.){1,3},?")
+_INITIALS = re.compile(r"(?:[A-Z]\.){2,3},?")  # "A.Q.", not a list letter "H."
 _NATIONAL_HEAD = re.compile(r"^\S+\s+(?:\S+\s+)?(?:Government|Embassy|Army|Police|Navy)\b")
 _INST_AND = re.compile(rf"(?<![\w-]){_INST_HEAD}(?P<sep>\s+and\s+)(?=[A-Z])")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\"\u201c(]\s*|\n\s*|--\s*)$")
