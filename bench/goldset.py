@@ -14,7 +14,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
-DEV_SAMPLE = [SAMPLES / "cablegate-dev.tar.xz", SAMPLES / "09BAKU433.md"]
+# The csv sample holds 66BUENOSAIRES2481, a cable of the held-out people set.
+DEV_SAMPLE = [
+    SAMPLES / "cablegate-dev.tar.xz",
+    SAMPLES / "09BAKU433.md",
+    SAMPLES / "cables-csv-sample.csv",
+]
 
 
 def load_gold(path: Path) -> list[dict]:

@@ -148,6 +148,37 @@ def test_redactions_are_sources_not_people(extractor: Extractor) -> None:
     assert people == {"Erdogan"}
 
 
+def test_all_caps_institutions_are_restored_as_names() -> None:
+    text = ("SHE SERVED ON THE DEFUNCT ELECTION MONITORING COMMISSION OF THE NATIONAL ASSEMBLY AND "
+            "LEFT THE SOCIALIST PARTY. BOTH THE LOCAL POLICE AND THE FRENCH GOVERNMENT WERE TOLD.")  # fmt: skip
+    out = restore_case(text)
+    assert len(out) == len(text) and out.upper() == text
+    assert "defunct Election Monitoring Commission of the National Assembly" in out
+    assert "Socialist Party" in out
+    # Generic references stay lower case: no name before the head word, or a nationality.
+    assert "the local police" in out and "the French government" in out
+
+
+def test_organisation_rules(extractor: Extractor) -> None:
+    ct = CableText("09TEST2", [
+        (1, "Emboff met INR/B analysts and Tax Directorate Chief Ilham Rustamov; the Finance Ministry "
+            "and Central Bank officials, and Jonas Vetrulis of the Nuclear Safety Directorate "
+            "attended. Marek Tuzinsky said the 17th Mechanized Infantry Brigade was ready."),
+        (2, "The Ministry of Agriculture and Fisheries and the University of Gdansk signed."),
+    ], countries=["Poland"])  # fmt: skip
+    ents = extractor.extract_one(ct)
+    orgs = names(ents, "org")
+    assert "INR/B" in orgs  # a State Department office, whole
+    assert "Tax Directorate" in orgs  # named inside a title, still an organisation
+    assert {"Finance Ministry", "Central Bank"} <= orgs  # two institutions, not one
+    assert "17th Mechanized Infantry Brigade" in orgs  # units keep their number
+    assert {"Ministry of Agriculture and Fisheries", "University of Gdansk"} <= orgs
+    assert "Gdansk" not in names(ents, "place")  # a place inside an organisation's name
+    people = names(ents, "person")
+    assert {"Ilham Rustamov", "Marek Tuzinsky"} <= people
+    assert not (orgs & {"Marek Tuzinsky", "Ilham Rustamov"})
+
+
 # --- the archive -----------------------------------------------------------------------------
 
 

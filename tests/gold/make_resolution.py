@@ -63,7 +63,7 @@ def mentions(conn: sqlite3.Connection, cid: str, rules: list[tuple], skip: set[i
     case = "upper" if sum(ch.isupper() for ch in text) / max(1, letters) > 0.85 else "mixed"
     cands = []
     for key, surface, inc, exc in rules:
-        rx = re.compile(r"(?<![\w-])" + re.escape(surface) + r"(?![\w-])")
+        rx = re.compile(r"(?<![\w-])" + re.escape(surface) + r"(?![\w]|-\w)")
         i = 0
         for seq, num, t in rows:
             for m in rx.finditer(t):
@@ -86,9 +86,11 @@ def mentions(conn: sqlite3.Connection, cid: str, rules: list[tuple], skip: set[i
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", required=True)
+    ap.add_argument("--decisions", default=str(HERE / "resolution-decisions.txt"),
+                    help="resolution-heldout-decisions.txt for the held-out set")  # fmt: skip
     ap.add_argument("-o", default=str(HERE / "resolution.jsonl"))
     args = ap.parse_args()
-    blocks, skips = read_decisions(HERE / "resolution-decisions.txt")
+    blocks, skips = read_decisions(Path(args.decisions))
     conn = sqlite3.connect(args.db)
     out = [
         m

@@ -7,6 +7,7 @@ connection: ``Archive.store.conn``), in autocommit mode like the store's.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import sqlite3
@@ -305,6 +306,7 @@ def resolve(conn: sqlite3.Connection) -> dict[str, int]:
             by_last[key.split()[-1]].append(key)
             by_first[key.split()[0]].append(key)
     ambiguous: dict[int, list[int]] = {}
+    singles: dict[int, int] = {}
     for kid, (kind, key) in keys.items():
         if kind != "person":
             continue
@@ -316,9 +318,16 @@ def resolve(conn: sqlite3.Connection) -> dict[str, int]:
             f for f in cands if not any(g != f and _suffix(f.split(), g.split()) for g in cands)
         ]
         if len(maximal) == 1:
-            uf.union(kid, by_kk[("person", maximal[0])])
+            singles[kid] = by_kk[("person", maximal[0])]
         elif len(maximal) > 1:
             ambiguous[kid] = [by_kk[("person", f)] for f in maximal]
+    # One longer name fits: the short form is that person, unless they are years apart
+    # ("Azimi" in 1972 is not the Azimi written in full in 2008): then only the cables
+    # near the full name's years join it.
+    late = _far_apart(conn, singles)
+    for kid, one in singles.items():
+        if kid not in late:
+            uf.union(kid, one)
     clusters: dict[int, list[int]] = defaultdict(list)
     for kid in keys:
         clusters[uf.find(kid)].append(kid)
@@ -344,7 +353,11 @@ def resolve(conn: sqlite3.Connection) -> dict[str, int]:
             "UPDATE mentions SET entity_id = NULL WHERE key_id IS NULL AND entity_id IS NOT NULL"
         )
         eid_of = dict(keymap)
-        picks = _in_context(conn, ambiguous)
+
+        def late_picks(late: dict[int, tuple[int, list[tuple[str, int]]]]) -> list:
+            return [(cid, kid, full) for kid, (full, near) in late.items() for cid, _ in near]
+
+        picks = _in_context(conn, ambiguous) + late_picks(late)
         conn.executemany(
             "UPDATE mentions SET entity_id = ? WHERE cable_id = ? AND key_id = ?",
             [(eid_of[full], cid, kid) for cid, kid, full in picks],
@@ -367,6 +380,7 @@ def resolve(conn: sqlite3.Connection) -> dict[str, int]:
     return counts
 
 
+APART_YEARS = 10  # a short form this far from every year of its one full name is not it
 CONTEXT_YEARS = 1  # a title held this many years either side of a cable's year counts
 DOMINANT = 3  # a candidate this many times as present as the next, at the time, wins
 DOMINANT_YEARS = 1  # "at the time": this many years either side of the cable's year
@@ -413,9 +427,10 @@ def _in_context(conn: sqlite3.Connection, ambiguous: dict[int, list[int]]
         return []
     wanted = set(ambiguous) | {k for ks in ambiguous.values() for k in ks}
     years: dict[int, Counter[int]] = defaultdict(Counter)  # key -> year -> cables
-    held: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+    held: dict[int, dict[str, Counter[int]]] = defaultdict(lambda: defaultdict(Counter))
     groups: dict[tuple[str, int], tuple[int | None, set[str]]] = {}
     seen: set[tuple[str, int]] = set()
+    titled_in: set[tuple[str, int, str]] = set()
     conn.execute("DROP TABLE IF EXISTS temp.cg_wanted")
     conn.execute("CREATE TEMP TABLE cg_wanted (key_id INTEGER PRIMARY KEY)")
     conn.executemany("INSERT INTO temp.cg_wanted VALUES (?)", [(k,) for k in wanted])
@@ -434,8 +449,9 @@ def _in_context(conn: sqlite3.Connection, ambiguous: dict[int, list[int]]
         if (cid, kid) not in seen and year is not None:
             seen.add((cid, kid))
             years[kid][year] += 1
-        if head and year is not None:
-            held[kid][head].add(year)
+        if head and year is not None and (cid, kid, head) not in titled_in:
+            titled_in.add((cid, kid, head))
+            held[kid][head][year] += 1  # cables
     conn.execute("DROP TABLE temp.cg_wanted")
     out = []
     span = range(-CONTEXT_YEARS, CONTEXT_YEARS + 1)
@@ -443,8 +459,15 @@ def _in_context(conn: sqlite3.Connection, ambiguous: dict[int, list[int]]
         if year is None:
             continue
         cands = ambiguous[kid]
-        titled = [c for c in cands if any(year + d in held[c][h] for h in heads for d in span)]
-        if len(titled) == 1:
+        strength = {c: sum(held[c][h][year + d] for h in heads for d in span) for c in cands}
+        titled = sorted((c for c in cands if strength[c]), key=lambda c: -strength[c])
+        # The one who holds the title then, or holds it far more often than the others
+        # ("President Arias" in 2008: Oscar, not his brother Rodrigo now and then).
+        if len(titled) == 1 or (
+            len(titled) > 1
+            and strength[titled[0]] >= DOMINANT
+            and strength[titled[0]] >= DOMINANT * strength[titled[1]]
+        ):
             out.append((cid, kid, titled[0]))
             continue
         pool = titled or cands
@@ -453,6 +476,44 @@ def _in_context(conn: sqlite3.Connection, ambiguous: dict[int, list[int]]
         if near[0][0] >= DOMINANT and near[0][0] >= DOMINANT * (near[1][0] if len(near) > 1 else 0):
             out.append((cid, kid, near[0][1]))
     return out
+
+
+def _far_apart(conn: sqlite3.Connection, singles: dict[int, int]
+               ) -> dict[int, tuple[int, list[tuple[str, int]]]]:  # fmt: skip
+    """The short keys of ``singles`` (short key id -> its one full key id) written in some
+    cable more than ``APART_YEARS`` from every year of the full name: short key id ->
+    (full key id, [(cable id, year) of the cables near enough to join it])."""
+    if not singles:
+        return {}
+    wanted = set(singles) | set(singles.values())
+    conn.execute("DROP TABLE IF EXISTS temp.cg_wanted")
+    conn.execute("CREATE TEMP TABLE cg_wanted (key_id INTEGER PRIMARY KEY)")
+    conn.executemany("INSERT INTO temp.cg_wanted VALUES (?)", [(k,) for k in wanted])
+    cables: dict[int, set[tuple[str, int]]] = defaultdict(set)
+    for kid, cid, year in conn.execute(
+        "SELECT DISTINCT m.key_id, m.cable_id, c.year FROM mentions m "
+        "JOIN temp.cg_wanted w ON w.key_id = m.key_id JOIN cables c ON c.id = m.cable_id "
+        "WHERE m.kind = 'person' AND c.year IS NOT NULL"
+    ):
+        cables[kid].add((cid, year))
+    conn.execute("DROP TABLE temp.cg_wanted")
+    out: dict[int, tuple[int, list[tuple[str, int]]]] = {}
+    for kid, full in singles.items():
+        years = sorted({y for _, y in cables.get(full, ())})
+        if not years:
+            continue
+
+        mine = cables.get(kid, set())
+        if all(_near(years, y) for _, y in mine):
+            continue
+        out[kid] = (full, sorted((c, y) for c, y in mine if _near(years, y)))
+    return out
+
+
+def _near(years: list[int], y: int) -> bool:
+    """``y`` within ``APART_YEARS`` of one of the sorted ``years``."""
+    i = bisect.bisect_left(years, y)
+    return any(abs(years[j] - y) <= APART_YEARS for j in (i - 1, i) if 0 <= j < len(years))
 
 
 def _suffix(short: list[str], long: list[str]) -> bool:

@@ -42,10 +42,13 @@ from cablegram.enrich.patterns import (  # the rules' expressions and word tests
     _DEFINITION,
     _HYPHEN_LEFT,
     _HYPHEN_RIGHT,
+    _INST_HEAD,
+    _INST_SPLIT,
     _INSTITUTION,
     _KNOWN_ORGS_RE,
     _NAME_NEXT,
     _NOT_NAME,
+    _OFFICE,
     _ORG_TAIL,
     _ORGISH,
     _PERSON_RULE,
@@ -55,6 +58,8 @@ from cablegram.enrich.patterns import (  # the rules' expressions and word tests
     _STRIP,
     _THE_TITLE,
     _TITLE_BEFORE,
+    _TITLE_HEAD,
+    _TITLE_MOD,
     _US_POSTS,
     _alt,
     _common_word,
@@ -81,7 +86,7 @@ __all__ = [
 
 # Bump when rules, word lists or the casing table change: enrichment redoes every cable
 # whose stored extractor version differs.
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 
 
 # --- where the model needs to look ------------------------------------------------------
@@ -201,6 +206,7 @@ class Extractor:
         chosen: list[Candidate] = []
         redacted: list[Mention] = []
         defs: list[tuple[int, int, int, str]] = []  # (seq, start of '(', end, acronym)
+        nicks: list[tuple[int, int, int, str]] = []  # (seq, start of '(', end, nickname)
         paras = [(seq, orig, work, ents) for seq, orig, work, _, _, ents in rows]
         for seq, orig, work, rule_cands, reds, ents in rows:
             cands = self._model(seq, orig, work, ents, rule_cands)
@@ -208,13 +214,17 @@ class Extractor:
             chosen.extend(_select(cands))
             for m in _DEFINITION.finditer(work):
                 defs.append((seq, m.start(), m.end(), m["acr"]))
+            for m in _NICKNAME.finditer(work):
+                nicks.append((seq, m.start(), m.end(), m["q"] or m["u"]))
             for m in _CITE.finditer(orig.upper() if not is_upper_text(orig) else orig):
                 cid = _citation(m, c.year)
                 if cid and cid != c.id:
                     out.citations.append((cid, seq, m.group()))
         titles = [x for x in chosen if x.kind == "title"]
         chosen = [x for x in chosen if x.kind != "title"]
-        chosen = self._consistent(chosen, paras, _person_initials(defs, chosen))
+        initials = _person_initials(defs, chosen)
+        initials.update(_person_initials(nicks, chosen, nicknames=True))
+        chosen = self._consistent(chosen, paras, initials)
         mentions = [Mention(x.kind, x.name, x.text, x.seq, x.start, x.end, x.title) for x in chosen]
         mentions += self._header_people(c)
         mentions += [
@@ -251,6 +261,11 @@ class Extractor:
             title = " ".join(m["title"].split())
             if title.lower() in ("may", "will") or _is_jargon(name) or _common_word(name):
                 continue
+            if title.endswith(".") and len(title.split()[-1]) > 5:
+                continue  # "... to damage the president. Castillo claimed": a sentence end
+            rn = _REGNAL.match(work, ne)
+            if rn:  # "King Abdullah II" is not any Abdullah
+                name, ne = f"{name} {rn.group(1)}", rn.end()
             if name.lower() in lx.TITLE_OF_WORDS or name in lx.NOT_ENTITIES:
                 continue  # "president of the Assembly"
             cands.append(Candidate(ns, ne, "person", name, 100, title, seq))
@@ -289,7 +304,12 @@ class Extractor:
                 name = _government(up[2:], countries) or up
                 if up in ("GOT", "GOD", "GOOD"):
                     name = name if tok == up and name != up else ""
-            elif up in acronyms and tok.isupper() and up not in lx.subject_tags():
+            elif (
+                up in acronyms
+                and tok.isupper()
+                and up not in lx.subject_tags()
+                and up not in lx.NOT_ORGS
+            ):
                 name = up
             if name:
                 cands.append(Candidate(m.start(), m.end(), "org", name, 80, seq=seq))
@@ -314,20 +334,71 @@ class Extractor:
                     at = h.end() if rx is _HYPHEN_RIGHT else h.start()
         # Institutions named in capitals: "Ministry of Foreign Affairs", "Finance Ministry",
         # "Council of Ministers", "Supreme National Security Council".
+        upper = is_upper_text(orig)
         for m in _INSTITUTION.finditer(work):
-            text = m.group()
-            start = m.start()
-            first = text.split(" ", 1)[0]
-            while " " in text and (_common_word(first, 0.2) or first in lx.DEMONYMS or
-                                   first.lower() in ("the", "a", "an")):  # fmt: skip
-                cut = text.index(" ") + 1
-                start += cut
-                text = text[cut:]
+            pieces = [(m.start(), m.group())]
+            # "Finance Ministry and Central Bank", "Commission of the National Electoral
+            # Council": two institutions.
+            sp = _INST_SPLIT.search(m.group()) or _INST_AND.search(m.group())
+            if sp:
+                a, b = sp.span("sep") if "sep" in sp.re.groupindex else sp.span()
+                pieces = [(m.start(), m.group()[:a]), (m.start() + b, m.group()[b:])]
+            for start, text in pieces:
                 first = text.split(" ", 1)[0]
-            if " " in text and not _is_jargon(text):
-                cands.append(
-                    Candidate(start, start + len(text), "org", clean_name(text), 12, seq=seq)
-                )
+                # A capitalised common word starts a sentence in mixed-case text; in
+                # restored ALL-CAPS text the casing pass has decided already. A
+                # nationality stays before a government, embassy or army ("Israeli
+                # Government", "British Embassy") and goes elsewhere.
+                while " " in text and (
+                    (
+                        _common_word(first, 0.2)
+                        and not upper
+                        and _SENTENCE_START.search(work, max(0, start - 4), start)
+                    )
+                    or (first in lx.DEMONYMS and not _NATIONAL_HEAD.search(text))
+                    or first.lower() in ("the", "a", "an", "ngo", "ngos")
+                    or first.upper() in lx.FIXED_ORGS
+                    or re.fullmatch(r"G[Oo][A-Z]{1,3}", first)
+                    or (first.endswith("ing") and _is_english_word(first.lower()))
+                ):
+                    cut = text.index(" ") + 1
+                    start += cut
+                    text = text[cut:]
+                    first = text.split(" ", 1)[0]
+                if _UNIT.search(text):  # "42nd Parachute Brigade", "112 Mechanized ..."
+                    o = _ORDINAL_BEFORE.search(work, max(0, start - 8), start)
+                    if o:
+                        text = work[o.start() : start + len(text)]
+                        start = o.start()
+                if " " in text and not _is_jargon(text):
+                    # Above a place it contains ("University of Bahrain", "Colombia-Venezuela
+                    # Border Commission"), below acronyms, posts and people.
+                    cands.append(
+                        Candidate(start, start + len(text), "org", clean_name(text), 72, seq=seq)
+                    )
+        # Organisations named inside a title ("Chief of National Police", "EGIS Director",
+        # "Colombian Army Second Division Commander") are organisations all the same.
+        blocks = [(c.start, c.end) for c in cands if c.kind == "block" and c.prio == 50]
+        if blocks:
+            for c in cands:
+                if (
+                    c.kind == "org"
+                    and c.prio in (10, 72)
+                    and any(a <= c.start and c.end <= b for a, b in blocks)
+                ):
+                    c.prio = max(c.prio, 55)
+            if not upper:
+                for a, b in blocks:
+                    for m in _ACRONYM_IN_TITLE.finditer(work, a, b):
+                        w = m.group()
+                        if (w.lower() in _title_words() or _is_jargon(w) or w in lx.FIXED_ORGS
+                                or w in lx.countries() or w in lx.NOT_ORGS
+                                or w in lx.subject_tags() or re.fullmatch(r"GO[A-Z]{1,3}", w)):  # fmt: skip
+                            continue
+                        cands.append(Candidate(m.start(), m.end(), "org", w, 55, seq=seq))
+        # State Department offices: INR/B.
+        for m in _OFFICE.finditer(work):
+            cands.append(Candidate(m.start(), m.end(), "org", m.group(), 85, seq=seq))
         # Organisations the model does not know well.
         for m in _KNOWN_ORGS_RE.finditer(work):
             cands.append(
@@ -348,8 +419,11 @@ class Extractor:
                     and _NAME_NEXT.match(work, c.end))
         ]  # fmt: skip
         acr = [c for c in cands if c.prio == 80]
+        upper = is_upper_text(orig)
         for ent in ents:
             for c in _from_spacy(ent, work):
+                if upper and c.kind == "org" and " " not in c.name and not c.name.isupper():
+                    continue  # restored ALL-CAPS: a lone name the model calls an organisation
                 c.seq = seq
                 c.text = orig[c.start : c.end]
                 if c.kind == "org":
@@ -390,7 +464,8 @@ class Extractor:
             if x.name in initials:
                 x.kind, x.name = "person", initials[x.name]
             votes[lx.norm(x.name)][x.kind] += x.prio
-            if (x.prio < 70 and x.kind != "person" and _SPEECH.match(works[x.seq], x.end)
+            if (x.prio < 70 and x.kind != "person"
+                    and (_SPEECH.match(works[x.seq], x.end) or _AS_TITLE.match(works[x.seq], x.end))
                     and not (set(lx.norm(x.name).split()) & _ORGISH) and not x.name.isupper()):  # fmt: skip
                 votes[lx.norm(x.name)]["person"] += 30  # "Hamikus said"
             if x.kind == "person" and x.prio >= 100 and " " in x.name:
@@ -416,6 +491,11 @@ class Extractor:
                     or (s and len(s) >= 6 and s[0].isupper())
                 ):
                     names.setdefault(s, x)
+        # Initials and nicknames the cable defines for a person are looked for too.
+        people = {x.name: x for x in chosen if x.kind == "person"}
+        for short, full in initials.items():
+            if full in people and len(short) >= 2:
+                names.setdefault(short, people[full])
         for w, x in surnames.items():
             names.setdefault(w, x)
             if x.text.isupper():  # ALL-CAPS text is matched as written
@@ -610,6 +690,8 @@ def _from_spacy(ent: tuple[int, int, str], work: str) -> list[Candidate]:
         kind = "org"
     elif label in ("GPE", "LOC", "FAC"):
         kind = "place"
+    elif label in ("WORK_OF_ART", "PRODUCT") and _looks_personal(work[s:e].strip(_STRIP)):
+        kind = "person"  # the small model's "Salam Fayyad" (WORK_OF_ART)
     else:
         return []
     parts = _compound_places(work, s, e)
@@ -630,6 +712,22 @@ def _from_spacy(ent: tuple[int, int, str], work: str) -> list[Candidate]:
     return out
 
 
+# A nickname a cable gives a person: 'Carlos Mario Jimenez ("Macaco")', 'Diego Murillo's
+# (Don Berna)' (quoted, or two capitalised words).
+_NICKNAME = re.compile(
+    r"\(\s*(?:[\"\u201c]+(?P<q>[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)[\"\u201d]+|"
+    r"(?P<u>[A-Z][a-z]+\s[A-Z][a-z]+))\s*\)"
+)
+_REGNAL = re.compile(r"\s+(II|III|IV|VI{0,3}|IX|XI{0,3})(?![\w'\u2019-])")
+# "... of Salam Fayyad as Prime Minister": a person.
+_AS_TITLE = re.compile(
+    rf"\s+as\s+(?:the\s+)?(?:(?:new|acting|interim|next)\s+)?(?i:(?:{_TITLE_MOD}\s+)?{_TITLE_HEAD})"
+)
+_INITIALS = re.compile(r"(?:[A-Z]\.){2,3},?")  # "A.Q.", not a list letter "H."
+_NATIONAL_HEAD = re.compile(r"^\S+\s+(?:\S+\s+)?(?:Government|Embassy|Army|Police|Navy)\b")
+_INST_AND = re.compile(rf"(?<![\w-]){_INST_HEAD}(?P<sep>\s+and\s+)(?=[A-Z])")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\"\u201c(]\s*|\n\s*|--\s*)$")
+_ACRONYM_IN_TITLE = re.compile(r"(?<![\w/\-])[A-Z]{2,6}(?![\w/\-])")
 _EVENT_TAIL = re.compile(
     r"(?i)\s+(?:summit|conference|meeting|talks|agreement|treaty|accords?|declaration|"
     r"initiative|process|ministerial|plenary|elections?|visit)$"
@@ -656,7 +754,12 @@ def _one_spacy(s: int, e: int, kind: str, work: str) -> Candidate | None:
             if (
                 lw in _title_words()
                 or lw in lx.JARGON
-                or (wm.group().isupper() and len(wm.group()) > 1 and lw not in lx.PARTICLES)
+                or (
+                    wm.group().isupper()
+                    and len(wm.group()) > 1
+                    and lw not in lx.PARTICLES
+                    and not _INITIALS.fullmatch(wm.group())
+                )  # "A.Q. Khan": initials
             ):
                 cut = wm.end()
             else:
@@ -724,7 +827,90 @@ def _one_spacy(s: int, e: int, kind: str, work: str) -> Candidate | None:
         kind = "place"
     if name in lx.NOT_ORGS or name.upper() in lx.NOT_ORGS:
         return None
+    if kind == "org":
+        if _EVENT_WORD.fullmatch(name) or _is_jargon(name):
+            return None  # "the Summit", "NL PREL" (TAGS)
+        parts = re.split(r"[\s\-]+", name)
+        if len(parts) > 1 and parts[-1].lower() in _title_words():
+            return None  # "Cabinet Advisor": a title, not an organisation
+        if all(w in lx.DEMONYMS for w in parts):
+            return None  # "Lithuanian-French"
+        if _PLACE_UNIT.search(name):
+            kind = "place"  # "Apure Department"
+        elif name.split()[0].lower() in _PLACE_FIRST and " " in name:
+            kind = "place"  # "Rio de Oro", "Bab al Mandab"
+        elif _looks_personal(name):
+            kind = "person"  # "Eli Cara", "Peter de Gooijer": the model's organisation
     return Candidate(s, e, kind, name, 10, title)
+
+
+_EVENT_WORD = re.compile(r"(?i)summit|conference|meeting|ministerial|plenary|talks")
+_PLACE_UNIT = re.compile(r"\s(?:Department|Province|Governorate|Oblast|District|Municipality)$")
+
+
+def _looks_personal(name: str) -> bool:
+    """Two to four capitalised words that read as a person's name: none an organisation
+    word, none an English word unless it is written capitalised in cables (a given name:
+    ``Peter``), the last no English word, no place."""
+    words = name.split()
+    if not 2 <= len(words) <= 4 or name in lx.place_names():
+        return False
+    low = [w.lower() for w in words]
+    if set(low) & _ORGISH or any(w.isupper() and len(w) > 1 for w in words if not name.isupper()):
+        return False
+    names = [w for w, lw in zip(words, low, strict=True) if lw not in lx.PARTICLES]
+    if len(names) < 2 or low[0] in _PLACE_FIRST or "of" in low:
+        return False  # "Rio de Oro", "Bab al Mandab"
+    if any(w in lx.place_names() or w in lx.DEMONYMS or w.capitalize() in lx.DEMONYMS
+           for w in names):  # fmt: skip
+        return False
+    for w in names:
+        lw = w.lower()
+        if not re.fullmatch(r"[A-Za-z\u00c0-\u00ff][a-z\u00e0-\u00ff'\-]+", w.capitalize()):
+            return False
+        if _is_english_word(lw) or lw in _INST_WORDS:
+            e = _form_known().get(lw)
+            if w is names[-1] or not e or not e[0][:1].isupper() or e[1] < 0.9:
+                return False
+    return True
+
+
+_PLACE_FIRST = frozenset(
+    [
+        "rio",
+        "bab",
+        "norte",
+        "sur",
+        "puerto",
+        "porto",
+        "san",
+        "santa",
+        "santo",
+        "sao",
+        "port",
+        "fort",
+        "fuerte",
+        "mount",
+        "lake",
+        "cape",
+        "wadi",
+        "jebel",
+        "jabal",
+        "ras",
+        "sharm",
+        "ciudad",
+        "villa",
+        "nueva",
+        "nuevo",
+        "bahia",
+        "isla",
+        "islas",
+        "cerro",
+        "lago",
+        "monte",
+    ]
+)
+_INST_WORDS = frozenset(_INST_HEAD.strip("(?:)").lower().split("|"))
 
 
 def _compound_places(work: str, s: int, e: int) -> list[Candidate]:

@@ -13,19 +13,35 @@ from cablegram.enrich.patterns import entity_key
 
 
 def _person_initials(
-    defs: list[tuple[int, int, int, str]], chosen: list[Candidate]
+    defs: list[tuple[int, int, int, str]], chosen: list[Candidate], *, nicknames: bool = False
 ) -> dict[str, str]:
-    """Acronyms a cable defines for a person: ``Ahmed Wali Karzai (AWK)`` -> {AWK: name}."""
+    """Acronyms a cable defines for a person: ``Ahmed Wali Karzai (AWK)`` -> {AWK: name};
+    with ``nicknames``, the nickname in brackets after a full name: ``Carlos Mario Jimenez
+    ("Macaco")``, ``Diego Murillo's (Don Berna)`` (not a place, not an English word)."""
     out: dict[str, str] = {}
     for seq, start, _end, acr in defs:
-        before = [x for x in chosen if x.seq == seq and x.end <= start and start - x.end <= 2]
+        near = 5 if nicknames else 2  # "Murillo's (Don Berna)"
+        before = [x for x in chosen if x.seq == seq and x.end <= start and start - x.end <= near]
         if not before:
             continue
         x = max(before, key=lambda x: x.end)
-        if (x.kind == "person" and " " in x.name and acr.isupper()
-                and acr in (lx.initials(x.name), lx.initials(x.name.replace("-", " ")))):  # fmt: skip
+        if x.kind != "person" or " " not in x.name:
+            continue
+        if nicknames:
+            words = acr.split()
+            if (acr in lx.place_names() or acr in x.name
+                    or any(_english(w.lower()) for w in words[-1:])):  # fmt: skip
+                continue
+            out[acr] = x.name
+        elif acr.isupper() and acr in (lx.initials(x.name), lx.initials(x.name.replace("-", " "))):
             out[acr] = x.name
     return out
+
+
+def _english(low: str) -> bool:
+    from cablegram.enrich.truecase import _is_english
+
+    return _is_english(low)
 
 
 def _definitions(
@@ -106,7 +122,22 @@ def _resolve_cable(mentions: list[Mention]) -> None:
             words = set(_title_norm(m.title).split())
             same = [f for f in fits if words & titles[f]]
             fits = same or [f for f in fits if not titles[f]]
+        elif m.key in other_person:
+            # "President Uribe" beside "former Senator Mario Uribe": the cable speaks of
+            # another Uribe too, so a bare "Uribe" is not Mario for that reason alone
+            # (the archive decides, by the title and date: db._in_context).
+            fits = [f for f in fits if f not in other_person[m.key]]
         return fits
+
+    # Short forms whose title rules out a full name they would fit: a second person of
+    # that name is in the cable.
+    other_person: dict[str, set[str]] = defaultdict(set)
+    for m in persons:
+        if m.title and " " not in m.key:
+            fits = maximal_of.get(m.key) or []
+            words = set(_title_norm(m.title).split())
+            if fits and not any(words & titles[f] or not titles[f] for f in fits):
+                other_person[m.key].update(fits)
 
     # Short forms that fit one full name (by their title, too) count for it when
     # weighing the ambiguous ones.
@@ -153,13 +184,18 @@ def title_head(t: str) -> str:
     return words[-1] if words else ""
 
 
+_TITLE_ABBR = {"a/s": "assistant secretary", "das": "deputy assistant secretary",
+               "u/s": "under secretary", "d/s": "deputy secretary"}  # fmt: skip
+
+
 def _title_norm(t: str) -> str:
+    t = re.sub(r"(?i)\b[adu]/s\b", lambda m: _TITLE_ABBR[m.group().lower()], t)
     t = lx.norm(t)
     t = re.sub(r"\b(?:acting|former|the|then|visiting)\b", " ", t)
     repl = {"fm": "foreign minister", "pm": "prime minister", "amb": "ambassador",
             "gen": "general", "adm": "admiral", "defmin": "defense minister",
             "nsa": "national security adviser", "advisor": "adviser",
-            "vfm": "vice foreign minister",
+            "vfm": "vice foreign minister", "das": "deputy assistant secretary",
             "defence": "defense", "sen": "senator"}  # fmt: skip
     return " ".join(repl.get(w, w) for w in t.split())
 

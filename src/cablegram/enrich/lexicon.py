@@ -27,7 +27,7 @@ def _w(text: str) -> list[str]:
 TITLE_HEADS = _w("""
 president presidents first_lady nsa vfm dfm vice-president vice_president prime_minister deputy_prime_minister
 minister ministers foreign_minister defense_minister defence_minister fm pm dpm
-defmin mod ambassador ambassadors amb ambassador-at-large ambassador-designate charge
+defmin mod ambassador ambassadors amb ambassador-at-large ambassador-designate charge codel
 charge_d'affaires chargé_d'affaires chargé dcm a/dcm polad secretary secretary-general secretary_general
 under_secretary undersecretary u/s assistant_secretary a/s deputy_secretary das
 senator senators sen congressman congresswoman congressmen rep representative speaker

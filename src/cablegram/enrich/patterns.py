@@ -66,12 +66,26 @@ _INST_HEAD = (
     r"(?:Ministry|Council|Commission|Committee|Court|Agency|Office|Bank|University|Institute|"
     r"Party|Government|Assembly|Parliament|Senate|Police|Foundation|Society|Association|"
     r"Federation|Front|Movement|Authority|Directorate|Service|Corporation|Company|Embassy|"
-    r"Consulate)"
+    r"Consulate|Alliance|Division|Brigade|Battalion|Regiment|Congress|Organization|"
+    r"Organisation|Center|Centre|Force)"
 )
-_CAPWORD = r"(?:[A-Z][A-Za-z\-]+|[A-Z]{2,})"
+_CAPWORD = r"(?:[A-Z][A-Za-z\-]+|[A-Z]{2,}|U\.S\.|U\.K\.)"
+_CAPRUN = rf"{_CAPWORD}(?:\s+{_CAPWORD})*"
 _INSTITUTION = re.compile(
-    rf"(?<![\w\-])(?:{_CAPWORD}\s+){{0,4}}{_INST_HEAD}(?![\w\-])"
-    rf"(?:\s+(?:of|for|on)\s+(?:the\s+)?{_CAPWORD}(?:,?\s+(?:and\s+)?{_CAPWORD}){{0,5}})?"
+    rf"(?<![\w\-])(?:{_CAPWORD}(?:\s+and)?\s+){{0,4}}{_INST_HEAD}(?![\w\-])"
+    # complements: "of Foreign Affairs", "for Cooperative Education" (not "..., INCE"),
+    # "of Agriculture, Forestry and Fisheries"
+    rf"(?:\s+(?:of|for|on)\s+(?:the\s+)?{_CAPRUN}(?:(?:,\s+{_CAPRUN})*,?\s+and\s+{_CAPRUN})?){{0,2}}"
+)
+# Where a complement names an institution of its own ("Commission of the National
+# Electoral Council"): two organisations.
+_INST_SPLIT = re.compile(
+    rf"\s+(?:of|for|on)\s+(?:the\s+)?(?=(?:{_CAPWORD}\s+){{0,4}}{_INST_HEAD}\b)"
+)
+# State Department offices: INR/B, WHA/AND, NEA/IR.
+_OFFICE = re.compile(
+    r"(?<![\w/])(?:AF|EAP|EUR|NEA|SCA|WHA|INR|ISN|PM|DRL|IO|EEB|EB|CA|DS|OES|PRM|INL|ECA|VCI|"
+    r"AVC|IIP|PA|CT|S/CT|S/P|S/ES|T|P)/[A-Z]{1,6}(?:/[A-Z]{1,6})?(?![\w/])"
 )
 _TITLE_BEFORE = re.compile(rf"((?:(?i:{_TITLE_MOD})\s+){{0,3}}(?i:{_TITLE_HEAD}))\s*$")
 _NAME_NEXT = re.compile(r"\s+[A-Z][a-z]")
@@ -148,7 +162,10 @@ def entity_key(kind: str, name: str) -> str:
     """The resolution key of a name of kind ``kind`` (see ``docs/entities.md``)."""
     k = lx.norm(name)
     if kind == "person":
-        toks = [t for t in k.split() if t not in ("jr", "sr", "ii", "iii", "mr", "mrs", "ms", "dr")]
+        toks = [t for t in k.split() if t not in ("jr", "sr", "mr", "mrs", "ms", "dr")]
+        # "John Smith III" is John Smith; "Abdullah II" is a king, not any Abdullah.
+        if len([t for t in toks if t not in ("ii", "iii")]) >= 2:
+            toks = [t for t in toks if t not in ("ii", "iii")]
         if len(toks) >= 3:
             toks = [toks[0]] + [t for t in toks[1:-1] if len(t) > 1] + [toks[-1]]
         return " ".join(toks)
@@ -179,8 +196,11 @@ def _is_jargon(name: str) -> bool:
     n = name.lower().strip(_STRIP)
     if not n or n in lx.JARGON or lx.norm(n) in lx.JARGON:
         return True
-    if name.isupper() and all(w in lx.subject_tags() or w in lx.countries() for w in name.split()):
-        return True  # TAGS codes: "PREL", "NL PREL"
+    words = name.split()
+    if any(w.isupper() for w in words) and all(
+        w.upper() in lx.subject_tags() or w.upper() in lx.countries() for w in words
+    ):
+        return True  # TAGS codes: "PREL", "NL PREL" (also case-restored: "Nl PREL")
     # C O N F I D E N T I A L
     return re.fullmatch(r"(?:[A-Z]\s){2,}[A-Z]", name) is not None
 

@@ -166,7 +166,119 @@ def restore_case(text: str, table: dict[str, tuple[str, float]] | None = None) -
         sentence_start = False
         at = end
     out.append(text[at:])
-    return "".join(out)
+    return _institutions(text, "".join(out), table)
+
+
+# Head words of institution names. In ALL-CAPS text the words before them lose their
+# capitals to the table ("the national electoral council"): a mixed-case cable would have
+# written the whole name capitalised.
+_INST_HEADS = frozenset(
+    _w(
+        "ministry council commission committee court agency office bank university institute "
+        "party government assembly parliament senate police foundation society association "
+        "federation front movement authority directorate service corporation company embassy "
+        "consulate alliance division brigade battalion regiment army navy guard corps union "
+        "organization organisation congress"
+    )
+)
+_INST_LINK = frozenset(_w("of for on"))
+_ACRONYM_DEF = re.compile(r"\(([A-Z]{3,6})\)")
+_INST_WORD = re.compile(r"[A-Za-z](?:[A-Za-z\-]|\.(?=[A-Za-z]))*\.?")
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
+
+
+def _institutions(orig: str, text: str, table: dict[str, tuple[str, float]]) -> str:
+    """Capitalise institution names in restored ALL-CAPS text: a head word (``COUNCIL``)
+    with the words before it that mixed-case cables sometimes capitalise (``NATIONAL
+    ELECTORAL``), after ``THE`` or a name, and ``of/for/on (the) ...`` complements made of
+    such words (``INSTITUTE FOR COOPERATIVE EDUCATION``). A word mixed-case cables never
+    capitalise (``DEFUNCT``) ends the name; a head word with only a nationality or
+    nothing before it (``THE FRENCH GOVERNMENT``, ``THE PARTY``) stays as it was."""
+    words = list(_INST_WORD.finditer(text))
+    if not words:
+        return text
+    chars = list(text)
+
+    def capable(i: int) -> bool:
+        w = words[i].group()
+        low = w.lower().strip(".")
+        if (len(low) < 2 or not orig[words[i].start() : words[i].end()].isupper()
+                or low in _FUNCTION or low in _stop_words()):  # fmt: skip
+            return False
+        e = table.get(low)
+        return e is None or e[1] >= 0.02 or not e[0].islower()
+
+    def joined(i: int, j: int) -> bool:
+        gap = text[words[i].end() : words[j].start()]
+        w = words[i].group()
+        return gap in (" ", "  ", "-") and (not w.endswith(".") or "." in w[:-1])
+
+    def cap(i: int) -> None:
+        a = words[i].start()
+        if chars[a].islower():
+            chars[a] = chars[a].upper()
+
+    # A name its acronym follows: "MOVEMENT FOR DEMOCRATIC CHANGE (MDC)".
+    for d in _ACRONYM_DEF.finditer(orig):
+        acr = d.group(1)
+        end = next((i for i, w in enumerate(words) if w.start() >= d.start()), len(words))
+        picked: list[int] = []
+        k = end - 1
+        while k >= 0 and len(picked) < len(acr) and end - k <= len(acr) + 3:
+            if words[k].group().lower() not in _FUNCTION:
+                picked.append(k)
+            k -= 1
+        picked.reverse()
+        if (len(picked) == len(acr) and "".join(words[x].group()[0] for x in picked).upper() == acr
+                and all(orig[words[x].start() : words[x].end()].isupper() for x in picked)):  # fmt: skip
+            for x in picked:
+                cap(x)
+            chars[d.start(1) : d.end(1)] = list(acr)  # the acronym stays one
+    for i, m in enumerate(words):
+        if (
+            m.group().lower().rstrip(".") not in _INST_HEADS
+            or not orig[m.start() : m.end()].isupper()
+        ):
+            continue
+        j = i
+        while j > 0 and i - j < 4 and joined(j - 1, j) and capable(j - 1):
+            j -= 1
+        # The name starts after a boundary: punctuation, a function word or a word cables
+        # never capitalise ("the", "defunct"); not after another name ("NAVATT STATES
+        # ARGENTINE NAVY").
+        while j < i and j > 0 and joined(j - 1, j) and capable(j - 1):
+            j += 1
+        before = [words[k].group() for k in range(j, i)]
+        if not before or (len(before) == 1 and m.group().lower() == "government"
+                          and before[0].upper() not in ("U.S.", "US")):  # fmt: skip
+            continue
+        if len(before) < 2 and not any(table.get(w.lower(), ("", 0.0))[1] >= 0.3 or
+                                       w.lower() not in table for w in before):  # fmt: skip
+            continue  # "the local police", "the new government"
+        for k in range(j, i + 1):
+            cap(k)
+        # Complements: "of the Republic of Iraq", "for Cooperative Education".
+        k = i + 1
+        while k + 1 < len(words) and words[k].group().lower() in _INST_LINK and joined(k - 1, k):
+            n = k + 1
+            if words[n].group().lower() == "the" and n + 1 < len(words) and joined(k, n):
+                n += 1
+            run: list[int] = []
+            while n < len(words) and joined(n - 1, n) and capable(n) and len(run) < 4:
+                run.append(n)
+                n += 1
+            if not run:
+                break
+            for r in run:
+                cap(r)
+            k = n
+    return "".join(chars)
 
 
 def build_table(paragraphs: Iterable[str], *, min_count: int = 2) -> dict[str, tuple[str, float]]:
