@@ -182,6 +182,8 @@ SUBJ = "CONFIDENTIAL\n\nE.O. 12958: DECL: 05/24/2019\nTAGS: PREL\n{line}\n\n1. (
         "SUBJECT: ROMANIA: A NEW \\\nGOVERNMENT \\\n-------------\nSummary follows",
         "SUBJECT: ROMANIA: A NEW GOVERNMENT\n11. (C) blah",
         "SUBJECT: ROMANIA: A NEW GOVERNMENT\n¶11. (C) blah",
+        # the number glued to its marking (dev cables 09CAIRO2178, 09CAIRO1061)
+        "SUBJECT: ROMANIA: A NEW GOVERNMENT\n1.(SBU) Summary: blah",
     ],
 )
 def test_subject_forms(line):
@@ -224,6 +226,11 @@ def test_summary_forms(body):
         ("\nDERSE\n\nRELEASED IN FULL", "DERSE"),
         ("\nTIMKEN JR", "TIMKEN JR"),
         ("\nTIMKEN JR.", "TIMKEN JR"),
+        # cablegate's own trailer, and a release stamp under NNNN (dev cables 06BOGOTA2076,
+        # 04CARACAS2200, 08STATE79112)
+        ("WOOD\n\n=======================CABLE ENDS============================", "WOOD"),
+        ("MCFARLAND\n\nNNNN\n2004CARACA02200 - CONFIDENTIAL", "MCFARLAND"),
+        ("RICE\n\nNNNN\n\nEnd Cable Text", "RICE"),
     ],
 )
 def test_signer_behind_trailing_noise(tail, signer):

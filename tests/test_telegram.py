@@ -165,6 +165,67 @@ def test_compose_the_seed_in_its_layout():
     assert lint(parse(text.encode())) == []
 
 
+@pytest.mark.parametrize(
+    "heading",
+    [
+        'MOD\'s "Budgetary Black Hole"',  # a quotation's end (dev cable 09LONDON2862)
+        "INCREASED INVESTMENT IN RIO PORT AREA, AND...",  # cut off (09RIODEJANEIRO285)
+        'Sanctions: "We Can Resist Indefinitely."',
+        "Base Announcement a `Great Disappointment'",
+        "BACKGROUND",
+    ],
+)
+def test_headings_come_back_whatever_their_end(heading):
+    cable = parse(SEED.encode())
+    cable.paragraphs[3].heading = heading
+    back = parse(compose(cable).encode())
+    assert [p.heading for p in back.paragraphs] == [p.heading for p in cable.paragraphs]
+    assert roundtrip(cable).ok
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        # words that would open a line of the wrapped subject and end it for the parser
+        "OPPOSITION ASSERTS CRISIS IN BRAZIL'S FOREIGN POLICY SENSITIVE BUT UNCLASSIFIED - "
+        "PLEASE PROTECT ACCORDINGLY SUMMARY -------",
+        "IRAN POST-ELECTION: [Source removed] CALLS RESULTS A \u201cCOUP D\u2019ETAT;\u201d SAYS "
+        "INTERNATIONAL COMMUNITY SHOULD DEMAND A RECOUNT Classfied By: Charge Richard Miles, "
+        "reasons 1.4 (b) and (d)",
+    ],
+)
+def test_a_wrapped_subject_comes_back_whole(subject):
+    import textwrap
+
+    from cablegram.telegram.compose import WIDTH
+
+    # (dev cables 06SAOPAULO516, 09ASHGABAT757) plain wrapping starts a line with them
+    plain = textwrap.wrap("SUBJECT: " + subject, WIDTH, break_long_words=False,
+                          break_on_hyphens=False)  # fmt: skip
+    assert any(line.startswith(("---", "(d)")) for line in plain)
+    cable = parse(SEED.encode())
+    cable.subject = subject
+    assert parse(compose(cable).encode()).subject == subject
+
+
+def test_unlettered_references_keep_their_years():
+    # dev cable 09SAOPAULO619: "REF: BRASILIA 1210 (08) SAO PAULO 497" gave the year to
+    # the reference before it
+    from cablegram.parser.preamble import parse_references
+
+    cable = parse(SEED.encode())
+    cable.references = parse_references("BRASILIA 1210; (08) SAO PAULO 497", 2009, [])
+    assert [r.id for r in cable.references] == ["09BRASILIA1210", "08SAOPAULO497"]
+    assert roundtrip(cable).ok
+
+
+@pytest.mark.parametrize("opening", ["(U) Summary", "Summary and introduction"])
+def test_an_unnumbered_opening_line_stays_in_the_body(opening):
+    cable = parse(SEED.encode())
+    cable.paragraphs.insert(0, Paragraph(number=None, marking="", text=opening))
+    assert roundtrip(cable).ok
+
+
 def test_round_trip_over_the_dev_cables():
     from cablegram.sources import iter_documents
 
@@ -180,10 +241,12 @@ def test_round_trip_over_the_dev_cables():
         if not r.ok:
             failed.append(f"{cable.id}: {[d.field for d in r.differences]}")
     assert n > 2500
-    # Measured 97.7%: most differences are signers the parse of the archive's page left
-    # in the last paragraph, which the composed telegram gives back as the signer
-    # (bench/compose_roundtrip.py lists them).
-    assert whole / n >= 0.975, "\n".join(failed)
+    # Issue 18 asks for >= 99%; the cables that differ, and why, are listed in
+    # docs/telegram.md ("The round trip") and by bench/compose_roundtrip.py.
+    assert whole / n >= 0.99, (
+        f"{whole} of {n} cables come back whole ({whole / n:.2%}); {len(failed)} differ:\n"
+        + "\n".join(failed)
+    )
 
 
 # --- drafts and send ---------------------------------------------------------------------------

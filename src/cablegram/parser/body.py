@@ -44,12 +44,15 @@ _COMMENT: Final = re.compile(r"\b(?:COMMENT|Comment)\s*[:.\-]\s*")
 _END_COMMENT: Final = re.compile(r"\bEND\s+(?:OF\s+)?COMMENT\b\.?", re.I)
 _SIGNER: Final = re.compile(r"^[A-Z][A-Z'\-]+(?:[ /][A-Z][A-Z'\-]+){0,2}\.?\s*$")
 # Lines that may follow the signer: a class line, end-of-message marks (NNNN, BT, #0433,
-# ##, a lone "."), a rule, archive and release stamps.
+# ##, a lone "."), a rule, archive and release stamps ("=====CABLE ENDS=====",
+# "End Cable Text", "2004CARACA02200 - CONFIDENTIAL").
 _TRAILING_NOISE: Final = re.compile(
     r"(?i)(?:(?:TOP\s+)?SECRET|CONFIDENTIAL|UNCLASSIFIED|LIMITED\s+OFFICIAL\s+USE|"
     r"SENSITIVE(?:\s+BUT\s+UNCLASSIFIED)?|NOFORN|SIPDIS|NNNN|BT|#+\d*|\.|[-=_*]{3,}|"
     r"<<\s*END\s+OF\s+DOCUMENT\s*>>|END\s+OF\s+DOCUMENT|RELEASED\s+IN\s+(?:FULL|PART)|"
-    r"(?:SECRET|CONFIDENTIAL|UNCLASSIFIED)\s+[A-Z]{3}\d{3,6})"
+    r"(?:SECRET|CONFIDENTIAL|UNCLASSIFIED)\s+[A-Z]{3}\d{3,6}|"
+    r"[-=_*]*\s*CABLE\s+ENDS\s*[-=_*]*|END\s+(?:OF\s+)?CABLE\s+TEXT|"
+    r"\d{4}[A-Z]{3,}\d{3,}\s*-\s*(?:UNCLASSIFIED|CONFIDENTIAL|SECRET)\b.*)"
 )
 _NOT_SIGNER: Final = re.compile(r"(?:UNCLASSIFIED|CONFIDENTIAL|SECRET|NOFORN|SIPDIS|BT)")
 _GLUED_SIGNER: Final = re.compile(r"[.!?)\"]\s+([A-Z][A-Z'\-]{2,}(?:/[A-Z]+)?)\s*$")

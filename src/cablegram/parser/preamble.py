@@ -394,7 +394,7 @@ _SUBJECT_END: Final = re.compile(
     r"\n\s*\n|\bREFS?\s*[:;.]|\bREFTELS?\s*[:;.]|\bREFERENCES?\s*[:;]|"
     r"\n[ \t]*(?-i:REF(?:S|TELS?)?)[ \t]+(?=[A-Z(\[])|"
     r"(?<![A-Za-z])CLASSIFIED\s+BY\b|(?-i:Classified\s+By\b)|¶|"
-    r"\n\s*(?:1\s?)?1\s?\.\s|\n\s*\(?[A-Z]\)\s|\bSUMMARY\s*:|"
+    r"\n\s*(?:1\s?)?1\s?\.[\s(]|\n\s*\(?[A-Z]\)\s|\bSUMMARY\s*:|"
     r"\n[ \t]*-{3,}|\bThis\s+is\s+an\s+action\s+request",
     re.I,
 )

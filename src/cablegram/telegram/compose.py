@@ -186,10 +186,16 @@ def _body(cable: Cable) -> list[list[str]]:
             if cable.subject_marking
             else (cable.subject)
         )
-        pre += _wrap("SUBJECT: " + subject)
+        pre += _wrap_subject("SUBJECT: " + subject)
     if cable.references:
-        pre += [""] + _wrap("REF: " + " ".join(_ref(r.label, r.text, r.id)
-                                              for r in cable.references))  # fmt: skip
+        # Lettered references one after another ("A. STATE 1 B. STATE 2"), others with a
+        # semicolon: a year written after a serial ("(08) SAO PAULO 497") would read as
+        # the year of the reference before it.
+        refs = ""
+        for r in cable.references:
+            sep = ("; " if not r.label else " ") if refs else ""
+            refs += sep + _ref(r.label, r.text, r.id)
+        pre += [""] + _wrap("REF: " + refs)
     by = cable.classified_by
     if by is not None and (by.name or by.title):
         who = " ".join(x for x in (by.title, by.name) if x)
@@ -200,19 +206,41 @@ def _body(cable: Cable) -> list[list[str]]:
     for p in cable.paragraphs:
         block = [""]
         if p.heading:
-            rule = "-" * min(len(p.heading), WIDTH)
-            if p.heading.rstrip().rstrip("\"'").endswith("."):
-                # A heading ending like a sentence reads as the text before it when the
-                # rule stands on its own line; released cables also write it on the
-                # heading's line, where it marks a heading whatever its end.
+            if p.heading.rstrip().endswith((".", ",", ";", '"')):
+                # A heading ending like a sentence, a quotation or a cut ("AND...")
+                # reads as the text before it when the rule stands on its own line;
+                # released cables also write it on the heading's line, where it marks
+                # a heading whatever its end (the line kept within the parser's
+                # 90 characters for a heading).
+                rule = "-" * max(3, min(len(p.heading), 89 - len(p.heading)))
                 block += [f"{p.heading} {rule}", ""]
             else:
-                block += [p.heading, rule, ""]
+                block += [p.heading, "-" * min(len(p.heading), WIDTH), ""]
         block.append(_para_head(p) + p.text if p.text else _para_head(p).strip())
+        if len(blocks) == 1 and _ruled_opening(p):
+            block.append("-" * len(p.text))
         blocks.append(block)
     if cable.signer:
         blocks.append(["", cable.signer])
     return blocks
+
+
+def _ruled_opening(p: Paragraph) -> bool:
+    """An unnumbered line before paragraph 1 short enough to be a heading ("(U) Summary",
+    "Summary and introduction"): released cables rule it, and the parser takes a line
+    above paragraph 1 into the body only when it is ruled (else it stays preamble)."""
+    t = p.text
+    return (
+        p.number is None
+        and not p.marking
+        and not p.heading
+        and 0 < len(t) <= 60
+        and len(t.split()) <= 8
+        and "\n" not in t
+        and not any(ch.isdigit() for ch in t)
+        and ":" not in t
+        and not t.endswith((".", ",", ";"))
+    )
 
 
 def _para_head(p: Paragraph) -> str:
@@ -248,6 +276,21 @@ def _ref(label: str, text: str, rid: str) -> str:
 
 def _wrap(text: str) -> list[str]:
     return textwrap.wrap(text, WIDTH, break_long_words=False, break_on_hyphens=False) or [""]
+
+
+# A line start that ends the subject for the parser (a rule, a list letter "(d)", a
+# paragraph number "1.", a REF line): a wrapped subject keeps such words on the line before.
+_SUBJECT_BREAK = re.compile(r"-{3}|\(?[A-Za-z]\)(?:\s|$)|(?:1\s?)?1\s?\.[\s(]|REF|¶")
+
+
+def _wrap_subject(text: str) -> list[str]:
+    out: list[str] = []
+    for line in _wrap(text):
+        if out and _SUBJECT_BREAK.match(line):
+            out[-1] += " " + line
+        else:
+            out.append(line)
+    return out
 
 
 def _paginate(blocks: list[list[str]]) -> list[list[str]]:
