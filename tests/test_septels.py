@@ -108,3 +108,19 @@ def test_parser_and_enrichment_find_the_same_sentences():
         "Septels report General Craddock's meetings with President Aliyev and Foreign Minister "
         "Elmar Mammadyarov."
     ]
+
+
+def test_found_from_the_mentions_as_from_all_the_sentences():
+    from cablegram.reference.sentences import SEPTEL
+
+    texts_ = [
+        BAKU_MD.read_text("utf-8"),
+        "A. (S) Septel. B septel two.\n\nC. No. D) septel e.g. the rest (SEPTEL) ends. E.",
+        "septel" + " word" * 600 + " end. Next septel.",
+    ]
+    for text in texts_:
+        want = [(s, e) for s, e in sentences(text) if SEPTEL.search(text[s:e])]
+        got = septel_sentences(text)
+        assert len(got) == len(want)
+        for (s, e, _), (ws, we) in zip(got, want, strict=True):
+            assert ws <= s < e <= we and text[e:we].strip() == ""
