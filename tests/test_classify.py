@@ -21,6 +21,7 @@ from cablegram.classify.data import read_docs
 from cablegram.classify.text import scrub, terms
 from cablegram.cli import main
 from cablegram.search.query import QueryError
+from cablegram.search.visibility import Visibility
 from conftest import BAKU_MD, make_tar, read_pages
 
 B_ID, C_ID = "09BAKU952", "09BAKU953"
@@ -239,6 +240,50 @@ def test_similar_cables_and_the_access_rule(db: Path):
         assert arc.as_reader(Reader.anonymous("U")).search("similar:09BAKU433").total == 0
 
 
+def _mention(conn: sqlite3.Connection, cable_id: str, level_op: str, entity: str) -> None:
+    """A resolved mention of ``entity`` in one paragraph of ``cable_id`` whose level is
+    ``level_op`` (as `cablegram enrich` writes it: the enrich schema's mentions table)."""
+    (pid,) = conn.execute(
+        f"SELECT portion_id FROM portions WHERE cable_id = ? AND kind = 'para' AND level {level_op} "
+        "ORDER BY seq LIMIT 1", (cable_id,)).fetchone()  # fmt: skip
+    conn.execute("INSERT INTO mentions (entity_id, cable_id, portion_id, kind, text, name) "
+                 "VALUES (?, ?, ?, 'person', 'Zed', 'Zed')", (entity, cable_id, pid))  # fmt: skip
+
+
+def test_similar_weighs_shared_entities_from_visible_text_only(db: Path, copy_db):
+    from cablegram.classify.similar import ENTITY_WEIGHT, Weights, index_for
+    from cablegram.enrich.db import ensure_schema
+
+    text_only = Weights(tags=0, entities=0, cites=0)
+    with Archive(copy_db(db)) as arc:
+        conn = arc.store.conn
+        ensure_schema(conn)
+        before = index_for(conn, None).query("09BAKU433", 40, weights=text_only)
+        far = before[30][0]  # 31st by text: not among the 10 shown
+        idx = index_for(conn, None)
+        far_id = idx.ids[far]
+        u, s = Reader.anonymous("U").visibility, Visibility(4, frozenset({"NOFORN"}))
+        u_before = {h.id: h.score for h in classify.similar(arc, B_ID, k=400, visible=u)}
+        s_before = {h.id: h.score for h in classify.similar(arc, B_ID, k=400, visible=s)}
+        # A rare person named in the seed cable and in the far one; another in B's
+        # unclassified paragraph and in one of C's SECRET paragraphs.
+        _mention(conn, "09BAKU433", ">= 0", "person:zed-rare")
+        _mention(conn, far_id, ">= 0", "person:zed-rare")
+        _mention(conn, B_ID, "= 0", "person:yan-rare")
+        _mention(conn, C_ID, "= 4", "person:yan-rare")
+        conn.commit()
+        top = [h.id for h in classify.similar(arc, "09BAKU433")]
+        plain = [idx.ids[j] for j, *_ in index_for(conn, None).query("09BAKU433", 10,
+                                                                      weights=text_only)]  # fmt: skip
+        u_after = {h.id: h.score for h in classify.similar(arc, B_ID, k=400, visible=u)}
+        s_after = {h.id: h.score for h in classify.similar(arc, B_ID, k=400, visible=s)}
+    assert far_id in top and far_id not in plain
+    # The S reader sees the person in both B and C: C gains the entity term. For a U reader
+    # C's mention is withheld, so C's score does not move.
+    assert s_after[C_ID] - s_before[C_ID] == pytest.approx(ENTITY_WEIGHT, abs=0.02)
+    assert C_ID in u_before and u_after[C_ID] == u_before[C_ID]
+
+
 # --- topics ------------------------------------------------------------------------------------
 
 
@@ -385,3 +430,110 @@ def test_web_pages(client, access: AccessDB):
     r = client.get("/trends", params=[("q", "iran"), ("q", "iraq")], headers=plain)
     assert r.status_code == 200 and "<svg" in r.text and "format=csv" in r.text
     assert client.get("/trends", params={"q": "tag:"}).status_code == 400
+
+
+# --- the declassification review ordered by predicted sensitivity (reviewers) -------------------
+
+DUE = "2030-01-01"
+
+
+def test_declass_review_orders_by_the_models_score(db: Path):
+    admin = Reader.unrestricted()
+    with Archive(db) as arc:
+        view = arc.as_reader(admin)
+        plain = view.declassification(DUE)
+        model = classify.load_model(arc)
+        assert model is not None
+        ranked = view.declassification(DUE, sort="releasable")
+        sensitive = view.declassification(DUE, sort="sensitive")
+        some = [c.id for c in ranked.due_cables[:: max(1, len(ranked.due_cables) // 6)]]
+        direct = {cid: classify.predict_cable(arc, cid, reader=admin) for cid in some}
+    assert len(plain.due_cables) > 50 and plain.threshold is not None
+    # The same cables, each with the model's reading of its whole text.
+    assert {c.id for c in ranked.due_cables} == {c.id for c in plain.due_cables}
+    for cid, pred in direct.items():
+        assert pred is not None
+        got = next(c.predicted for c in ranked.due_cables if c.id == cid)
+        assert got == pytest.approx(pred.classified, abs=1e-6)
+    scores = [c.predicted for c in ranked.due_cables]
+    assert None not in scores and scores == sorted(scores) and scores[0] < scores[-1]
+    assert [c.predicted for c in sensitive.due_cables] == sorted(scores, reverse=True)
+    # The default order stays by due date, predictions beside it.
+    assert [c.when for c in plain.due_cables] == sorted(c.when for c in plain.due_cables)
+    # "Likely releasable": exactly the cables below the model's threshold; counts follow.
+    with Archive(db) as arc:
+        rel = arc.as_reader(admin).declassification(DUE, releasable_only=True)
+    below = {c.id for c in ranked.due_cables if c.predicted < model.threshold}
+    assert 0 < len(below) < len(ranked.due_cables)
+    assert {c.id for c in rel.due_cables} == below
+    assert sum(rel.by_origin.values()) == len(below) == sum(rel.by_classification.values())
+    with pytest.raises(ValueError, match="sort"):
+        Archive(db).as_reader(admin).declassification(DUE, sort="nonsense")
+
+
+def test_declass_predictions_read_only_visible_text(db: Path, access: AccessDB):
+    # B is SECRET but for one unclassified paragraph: the U reviewer's number for it is the
+    # model's reading of that paragraph alone, never the stored whole-cable prediction.
+    rev_u = _reader(access, "rev-u")
+    with Archive(db) as arc:
+        rep = arc.as_reader(rev_u).declassification(DUE, sort="sensitive")
+        whole = arc.as_reader(Reader.unrestricted()).declassification(DUE)
+        alone = classify.predict_cable(arc, B_ID, reader=rev_u)
+    assert alone is not None and alone.withheld >= 5
+    got = {c.id: c.predicted for c in rep.due_cables}
+    full = {c.id: c.predicted for c in whole.due_cables}
+    assert got[B_ID] == pytest.approx(alone.classified, abs=1e-6)
+    assert abs(got[B_ID] - full[B_ID]) > 0.05
+    assert "09BAKU433" not in got  # all CONFIDENTIAL: not visible to a U reader at all
+
+
+def test_declass_non_reviewers_see_no_prediction_and_no_filter(db: Path, access: AccessDB):
+    for name in ("anon", "plain-s"):
+        reader = _reader(access, name)
+        with Archive(db) as arc:
+            view = arc.as_reader(reader)
+            rep = view.declassification(DUE)
+            with pytest.raises(PermissionError, match="reviewers"):
+                view.declassification(DUE, sort="releasable")
+            with pytest.raises(PermissionError, match="reviewers"):
+                view.declassification(DUE, releasable_only=True)
+        assert rep.due_cables and rep.threshold is None
+        assert all(c.predicted is None for c in rep.due_cables)
+        d = rep.to_dict()
+        assert "threshold" not in d and all("predicted" not in c for c in d["due_cables"])
+
+
+def test_declass_api_web_and_cli(client, access: AccessDB, db: Path):
+    rev = {"Authorization": f"Bearer {access.new_token('rev-s')[0]}"}
+    plain = {"Authorization": f"Bearer {access.new_token('plain-s')[0]}"}
+    q = {"due": DUE, "sort": "releasable", "releasable": "true"}
+    assert client.get("/api/declass", params=q, headers=plain).status_code == 403
+    assert client.get("/api/declass", params={"due": DUE, "releasable": "1"}).status_code == 403
+    body = client.get("/api/declass", params={"due": DUE}, headers=plain).json()
+    assert body["due_cables"] and all("predicted" not in c for c in body["due_cables"])
+    r = client.get("/api/declass", params=q, headers=rev)
+    assert r.status_code == 200, r.text
+    got = r.json()
+    scores = [c["predicted"] for c in got["due_cables"]]
+    assert scores and scores == sorted(scores) and max(scores) < got["threshold"]
+    assert got["sort"] == "releasable" and got["releasable_only"] is True
+    assert client.get("/api/declass", params={"sort": "x"}, headers=rev).status_code == 422
+    # Web: the reviewer gets the order, the filter and the column; a non-reviewer asking
+    # for them gets the plain page, in due-date order.
+    page = client.get("/declass", params={"due": DUE, "sort": "sensitive"}, headers=rev).text
+    assert 'id="ranking"' in page and "Likely releasable" in page and "<th>Predicted</th>" in page
+    shown = re.findall(r'class="pred(?: pred-high)?"[^>]*>(\d+)%', page)
+    assert len(shown) > 10 and [int(x) for x in shown] == sorted(map(int, shown), reverse=True)
+    plain_page = client.get("/declass", params={"due": DUE}, headers=plain).text
+    asked = client.get("/declass", params={**q, "sort": "sensitive"}, headers=plain).text
+    for p in (plain_page, asked):
+        assert 'id="ranking"' not in p and "Predicted" not in p and 'class="pred' not in p
+    order = re.compile(r'<td><a href="/cables/([^"]+)">')
+    assert order.findall(asked) == order.findall(plain_page)
+    r = CliRunner().invoke(main, ["declass", "--due", DUE, "--sort", "releasable",
+                                  "--releasable", "--db", str(db)])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "likely releasable" in r.output
+    lines = [ln for ln in r.output.splitlines() if ln.startswith("  20")]
+    cli_scores = [float(ln.rsplit("\t", 1)[1]) for ln in lines]
+    assert cli_scores and cli_scores == sorted(cli_scores)

@@ -347,31 +347,3 @@ def test_tsvector_binary_layout(text):
     data = search_pg.tsvector_binary(text)
     n = int.from_bytes(data[:4], "big")
     assert n == len(search_pg.positions(text))
-
-
-def test_generation_and_corpus_figures_follow_every_write(pg_url, tmp_path):
-    """BM25's N and mean length are remembered per database generation; every write (from
-    any process) raises the generation, so scores stay those of SQLite on the same cables."""
-    sqlite = Archive(tmp_path / "same.db")
-    with Archive(pg_url) as arc:
-        gens = [arc.store.generation()]
-        for i, words in enumerate(["pipeline gas", "pipeline", "oil and gas and more words"]):
-            for a in (arc, sqlite):
-                a.store.add(_cable(f"09BAKU{i}", [words]), content_hash=_hash(i + 1))
-            gens.append(arc.store.generation())
-            got = [h.score for h in arc.search("pipeline", facets=False).hits]
-            want = [h.score for h in sqlite.search("pipeline", facets=False).hits]
-            assert got == pytest.approx(want, rel=1e-9)
-        assert gens == sorted(set(gens)), gens  # raised by every write
-        # Remembered: the figures are read once per generation.
-        with arc.store.reader() as conn:
-            search_pg._CORPUS.clear()
-            first = search_pg.corpus_stats(conn)
-            assert len(search_pg._CORPUS) == 1 and search_pg.corpus_stats(conn) == first
-        # Another process writes: the figures change with the generation.
-        with Archive(pg_url) as other:
-            other.store.add(_cable("09BAKU9", ["short"]), content_hash=_hash(99))
-        assert arc.store.generation() > gens[-1]
-        with arc.store.reader() as conn:
-            assert search_pg.corpus_stats(conn)[0] == first[0] + 1
-    sqlite.close()

@@ -287,6 +287,19 @@ def test_same_ranking(sqlite_arc, pg_arc, q):
         assert not a.hits or a.hits[0].score > 0
 
 
+@pytest.mark.parametrize("sort", ["relevance", "date", "date-asc"])
+def test_same_pages_in_every_sort(sqlite_arc, pg_arc, sort):
+    # Both run one engine over the same doc values (search/pgengine.py): every hit, in
+    # order, with its score, subject and snippets, whatever the sort, page and clearance.
+    for visible in (None, Visibility(0), Visibility(3)):
+        for q in QUERIES:
+            for page in (1, 2):
+                a = sqlite_arc.search(q, sort=sort, page=page, per_page=7, visible=visible)
+                b = pg_arc.search(q, sort=sort, page=page, per_page=7, visible=visible)
+                assert (a.total, a.facets, a.facet_labels) == (b.total, b.facets, b.facet_labels)
+                assert a.hits == b.hits, (q, sort, page, visible)
+
+
 def test_paging(archive_backend):
     whole = archive_backend.search("government OR embassy", sort="date-asc", per_page=100)
     pages = []

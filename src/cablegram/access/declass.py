@@ -5,6 +5,12 @@
 something that is no date at all (``OADR``, ``X1``, ``25X1-HUMAN``, ``N/A``, ``MR``). The
 report lists the cables due by ``due``, grouped by origin and classification, and the
 non-date values separately with their counts.
+
+For reviewers (``classify.is_reviewer``) with a trained model, ``rank`` puts each due
+cable's predicted sensitivity beside it (``classify.sensitivity``: read only from the text
+the reviewer may see), orders the list by it, and can keep only the cables that read
+"likely releasable" (below the model's operating threshold). Everyone else gets the report
+without a prediction, in due-date order.
 """
 
 from __future__ import annotations
@@ -12,12 +18,16 @@ from __future__ import annotations
 import datetime
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-__all__ = ["DeclassReport", "DueCable", "declass_date", "report"]
+__all__ = ["SORTS", "DeclassReport", "DueCable", "declass_date", "rank", "report"]
+
+# The orders of the due list: by due date; likely releasable (least sensitive) first; most
+# sensitive first. The last two need predictions.
+SORTS = ("due", "releasable", "sensitive")
 
 _MONTHS = {m: i for i, m in enumerate(
     ("JANUARY", "FEBRUARY", "MARCH", "APRIL", "MAY", "JUNE", "JULY", "AUGUST", "SEPTEMBER",
@@ -77,6 +87,7 @@ class DueCable:
     classification: str
     declassify_on: str
     when: datetime.date  # not ``date``: the field above shadows it here
+    predicted: float | None = None  # probability it reads classified (reviewers only)
 
 
 @dataclass
@@ -93,6 +104,12 @@ class DeclassReport:
     # UNCLASSIFIED cables (class level 0): nothing to declassify, whatever their DECL line
     # says (a date copied from a template, N/A); never counted as due.
     unclassified: int = 0
+    # Set by ``rank``: the order, whether only likely releasable cables are kept, and the
+    # model's threshold below which a cable reads releasable (None: no predictions).
+    sort: str = "due"
+    releasable_only: bool = False
+    threshold: float | None = None
+    due_total: int = 0  # due cables before the "likely releasable" filter
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -105,6 +122,8 @@ class DeclassReport:
                     "classification": c.classification,
                     "declassify_on": c.declassify_on,
                     "when": c.when.isoformat(),
+                    **({} if self.threshold is None else {"predicted": (
+                        None if c.predicted is None else round(c.predicted, 4))}),
                 }
                 for c in self.due_cables
             ],  # fmt: skip
@@ -119,7 +138,10 @@ class DeclassReport:
             "no_date_cables": self.no_date_cables,
             "missing": self.missing,
             "unclassified": self.unclassified,
-        }
+            **({} if self.threshold is None else {
+                "sort": self.sort, "releasable_only": self.releasable_only,
+                "threshold": round(self.threshold, 4), "due_total": self.due_total}),
+        }  # fmt: skip
 
 
 def report(rows: Iterable[tuple], due: date | str | None = None) -> DeclassReport:
@@ -130,9 +152,6 @@ def report(rows: Iterable[tuple], due: date | str | None = None) -> DeclassRepor
     elif isinstance(due, str):
         due = date.fromisoformat(due)
     rep = DeclassReport(due)
-    by_o: Counter[str] = Counter()
-    by_c: Counter[str] = Counter()
-    by_oc: Counter[tuple[str, str]] = Counter()
     no_date: Counter[str] = Counter()
     for cid, cdate, origin, cls, level, raw in rows:
         if level == 0 or (cls or "").upper().startswith("UNCLASSIFIED"):
@@ -152,14 +171,48 @@ def report(rows: Iterable[tuple], due: date | str | None = None) -> DeclassRepor
             rep.not_yet += 1
             continue
         rep.due_cables.append(DueCable(cid, cdate, origin or "", cls or "", raw, when))
-        by_o[origin or ""] += 1
-        by_c[cls or ""] += 1
-        by_oc[(origin or "", cls or "")] += 1
     rep.due_cables.sort(key=lambda c: (c.when, c.id))
-    rep.by_origin = dict(by_o.most_common())
-    rep.by_classification = dict(by_c.most_common())
-    rep.by_origin_and_classification = dict(by_oc.most_common())
+    rep.due_total = len(rep.due_cables)
+    _count(rep)
     rep.no_date = dict(no_date.most_common())
     for v in rep.no_date_cables.values():
         v.sort()
+    return rep
+
+
+def _count(rep: DeclassReport) -> None:
+    """The due cables by origin, by classification and by both."""
+    by_o: Counter[str] = Counter()
+    by_c: Counter[str] = Counter()
+    by_oc: Counter[tuple[str, str]] = Counter()
+    for c in rep.due_cables:
+        by_o[c.origin] += 1
+        by_c[c.classification] += 1
+        by_oc[(c.origin, c.classification)] += 1
+    rep.by_origin = dict(by_o.most_common())
+    rep.by_classification = dict(by_c.most_common())
+    rep.by_origin_and_classification = dict(by_oc.most_common())
+
+
+def rank(rep: DeclassReport, scores: Mapping[str, float], threshold: float, *,
+         sort: str = "due", releasable_only: bool = False) -> DeclassReport:  # fmt: skip
+    """Put ``scores`` (cable id -> probability it reads classified) beside the due cables,
+    order them by ``sort`` (one of ``SORTS``; ties by due date) and, with
+    ``releasable_only``, keep those scoring below ``threshold`` (the counts follow). A cable
+    without a score is never "likely releasable" and sorts last."""
+    if sort not in SORTS:
+        raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+    for c in rep.due_cables:
+        c.predicted = scores.get(c.id)
+    rep.due_total = len(rep.due_cables)
+    if releasable_only:
+        rep.due_cables = [
+            c for c in rep.due_cables if c.predicted is not None and c.predicted < threshold
+        ]
+        _count(rep)
+    if sort != "due":
+        sign = 1.0 if sort == "releasable" else -1.0
+        rep.due_cables.sort(key=lambda c: (
+            c.predicted is None, sign * (c.predicted or 0.0), c.when, c.id))  # fmt: skip
+    rep.sort, rep.releasable_only, rep.threshold = sort, releasable_only, threshold
     return rep

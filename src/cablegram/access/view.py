@@ -503,17 +503,55 @@ class ReaderArchive:
         return _Source(self.store, self.search_ids)
 
     # -- declassification review -----------------------------------------------------------
-    def declassification(self, due: Any = None) -> Any:
-        """Cables whose declassify-on date has passed by ``due`` (default today)."""
-        from cablegram.access.declass import report
+    def declassification(self, due: Any = None, *, sort: str = "due",
+                         releasable_only: bool = False) -> Any:  # fmt: skip
+        """Cables whose declassify-on date has passed by ``due`` (default today). For a
+        reviewer, with predicted sensitivity from the visible text (when the archive has a
+        model), ordered by ``sort`` and kept to the likely releasable ones on request; for
+        anyone else ``sort`` other than "due" or ``releasable_only`` is a PermissionError."""
+        from cablegram.access.declass import SORTS, rank, report
 
+        if sort not in SORTS:
+            raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+        ranked = sort != "due" or releasable_only
+        if ranked and not _reviewer(self.reader):
+            raise PermissionError("predicted sensitivity is for reviewers (REVIEWER) only")
         ids = None if self.visible is None else self._all_visible_ids()
         rep = report(self.store.declass_rows(ids), due)
+        if _reviewer(self.reader):
+            scores, threshold = _sensitivity(self, [c.id for c in rep.due_cables], ranked)
+            if scores is not None:
+                rank(rep, scores, threshold, sort=sort, releasable_only=releasable_only)
         self._log("declass", str(rep.due), "", len(rep.due_cables))
         return rep
 
     def visible_ids_all(self) -> set[str]:
         return set(self._all_visible_ids())
+
+
+def _reviewer(reader: Reader) -> bool:
+    from cablegram.classify.review import is_reviewer
+
+    return is_reviewer(reader)
+
+
+def _sensitivity(arc: ReaderArchive, ids: list[str],
+                 needed: bool) -> tuple[dict[str, float] | None, float]:  # fmt: skip
+    """The reviewer's predictions for ``ids`` and the model's threshold; ``(None, 0)`` when
+    the archive has no model (a LookupError when the caller asked to rank by them)."""
+    from cablegram.classify.review import load_model, sensitivity
+
+    try:
+        model = load_model(arc)
+    except NotImplementedError as e:  # PostgreSQL: no model is kept there yet
+        if needed:
+            raise LookupError(str(e)) from None
+        return None, 0.0
+    if model is None:
+        if needed:
+            raise LookupError("no classification model; run `cablegram classify train` first")
+        return None, 0.0
+    return sensitivity(arc, ids, reader=arc.reader), model.threshold
 
 
 class _Source:

@@ -6,7 +6,7 @@ of the archive (``ReaderArchive``), never the raw ``Archive``."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
@@ -376,23 +376,44 @@ async def health(request: Request) -> dict:
     return {"ok": True, "audit": got}
 
 
-@router.get("/declass", summary="Declassification review", responses=problem_responses(401, 422))
+@router.get("/declass", summary="Declassification review",
+            responses=problem_responses(401, 403, 409, 422))  # fmt: skip
 async def declass(
     request: Request,
     due: Annotated[
         str | None,
         Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD (default: today)."),
     ] = None,
-) -> dict:
+    sort: Annotated[
+        Literal["due", "releasable", "sensitive"],
+        Query(description="due (default); releasable or sensitive: by predicted sensitivity, "
+              "least or most first (reviewers)."),
+    ] = "due",
+    releasable: Annotated[
+        bool, Query(description="Only cables the model reads as releasable (reviewers).")
+    ] = False,
+) -> dict:  # fmt: skip
     """Visible cables whose declassify-on date has passed by `due`, by origin and
-    classification; values that are no date (OADR, X1, N/A ...) reported separately."""
+    classification; values that are no date (OADR, X1, N/A ...) reported separately.
+    For reviewers, when the archive has a model, each due cable carries `predicted` (the
+    probability it reads classified, from the text the reviewer may see), and `sort` and
+    `releasable` order and narrow the list by it; for anyone else they are a 403."""
     from datetime import date
 
     try:
         when = date.fromisoformat(due) if due else None
     except ValueError:
         raise HTTPException(422, f"due: not a date: {due}") from None
-    rep = await read(request, lambda arc: arc.declassification(when))
+
+    def run(arc: Any) -> Any:
+        try:
+            return arc.declassification(when, sort=sort, releasable_only=releasable)
+        except PermissionError as e:
+            raise HTTPException(403, f"{e}.") from None
+        except LookupError as e:
+            raise HTTPException(409, str(e).strip("'\"")) from None
+
+    rep = await read(request, run)
     return rep.to_dict()
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "model_info",
     "predict_cable",
     "score_docs",
+    "sensitivity",
     "store_model",
 ]
 
@@ -255,3 +256,54 @@ def predict_cable(archive: Any, cable_id: str, *, reader: Any = None,
             flag = "reads-unclassified"
         out.append(ParagraphPrediction(p.portion_id, p.number, p.marking, p.level, prob, flag, top))
     return CablePrediction(doc.id, pred.classified, pred.level, doc.level, out, withheld)
+
+
+def sensitivity(
+    archive: Any, cable_ids: list[str], *, reader: Any = None
+) -> dict[str, float] | None:
+    """The stored model's probability that each of ``cable_ids`` reads classified, for
+    ``reader``: ``None`` when the reader is not a reviewer or no model was trained.
+
+    A cable the reader sees whole (and which was scored when the model was stored) keeps
+    its stored prediction; any other, one with withheld portions or ingested since, is
+    scored now from the portions the reader may see, so withheld text never moves the
+    number. Cables with no visible portion are left out."""
+    if not is_reviewer(reader):
+        return None
+    conn = connection(archive)
+    model = load_model(archive)
+    if model is None:
+        return None
+    visible = getattr(reader, "visibility", None)
+    keys: dict[int, str] = {}
+    stored: dict[int, float] = {}
+    partial: set[int] = set()
+    ids = list(dict.fromkeys(cable_ids))
+    for i in range(0, len(ids), 900):
+        part = ids[i : i + 900]
+        marks = ",".join("?" * len(part))
+        got = dict(conn.execute(f"SELECT key, id FROM cables WHERE id IN ({marks})", part))
+        keys.update(got)
+        kmarks = ",".join("?" * len(got))
+        stored.update(conn.execute(
+            f"SELECT cable_key, classified FROM classify_cables WHERE cable_key IN ({kmarks})",
+            list(got)))  # fmt: skip
+        if visible is not None and got:
+            vis, params = visible.portion_clause("p")
+            key_of = {cid: k for k, cid in got.items()}
+            partial.update(key_of[cid] for (cid,) in conn.execute(
+                f"SELECT DISTINCT p.cable_id FROM portions p "
+                f"WHERE p.cable_id IN ({marks}) AND NOT {vis}",
+                [*part, *params]) if cid in key_of)  # fmt: skip
+    out = {keys[k]: float(p) for k, p in stored.items() if k not in partial}
+    live = sorted(k for k in keys if k not in stored or k in partial)
+    for i in range(0, len(live), 500):
+        docs = []
+        for doc in read_docs(conn, live[i : i + 500]):
+            if visible is not None:
+                doc.portions = [p for p in doc.portions if visible.allows(p.level, p.caveats)]
+            if doc.portions:
+                docs.append(doc)
+        cable, _ = score_docs(model, docs)
+        out.update((d.id, float(p)) for d, p in zip(docs, cable.tolist()))
+    return out

@@ -10,17 +10,24 @@ and not cables: the vectors must be re-summed per clearance, and summing stays l
 per-document normalisation).
 
 Scoring: cosine of the text vectors, plus ``TAG_WEIGHT`` times the Jaccard overlap of the
-TAGS, plus ``CITE_WEIGHT`` when one cable cites the other. The dense dot product over all
-cables is one matrix-vector product (250,000 x 96 floats: a few milliseconds).
+TAGS, plus ``ENTITY_WEIGHT`` times the IDF-weighted Jaccard overlap of the entities named
+(``cablegram enrich``: resolved people, organisations and places, from the mentions in
+portions the reader may see), plus ``CITE_WEIGHT`` when one cable cites the other. Entities
+are weighed by IDF over the reader's cables so that a name in every other cable (the host
+country, the Department) counts for little and a rare shared one for much. The dense dot
+product over all cables is one matrix-vector product (250,000 x 96 floats: a few
+milliseconds); the other terms re-rank the ``CANDIDATES`` best by text.
 """
 
 from __future__ import annotations
 
 import random
 import sqlite3
+import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 from scipy import sparse
@@ -29,11 +36,12 @@ from cablegram.classify.cache import ReaderCache, visible_clause
 from cablegram.classify.data import connection
 from cablegram.classify.text import Hashed, terms
 
-__all__ = ["DIMS", "SimilarCable", "SimilarIndex", "build_index", "has_index", "similar"]
+__all__ = ["DIMS", "SimilarCable", "SimilarIndex", "Weights", "build_index", "has_index", "similar"]
 
 DIMS = 96
 FIT_SAMPLE = 150_000  # portions the SVD is fitted on
 TAG_WEIGHT = 0.15
+ENTITY_WEIGHT = 0.8
 CITE_WEIGHT = 0.25
 CANDIDATES = 200
 
@@ -42,7 +50,22 @@ CREATE TABLE IF NOT EXISTS classify_vectors (
     portion_id INTEGER PRIMARY KEY,
     vec BLOB NOT NULL                      -- DIMS float16, the portion's LSA vector
 );
+-- One row: when the vectors were (re)built (part of the in-memory index's cache key).
+CREATE TABLE IF NOT EXISTS classify_index_info (
+    one INTEGER PRIMARY KEY CHECK (one = 0),
+    built_at REAL NOT NULL,
+    portions INTEGER NOT NULL
+);
 """
+
+
+@dataclass(frozen=True)
+class Weights:
+    """What the non-text terms of the score weigh (the bench compares settings)."""
+
+    tags: float = TAG_WEIGHT
+    entities: float = ENTITY_WEIGHT
+    cites: float = CITE_WEIGHT
 
 
 @dataclass
@@ -76,6 +99,26 @@ def _portion_texts(conn: sqlite3.Connection, batch: int = 20_000):
         last = rows[-1][0]
 
 
+class _Terms(Sequence[list[str]]):
+    """The terms of each text, made when read: the SVD's sample is hashed twice (fit, then
+    transform) without holding every portion's term list (gigabytes at 150,000 portions)."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @overload
+    def __getitem__(self, i: int) -> list[str]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[list[str]]: ...
+    def __getitem__(self, i: int | slice) -> list[str] | list[list[str]]:
+        if isinstance(i, slice):
+            return [terms(t) for t in self.texts[i]]
+        return terms(self.texts[i])
+
+
 def build_index(archive: Any, *, seed: int = 0, dims: int = DIMS) -> int:
     """(Re)build the portion vectors of an archive; returns the number of portions."""
     from sklearn.decomposition import TruncatedSVD
@@ -86,14 +129,15 @@ def build_index(archive: Any, *, seed: int = 0, dims: int = DIMS) -> int:
         raise ValueError("the archive has no portions to index")
     rng = random.Random(seed)
     fit_ids = set(rng.sample(ids, min(FIT_SAMPLE, len(ids))))
-    sample: list[list[str]] = []
+    texts: list[str] = []
     for rows in _portion_texts(conn):
-        sample += [terms(t) for pid, t in rows if pid in fit_ids]
+        texts += [t for pid, t in rows if pid in fit_ids]
+    sample = _Terms(texts)
     vec = Hashed().fit(sample)
     dims = max(2, min(dims, len(sample) - 1))
     svd = TruncatedSVD(dims, algorithm="randomized", n_iter=5, random_state=seed)
     svd.fit(vec.transform(sample))
-    del sample
+    del sample, texts
     comps = svd.components_.T.astype(np.float32)  # features x dims
     conn.executescript(_DDL)
     conn.execute("BEGIN IMMEDIATE")
@@ -106,6 +150,8 @@ def build_index(archive: Any, *, seed: int = 0, dims: int = DIMS) -> int:
                 "INSERT INTO classify_vectors VALUES (?, ?)",
                 [(pid, v[i].tobytes()) for i, (pid, _) in enumerate(rows)],
             )
+        conn.execute("INSERT OR REPLACE INTO classify_index_info VALUES (0, ?, ?)",
+                     (time.time(), len(ids)))  # fmt: skip
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -114,36 +160,48 @@ def build_index(archive: Any, *, seed: int = 0, dims: int = DIMS) -> int:
     return len(ids)
 
 
+def _cable_vectors(conn: sqlite3.Connection, visible: Any,
+                   span: int = 20_000) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Cable keys and their normalised vectors (the sum of the visible portions' vectors),
+    read ``span`` cables at a time (a cable's portions are one range of portion ids), so
+    memory holds one span's portion vectors beside the result, not every portion's."""
+    vis, params = visible_clause(visible)
+    (top,) = conn.execute("SELECT COALESCE(max(key), -1) FROM cables").fetchone()
+    keys: list[np.ndarray] = []
+    sums: list[np.ndarray] = []
+    for lo in range(0, top + 1, span):
+        pids, blob = [], []
+        for pid, vec in conn.execute(
+            "SELECT v.portion_id, v.vec FROM classify_vectors v JOIN portions p "
+            f"ON p.portion_id = v.portion_id WHERE v.portion_id >= ? AND v.portion_id < ? "
+            f"AND {vis} ORDER BY v.portion_id",
+            [lo * 4096, (lo + span) * 4096, *params],
+        ):
+            pids.append(pid)
+            blob.append(vec)
+        if not pids:
+            continue
+        k = np.array(pids, dtype=np.int64) // 4096
+        v = np.frombuffer(b"".join(blob), dtype=np.float16).reshape(len(pids), -1)
+        starts = np.flatnonzero(np.concatenate(([True], k[1:] != k[:-1])))
+        keys.append(k[starts])
+        sums.append(np.add.reduceat(v.astype(np.float32), starts, axis=0))
+    if not keys:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, DIMS), dtype=np.float32)
+    m = np.concatenate(sums)
+    norms = np.linalg.norm(m, axis=1)
+    norms[norms == 0] = 1
+    m /= norms[:, None]
+    return np.concatenate(keys), m
+
+
 class SimilarIndex:
     """Cable vectors for one reader (one visibility), in memory."""
 
     def __init__(self, conn: sqlite3.Connection, visible: Any) -> None:
         if not has_index(conn):
             raise LookupError("no similar-cable index; run `cablegram classify index` first")
-        vis, params = visible_clause(visible)
-        rows = conn.execute(
-            "SELECT v.portion_id, v.vec FROM classify_vectors v JOIN portions p "
-            f"ON p.portion_id = v.portion_id WHERE {vis} ORDER BY v.portion_id",
-            params,
-        ).fetchall()
-        keys = np.array([pid // 4096 for pid, _ in rows], dtype=np.int64)
-        vecs = (
-            np.frombuffer(b"".join(v for _, v in rows), dtype=np.float16)
-            .reshape(len(rows), -1)
-            .astype(np.float32)
-            if rows
-            else np.zeros((0, DIMS), dtype=np.float32)
-        )
-        if len(keys):
-            starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
-            self.keys = keys[starts]
-            m = np.add.reduceat(vecs, starts, axis=0)
-        else:
-            self.keys = keys
-            m = vecs
-        norms = np.linalg.norm(m, axis=1)
-        norms[norms == 0] = 1
-        self.matrix = (m / norms[:, None]).astype(np.float32)
+        self.keys, self.matrix = _cable_vectors(conn, visible)
         self.row = {int(k): i for i, k in enumerate(self.keys)}
         key_id = dict(conn.execute("SELECT key, id FROM cables"))
         self.ids = [key_id.get(int(k), "") for k in self.keys]
@@ -160,9 +218,53 @@ class SimilarIndex:
             if a is not None and b is not None and a != b:
                 self.cites[a].add(b)
                 self.cites[b].add(a)
+        self._entities(conn, visible)
 
-    def query(self, cable_id: str, k: int = 10,
-              allowed: np.ndarray | None = None) -> list[tuple[int, float, list[str], bool]]:  # fmt: skip
+    def _entities(self, conn: sqlite3.Connection, visible: Any) -> None:
+        """``self.entities``: cables x entities (CSR, IDF weights) from the mentions in
+        portions the reader may see; ``self.entity_total``: each row's sum. Empty when the
+        archive was never enriched."""
+        n = len(self.keys)
+        rows: list[int] = []
+        cols: list[int] = []
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'mentions'").fetchone():
+            if visible is None:
+                sql = ("SELECT DISTINCT m.portion_id / 4096, m.entity_id FROM mentions m "
+                       "WHERE m.entity_id IS NOT NULL AND m.portion_id IS NOT NULL")  # fmt: skip
+                params: list[object] = []
+            else:
+                vis, params = visible.portion_clause("p")
+                sql = ("SELECT DISTINCT m.portion_id / 4096, m.entity_id FROM mentions m "
+                       "JOIN portions p ON p.portion_id = m.portion_id "
+                       f"WHERE m.entity_id IS NOT NULL AND {vis}")  # fmt: skip
+            ids: dict[str, int] = {}
+            for key, ent in conn.execute(sql, params):
+                r = self.row.get(key)
+                if r is not None:
+                    rows.append(r)
+                    cols.append(ids.setdefault(ent, len(ids)))
+        m = sparse.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (rows, cols)),
+            shape=(n, max(1, len(set(cols)))),
+        )
+        df = np.asarray(m.sum(axis=0)).ravel()
+        # IDF; an entity of one cable cannot be shared and weighs nothing in the overlap.
+        idf = np.where(df > 1, np.log((1 + n) / (1 + df)), 0.0).astype(np.float32)
+        self.entities = sparse.csr_matrix(m.multiply(idf[None, :]))
+        self.entity_total = np.asarray(self.entities.sum(axis=1)).ravel()
+
+    def entity_overlap(self, i: int, rows: np.ndarray) -> np.ndarray:
+        """The IDF-weighted Jaccard overlap of row ``i``'s entities with each of ``rows``."""
+        if not self.entity_total[i]:
+            return np.zeros(len(rows), dtype=np.float32)
+        mine = np.zeros(self.entities.shape[1], dtype=np.float32)
+        mine[self.entities[i].indices] = 1.0
+        shared = np.asarray(self.entities[rows] @ mine).ravel()
+        union = self.entity_total[i] + self.entity_total[rows] - shared
+        return np.divide(shared, union, out=np.zeros_like(shared), where=union > 0)
+
+    def query(self, cable_id: str, k: int = 10, allowed: np.ndarray | None = None,
+              weights: Weights | None = None) -> list[tuple[int, float, list[str], bool]]:  # fmt: skip
         """(row, score, shared tags, cites) of the ``k`` most similar cables; ``allowed``
         is a boolean mask over rows (a search's other filters)."""
         i = self.by_id.get(cable_id)
@@ -176,31 +278,43 @@ class SimilarIndex:
         if n <= 0:
             return []
         cand = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
+        cand = cand[np.isfinite(sims[cand])]
+        weights = weights or Weights()
         mine = self.tags.get(i, set())
         near = self.cites.get(i, set())
+        ents = self.entity_overlap(i, cand) if weights.entities else np.zeros(len(cand))
         out = []
-        for j in cand.tolist():
-            if not np.isfinite(sims[j]):
-                continue
+        for j, e in zip(cand.tolist(), ents.tolist()):
             theirs = self.tags.get(j, set())
             union = mine | theirs
             shared = sorted(mine & theirs)
-            score = float(sims[j]) + (TAG_WEIGHT * len(shared) / len(union) if union else 0.0)
+            score = float(sims[j]) + weights.entities * e
+            if union:
+                score += weights.tags * len(shared) / len(union)
             cites = j in near
             if cites:
-                score += CITE_WEIGHT
+                score += weights.cites
             out.append((j, score, shared, cites))
         out.sort(key=lambda r: (-r[1], self.ids[r[0]]))
         return out[:k]
 
 
-def _n_vectors(conn: sqlite3.Connection) -> int:
-    if not has_index(conn):
-        return 0
-    return int(conn.execute("SELECT count(*) FROM classify_vectors").fetchone()[0])
+def _stamp(conn: sqlite3.Connection) -> int:
+    """What the reader's index depends on besides the generation, cheap at any size (no
+    count over the vectors): when the vectors were built, and the last mention written by
+    `cablegram enrich` (entities weigh in the score)."""
+    built = (conn.execute("SELECT built_at FROM classify_index_info").fetchone()
+             if _table(conn, "classify_index_info") else None)  # fmt: skip
+    mentions = (conn.execute("SELECT max(mention_id) FROM mentions").fetchone()
+                if _table(conn, "mentions") else None)  # fmt: skip
+    return hash((built, mentions, has_index(conn)))
 
 
-_CACHE = ReaderCache(SimilarIndex, _n_vectors)
+def _table(conn: sqlite3.Connection, name: str) -> bool:
+    return bool(conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone())
+
+
+_CACHE = ReaderCache(SimilarIndex, _stamp)
 
 
 def index_for(conn: sqlite3.Connection, visible: Any) -> SimilarIndex:

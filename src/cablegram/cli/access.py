@@ -217,16 +217,31 @@ def audit_export(fmt: str, since: str | None, out: str, db: str) -> None:
 # --------------------------------------------------------------------------------- declass
 
 
+_ORDER = {
+    "due": "by due date",
+    "releasable": "least sensitive first",
+    "sensitive": "most sensitive first",
+}
+
+
 @click.command("declass")
 @click.option("--due", default=None, is_flag=False, flag_value="today", metavar="[YYYY-MM-DD]",
               help="The day to review for (default, or --due alone: today).")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="The whole report as JSON.")
 @click.option("--list/--no-list", "listing", default=True, show_default=True,
               help="List the due cables after the summary.")  # fmt: skip
+@click.option("--sort", type=click.Choice(["due", "releasable", "sensitive"]), default="due",
+              show_default=True, help="Order the due cables by due date, or by predicted "
+              "sensitivity (least or most first; needs `cablegram classify train`).")  # fmt: skip
+@click.option("--releasable", "releasable_only", is_flag=True,
+              help="Only the cables the model reads as likely releasable.")  # fmt: skip
 @_db_option
-def declass_command(due: str | None, as_json: bool, listing: bool, db: str) -> None:
+def declass_command(due: str | None, as_json: bool, listing: bool, sort: str,
+                    releasable_only: bool, db: str) -> None:  # fmt: skip
     """Cables whose declassify-on date has passed, by origin and classification; values
-    that are no date (OADR, X1, 25X1, N/A...) are reported separately."""
+    that are no date (OADR, X1, 25X1, N/A...) are reported separately. With a model in the
+    archive each due cable shows its predicted sensitivity (probability it reads
+    classified)."""
     from cablegram.access.rules import Reader
     from cablegram.cli.output import open_archive
 
@@ -235,7 +250,12 @@ def declass_command(due: str | None, as_json: bool, listing: bool, db: str) -> N
     except ValueError:
         raise click.BadParameter(f"not a date: {due}", param_hint="--due") from None
     with open_archive(db) as arc:
-        rep = arc.as_reader(Reader.unrestricted("cli", "cli")).declassification(when)
+        try:
+            rep = arc.as_reader(Reader.unrestricted("cli", "cli")).declassification(
+                when, sort=sort, releasable_only=releasable_only
+            )
+        except LookupError as e:
+            raise click.ClickException(str(e).strip("'\"")) from None
     if as_json:
         click.echo(json.dumps(rep.to_dict(), indent=1))
         return
@@ -251,9 +271,16 @@ def declass_command(due: str | None, as_json: bool, listing: bool, db: str) -> N
         for value, n in rep.no_date.items():
             click.echo(f"  {n:6d}  {value}")
     if listing:
-        click.echo("\ndue cables:")
+        head = "due cables:"
+        if rep.threshold is not None:
+            head = (f"due cables{' read as likely releasable' if rep.releasable_only else ''}, "
+                    f"{_ORDER[rep.sort]} (last "
+                    f"column: predicted sensitivity; releasable below {rep.threshold:.2f}):")  # fmt: skip
+        click.echo("\n" + head)
         for c in rep.due_cables:
-            click.echo(f"  {c.when}  {c.id}\t{c.origin}\t{c.classification}\t{c.declassify_on}")
+            pred = "" if c.predicted is None else f"\t{c.predicted:.2f}"
+            click.echo(f"  {c.when}  {c.id}\t{c.origin}\t{c.classification}\t{c.declassify_on}"
+                       f"{pred}")  # fmt: skip
 
 
 @policy_group.command("unreadable")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from operator import itemgetter
 from typing import Final
 
@@ -149,15 +148,22 @@ def parse_body(text: str, defects: list[Defect]) -> Body:
                 e = _END_SUMMARY.search(joined)
                 b.summary = joined[: e.start()].strip() if e else p.text
                 break
-    if not b.summary and folded is not None:
+    if not b.summary and folded is not None and "summary" in folded:
         # An End Summary without a heading: the summary is what stands before it, when it
-        # ends within the first paragraphs.
+        # ends within the first paragraphs (the length of their text joined as in full).
         e = scan.search_where(_END_SUMMARY, full, folded, _END_SUMMARY_WHERE)
-        first = "\n\n".join(p.text for p in b.paragraphs[:3])
-        if e and e.start() < len(first):
+        if e and e.start() < _joined_length(b.paragraphs[:3]):
             b.summary = full[: e.start()].strip()
     b.septels = _septels(full, folded)
     return b
+
+
+def _joined_length(paras: list[Paragraph]) -> int:
+    """``len("\\n\\n".join(p.text for p in paras))``, without the join."""
+    n = 2 * (len(paras) - 1) if paras else 0
+    for p in paras:
+        n += len(p.text)
+    return n
 
 
 def summary_in(text: str) -> str:
@@ -170,6 +176,11 @@ def _join_broken_lines(flats: list[str]) -> list[str]:
     """A block that would pass for a heading ("The Minister Also Said That") followed by
     one opening in lower case ("the talks had stalled.") is one sentence broken by a blank
     line, not a heading over a paragraph."""
+    for k in range(1, len(flats)):
+        if flats[k][:1].islower():
+            break
+    else:
+        return flats  # (no block opens in lower case: nothing to join)
     out: list[str] = []
     for flat in flats:
         if (
@@ -266,10 +277,23 @@ def portion_marking(mark: str) -> str | None:
     return _marking(mark)
 
 
-@lru_cache(maxsize=1024)
+# The markings read, memoised (a dict: see title._word): a few dozen spellings.
+_MARKINGS: Final[dict[str | None, str | None]] = {}
+
+
 def _marking(mark: str | None) -> str | None:
     """A paragraph's portion marking, normalised ("s / nf" -> "S/NF"); "" when it has
     none, None when it is not a marking (so not a paragraph number either)."""
+    if mark in _MARKINGS:
+        return _MARKINGS[mark]
+    read = _read_marking(mark)
+    if len(_MARKINGS) >= 4096:
+        _MARKINGS.clear()
+    _MARKINGS[mark] = read
+    return read
+
+
+def _read_marking(mark: str | None) -> str | None:
     if not mark:
         return ""
     mark = mark.strip().upper()
@@ -405,10 +429,8 @@ def _decode_numbers(written: list[int], damaged: bool | None = None) -> list[int
     smoothly: a shortest path over the few readings of each number (Viterbi). On a tie the
     written number stands. ``damaged``: whether the rendering is known to be damaged
     (True), known not to be (False: the written numbers stand), or to be judged here."""
-    if damaged is False or _path_cost(written) == 0.0:
-        return written  # (1, 2, 3...: nothing to decode)
-    if not written:
-        return []
+    if damaged is False or written == list(range(1, len(written) + 1)):
+        return written  # (1, 2, 3... costs nothing: nothing to decode)
     options = [_readings(n) for n in written]
     # cost[j], back[i][j]: the cheapest sequence ending in reading j of number i.
     cost = [_start_cost(r) + (_DAMAGE_COST if j else 0.0) for j, r in enumerate(options[0])]

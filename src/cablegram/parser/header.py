@@ -138,8 +138,10 @@ _STOP: Final = re.compile(
 # State's distribution codes and the lines around them, which old printouts keep among
 # the addressees: "LOG-00 NP-00 AID-00 ...", "SAS-00 /012W", "------------A54E38 291401Z /38",
 # and a second DTG line ("O P 090422Z APR").
-# (Tried only on lines holding a "-" or a "/", or opening like a page or DTG line.)
+# (Tried only on lines holding a "-" or "/" before a digit, or opening like a page or DTG
+# line: a search of the whole header, opening with \b, would try every position.)
 _NOT_ADDRESSEE: Final = re.compile(r"\b[A-Z]{1,5}-\d{2}\b|/\d{3}\s?[A-Z]\b")
+_CODE_HINT: Final = re.compile(r"[-/]\d")  # in every match of _NOT_ADDRESSEE: a quick scan
 _NOT_ADDRESSEE_START: Final = re.compile(
     r"PAGE\s+\d|-{5,}[A-Z0-9]*\s+\d{6}Z|(?:(?:ZZ|OO|PP|RR|Z|O|P|R)\s+){1,2}\d{6}Z"
 )
@@ -153,7 +155,6 @@ def _addressees(text: str) -> tuple[list[Addressee], list[Addressee], list[Addre
     info: list[Addressee] = []
     xmt: list[Addressee] = []
     current: list[Addressee] | None = None
-    codes = _NOT_ADDRESSEE.search(text) is not None  # distribution codes anywhere: few headers
     for raw in text.split("\n"):
         line = raw.strip()
         if not line:
@@ -173,7 +174,7 @@ def _addressees(text: str) -> tuple[list[Addressee], list[Addressee], list[Addre
         line = line.strip()
         if (
             not line.isupper()
-            or (codes and _NOT_ADDRESSEE.search(line))
+            or (_CODE_HINT.search(line) is not None and _NOT_ADDRESSEE.search(line))
             or (
                 (line[1:2] == " " or line[2:3] == " " or line[:1] in "P-")
                 and _NOT_ADDRESSEE_START.match(line)

@@ -47,33 +47,89 @@ _WORDS_BEFORE: Final = re.compile(r"(?:[A-Z][A-Z.'\-]*[ \t]+){1,4}$")
 _NOT_LETTERS: Final = re.compile(r"[^A-Z]")
 
 
+# What every page header holds, new or old form: a literal the regex engine jumps to (a
+# quicker scan than str.find's for a needle with a space in it). The headers are tried
+# only from where it stands, instead of at every line or position.
+_OF_PAGES: Final = re.compile(r"OF[ \t]+\d{3}")
+
+
 def strip_page_headers(text: str, defects: list[Defect], origin: str = "", serial: str = "") -> str:
     """``text`` without its page headers. ``origin`` and ``serial`` are the banner's
     ("NEW DELHI", "9876"): with them, headers glued into a line go too."""
     n = 0
-
-    def line_header(m: re.Match[str]) -> str:
-        nonlocal n
-        n += 1
-        # One line break joins the lines around the header into one block (the page
-        # break was mid-sentence); a numbered paragraph after it keeps its blank line.
-        return "\n" if _PARA_NEXT.match(text, m.end()) else ""
-
-    def old_header(m: re.Match[str]) -> str:
-        nonlocal n
-        n += 1
-        return " "
-
     if _has_page_mark(text):
-        text = _LINE_HEADER.sub(line_header, text)
+        text, n = _strip_line_headers(text)
         if "PAGE " in text:
-            text = _OLD_PAGE.sub(old_header, text)
+            text, k = _strip_old_pages(text)
+            n += k
         if " OF " in text:
             text, k = _strip_glued(text, origin, serial)
             n += k
     if n:
         defects.append(Defect("page-header", f"removed {n} page header(s) inside the text"))
     return text
+
+
+def _strip_line_headers(text: str) -> tuple[str, int]:
+    """Headers on a line of their own: what ``_LINE_HEADER.sub`` removes, each header and
+    the blank lines around it leaving one line break (the page break was mid-sentence;
+    joined into one block), or two before a numbered paragraph. Tried from each "OF NNN"
+    at the line break that opens the blank lines above its line, where a match holding it
+    starts (the leftmost such break after the last header removed)."""
+    out: list[str] = []
+    done = 0
+    n = 0
+    m = _OF_PAGES.search(text)
+    while m is not None:
+        s = text.rfind("\n", done, m.start())  # (the header text holds no line break)
+        if s < 0:
+            m = _OF_PAGES.search(text, m.end())
+            continue
+        while True:  # up over the blank lines (line marks "\" and white space only)
+            p = text.rfind("\n", done, s)
+            if p < 0 or text[p + 1 : s].strip(" \t\\"):
+                break
+            s = p
+        h = _LINE_HEADER.match(text, s)
+        if h is None:
+            m = _OF_PAGES.search(text, m.end())
+            continue
+        n += 1
+        out.append(text[done:s])
+        out.append("\n" if _PARA_NEXT.match(text, h.end()) else "")
+        done = h.end()
+        m = _OF_PAGES.search(text, done)
+    if not n:
+        return text, 0
+    out.append(text[done:])
+    return "".join(out), n
+
+
+def _strip_old_pages(text: str) -> tuple[str, int]:
+    """``_OLD_PAGE.sub(" ", text)``: the pattern, which opens with no literal, is tried
+    only from the line above each "PAGE" to the end of its line (a match holds the class
+    line above the PAGE line at most)."""
+    out: list[str] = []
+    done = 0
+    n = 0
+    p = text.find("PAGE")
+    while p >= 0:
+        above = text.rfind("\n", 0, p)
+        lo = max(done, text.rfind("\n", 0, above) + 1 if above > 0 else 0)
+        hi = text.find("\n", p)
+        m = _OLD_PAGE.search(text, lo, len(text) if hi < 0 else hi + 1)
+        if m is None:
+            p = text.find("PAGE", p + 1)
+            continue
+        n += 1
+        out.append(text[done : m.start()])
+        out.append(" ")
+        done = m.end()
+        p = text.find("PAGE", done)
+    if not n:
+        return text, 0
+    out.append(text[done:])
+    return "".join(out), n
 
 
 def _strip_glued(text: str, origin: str, serial: str) -> tuple[str, int]:
@@ -86,14 +142,16 @@ def _strip_glued(text: str, origin: str, serial: str) -> tuple[str, int]:
     out: list[str] = []
     done = 0
     n = 0
-    i = text.find(" OF ")
-    while i >= 0:
-        if not text[i - 1 : i].isdigit():  # "002 OF 003", "002.2 OF": a digit before " OF "
-            i = text.find(" OF ", i + 4)
+    # Each " OF " with a digit before it and a page count after it ("002 OF 003",
+    # "002.2 OF  005"), found from "OF NNN" (see _OF_PAGES).
+    of = _OF_PAGES.search(text)
+    while of is not None:
+        i = of.start() - 1
+        of = _OF_PAGES.search(text, of.end())
+        if i < max(done, 1) or text[i] != " " or text[i + 3] != " " or not text[i - 1].isdigit():
             continue
         head = _GLUED_HEAD.search(text, max(done, i - 24), i + 1)
         tail = _GLUED_TAIL.match(text, i + 1) if head else None
-        i = text.find(" OF ", i + 4)
         if head is None or tail is None:
             continue
         digits = head[1]
@@ -130,8 +188,8 @@ def _strip_glued(text: str, origin: str, serial: str) -> tuple[str, int]:
             sep = " "
         out.append(kept + sep)
         done = end
-        if i >= 0 and i < done:
-            i = text.find(" OF ", done)
+        if of is not None and of.start() <= done:
+            of = _OF_PAGES.search(text, done)
     if not n:
         return text, 0
     out.append(text[done:])

@@ -11,7 +11,6 @@ in mixed case is its own display title. The record's ``subject`` is never change
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Final
 
 from cablegram import reference
@@ -250,7 +249,10 @@ _SMALL: Final = frozenset(
         "with",
     ]
 )
-_WORD: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9.'&/\-]*")
+_WORD: Final = r"[A-Za-z0-9][A-Za-z0-9.'&/\-]*"
+# A word and the gap before it (all that is not a word: _WORD opens with what the gap
+# cannot hold).
+_GAP_WORD: Final = re.compile(rf"([^A-Za-z0-9]*)({_WORD})")
 _VOWEL: Final = re.compile(r"[AEIOUY]")
 _DOTTED: Final = re.compile(r"[A-Z]\.[A-Z]")
 
@@ -261,14 +263,16 @@ def display_title(subject: str) -> str:
         return subject
     out: list[str] = []
     pos = 0
-    for m in _WORD.finditer(subject):
-        j = m.start() - 1
-        while j >= 0 and subject[j] == " ":
-            j -= 1
-        starts = j < 0 or subject[j] in _OPENERS  # the title's or a part's first word
-        out.append(subject[pos : m.start()])
-        out.append(_word(m[0], starts))
-        pos = m.end()
+    prev = ""  # the character before the gap: a word's first one when it is ""
+    # (One findall of (gap, word) pairs instead of a match object per word.)
+    for gap, word in _GAP_WORD.findall(subject):
+        # The title's or a part's first word: after an opener, white space aside.
+        mark = gap.rstrip(" ")
+        last = mark[-1] if mark else prev
+        out.append(gap)
+        out.append(_word(word, last == "" or last in _OPENERS))
+        prev = word[-1]
+        pos += len(gap) + len(word)
     out.append(subject[pos:])
     return "".join(out)
 
@@ -290,8 +294,26 @@ def _mostly_upper(s: str) -> bool:
     return letters > 0 and upper >= 0.8 * letters
 
 
-@lru_cache(maxsize=16384)
+# The words as shown, memoised: one per word of the vocabulary, first word of a title or a
+# part (starts) apart. A dict look-up, unlike lru_cache's, writes nothing on a hit (no
+# recency list to relink), which counts where each title is computed with a cold cache.
+_SHOWN_FIRST: Final[dict[str, str]] = {}
+_SHOWN_INNER: Final[dict[str, str]] = {}
+_SHOWN_MAX: Final = 1 << 16
+
+
 def _word(word: str, starts: bool) -> str:
+    memo = _SHOWN_FIRST if starts else _SHOWN_INNER
+    shown = memo.get(word)
+    if shown is None:
+        shown = _show(word, starts)
+        if len(memo) >= _SHOWN_MAX:
+            memo.clear()
+        memo[word] = shown
+    return shown
+
+
+def _show(word: str, starts: bool) -> str:
     core = word.rstrip(".'").upper()
     if _keep(core, word):
         return word

@@ -72,6 +72,9 @@ MIGRATE_LOCK = 0x6361626D
 # (cablegram.settings reads the CABLEGRAM_PG_* variables).
 FTS_INDEX = "portions_tsv"
 _FTS_INDEX_DDL = f"CREATE INDEX IF NOT EXISTS {FTS_INDEX} ON portions USING gin (tsv)"
+# A term's postings are merged into one segment at the end of a run when it has more
+# (search reads all of a term's segments: a first load leaves one per chunk).
+POSTINGS_SEGMENTS = 8
 
 _UPSERT_CABLE = upsert_cable_sql("%s")
 _COPY_CABLES = f"COPY cables (id, version_id, n_versions, {', '.join(CABLE_COLUMNS)}) FROM STDIN"
@@ -302,13 +305,36 @@ class PostgresStore(VersionWrites, Store):
                 c.execute(_FTS_INDEX_DDL)
             return True
 
+    def merge_postings(self, most: int = POSTINGS_SEGMENTS) -> int:
+        """Merge the segments of every term that has more than ``most`` into one (migration
+        0007): each write appends a segment per term it wrote, and a word's postings
+        are read as all its segments. Returns how many terms were merged."""
+        c = self.conn
+        with self._lock, c.transaction():
+            c.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            cur = c.execute(
+                "WITH many AS (SELECT term FROM term_postings GROUP BY term HAVING count(*) > %s), "
+                "moved AS (DELETE FROM term_postings t USING many WHERE t.term = many.term "
+                "RETURNING t.term, t.seg, t.pids) "
+                "INSERT INTO term_postings (term, seg, pids) "
+                "SELECT term, nextval('term_postings_seg'), "
+                "string_agg(pids, ''::bytea ORDER BY seg) FROM moved GROUP BY term",
+                (most,),
+            )
+            return cur.rowcount
+
     def finish_run(self, run_id: int, counts: Mapping[str, int], status: str = "done") -> None:
         with self._lock:
             self.ensure_indexes()
+            self.merge_postings()
             if counts.get(NEW, 0) + counts.get(UPDATED, 0):
                 # Fresh planner statistics (as SQLite's PRAGMA optimize on close): the
                 # first searches after a big ingest would otherwise plan on empty tables.
-                self.conn.execute("ANALYZE cables, portions, tags, caveats, refs")
+                self.conn.execute("ANALYZE cables, tags, caveats, refs")
+                # VACUUM as well: search loads the portions' metadata with an index-only
+                # scan, which needs the visibility map set, and merging the postings left
+                # their old segments dead.
+                self.conn.execute("VACUUM (ANALYZE) portions, term_postings")
             self.conn.execute(_BUMP_GENERATION)
             self.conn.execute(
                 "UPDATE ingest_runs SET finished_at = %s, status = %s, new = %s, updated = %s, "
@@ -631,12 +657,12 @@ class PostgresStore(VersionWrites, Store):
         return (int(row[0]) if row else 0,)
 
     def warm(self, *, portions: bool = True) -> None:
-        # BM25's corpus figures, before the first request (search/postgres.py).
-        from cablegram.search.postgres import corpus_stats
+        # Search's doc values and portion map, before the first request (search/pgengine.py).
+        from cablegram.search.pgdocvalues import doc_values
 
         with self.reader() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            corpus_stats(conn)
+            doc_values(conn)
 
     @contextmanager
     def _reading(self) -> Iterator[reads.Query]:
@@ -663,13 +689,13 @@ class PostgresStore(VersionWrites, Store):
         return [RunInfo(*r) for r in rows]
 
     def search(self, q: str, **kwargs: Any) -> Any:
-        from cablegram.search.postgres import search
+        from cablegram.search.pgengine import search
 
         with self.reader() as conn:
             return search(conn, q, **kwargs)
 
     def search_ids(self, q: str, *, visible: Any = None) -> Iterator[str]:
-        from cablegram.search.postgres import iter_ids
+        from cablegram.search.pgengine import iter_ids
 
         with self.reader() as conn:
             yield from iter_ids(conn, q, visible=visible)

@@ -1,5 +1,7 @@
 """The declassification review: cables whose declassify-on date has passed, paged like
-search, with facets (origin, year due, classification) that narrow the list."""
+search, with facets (origin, year due, classification) that narrow the list. Reviewers (when
+the archive has a model) also see each cable's predicted sensitivity, can order the list by
+it and keep the likely releasable cables; for anyone else those parameters are ignored."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
+from cablegram.access.declass import SORTS
 from cablegram.access.view import ReaderArchive as Archive  # pages only ever get a view
 from cablegram.web.templating import render
 from cablegram.web.urls import int_param, page_numbers
@@ -25,6 +28,20 @@ FACETS: list[tuple[str, str, Callable[[Any], str]]] = [
 ]
 
 
+SORT_LABELS = [
+    ("due", "Due date"),
+    ("releasable", "Likely releasable first"),
+    ("sensitive", "Most sensitive first"),
+]
+
+
+def _may_rank(arc: Archive) -> bool:
+    from cablegram.classify.review import is_reviewer
+
+    reader = getattr(arc, "reader", None)  # (is_reviewer(None) is the unrestricted owner)
+    return reader is not None and is_reviewer(reader)
+
+
 def declass_href(due: date, filters: Mapping[str, str], page: int = 1) -> str:
     params = {"due": due.isoformat(), **{k: v for k, v in filters.items() if v}}
     if page > 1:
@@ -35,14 +52,23 @@ def declass_href(due: date, filters: Mapping[str, str], page: int = 1) -> str:
 def declass_page(arc: Archive, params: Mapping[str, str],
                  who: dict[str, Any] | None = None) -> str:  # fmt: skip
     """``params``: the query parameters: ``due`` (YYYY-MM-DD; today when missing or no
-    date), the facet filters ``origin``, ``year``, ``class``, and ``page``."""
+    date), the facet filters ``origin``, ``year``, ``class``, ``page`` and, for reviewers,
+    ``sort`` (``SORTS``) and ``releasable`` (1: likely releasable cables only)."""
     raw_due = (params.get("due") or "")[:10]
     try:
         due = date.fromisoformat(raw_due) if raw_due else date.today()
     except ValueError:
         due = date.today()
-    rep = arc.declassification(due)
+    reviewer = _may_rank(arc)
+    sort = params.get("sort") or "due"
+    if not reviewer or sort not in SORTS:
+        sort = "due"
+    releasable = reviewer and (params.get("releasable") or "") not in ("", "0")
+    rep = arc.declassification(due, sort=sort, releasable_only=releasable)
+    if rep.threshold is None:  # no model: nothing to rank by
+        sort, releasable = "due", False
     filters = {key: (params.get(key) or "")[:200] for key, _, _ in FACETS}
+    filters.update(sort="" if sort == "due" else sort, releasable="1" if releasable else "")
     # An empty origin or classification is a value too ("(unknown)"): "-" selects it.
     rows = [
         c
@@ -72,6 +98,17 @@ def declass_page(arc: Archive, params: Mapping[str, str],
          "href": declass_href(due, {**filters, key: ""})}
         for key, title, _ in FACETS if filters[key]
     ]  # fmt: skip
+    ranking = None
+    if rep.threshold is not None:
+        ranking = {
+            "sorts": [(key, label, declass_href(due, {**filters, "sort": "" if key == "due"
+                                                      else key}), key == sort)
+                      for key, label in SORT_LABELS],
+            "releasable": releasable,
+            "releasable_href": declass_href(due, {**filters, "releasable": "" if releasable
+                                                  else "1"}),
+            "threshold": rep.threshold,
+        }  # fmt: skip
     pages = max(1, -(-len(rows) // PER_PAGE))
     page = int_param(params.get("page"), 1, 1, pages)
     shown = rows[(page - 1) * PER_PAGE : page * PER_PAGE]
@@ -90,6 +127,7 @@ def declass_page(arc: Archive, params: Mapping[str, str],
         groups=groups,
         active=active,
         filters=filters,
+        ranking=ranking,
         who=who,
         nav="declass",
         q="",
