@@ -94,3 +94,45 @@ def test_export_to_streams(full_archive, tmp_path: Path) -> None:
     assert '"links"' in text.getvalue()
     with pytest.raises(ValueError):
         graph.export(g, "dot", buf)
+
+
+def test_the_archive_answers_the_graph_questions(full_archive) -> None:
+    """The CLI's graph verbs call these Archive methods (the CLI a skin over Archive)."""
+    arc = full_archive
+    top = arc.most_cited(5)
+    assert top == graph.most_cited(arc, 5) and len(top) == 5
+    cid = top[0][0]
+    assert arc.citing(cid) == graph.cited_by(arc, cid) and len(arc.citing(cid)) >= top[0][1]
+    citing = arc.citing(cid)[0].citing
+    assert cid in {c.cited for c in arc.cites(citing)}
+    assert [m.id for m in arc.missing_citations(3)] == [
+        m.id for m in graph.missing_citations(arc, 3)
+    ]
+    g = arc.citation_graph(query="origin:BAKU")
+    assert sorted(g.edges) == sorted(graph.citation_graph(arc, query="origin:BAKU").edges)
+    ego = arc.ego_network(next(iter(g.edges))[0])
+    assert ego.number_of_nodes() >= 2
+    with pytest.raises(LookupError):
+        arc.ego_network("person:nobody")
+
+
+def test_the_graph_verbs_of_the_cli(full_db) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from cablegram.cli import main
+
+    r = CliRunner().invoke(main, ["graph", "most-cited", "-n", "3", "--json", "--db", str(full_db)])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.output)
+    assert len(rows) == 3 and rows[0]["cited_by"] >= rows[-1]["cited_by"]
+    r = CliRunner().invoke(
+        main, ["graph", "cited-by", rows[0]["id"], "--json", "--db", str(full_db)]
+    )
+    assert (
+        r.exit_code == 0 and len({c["citing"] for c in json.loads(r.output)}) >= rows[0]["cited_by"]
+    )
+    r = CliRunner().invoke(main, ["graph", "citations", "-q", "origin:BAKU", "--format", "json",
+                                  "--db", str(full_db)])  # fmt: skip
+    assert r.exit_code == 0 and '"links"' in r.output

@@ -26,6 +26,7 @@ from cablegram.store import ErrorInfo, RunInfo, Store, VersionInfo, open_store
 if TYPE_CHECKING:
     from cablegram.access.rules import Reader
     from cablegram.access.view import Auditor, ReaderArchive
+    from cablegram.graph import Citation, MissingCable
     from cablegram.search import SearchResult, Visibility
 
 # (CableDiff, FieldChange, EXPORT_FORMATS and render_text are also importable from here,
@@ -302,6 +303,65 @@ class Archive:
 
         ids = self.search_ids(query, visible=visible)
         return entity_facets(connection(self.store), ids, limit=limit, visible=visible)
+
+    def unreadable(self) -> list[tuple[str, str]]:
+        """(id, classification) of the cables whose overall classification cannot be read
+        (their unmarked portions are shown at TOP SECRET only)."""
+        from cablegram.access.unreadable import unreadable
+
+        return unreadable(self.store)
+
+    # -- graphs (cablegram.graph; SQLite stores) --------------------------------------------
+    def citation_graph(self, *, query: str | None = None) -> Any:
+        """Cables as nodes, citations as edges (a ``networkx.DiGraph``); with ``query``,
+        only the citations the matching cables make."""
+        from cablegram import graph
+
+        return graph.citation_graph(self, query=query)
+
+    def comention_graph(
+        self,
+        *,
+        kinds: Iterable[str] = ("person", "org", "place"),
+        min_weight: int = 2,
+        top: int | None = 500,
+        query: str | None = None,
+    ) -> Any:
+        """Entities as nodes, an edge between two mentioned in the same cables."""
+        from cablegram import graph
+
+        return graph.comention_graph(self, kinds=kinds, min_weight=min_weight, top=top,
+                                     query=query)  # fmt: skip
+
+    def ego_network(self, center: str, *, radius: int = 1, min_weight: int = 1) -> Any:
+        """The network around one entity (``person:...``) or one cable."""
+        from cablegram import graph
+
+        return graph.ego_network(self, center, radius=radius, min_weight=min_weight)
+
+    def cites(self, cable_id: str) -> list[Citation]:
+        """The cables ``cable_id`` cites (REF lines, ids in the text, septels)."""
+        from cablegram import graph
+
+        return graph.cites(self, cable_id)
+
+    def citing(self, cable_id: str) -> list[Citation]:
+        """The citations of ``cable_id`` made by archive cables (it need not be here)."""
+        from cablegram import graph
+
+        return graph.cited_by(self, cable_id)
+
+    def most_cited(self, limit: int = 20) -> list[tuple[str, int, bool]]:
+        """(cable id, citing cables, in the archive), most cited first."""
+        from cablegram import graph
+
+        return graph.most_cited(self, limit)
+
+    def missing_citations(self, limit: int | None = None) -> list[MissingCable]:
+        """Cables cited in the archive but missing from it, most cited first."""
+        from cablegram import graph
+
+        return graph.missing_citations(self, limit)
 
 
 def _norm(cable_id: str) -> str:

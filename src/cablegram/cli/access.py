@@ -289,12 +289,11 @@ def declass_command(due: str | None, as_json: bool, listing: bool, sort: str,
 def policy_unreadable(as_json: bool, db: str) -> None:
     """Cables whose overall classification cannot be read: their unmarked portions are
     shown at TOP SECRET only (fail closed) until the source is fixed and re-ingested."""
-    from cablegram.access.unreadable import unreadable
     from cablegram.archive import Archive
 
     _access(db).close()  # the same "no database" error as the other commands
     with Archive(db, create=False) as arc:
-        rows = unreadable(arc.store)
+        rows = arc.unreadable()
     for cid, cls in rows:
         if as_json:
             click.echo(json.dumps({"id": cid, "classification": cls}))

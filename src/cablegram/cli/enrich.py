@@ -284,13 +284,13 @@ def graph_command(what: str, center: str | None, db: str, fmt: str, output: str,
     most-cited           most cited cables
     cited-by CABLE       the cables citing CABLE
     """
-    from cablegram import graph
+    from cablegram.graph import export as write_graph  # writes a graph value; no archive
 
     with open_archive(db) as arc:
         if what in ("ego", "cited-by") and not center:
             raise click.UsageError(f"{what} needs a CENTER (an entity id or a cable id)")
         if what == "missing":
-            items = graph.missing_citations(arc, limit)
+            items = arc.missing_citations(limit)
             if as_json:
                 _json([m.to_dict() for m in items])
             else:
@@ -299,7 +299,7 @@ def graph_command(what: str, center: str | None, db: str, fmt: str, output: str,
                         + (" ..." if len(m.citing) > 5 else "")) for m in items])  # fmt: skip
             return
         if what == "most-cited":
-            rows = graph.most_cited(arc, limit)
+            rows = arc.most_cited(limit)
             if as_json:
                 _json([{"id": c, "cited_by": n, "in_archive": a} for c, n, a in rows])
             else:
@@ -308,7 +308,7 @@ def graph_command(what: str, center: str | None, db: str, fmt: str, output: str,
             return
         if what == "cited-by":
             cid = (center or "").strip().upper()
-            citations = graph.cited_by(arc, cid)
+            citations = arc.citing(cid)
             present = arc.get(cid) is not None
             # A cable that is not here may still be cited (graph missing lists those).
             if not citations and not present:
@@ -329,18 +329,18 @@ def graph_command(what: str, center: str | None, db: str, fmt: str, output: str,
             return
         try:
             if what == "citations":
-                g = graph.citation_graph(arc, query=query)
+                g = arc.citation_graph(query=query)
             elif what == "comentions":
-                g = graph.comention_graph(arc, kinds=kinds or ("person", "org", "place"),
-                                          min_weight=min_weight, top=top or None, query=query)  # fmt: skip
+                g = arc.comention_graph(kinds=kinds or ("person", "org", "place"),
+                                        min_weight=min_weight, top=top or None, query=query)  # fmt: skip
             else:
-                g = graph.ego_network(arc, center or "", radius=radius)
+                g = arc.ego_network(center or "", radius=radius)
         except LookupError as e:
             raise _fail(e) from None
     if output == "-":
-        graph.export(g, fmt, sys.stdout.buffer if fmt != "json" else sys.stdout)
+        write_graph(g, fmt, sys.stdout.buffer if fmt != "json" else sys.stdout)
     else:
-        graph.export(g, fmt, output)
+        write_graph(g, fmt, output)
         Console(stderr=True, highlight=False).print(
             f"{g.number_of_nodes():,} nodes, {g.number_of_edges():,} edges -> {output}"
         )

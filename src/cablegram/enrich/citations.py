@@ -8,10 +8,9 @@ from typing import Any
 
 from cablegram import reference
 from cablegram.enrich.mentions import Mention
+from cablegram.reference.sentences import septel_sentences
 
 _CITE = re.compile(r"(?<![\w-])(\d{2})\s?([A-Z]{3,}(?:\s[A-Z]{3,}){0,2})\s?(\d{1,6})(?![\w-])")
-_SENTENCE = re.compile(r"[^.!?]*(?:[.!?](?![a-z0-9])|$)")
-_SEPTEL = re.compile(r"(?i)\bseptels?\b")
 
 
 def _citation(m: re.Match[str], year: int | None) -> str:
@@ -27,16 +26,14 @@ def _citation(m: re.Match[str], year: int | None) -> str:
 def _septels(
     paras: list[tuple[int, str, str, Any]], mentions: list[Mention]
 ) -> list[tuple[int, int, int, str, list[str]]]:
+    """The septel sentences of each paragraph (the parser's rule, ``reference.sentences``):
+    (seq, start, end, text, the keys of the entities mentioned in it)."""
     out = []
     for seq, orig, _work, _ in paras:
-        if not _SEPTEL.search(orig):
-            continue
-        for m in _SENTENCE.finditer(orig):
-            if not m.group().strip() or not _SEPTEL.search(m.group()):
-                continue
+        for start, end, text in septel_sentences(orig):
             keys = sorted(
                 {f"{x.kind}:{x.key}" for x in mentions if x.seq == seq and x.key
-                 and m.start() <= x.start and x.end <= m.end()}
+                 and start <= x.start and x.end <= end}
             )  # fmt: skip
-            out.append((seq, m.start(), m.end(), " ".join(m.group().split()), keys))
+            out.append((seq, start, end, text, keys))
     return out

@@ -10,6 +10,7 @@ from typing import Final
 from cablegram import reference
 from cablegram.model import Defect, Paragraph
 from cablegram.parser import scan
+from cablegram.reference.sentences import SEPTEL, septel_sentences
 
 _RULE: Final = re.compile(r"^\s*[-=_*]{3,}[-=_* ]*$")
 _PARA: Final = re.compile(
@@ -40,8 +41,6 @@ _END_SUMMARY_WHERE: Final = re.compile(r"end\s+(?:of\s+)?summary")
 _END_COMMENT_WHERE: Final = re.compile(r"end\s+(?:of\s+)?comment")
 _COMMENT: Final = re.compile(r"\b(?:COMMENT|Comment)\s*[:.\-]\s*")
 _END_COMMENT: Final = re.compile(r"\bEND\s+(?:OF\s+)?COMMENT\b\.?", re.I)
-_SEPTEL: Final = re.compile(r"\bSEPTELS?\b", re.I)
-_SENTENCE_END: Final = re.compile(r"[.!?\n]")
 _SIGNER: Final = re.compile(r"^[A-Z][A-Z'\-]+(?:[ /][A-Z][A-Z'\-]+){0,2}\.?\s*$")
 # Lines that may follow the signer: a class line, end-of-message marks (NNNN, BT, #0433,
 # ##, a lone "."), a rule, archive and release stamps ("=====CABLE ENDS=====",
@@ -60,7 +59,6 @@ _COMMENT_OPENING: Final = re.compile(r"(?:COMMENT|Comment)\s*[:.\-]\s*")
 _COMMENT_HEADING: Final = re.compile(r"(?i)comments?")
 _SUMMARY_HEADING: Final = re.compile(r"(?i)summary(?: and comment)?")
 _SLASH: Final = re.compile(r"\s*/\s*")
-_SPACES: Final = re.compile(r"\s+")
 
 
 @dataclass
@@ -539,18 +537,12 @@ def _between(
 
 
 def _septels(full: str, folded: str | None) -> list[str]:
-    """The sentences that mention a septel (a separate telegram), in order."""
+    """The sentences that mention a septel (a separate telegram), in order, by the rule
+    the enrichment matches them with (``reference.sentences``)."""
+    if not scan.search_ci(SEPTEL, full, folded, "septel"):
+        return []  # most cables: one scan of the folded text
     out: list[str] = []
-    for m in scan.finditer_ci(_SEPTEL, full, folded, "septel"):
-        start = max(full.rfind(c, 0, m.start()) for c in ".!?\n") + 1
-        e = _SENTENCE_END.search(full, m.end())
-        end = e.end() if e else len(full)
-        sentence = _balanced(_SPACES.sub(" ", full[start:end]).strip())
-        if sentence and sentence not in out:
+    for _, _, sentence in septel_sentences(full):
+        if sentence not in out:
             out.append(sentence)
     return out[:20]
-
-
-def _balanced(s: str) -> str:
-    s = s.lstrip("( ")
-    return s[:-1] if s.endswith(")") and s.count("(") < s.count(")") else s
