@@ -73,6 +73,20 @@ class Pairs(_Dictionary):
     codes: np.ndarray  # int32
     starts: np.ndarray  # int64 per key + 1: key k's pairs are [starts[k], starts[k + 1])
 
+    @classmethod
+    def build(cls, keys: np.ndarray, raw: list[str], n: int) -> Pairs:
+        """From parallel (cable key ascending, value) lists over ``n`` cables (both
+        backends' loaders end here)."""
+        values = sorted(set(raw))
+        index = {v: i for i, v in enumerate(values)}
+        enc = np.array([index[v] for v in raw], dtype=np.int32)
+        starts = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(keys, minlength=n), out=starts[1:])
+        out = cls(values, keys, enc, starts)
+        if len(values) <= 8:
+            out._bits()  # now, not in a first search
+        return out
+
     def mask(self, n: int, codes: np.ndarray) -> np.ndarray:
         """Cables having any of ``codes``, as a boolean mask over keys."""
         out = np.zeros(n, dtype=bool)
@@ -133,6 +147,25 @@ class Postings:
     # Values derived from these postings alone, computed once (the ranking's per-cable
     # weights: search/sqlite.py), so a cached word costs its scoring once too.
     derived: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def grouped(cls, pids: np.ndarray, keys: np.ndarray, subject: np.ndarray,
+                field: str | None) -> Postings:  # fmt: skip
+        """From matching portions, their cable keys (ascending) and whether each is its
+        cable's subject line: kept to subject lines for a ``subject:`` word, grouped by
+        cable. Both engines build their postings here."""
+        if field == "subject":
+            pids, keys, subject = pids[subject], keys[subject], subject[subject]
+        if not len(keys):
+            empty = np.zeros(0, dtype=np.int64)
+            return cls(pids, empty, empty, np.zeros(0, dtype=bool))
+        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        return cls(
+            pids,
+            keys[starts],
+            np.diff(np.append(starts, len(keys))),
+            np.logical_or.reduceat(subject, starts),
+        )
 
     @property
     def nbytes(self) -> int:
@@ -427,15 +460,7 @@ def load(conn: sqlite3.Connection, gen: int | None = None) -> DocValues:
         ).fetchone()
         raw = text.split("\x1f") if text else []
         pkeys = np.fromstring(ks, dtype=np.int64, sep=",") if ks else np.zeros(0, np.int64)
-        values = sorted(set(raw))
-        index = {v: i for i, v in enumerate(values)}
-        enc = np.array([index[v] for v in raw], dtype=np.int32)
-        starts = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(pkeys, minlength=n), out=starts[1:])
-        out = Pairs(values, pkeys, enc, starts)
-        if len(values) <= 8:
-            out._bits()  # now, not in a first search
-        return out
+        return Pairs.build(pkeys, raw, n)
 
     tags = pairs("cable_tags", "code")
     caveats = pairs("cable_caveats", "caveat")

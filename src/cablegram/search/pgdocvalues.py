@@ -111,16 +111,7 @@ def _codes(values: list[str | None], n: int) -> Codes:
 
 
 def _pairs(keys: list[int], values: list[str], n: int) -> Pairs:
-    pkeys = np.array(keys, dtype=np.int64)
-    distinct = sorted(set(values))
-    index = {v: i for i, v in enumerate(distinct)}
-    enc = np.array([index[v] for v in values], dtype=np.int32)
-    starts = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(pkeys, minlength=n), out=starts[1:])
-    out = Pairs(distinct, pkeys, enc, starts)
-    if len(distinct) <= 8:
-        out._bits()  # now, not in a first search
-    return out
+    return Pairs.build(np.array(keys, dtype=np.int64), values, n)
 
 
 # The cables in id order, numbered: the key of each.

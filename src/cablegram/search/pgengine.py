@@ -178,24 +178,12 @@ class _Matcher(engine._Matcher):
             pids = pids[pmap.visible(self.visible)[pids]]
         keys_all = pmap.key[pids].astype(np.int64)
         is_subject = pmap.subject[pids]
-        if node.field == "subject":
-            pids, keys_all, is_subject = (
-                pids[is_subject],
-                keys_all[is_subject],
-                is_subject[is_subject],
-            )
-        if not len(keys_all):
-            return Postings(pids, _EMPTY, _EMPTY, np.zeros(0, dtype=bool))
-        # By cable (a cable's portions need not have consecutive ids): grouped by key.
+        # By cable (a cable's portions need not have consecutive ids): sorted by key, the
+        # portion ids staying ascending as the engine reads them.
         order = np.argsort(keys_all, kind="stable")
-        keys_sorted, subj_sorted = keys_all[order], is_subject[order]
-        starts = np.flatnonzero(np.concatenate(([True], keys_sorted[1:] != keys_sorted[:-1])))
-        return Postings(
-            pids,
-            keys_sorted[starts],
-            np.diff(np.append(starts, len(keys_sorted))),
-            np.logical_or.reduceat(subj_sorted, starts),
-        )
+        grouped = Postings.grouped(pids[order], keys_all[order], is_subject[order], node.field)
+        kept = pids[is_subject] if node.field == "subject" else pids
+        return Postings(kept, grouped.keys, grouped.counts, grouped.subject)
 
     def _sql_filter(self, node: Node) -> np.ndarray:
         sql, params = self.where(node)

@@ -205,22 +205,7 @@ class _Matcher:
         in_range = keys_all < self.dv.n
         pids, keys_all = pids[in_range], keys_all[in_range]
         is_subject = ((pids & (PORTIONS_PER_CABLE - 1)) == 0) & self.dv.has_subject[keys_all]
-        if field == "subject":
-            pids, keys_all, is_subject = (
-                pids[is_subject],
-                keys_all[is_subject],
-                is_subject[is_subject],
-            )
-        if not len(keys_all):
-            empty = np.zeros(0, dtype=np.int64)
-            return Postings(pids, empty, empty, np.zeros(0, dtype=bool))
-        starts = np.flatnonzero(np.concatenate(([True], keys_all[1:] != keys_all[:-1])))
-        return Postings(
-            pids,
-            keys_all[starts],
-            np.diff(np.append(starts, len(keys_all))),
-            np.logical_or.reduceat(is_subject, starts),
-        )
+        return Postings.grouped(pids, keys_all, is_subject, field)
 
     # -- filters -------------------------------------------------------------------------
     def filter(self, node: Node) -> np.ndarray:
