@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -102,29 +103,37 @@ def test_killed_worker_mid_ingest_on_postgres(pg_server, cluster, inputs):
         with Archive(calm) as arc:
             arc.ingest(inputs, workers=0)
         killed: list[int] = []
+        armed, stop = threading.Event(), threading.Event()
 
-        def kill_one(report) -> None:
-            if killed or report.documents < 8:
-                return
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:  # a worker that is busy right now
+        def arm(report) -> None:
+            if report.documents >= 8:
+                armed.set()
+
+        def killer() -> None:
+            # Beside the ingest, not in its callback: a callback that waits blocks the
+            # parent, which then submits nothing, so no worker would ever be busy.
+            armed.wait()
+            while not stop.is_set():
                 busy = [w for w, keys in client.processing().items() if keys]
                 if busy:
-                    break
-                time.sleep(0.01)
-            if not busy:  # killing an idle worker would test nothing: at the next chunk
-                return
-            victim = busy[0]
-            pid = client.run(os.getpid, workers=[victim])[victim]
-            os.kill(pid, signal.SIGKILL)
-            killed.append(pid)
+                    victim = busy[0]
+                    pid = client.run(os.getpid, workers=[victim])[victim]
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+                    return
+                time.sleep(0.002)
 
+        thread = threading.Thread(target=killer, daemon=True)
+        thread.start()
         store = open_store(hit)
         try:
             report = ingest(store, inputs, engine="dask", scheduler=cluster.scheduler_address,
-                            chunk_docs=4, on_chunk=kill_one)  # fmt: skip
+                            chunk_docs=4, on_chunk=arm)  # fmt: skip
         finally:
             store.close()
+            armed.set()
+            stop.set()
+            thread.join(timeout=30)
         assert killed, "no worker was killed"
         assert report.documents == 65 and report.failed == 2
         with Archive(hit, create=False) as arc:
