@@ -199,17 +199,24 @@ class CablePrediction:
                 "paragraphs": [p.to_dict() for p in self.paragraphs]}  # fmt: skip
 
 
+def _reviewer_model(archive: Any, reader: Any) -> tuple[sqlite3.Connection, Model] | None:
+    """The archive's connection and stored model for a reviewer; ``None`` for anyone else
+    or when no model was trained."""
+    if not is_reviewer(reader):
+        return None
+    model = load_model(archive)
+    return None if model is None else (connection(archive), model)
+
+
 def predict_cable(archive: Any, cable_id: str, *, reader: Any = None,
                   explain: int = 8) -> CablePrediction | None:  # fmt: skip
     """The stored model's reading of an archived cable for ``reader``: ``None`` when the
     reader is not a reviewer or no model was trained; ``LookupError`` when the reader may
     not see the cable. Only portions the reader may see are read."""
-    if not is_reviewer(reader):
+    found = _reviewer_model(archive, reader)
+    if found is None:
         return None
-    conn = connection(archive)
-    model = load_model(archive)
-    if model is None:
-        return None
+    conn, model = found
     row = conn.execute(
         "SELECT key FROM cables WHERE id = ?", (cable_id.strip().upper(),)
     ).fetchone()
@@ -246,12 +253,10 @@ def sensitivity(
     its stored prediction; any other, one with withheld portions or ingested since, is
     scored now from the portions the reader may see, so withheld text never moves the
     number. Cables with no visible portion are left out."""
-    if not is_reviewer(reader):
+    found = _reviewer_model(archive, reader)
+    if found is None:
         return None
-    conn = connection(archive)
-    model = load_model(archive)
-    if model is None:
-        return None
+    conn, model = found
     visible = getattr(reader, "visibility", None)
     keys: dict[int, str] = {}
     stored: dict[int, float] = {}
