@@ -32,7 +32,7 @@ import numpy as np
 from scipy import sparse
 
 from cablegram.classify.data import CableDoc, connection, read_docs, sample_keys
-from cablegram.classify.text import N_FEATURES, Hashed, meta_terms, terms
+from cablegram.classify.text import N_FEATURES, CharHashed, Hashed, meta_terms, terms
 
 __all__ = ["LEVELS", "Model", "Prediction", "TrainReport", "train", "train_docs"]
 
@@ -43,7 +43,11 @@ SECRET = 4
 # seeded sample when larger; bench/classify.py --train-only measures both, docs/classify.md).
 MAX_CABLES = 15_000
 MAX_PARAGRAPHS = 150_000
-FORMAT = 2
+# Cables the character model learns from: a cable holds about 4,300 distinct character
+# 3-5-grams against 1,300 words and bigrams, so its matrix is capped on its own (every
+# calibration cable, then a seeded sample of the rest up to this many).
+MAX_CHAR_CABLES = 5_000
+FORMAT = 3
 # Metadata terms (origin, TAGS, year) beside the words: bench/classify.py measured weights
 # 0.2 and 0.5 against none and both lowered recall at 10% FPR (0.79 and 0.74 against 0.80 on
 # a 75/25 split of the dev cables): post and subject are already in the words, and the
@@ -105,6 +109,7 @@ class Model:
         self.arrays = arrays
         self.info = info
         self.vec = Hashed(arrays["idf"], meta_weight=info.get("meta_weight", META_WEIGHT))
+        self.cvec = CharHashed(arrays["char_idf"])
 
     # -- persistence -------------------------------------------------------------------------
     def to_bytes(self) -> bytes:
@@ -150,11 +155,13 @@ class Model:
         """Log-odds that the cable is classified: the cable model blended with its paragraphs'
         strongest scores (weights learnt at training, ``info["blend"]``)."""
         x = self.vec.transform([terms(text)], [meta])
-        return float(self._blend(self._score("cable", x), [para_scores])[0])
+        chars = self._score("char", self.cvec.transform([text]))
+        return float(self._blend(self._score("cable", x), [para_scores], chars)[0])
 
-    def _blend(self, cable: np.ndarray, paras: Sequence[np.ndarray]) -> np.ndarray:
+    def _blend(self, cable: np.ndarray, paras: Sequence[np.ndarray],
+               chars: np.ndarray) -> np.ndarray:  # fmt: skip
         w = np.array(self.info["blend"])
-        return _blend_features(cable, paras) @ w[:-1] + w[-1]
+        return _blend_features(cable, paras, chars) @ w[:-1] + w[-1]
 
     def score_docs(self, docs: Sequence[CableDoc]) -> tuple[np.ndarray, list[np.ndarray]]:
         """Probabilities for many cables at once: per cable, and per paragraph of each."""
@@ -170,7 +177,8 @@ class Model:
         ps = self._score("para", xp) if xp is not None else np.zeros(0)
         per = _group_scores(ps, np.array(owner, dtype=np.int64), len(docs))
         xc = self.vec.transform([terms(_cable_text(d)) for d in docs], metas)
-        z = self._blend(self._score("cable", xc), per)
+        chars = self._score("char", self.cvec.transform([_cable_text(d) for d in docs]))
+        z = self._blend(self._score("cable", xc), per, chars)
         return _sigmoid(z), [_sigmoid(p) for p in per]
 
     def predict(self, subject: str = "", paragraphs: Sequence[str] = (),
@@ -261,13 +269,22 @@ class _Corpus:
     held: np.ndarray  # bool per cable: the calibration fifth
     held_para: sparse.csr_matrix
     held_owner: np.ndarray
+    cvec: CharHashed
+    chars: sparse.csr_matrix  # character TF-IDF rows of the cables with char_row >= 0
+    char_row: np.ndarray  # per cable: its row in ``chars``, -1 when not kept
 
 
-def _corpus(docs: Iterable[CableDoc], *, seed: int, para_rate: float,
-            held_share: float, chunk: int = 1000) -> _Corpus:  # fmt: skip
+def _corpus(docs: Iterable[CableDoc], *, seed: int, para_rate: float, held_share: float,
+            char_rate: float = 1.0, chunk: int = 1000) -> _Corpus:  # fmt: skip
     vec = Hashed(meta_weight=META_WEIGHT)
+    cvec = CharHashed()
     rng = random.Random(seed)
     held_rng = random.Random(seed + 1)
+    char_rng = random.Random(seed + 2)
+    char_c: list[sparse.csr_matrix] = []
+    char_row: list[int] = []
+    buf_x: list[str] = []
+    n_chars = 0
     para_c: list[sparse.csr_matrix] = []
     cable_c: list[sparse.csr_matrix] = []
     held_c: list[sparse.csr_matrix] = []
@@ -286,6 +303,9 @@ def _corpus(docs: Iterable[CableDoc], *, seed: int, para_rate: float,
             if buf:
                 out.append(sparse.csr_matrix(vec.counts(buf), dtype=np.float32))
                 buf.clear()
+        if buf_x:
+            char_c.append(cvec.counts(buf_x))
+            buf_x.clear()
 
     for i, d in enumerate(docs):
         h = held_rng.random() < held_share
@@ -302,6 +322,13 @@ def _corpus(docs: Iterable[CableDoc], *, seed: int, para_rate: float,
                 buf_h.append(terms(p.text))
                 held_owner.append(i)
         buf_c.append(terms(_cable_text(d)))
+        keep = char_rng.random() < char_rate  # drawn for every cable: the same sample
+        if h or keep:
+            buf_x.append(_cable_text(d))
+            char_row.append(n_chars)
+            n_chars += 1
+        else:
+            char_row.append(-1)
         if len(buf_c) >= chunk:
             flush()
     flush()
@@ -317,11 +344,14 @@ def _corpus(docs: Iterable[CableDoc], *, seed: int, para_rate: float,
 
     para = stack(para_c)
     vec.fit_counts(para)
+    chars = stack(char_c)
+    cvec.fit_counts(chars)
     return _Corpus(
         vec, vec.weigh(para), np.array(para_y), np.array(para_cable, dtype=np.int64),
         vec.weigh(stack(cable_c)), np.array(cable_y), np.array(secret),
         np.array(held, dtype=bool), vec.weigh(stack(held_c)),
-        np.array(held_owner, dtype=np.int64),
+        np.array(held_owner, dtype=np.int64), cvec, cvec.weigh(chars),
+        np.array(char_row, dtype=np.int64),
     )  # fmt: skip
 
 
@@ -332,12 +362,13 @@ def _group_scores(scores: np.ndarray, owner: np.ndarray, n: int) -> list[np.ndar
     return [np.array(p) for p in per]
 
 
-def _blend_features(cable: np.ndarray, paras: Sequence[np.ndarray]) -> np.ndarray:
-    """Per cable: the cable model's log-odds and the mean of its two strongest paragraphs.
-    (A richer blend, adding the strongest and mean paragraph and post/TAG priors, measured
-    0.748 recall at 10% FPR on five folds, this one 0.746 on three: no gain for six weights
-    fitted on a calibration fifth; docs/classify.md.)"""
-    return np.column_stack([cable, np.array([_top_mean(p) for p in paras])])
+def _blend_features(cable: np.ndarray, paras: Sequence[np.ndarray],
+                    chars: np.ndarray) -> np.ndarray:  # fmt: skip
+    """Per cable: the word model's log-odds, the mean of its two strongest paragraphs and
+    the character model's log-odds. (A richer blend, adding the strongest and mean paragraph
+    and post/TAG priors, gained nothing; the character model gained 1.5-2 points of recall
+    at 10% FPR on three and on five folds; docs/classify.md.)"""
+    return np.column_stack([cable, np.array([_top_mean(p) for p in paras]), chars])
 
 
 def _fit_models(c: _Corpus, rows: np.ndarray, c_para: float, c_cable: float,
@@ -349,6 +380,8 @@ def _fit_models(c: _Corpus, rows: np.ndarray, c_para: float, c_cable: float,
     xc = c.cable[rows] if not rows.all() else c.cable
     yc = c.cable_y[rows]
     cable_coef, cable_b = _fit(xc, yc, c_cable, seed)
+    crows = rows & (c.char_row >= 0)
+    char_coef, char_b = _fit(c.chars[c.char_row[crows]], c.cable_y[crows], c_cable, seed)
     classified = np.flatnonzero(yc)
     ys = c.secret[rows][classified]
     if len(set(ys.tolist())) == 2:
@@ -357,25 +390,33 @@ def _fit_models(c: _Corpus, rows: np.ndarray, c_para: float, c_cable: float,
         level_coef = np.zeros(N_FEATURES, dtype=np.float32)
         level_b = 1.0 if ys.size and ys[0] else -1.0
     return {"para": (para_coef, para_b), "cable": (cable_coef, cable_b),
-            "level": (level_coef, level_b)}  # fmt: skip
+            "level": (level_coef, level_b), "char": (char_coef, char_b)}  # fmt: skip
 
 
 def train_docs(docs: Iterable[CableDoc], *, seed: int = 0, c_para: float = 4.0,
                c_cable: float = 16.0, max_paragraphs: int | None = None,
                paragraphs_hint: int | None = None, target_fpr: float = 0.10,
-               calibrate: bool = True) -> Model:  # fmt: skip
+               calibrate: bool = True, max_char_cables: int = MAX_CHAR_CABLES,
+               cables_hint: int | None = None) -> Model:  # fmt: skip
     """A model from cables (``CableDoc``s with their portions and levels), read once.
 
     ``max_paragraphs`` bounds the labelled paragraphs kept (a seeded sample at the rate
-    ``max_paragraphs / paragraphs_hint``, the hint being how many the cables hold)."""
+    ``max_paragraphs / paragraphs_hint``, the hint being how many the cables hold), and
+    ``max_char_cables`` the cables the character model reads (``cables_hint`` of them)."""
     rate = 1.0
     if max_paragraphs and paragraphs_hint and paragraphs_hint > max_paragraphs:
         rate = max_paragraphs / paragraphs_hint
-    c = _corpus(docs, seed=seed, para_rate=rate, held_share=0.2 if calibrate else 0.0)
+    held_share = 0.2 if calibrate else 0.0
+    char_rate = 1.0
+    if cables_hint and cables_hint > max_char_cables:
+        # Every calibration cable, then the rest at the rate that fills the cap.
+        rest = cables_hint * (1 - held_share)
+        char_rate = max(0.0, max_char_cables - cables_hint * held_share) / rest
+    c = _corpus(docs, seed=seed, para_rate=rate, held_share=held_share, char_rate=char_rate)
     n = len(c.cable_y)
     if len(set(c.cable_y.tolist())) < 2 or len(set(c.para_y.tolist())) < 2:
         raise ValueError("training needs both classified and unclassified examples")
-    blend = [1.0, 0.0, 0.0]
+    blend = [1.0, 0.0, 0.0, 0.0]
     threshold = 0.5
     rest = ~c.held
     if (
@@ -389,13 +430,15 @@ def train_docs(docs: Iterable[CableDoc], *, seed: int = 0, c_para: float = 4.0,
         # the held-out fifth scored by models trained on the other four fifths.
         blend, threshold = _calibrate(c, rest, c_para, c_cable, seed, target_fpr)
     m = _fit_models(c, np.ones(n, dtype=bool), c_para, c_cable, seed)
-    assert c.vec.idf is not None
+    assert c.vec.idf is not None and c.cvec.idf is not None
     arrays = {"idf": c.vec.idf, "para_coef": m["para"][0], "cable_coef": m["cable"][0],
-              "level_coef": m["level"][0]}  # fmt: skip
+              "level_coef": m["level"][0], "char_idf": c.cvec.idf,
+              "char_coef": m["char"][0]}  # fmt: skip
     info: dict[str, Any] = {
         "format": FORMAT, "seed": seed, "meta_weight": c.vec.meta_weight,
         "para_intercept": m["para"][1], "cable_intercept": m["cable"][1],
-        "level_intercept": m["level"][1],
+        "level_intercept": m["level"][1], "char_intercept": m["char"][1],
+        "char_cables": int((c.char_row >= 0).sum()),
         "blend": blend, "threshold": threshold,
         "cables": n, "paragraphs": len(c.para_y), "classified_cables": int(c.cable_y.sum()),
     }  # fmt: skip
@@ -413,7 +456,8 @@ def _calibrate(c: _Corpus, rest: np.ndarray, c_para: float, c_cable: float, seed
     pos = {int(k): j for j, k in enumerate(held)}
     paras = _group_scores(ps, np.array([pos[int(o)] for o in c.held_owner], dtype=np.int64),
                           len(held))  # fmt: skip
-    feats = _blend_features(cable, paras)
+    chars = np.asarray(c.chars[c.char_row[held]] @ m["char"][0]).ravel() + m["char"][1]
+    feats = _blend_features(cable, paras, chars)
     y = c.cable_y[held]
     lr = LogisticRegression(C=1.0, random_state=seed).fit(feats, y)
     w = [*(float(v) for v in lr.coef_[0]), float(lr.intercept_[0])]
@@ -441,7 +485,8 @@ def train(archive: Any, *, seed: int = 0, max_cables: int | None = MAX_CABLES,
     started = time.perf_counter()
     keys = sample_keys(conn, max_cables, seed)
     model = train_docs(read_docs(conn, keys), seed=seed, max_paragraphs=max_paragraphs,
-                       paragraphs_hint=paragraph_count(conn, keys))  # fmt: skip
+                       paragraphs_hint=paragraph_count(conn, keys),
+                       cables_hint=len(keys))  # fmt: skip
     from cablegram.search.docvalues import generation
 
     model.info["generation"] = generation(conn)

@@ -20,8 +20,9 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction import FeatureHasher
+from sklearn.feature_extraction.text import HashingVectorizer
 
-__all__ = ["N_FEATURES", "Hashed", "meta_terms", "scrub", "terms"]
+__all__ = ["N_FEATURES", "CharHashed", "Hashed", "meta_terms", "scrub", "terms"]
 
 N_FEATURES = 2**20
 
@@ -163,3 +164,18 @@ class Hashed:
         if not items:
             return np.zeros(0, dtype=np.int64)
         return self.counts([[t] for t in items]).indices.astype(np.int64)
+
+
+class CharHashed(Hashed):
+    """The same TF-IDF over hashed character 3-5-grams of the scrubbed words (``char_wb``:
+    n-grams inside word boundaries). They catch what whole words miss: inflections, names
+    and acronyms seen in other forms, OCR-like damage. Documents are texts, not term lists."""
+
+    def __init__(self, idf: np.ndarray | None = None) -> None:
+        super().__init__(idf)
+        self.chars = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 5),
+                                       n_features=N_FEATURES, alternate_sign=False,
+                                       norm=None, lowercase=False, dtype=np.float32)  # fmt: skip
+
+    def counts(self, docs: Iterable[Sequence[str]]) -> sparse.csr_matrix:
+        return self.chars.transform([scrub(t) for t in docs]).tocsr()  # type: ignore[arg-type]
