@@ -19,6 +19,7 @@ from cablegram.access import AccessDB, Reader
 from cablegram.access.declass import rank
 from cablegram.archive import Archive
 from cablegram.classify.data import read_docs
+from cablegram.classify.model import train_docs
 from cablegram.classify.text import scrub, terms
 from cablegram.cli import main
 from cablegram.search.query import QueryError
@@ -144,6 +145,27 @@ def test_tfidf_rows_match_the_formula():
     want /= np.where(norms == 0, 1, norms)
     assert np.allclose(got, want, atol=1e-6)
     assert not got[1].any()  # an empty paragraph stays empty
+
+
+def test_character_ngrams_read_no_markings():
+    from cablegram.classify.text import CharHashed
+
+    vec = CharHashed()
+    a = vec.counts(["(S//NF) Naval base talks. CONFIDENTIAL Classified By: X. Reason 1.4 (b)"])
+    b = vec.counts(["naval base talks"])
+    assert (a != b).nnz == 0 and b.nnz > 10
+
+
+def test_character_model_reads_a_bounded_sample(db: Path):
+    with Archive(db) as arc:
+        docs = list(read_docs(arc.store.conn))
+    full = train_docs(docs, seed=7)
+    capped = train_docs(docs, seed=7, max_char_cables=len(docs) // 3, cables_hint=len(docs))
+    assert full.info["char_cables"] == len(docs)
+    # Every calibration cable (a fifth), then a seeded sample of the rest up to the cap.
+    assert len(docs) // 5 < capped.info["char_cables"] < len(docs) // 2
+    assert np.array_equal(full.arrays["para_coef"], capped.arrays["para_coef"])
+    assert not np.array_equal(full.arrays["char_coef"], capped.arrays["char_coef"])
 
 
 def test_training_reads_a_read_only_connection_and_bounds_its_samples(db: Path):
