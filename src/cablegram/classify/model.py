@@ -1,7 +1,7 @@
 """The classification model: classified (CONFIDENTIAL and above) or not, per paragraph and per
 cable, from words and metadata only (docs/classify.md).
 
-Three linear models over the same hashed TF-IDF features (``cablegram.classify.text``):
+Four linear models over hashed TF-IDF features (``cablegram.classify.text``):
 
 - paragraphs: each explicitly marked paragraph, and every paragraph of an unclassified
   cable, labelled by its portion marking; an unmarked paragraph of a classified cable is
@@ -11,6 +11,8 @@ Three linear models over the same hashed TF-IDF features (``cablegram.classify.t
   as classified as its most sensitive paragraph, and the paragraph model saw ten times more
   examples);
 - level: SECRET and above against CONFIDENTIAL, on the classified cables.
+- characters: the cable's scrubbed words as character 3-5-grams (hashed TF-IDF), a third
+  input of the cable blend (it catches word forms the word model never saw).
 
 A model is plain arrays (coefficients, idf), saved with ``numpy.savez`` (no pickle: a model
 file cannot run code when loaded). Training is deterministic for a given archive and seed.
@@ -152,8 +154,8 @@ class Model:
         return self._score("para", x)
 
     def cable_score(self, text: str, meta: Sequence[str], para_scores: np.ndarray) -> float:
-        """Log-odds that the cable is classified: the cable model blended with its paragraphs'
-        strongest scores (weights learnt at training, ``info["blend"]``)."""
+        """Log-odds that the cable is classified: the word and character cable models blended
+        with its paragraphs' strongest scores (weights learnt at training, ``info["blend"]``)."""
         x = self.vec.transform([terms(text)], [meta])
         chars = self._score("char", self.cvec.transform([text]))
         return float(self._blend(self._score("cable", x), [para_scores], chars)[0])
