@@ -149,6 +149,45 @@ def test_the_page_scan_in_c_finds_what_the_regex_finds() -> None:
         scan(b"<td>")  # type: ignore[arg-type]
 
 
+def test_the_pre_text_in_c_is_what_the_python_steps_give() -> None:
+    render = sys.modules["cablegram.parser.render"]
+    pre_text = render._PRE_TEXT
+    assert pre_text is not None, "cablegram.parser._pagescan not built: run `make install`"
+    twin = render._html_to_text_py
+    rng = random.Random(5)
+    # Tags (and those the C leaves to Python: <br>, </p>, <script>, "<\u017fcript>"),
+    # references it reads and those it leaves to Python, a bare "&", white space and
+    # control characters at the ends of lines, the three string kinds, lone surrogates.
+    pieces = [
+        *("<", ">", "<>", "<<>", "<a href='x'>", "</a>", "<br>", "<BR/>", "<b>", "</p>"),
+        *("</pre>", "<script>x</script>", "<\u017fcript>", "<s", "</", "&", "& ", "&\t"),
+        *("&;", "&<", "&\f", "&#", "&#x", "&#1", "&D", "&nbsp;", "&copy", "&#x000A;"),
+        *(" &#x000A;", "&amp;", "&quot;", "&lt;", "&gt;", "&#39;", "&#13;", "&amp"),
+        *("&#x000a;", "a", "B", " ", "  ", "\t", "\n", "\r", "\x01", "\x0b", "\x0c"),
+        *("\x1c", "\x7f", "\x85", "\xa0", "é", "€", "\U0001f600", "\u2003", "\u2028"),
+        *("¶", "\ud800", "\udc00", "x", "1."),
+    ]
+    read = 0
+    for _ in range(100_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 16)))
+        got = pre_text(text)
+        if got is not None:
+            read += 1
+            assert got == twin(text), text
+    assert read > 10_000  # (the rest went to Python)
+    read = blocks = 0
+    for _, page in read_pages(300):
+        for block in render._PRE.findall(page.decode("utf-8", "replace")):
+            got = pre_text(block)
+            blocks += 1
+            if got is not None:
+                read += 1
+                assert got == twin(block)
+    assert read > 0.9 * blocks  # the common case is the C one
+    with pytest.raises(TypeError):
+        pre_text(b"<pre>")  # type: ignore[arg-type]
+
+
 def test_an_edited_source_is_run_instead_of_its_stale_compiled_module(tmp_path: Path) -> None:
     src = tmp_path / "src"
     shutil.copytree(ROOT / "src", src, ignore=shutil.ignore_patterns("__pycache__"))
