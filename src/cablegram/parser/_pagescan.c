@@ -1,4 +1,5 @@
-/* The cablegate page in C: the tag scan, and the text of a <pre> block.
+/* The parser's scans in C: the cablegate page's tags, the text of a <pre> block, and
+ * searches of the telegram text.
  *
  * tag_starts(text): where "<" is followed by one of cChHtT and one of dDoO3. The same
  * positions as re.compile(r"<[cChHtT][dDoO3]").finditer(text), in order (the matches
@@ -12,7 +13,13 @@
  * tag it handles apart, such as <br>; a character reference other than the five below; a
  * carriage return). See pre_text's comment for the steps it reproduces.
  *
- * render uses both when they are built and keeps the regex twins (docs/parsing.md).
+ * find(text, sub, start, end) and lower_ascii(text): str.find and scan.fold's lower-case
+ * copy, quicker on one-byte text (scan.py); of_marks(text) and number_marks(text): where
+ * two regexes of the page-header and glued-paragraph passes match (pages.py, core.py).
+ *
+ * Each has its Python twin, which runs when this module was not built (CABLEGRAM_PURE=1,
+ * no compiler) and, for pre_text, where it returns None; tests/test_parse_compiled.py
+ * compares them (docs/parsing.md).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -379,11 +386,247 @@ done:
     return result;
 }
 
+/* -- text search ------------------------------------------------------------------- */
+
+/* str.find(sub, start, end) of a one-byte string: CPython's search takes ~0.5 ns a
+ * character on cable text (its skip table stalls on the many spaces and capitals). Here
+ * a one-character needle is memchr's; a longer one is looked for 16 places at a time by
+ * its first and last characters (SSE2), each place where both stand compared whole. */
+static Py_ssize_t
+find_ucs1(const Py_UCS1 *s, Py_ssize_t start, Py_ssize_t end, const Py_UCS1 *p, Py_ssize_t k)
+{
+    if (k == 1) {
+        const Py_UCS1 *r = memchr(s + start, p[0], (size_t)(end - start));
+        return r ? r - s : -1;
+    }
+    Py_ssize_t last = end - k; /* the last place a match can start */
+    Py_ssize_t i = start;
+#if defined(__SSE2__)
+    const __m128i f = _mm_set1_epi8((char)p[0]), l = _mm_set1_epi8((char)p[k - 1]);
+    for (; i + 15 <= last; i += 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(s + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(s + i + k - 1));
+        unsigned mask = (unsigned)_mm_movemask_epi8(
+            _mm_and_si128(_mm_cmpeq_epi8(a, f), _mm_cmpeq_epi8(b, l)));
+        while (mask) {
+            Py_ssize_t j = i + __builtin_ctz(mask);
+            mask &= mask - 1;
+            if (memcmp(s + j + 1, p + 1, (size_t)(k - 2)) == 0)
+                return j;
+        }
+    }
+#endif
+    for (; i <= last; i++) {
+        if (s[i] == p[0] && s[i + k - 1] == p[k - 1] && memcmp(s + i + 1, p + 1, (size_t)(k - 2)) == 0)
+            return i;
+    }
+    return -1;
+}
+
+/* find(s, sub, start, end): s.find(sub, start, end), for int start and end. */
+static PyObject *
+find(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4 || !PyUnicode_Check(args[0]) || !PyUnicode_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "find() takes a str, a str and two ints");
+        return NULL;
+    }
+    PyObject *str = args[0], *sub = args[1];
+    Py_ssize_t start = PyLong_AsSsize_t(args[2]);
+    if (start == -1 && PyErr_Occurred())
+        return NULL;
+    Py_ssize_t end = PyLong_AsSsize_t(args[3]);
+    if (end == -1 && PyErr_Occurred())
+        return NULL;
+    if (PyUnicode_READY(str) < 0 || PyUnicode_READY(sub) < 0)
+        return NULL;
+    if (PyUnicode_KIND(str) != PyUnicode_1BYTE_KIND || PyUnicode_KIND(sub) != PyUnicode_1BYTE_KIND
+        || PyUnicode_GET_LENGTH(sub) == 0) {
+        Py_ssize_t r = PyUnicode_Find(str, sub, start, end, 1);
+        return r == -2 ? NULL : PyLong_FromSsize_t(r);
+    }
+    /* str.find's slice: indices past either end are clamped, negative ones count from
+     * the end */
+    Py_ssize_t n = PyUnicode_GET_LENGTH(str), k = PyUnicode_GET_LENGTH(sub);
+    if (end > n)
+        end = n;
+    else if (end < 0 && (end += n) < 0)
+        end = 0;
+    if (start < 0 && (start += n) < 0)
+        start = 0;
+    if (end - start < k)
+        return PyLong_FromLong(-1);
+    return PyLong_FromSsize_t(find_ucs1(PyUnicode_1BYTE_DATA(str), start, end,
+                                        PyUnicode_1BYTE_DATA(sub), k));
+}
+
+/* lower_ascii(s): s with its ASCII capitals in lower case, for a one-byte string (what
+ * scan.fold gives it: str.lower() of ASCII text, bytes.lower() of Latin-1 text), 16
+ * characters at a time; None for a string of a wider kind. */
+static PyObject *
+lower_ascii(PyObject *Py_UNUSED(self), PyObject *str)
+{
+    if (!PyUnicode_Check(str)) {
+        PyErr_SetString(PyExc_TypeError, "lower_ascii() takes a str");
+        return NULL;
+    }
+    if (PyUnicode_READY(str) < 0)
+        return NULL;
+    if (PyUnicode_KIND(str) != PyUnicode_1BYTE_KIND)
+        Py_RETURN_NONE;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(str);
+    PyObject *out = PyUnicode_New(n, PyUnicode_IS_ASCII(str) ? 127 : 255);
+    if (out == NULL)
+        return NULL;
+    const Py_UCS1 *s = PyUnicode_1BYTE_DATA(str);
+    Py_UCS1 *d = PyUnicode_1BYTE_DATA(out);
+    Py_ssize_t i = 0;
+#if defined(__SSE2__)
+    /* c + (128 - 'A') is below -128 + 26, as a signed byte, for 'A' to 'Z' only */
+    const __m128i shift = _mm_set1_epi8((char)(128 - 'A')), top = _mm_set1_epi8(-128 + 26);
+    const __m128i bit = _mm_set1_epi8(0x20);
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+        __m128i upper = _mm_cmpgt_epi8(top, _mm_add_epi8(v, shift));
+        _mm_storeu_si128((__m128i *)(d + i), _mm_or_si128(v, _mm_and_si128(upper, bit)));
+    }
+#endif
+    for (; i < n; i++)
+        d[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (Py_UCS1)(s[i] | 0x20) : s[i];
+    return out;
+}
+
+/* -- two scans of the telegram text ---------------------------------------------- */
+
+/* Unicode decimal digits and white space, as the regex engine's \d and \s read them. */
+#define IS_DIGIT(c) Py_UNICODE_ISDECIMAL(c)
+#define IS_SPACE(c) Py_UNICODE_ISSPACE(c)
+
+/* Whether "OF" at i opens a match of r"OF[ \t]+\d{2}". */
+static inline int
+of_count_at(int kind, const void *data, Py_ssize_t n, Py_ssize_t i)
+{
+    Py_ssize_t j = i + 2;
+    while (j < n) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, j);
+        if (c != ' ' && c != '\t')
+            break;
+        j++;
+    }
+    return j > i + 2 && j + 1 < n && IS_DIGIT(PyUnicode_READ(kind, data, j))
+           && IS_DIGIT(PyUnicode_READ(kind, data, j + 1));
+}
+
+/* of_marks(text): [m.start() for m in re.finditer(r"OF[ \t]+\d{2}", text)], the twin of
+ * pages._OF_COUNT (its matches cannot overlap: no "O" after their first letter). Places
+ * of "OF" found 16 at a time on one-byte text. */
+static PyObject *
+of_marks(PyObject *Py_UNUSED(self), PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "of_marks() takes a str");
+        return NULL;
+    }
+    if (PyUnicode_READY(text) < 0)
+        return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    PyObject *out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    Py_ssize_t i = 0;
+#if defined(__SSE2__)
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *s = (const Py_UCS1 *)data;
+        const __m128i o = _mm_set1_epi8('O'), f = _mm_set1_epi8('F');
+        for (; i + 17 <= n; i += 16) {
+            __m128i a = _mm_loadu_si128((const __m128i *)(s + i));
+            __m128i b = _mm_loadu_si128((const __m128i *)(s + i + 1));
+            unsigned mask = (unsigned)_mm_movemask_epi8(
+                _mm_and_si128(_mm_cmpeq_epi8(a, o), _mm_cmpeq_epi8(b, f)));
+            while (mask) {
+                Py_ssize_t j = i + __builtin_ctz(mask);
+                mask &= mask - 1;
+                if (of_count_at(kind, data, n, j) && append(out, j) < 0)
+                    goto error;
+            }
+        }
+    }
+#endif
+    for (; i + 1 < n; i++) {
+        if (PyUnicode_READ(kind, data, i) == 'O' && PyUnicode_READ(kind, data, i + 1) == 'F'
+            && of_count_at(kind, data, n, i) && append(out, i) < 0)
+            goto error;
+    }
+    return out;
+error:
+    Py_DECREF(out);
+    return NULL;
+}
+
+/* number_marks(text): [m.start() for m in core._NUMBER_MARK.finditer(text)]: each ". ("
+ * with one to three characters that are not white space before it and a space or tab
+ * before them (the pattern's lookbehinds). */
+static PyObject *
+number_marks(PyObject *Py_UNUSED(self), PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "number_marks() takes a str");
+        return NULL;
+    }
+    if (PyUnicode_READY(text) < 0)
+        return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    PyObject *out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    PyObject *needle = PyUnicode_FromString(". (");
+    if (needle == NULL)
+        goto error;
+    Py_ssize_t i = 0;
+    while (i + 3 <= n) {
+        Py_ssize_t j;
+        if (kind == PyUnicode_1BYTE_KIND)
+            j = find_ucs1(PyUnicode_1BYTE_DATA(text), i, n, (const Py_UCS1 *)". (", 3);
+        else if ((j = PyUnicode_Find(text, needle, i, n, 1)) == -2)
+            goto error;
+        if (j < 0)
+            break;
+        /* [ \t] then 1, 2 or 3 characters of \S, then the ". (" at j */
+        for (Py_ssize_t w = 1; w <= 3 && j - w - 1 >= 0; w++) {
+            if (IS_SPACE(PyUnicode_READ(kind, data, j - w)))
+                break;
+            Py_UCS4 c = PyUnicode_READ(kind, data, j - w - 1);
+            if (c == ' ' || c == '\t') {
+                if (append(out, j) < 0)
+                    goto error;
+                break;
+            }
+        }
+        i = j + 3;
+    }
+    Py_DECREF(needle);
+    return out;
+error:
+    Py_XDECREF(needle);
+    Py_DECREF(out);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"tag_starts", tag_starts, METH_O,
      "Where '<' is followed by one of cChHtT and one of dDoO3, in order."},
     {"pre_text", pre_text, METH_O,
      "render._html_to_text of a <pre> block, or None where the Python twin must run."},
+    {"find", (PyCFunction)(void (*)(void))find, METH_FASTCALL,
+     "find(s, sub, start, end): s.find(sub, start, end), quicker on one-byte strings."},
+    {"of_marks", of_marks, METH_O, "Where r'OF[ \\t]+\\d{2}' matches, in order."},
+    {"number_marks", number_marks, METH_O, "Where core._NUMBER_MARK matches, in order."},
+    {"lower_ascii", lower_ascii, METH_O,
+     "A one-byte string with its ASCII capitals lowered; None for wider strings."},
     {NULL, NULL, 0, NULL},
 };
 

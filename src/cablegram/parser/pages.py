@@ -14,6 +14,7 @@ shape alone (zero-padded serial, ``NNN OF NNN``), which prose does not take.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Final
 
 from cablegram import reference
@@ -57,11 +58,26 @@ _OF_PAGES: Final = re.compile(r"OF[ \t]+\d{3}")
 _PAGE_MARK: Final = re.compile(r"OF \d{2}")
 
 
+def _load_of_marks() -> Callable[[str], list[int]] | None:
+    # The places of _OF_COUNT in C (_pagescan.c: "OF" found 16 places at a time), when
+    # the build made it.
+    try:
+        from cablegram.parser._pagescan import of_marks
+    except ImportError:
+        return None
+    return of_marks
+
+
+_OF_MARKS: Final = _load_of_marks()
+
+
 def strip_page_headers(text: str, defects: list[Defect], origin: str = "", serial: str = "") -> str:
     """``text`` without its page headers. ``origin`` and ``serial`` are the banner's
     ("NEW DELHI", "9876"): with them, headers glued into a line go too."""
     n = 0
-    marks = [m.start() for m in _OF_COUNT.finditer(text)]
+    marks = (
+        _OF_MARKS(text) if _OF_MARKS is not None else [m.start() for m in _OF_COUNT.finditer(text)]
+    )
     if _has_page_mark(text, marks):
         # The places of "OF NNN", kept up to date as headers go (see _strip_line_headers).
         pages = [i for i in marks if _OF_PAGES.match(text, i)]
@@ -83,18 +99,12 @@ def _page_before(text: str, marks: list[int]) -> bool:
     """Whether "PAGE" stands before one of ``marks`` on its line, as in every old-form
     header (_OLD_PAGE: "PAGE 02 HARARE 06677 01 OF 03", all on one line). Removing the
     headers of the new form takes whole lines: the lines left were all in ``text``."""
-    for i in marks:
-        if text.rfind("PAGE", text.rfind("\n", 0, i) + 1, i) >= 0:
-            return True
-    return False
+    return any(text.rfind("PAGE", text.rfind("\n", 0, i) + 1, i) >= 0 for i in marks)
 
 
 def _has_page_mark(text: str, marks: list[int]) -> bool:
     """Whether " OF NN" stands in the text (each of its matches is one of ``marks``)."""
-    for i in marks:
-        if i and text[i - 1] == " " and _PAGE_MARK.match(text, i):
-            return True
-    return False
+    return any(i and text[i - 1] == " " and _PAGE_MARK.match(text, i) for i in marks)
 
 
 def _strip_line_headers(text: str, pages: list[int]) -> tuple[str, int, list[int]]:
