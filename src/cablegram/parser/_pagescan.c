@@ -191,6 +191,33 @@ bare_amp(Py_UCS4 c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '<' || c == '&' || c == ';';
 }
 
+/* The names html.unescape reads without a ";" (those of html.entities.html5 that do not
+ * end with one: HTML's legacy names). "&" and a word that starts with none of them is
+ * left as it is ("R&D", "&the"). */
+static const char *const LEGACY[] = {
+    "AElig", "AMP", "Aacute", "Acirc", "Agrave", "Aring", "Atilde", "Auml", "COPY",
+    "Ccedil", "ETH", "Eacute", "Ecirc", "Egrave", "Euml", "GT", "Iacute", "Icirc",
+    "Igrave", "Iuml", "LT", "Ntilde", "Oacute", "Ocirc", "Ograve", "Oslash", "Otilde",
+    "Ouml", "QUOT", "REG", "THORN", "Uacute", "Ucirc", "Ugrave", "Uuml", "Yacute",
+    "aacute", "acirc", "acute", "aelig", "agrave", "amp", "aring", "atilde", "auml",
+    "brvbar", "ccedil", "cedil", "cent", "copy", "curren", "deg", "divide", "eacute",
+    "ecirc", "egrave", "eth", "euml", "frac12", "frac14", "frac34", "gt", "iacute",
+    "icirc", "iexcl", "igrave", "iquest", "iuml", "laquo", "lt", "macr", "micro",
+    "middot", "nbsp", "not", "ntilde", "oacute", "ocirc", "ograve", "ordf", "ordm",
+    "oslash", "otilde", "ouml", "para", "plusmn", "pound", "quot", "raquo", "reg", "sect",
+    "shy", "sup1", "sup2", "sup3", "szlig", "thorn", "times", "uacute", "ucirc", "ugrave",
+    "uml", "uuml", "yacute", "yen", "yuml"
+};
+#define NLEGACY ((int)(sizeof LEGACY / sizeof LEGACY[0]))
+
+/* The characters html.unescape's named reference is made of: not "\t\n\f <&#;". */
+static inline int
+name_char(Py_UCS4 c)
+{
+    return !(c == '\t' || c == '\n' || c == '\f' || c == ' ' || c == '<' || c == '&' || c == '#'
+             || c == ';');
+}
+
 /* The two passes, one version for each string kind (T: its code unit). Each returns the
  * length written to out, or -1: the Python twin must run. */
 #define PRE_PASSES(SUFFIX, T)                                                              \
@@ -255,6 +282,8 @@ bare_amp(Py_UCS4 c)
                 }                                                                          \
                 else if (i + 1 == m || bare_amp(s[i + 1]))                                 \
                     i++; /* "R& D", "&&": a "&" no reference starts with */                \
+                else if (plain_word_##SUFFIX(s, m, i + 1))                                 \
+                    i++; /* "R&D": a word that is no reference */                          \
                 else                                                                       \
                     return -1;                                                             \
             }                                                                              \
@@ -277,6 +306,30 @@ bare_amp(Py_UCS4 c)
         while (k > line && strip_space(out[k - 1]))                                        \
             k--;                                                                           \
         return k;                                                                          \
+    }
+
+/* Whether the word after a "&" at i - 1 (what html.unescape's pattern takes for a named
+ * reference: up to 32 name characters, and a ";" after them) is one it leaves as it is:
+ * no ";" after it, and no legacy name that it starts with, the whole word included. */
+#define PLAIN_WORD(SUFFIX, T)                                                              \
+    static int plain_word_##SUFFIX(const T *s, Py_ssize_t m, Py_ssize_t i)                 \
+    {                                                                                      \
+        Py_ssize_t r = i;                                                                  \
+        while (r < m && r - i < 32 && name_char(s[r]))                                     \
+            r++;                                                                           \
+        if (r == i || (r < m && s[r] == ';'))                                              \
+            return 0;                                                                      \
+        for (int q = 0; q < NLEGACY; q++) {                                                \
+            const char *name = LEGACY[q];                                                  \
+            Py_ssize_t len = (Py_ssize_t)strlen(name), c = 0;                              \
+            if (len > r - i)                                                               \
+                continue;                                                                  \
+            while (c < len && s[i + c] == (T)(unsigned char)name[c])                       \
+                c++;                                                                       \
+            if (c == len)                                                                  \
+                return 0;                                                                  \
+        }                                                                                  \
+        return 1;                                                                          \
     }
 
 #define GATE(SUFFIX, T)                                                                    \
@@ -317,6 +370,9 @@ FIND_LT(4, Py_UCS4)
 GATE(1, Py_UCS1)
 GATE(2, Py_UCS2)
 GATE(4, Py_UCS4)
+PLAIN_WORD(1, Py_UCS1)
+PLAIN_WORD(2, Py_UCS2)
+PLAIN_WORD(4, Py_UCS4)
 PRE_PASSES(1, Py_UCS1)
 PRE_PASSES(2, Py_UCS2)
 PRE_PASSES(4, Py_UCS4)
@@ -325,8 +381,8 @@ PRE_PASSES(4, Py_UCS4)
  *   _SCRIPT_OR_BREAK finds nothing: only _TAG.sub("", s) removes tags ("<[^>]+>");
  *   _unescape: "&#x000A;" (and a space before it) becomes a line break; in what is left no
  *     "&" but those of &amp; &quot; &lt; &gt; &#39;, which html.unescape decodes, and those
- *     it leaves as they are (see bare_amp), and no carriage return, so _clean_text has
- *     none to turn into line breaks either;
+ *     it leaves as they are (see bare_amp and plain_word), and no carriage return, so
+ *     _clean_text has none to turn into line breaks either;
  *   _drop_controls deletes [\x00-\x08\x0b\x0c\x0e-\x1f\x7f];
  *   _rstrip_lines right-strips every line. (It tests first whether any line needs it, but
  *     stripping lines that need none changes nothing. So the space before "&#x000A;" that
