@@ -412,8 +412,8 @@ def train_docs(docs: Iterable[CableDoc], *, seed: int = 0, c_para: float = 4.0,
     char_rate = 1.0
     if cables_hint and cables_hint > max_char_cables:
         # Every calibration cable, then the rest at the rate that fills the cap.
-        rest = cables_hint * (1 - held_share)
-        char_rate = max(0.0, max_char_cables - cables_hint * held_share) / rest
+        others = cables_hint * (1 - held_share)
+        char_rate = max(0.0, max_char_cables - cables_hint * held_share) / others
     c = _corpus(docs, seed=seed, para_rate=rate, held_share=held_share, char_rate=char_rate)
     n = len(c.cable_y)
     if len(set(c.cable_y.tolist())) < 2 or len(set(c.para_y.tolist())) < 2:
