@@ -102,9 +102,8 @@ def _ours(conn, phrase: str, prefix: bool = False) -> list[int]:
     """The search process's answer from the postings' positions."""
     lexemes = lexeme_list(phrase)
     live_ids = np.array([r[0] for r in conn.execute("SELECT portion_id FROM portions")])
-    size = int(live_ids.max()) + 1 if len(live_ids) else 0
     found = pgengine._phrase(
-        pgengine.term_positions(conn, lexemes, prefix), lambda p: np.isin(p, live_ids), size
+        pgengine.term_positions(conn, lexemes, prefix), lambda p: np.isin(p, live_ids)
     )
     return found.tolist()
 

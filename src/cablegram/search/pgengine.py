@@ -95,10 +95,8 @@ def _decode(parts: list[bytes]) -> np.ndarray:
 @dataclass
 class Occurrences:
     """Every position of a term (or of the terms with a prefix) in the portions that hold
-    it: ``pids[i]`` holds the term at word ``positions[i]``; ``ids`` the portion ids,
-    ascending, each once."""
+    it: portion ``pids[i]`` holds the term at word ``positions[i]``."""
 
-    ids: np.ndarray
     pids: np.ndarray
     positions: np.ndarray
 
@@ -108,15 +106,14 @@ def _occurrences(rows: list[tuple[bytes, bytes]]) -> Occurrences:
     any order they stay aligned: each segment holds as many first positions (bit 15
     set) as ids."""
     if not rows:
-        return Occurrences(_EMPTY, _EMPTY, _EMPTY)
+        return Occurrences(_EMPTY, _EMPTY)
     pids = np.frombuffer(b"".join(r[0] for r in rows), dtype=">i8").astype(np.int64)
     raw = np.frombuffer(b"".join(r[1] for r in rows), dtype=">u2")
     first = raw >= 0x8000
     if int(np.count_nonzero(first)) != len(pids) or (len(raw) and not first[0]):
         raise RuntimeError("term_postings: ids and positions do not match (migration 0008)")
     group = np.cumsum(first) - 1
-    ids = pids if len(pids) < 2 or bool(np.all(pids[1:] > pids[:-1])) else np.unique(pids)
-    return Occurrences(ids, pids[group], (raw & 0x7FFF).astype(np.int64))
+    return Occurrences(pids[group], (raw & 0x7FFF).astype(np.int64))
 
 
 def term_positions(conn: Any, lexemes: list[str], prefix: bool = False) -> list[Occurrences]:
@@ -144,32 +141,38 @@ def term_positions(conn: Any, lexemes: list[str], prefix: bool = False) -> list[
     return out
 
 
-def _phrase(words: list[Occurrences], live: Any, size: int) -> np.ndarray:
+def _keys(w: Occurrences, place: int) -> np.ndarray:
+    """The word's occurrences as sorted phrase keys: portion id, then its position minus
+    its place in the phrase (the position the phrase would start at)."""
+    k = (w.pids << 32) + (w.positions + (_SHIFT - place))
+    # Already in order when the segments hold ascending ids (a merged or rebuilt term, or
+    # segments written in id order): positions are ascending within a portion.
+    if len(k) > 1 and not bool(np.all(k[1:] > k[:-1])):
+        k = np.unique(k)
+    return k
+
+
+def _phrase(words: list[Occurrences], live: Any) -> np.ndarray:
     """The live portions holding the words at consecutive positions: PostgreSQL's
     ``'a' <-> 'b' <-> 'c'`` (a at p, b at p + 1, c at p + 2, for some p), on the
-    positions its tsvectors hold. ``live`` filters portion ids; ``size`` bounds them."""
-    cand: np.ndarray | None = None
-    for w in sorted(words, key=lambda w: len(w.ids)):
-        cand = w.ids if cand is None else np.intersect1d(cand, w.ids, assume_unique=True)
-        if not len(cand):
-            return _EMPTY
-    assert cand is not None
-    cand = cand[live(cand)]
-    if not len(cand):
-        return _EMPTY
-    inside = np.zeros(size, dtype=bool)
-    inside[cand] = True
+    positions its tsvectors hold. ``live`` filters portion ids."""
     keys: np.ndarray | None = None
-    for place, w in enumerate(words):
-        keep = np.zeros(len(w.pids), dtype=bool)
-        ok = w.pids < size
-        keep[ok] = inside[w.pids[ok]]
-        k = np.unique((w.pids[keep] << 32) + (w.positions[keep] - place + _SHIFT))
-        keys = k if keys is None else np.intersect1d(keys, k, assume_unique=True)
+    # From the rarest word: each other word keeps the starts it also has (binary search).
+    for place, w in sorted(enumerate(words), key=lambda pw: len(pw[1].pids)):
+        k = _keys(w, place)
+        if keys is None:
+            keys = k
+        elif len(k):
+            at = np.minimum(np.searchsorted(k, keys), len(k) - 1)
+            keys = keys[k[at] == keys]
+        else:
+            return _EMPTY
         if not len(keys):
             return _EMPTY
     assert keys is not None
-    return np.unique(keys >> 32)
+    pids = keys >> 32
+    pids = pids[np.concatenate(([True], pids[1:] != pids[:-1]))]  # sorted: each once
+    return pids[live(pids)]
 
 
 class _Matcher(engine._Matcher):
@@ -225,7 +228,7 @@ class _Matcher(engine._Matcher):
             return pids[pmap.live(pids)]
         # A phrase: the portions holding every word, then the word order checked from
         # the positions stored with the postings (migration 0008), in the process.
-        return _phrase(term_positions(self.conn, lexemes, node.prefix), pmap.live, len(pmap.key))
+        return _phrase(term_positions(self.conn, lexemes, node.prefix), pmap.live)
 
     def _postings(self, node: Text) -> Postings:
         pmap = self.dv.pmap
