@@ -17,12 +17,17 @@
 -- order, so they stay aligned whatever order the aggregate receives its rows in.
 -- docs/scaling.md says why.
 ALTER TABLE term_postings ADD COLUMN IF NOT EXISTS pos BYTEA;
+-- Stored out of line as they are, not compressed: pglz took over half of this
+-- migration's rebuild (and of the trigger's writes), and every read of a common word
+-- paid for decompressing it; uncompressed, the postings take about 1.6x the space.
+ALTER TABLE term_postings ALTER COLUMN pids SET STORAGE EXTERNAL,
+    ALTER COLUMN pos SET STORAGE EXTERNAL;
 
 -- The CASE below (twice) is one portion's positions of one term, as `pos` holds them;
 -- it is written out in place because a SQL function holding a subquery is not inlined,
 -- and a function call per row would cost more than the rest of the statement.
--- Most terms occur once in a paragraph: that case is one int2send, the rest a small
--- aggregate. A lexeme without positions (a stripped tsvector, which cablegram never
+-- Most terms occur once or twice in a paragraph: those cases are int2send, the rest a
+-- small aggregate. A lexeme without positions (a stripped tsvector, which cablegram never
 -- writes) gets position 0.
 CREATE OR REPLACE FUNCTION term_postings_append() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -37,6 +42,7 @@ BEGIN
     SELECT u.lexeme, segment, string_agg(int8send(n.portion_id), ''::bytea),
            string_agg(CASE cardinality(u.positions)
                WHEN 1 THEN int2send((u.positions[1] - 32768)::int2)
+               WHEN 2 THEN int2send((u.positions[1] - 32768)::int2) || int2send(u.positions[2])
                ELSE coalesce((SELECT string_agg(int2send(CASE WHEN o = 1 THEN (x - 32768)::int2
                                                           ELSE x END), ''::bytea ORDER BY o)
                               FROM unnest(u.positions) WITH ORDINALITY AS t(x, o)), '\x8000')
@@ -48,15 +54,19 @@ END
 $$;
 
 -- The postings of the portions already stored, rebuilt in one pass: one segment a term,
--- ids ascending (the portions read in id order, the aggregate hashed so it keeps that
--- order). `cablegram migrate --db URL` upgrades an archive; docs/scaling.md has its time.
+-- ids ascending (the portions read in id order through the primary key: the heap of an
+-- archive loaded by several writers is not in id order; the hash aggregate keeps its
+-- input's order). `cablegram migrate --db URL` upgrades an archive and prints the time
+-- this took; docs/scaling.md has figures.
 TRUNCATE term_postings;
 SET LOCAL work_mem = '1GB';
-SET LOCAL enable_sort = off;
+SET LOCAL enable_sort = off;  -- the index, and a hash aggregate
+SET LOCAL max_parallel_workers_per_gather = 0;  -- one scan, in order
 INSERT INTO term_postings (term, seg, pids, pos)
 SELECT u.lexeme, 0, string_agg(int8send(p.portion_id), ''::bytea),
        string_agg(CASE cardinality(u.positions)
                WHEN 1 THEN int2send((u.positions[1] - 32768)::int2)
+               WHEN 2 THEN int2send((u.positions[1] - 32768)::int2) || int2send(u.positions[2])
                ELSE coalesce((SELECT string_agg(int2send(CASE WHEN o = 1 THEN (x - 32768)::int2
                                                           ELSE x END), ''::bytea ORDER BY o)
                               FROM unnest(u.positions) WITH ORDINALITY AS t(x, o)), '\x8000')
@@ -64,6 +74,7 @@ SELECT u.lexeme, 0, string_agg(int8send(p.portion_id), ''::bytea),
 FROM (SELECT portion_id, tsv FROM portions ORDER BY portion_id) p, unnest(p.tsv) AS u
 GROUP BY u.lexeme;
 RESET enable_sort;
+RESET max_parallel_workers_per_gather;
 RESET work_mem;
 
 ALTER TABLE term_postings ALTER COLUMN pos SET NOT NULL;
