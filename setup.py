@@ -46,7 +46,8 @@ class OptionalBuildExt(build_ext):
 def ext_modules() -> list:
     if os.environ.get("CABLEGRAM_PURE") == "1":
         return []
-    # The page scan, written in C (render._page_tags has its regex twin).
+    # The parser's scans written in C (the page scan, a <pre> block's text, str.find and
+    # more: _pagescan.c); each has its Python twin, which runs when this is not built.
     scan = [Extension("cablegram.parser._pagescan", ["src/cablegram/parser/_pagescan.c"])]
     try:
         from mypyc.build import mypycify

@@ -149,6 +149,101 @@ def test_the_page_scan_in_c_finds_what_the_regex_finds() -> None:
         scan(b"<td>")  # type: ignore[arg-type]
 
 
+def test_the_pre_text_in_c_is_what_the_python_steps_give() -> None:
+    render = sys.modules["cablegram.parser.render"]
+    pre_text = render._PRE_TEXT
+    assert pre_text is not None, "cablegram.parser._pagescan not built: run `make install`"
+    twin = render._html_to_text_py
+    rng = random.Random(5)
+    # Tags (and those the C leaves to Python: <br>, </p>, <script>, "<\u017fcript>"),
+    # references it reads and those it leaves to Python, a bare "&", white space and
+    # control characters at the ends of lines, the three string kinds, lone surrogates.
+    pieces = [
+        *("<", ">", "<>", "<<>", "<a href='x'>", "</a>", "<br>", "<BR/>", "<b>", "</p>"),
+        *("</pre>", "<script>x</script>", "<\u017fcript>", "<s", "</", "&", "& ", "&\t"),
+        *("&;", "&<", "&\f", "&#", "&#x", "&#1", "&D", "&nbsp;", "&copy", "&#x000A;"),
+        *(" &#x000A;", "&amp;", "&quot;", "&lt;", "&gt;", "&#39;", "&#13;", "&amp"),
+        *("&#x000a;", "a", "B", " ", "  ", "\t", "\n", "\r", "\x01", "\x0b", "\x0c"),
+        *("\x1c", "\x7f", "\x85", "\xa0", "é", "€", "\U0001f600", "\u2003", "\u2028"),
+        *("¶", "\ud800", "\udc00", "x", "1."),
+        # "&" and a word: html.unescape reads HTML's legacy names without a ";" ("&ltd" is
+        # "<d", "&noti" is "¬i") and leaves other words ("&the"); 32 characters at most.
+        *("&the", "&lt", "&ltd", "&not", "&noti", "&am", "p", "amp", "&para", "&Para"),
+        *("&frac1", "2", ";", "#", "&sup", "&" + "x" * 31, "&" + "x" * 33, "&AElig", "&aeli"),
+    ]
+    read = 0
+    for _ in range(100_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 16)))
+        got = pre_text(text)
+        if got is not None:
+            read += 1
+            assert got == twin(text), text
+    assert read > 10_000  # (the rest went to Python)
+    read = blocks = 0
+    for _, page in read_pages(300):
+        for block in render._PRE.findall(page.decode("utf-8", "replace")):
+            got = pre_text(block)
+            blocks += 1
+            if got is not None:
+                read += 1
+                assert got == twin(block)
+    assert read > 0.9 * blocks  # the common case is the C one
+    with pytest.raises(TypeError):
+        pre_text(b"<pre>")  # type: ignore[arg-type]
+
+
+def test_the_search_helpers_in_c_give_what_str_gives() -> None:
+    scan = sys.modules["cablegram.parser.scan"]
+    find, lower = scan._FIND, scan._LOWER
+    assert find is not None and lower is not None, "_pagescan not built: run `make install`"
+    rng = random.Random(9)
+    alphabet = "abAB \n" + "é¶" + "€" + "\U0001f600"
+    for _ in range(100_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 60)))
+        sub = "".join(rng.choice("abAB \né") for _ in range(rng.randrange(0, 5)))
+        start, end = rng.randrange(-70, 70), rng.randrange(-70, 70)
+        assert find(text, sub, start, end) == text.find(sub, start, end), (text, sub, start, end)
+        if max(map(ord, text), default=0) < 256:  # one-byte text: fold's two ways
+            want = (
+                text.lower() if text.isascii() else text.encode("latin-1").lower().decode("latin-1")
+            )
+            assert lower(text) == want
+        else:
+            assert lower(text) is None
+    for _ in range(500):  # long texts, the 16-character steps, needles found late
+        text = "".join(
+            rng.choice(["SUMMARY", "summary", "SIPDIS", " ", "x", "\n", "S"]) for _ in range(800)
+        )
+        for sub in ("summary", "SIPDIS", "S", "ry", "SIPDIS S"):
+            start = rng.randrange(0, 100)
+            end = rng.choice([len(text), len(text) - rng.randrange(0, 50), 10**9])
+            assert find(text, sub, start, end) == text.find(sub, start, end)
+    with pytest.raises(TypeError):
+        find(b"x", "x", 0, 1)  # type: ignore[arg-type]
+
+
+def test_the_telegram_scans_in_c_find_what_their_regexes_find() -> None:
+    pages = sys.modules["cablegram.parser.pages"]
+    core = sys.modules["cablegram.parser.core"]
+    of_marks, number_marks = pages._OF_MARKS, core._NUMBER_MARKS
+    assert of_marks is not None and number_marks is not None, "_pagescan not built"
+
+    def both(text: str) -> None:
+        assert of_marks(text) == [m.start() for m in pages._OF_COUNT.finditer(text)], text
+        assert number_marks(text) == [m.start() for m in core._NUMBER_MARK.finditer(text)], text
+
+    rng = random.Random(2)
+    # Digits of other scripts ("\u0663") are \d too, and other white space is \s.
+    pieces = ["O", "F", "OF", " ", "\t", "1", "2", "\u0663", "\n", ". (", ".", "(", "x", "é"]
+    pieces += ["€", "\u2003", "\xa0", "12", "OF 12", " 6. (C)", "002 OF 003"]
+    for _ in range(100_000):
+        both("".join(rng.choice(pieces) for _ in range(rng.randrange(0, 30))))
+    for _ in range(1000):
+        both("".join(rng.choice(pieces) for _ in range(rng.randrange(0, 400))))
+    for _, page in read_pages(300):
+        both(page.decode("utf-8", "replace"))
+
+
 def test_an_edited_source_is_run_instead_of_its_stale_compiled_module(tmp_path: Path) -> None:
     src = tmp_path / "src"
     shutil.copytree(ROOT / "src", src, ignore=shutil.ignore_patterns("__pycache__"))

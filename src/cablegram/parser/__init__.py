@@ -5,10 +5,11 @@ Modules, in the order a cable flows through them: ``decode`` (bytes to text),
 ``preamble`` (banner, caveats, E.O., TAGS, SUBJECT, REF, Classified By), ``body``
 (paragraphs, summary, comment, signer), ``core`` (putting it together).
 
-The build compiles these modules with mypyc, and builds ``_pagescan`` (the page scan,
-written in C, with a regex twin in ``render``) (setup.py; docs/parsing.md). The compiled
-and the pure-Python modules run the same source, so they give the same records; the
-pure ones are loaded instead when ``CABLEGRAM_PURE=1`` is set, or, in a source checkout,
+The build compiles these modules with mypyc, and builds ``_pagescan`` (the scans written
+in C: the page's tags, a ``<pre>`` block's text, ``str.find`` and two telegram scans, each
+with its Python twin in ``render``, ``scan``, ``pages`` or ``core``) (setup.py;
+docs/parsing.md). The compiled and the pure-Python modules run the same source, so they
+give the same records; the pure ones are loaded instead when ``CABLEGRAM_PURE=1`` is set, or, in a source checkout,
 when a compiled module is older than its source (an edit since the last build), so that an
 edit always takes effect.
 """

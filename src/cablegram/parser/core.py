@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from typing import Final
@@ -57,6 +58,18 @@ _GLUED_MARK: Final = re.compile(r"\(([A-Za-z/ ]{1,14})\)[ \t]+[A-Z\"]")
 _NUMBER_MARK: Final = re.compile(
     r"\. \((?:(?<=[ \t]\S\. \()|(?<=[ \t]\S\S\. \()|(?<=[ \t]\S\S\S\. \())"
 )
+
+
+def _load_number_marks() -> Callable[[str], list[int]] | None:
+    # The places of _NUMBER_MARK in C (_pagescan.c), when the build made it.
+    try:
+        from cablegram.parser._pagescan import number_marks
+    except ImportError:
+        return None
+    return number_marks
+
+
+_NUMBER_MARKS: Final = _load_number_marks()
 _SENTENCE_END: Final = ".!?\"')"
 _PARA_WORD: Final = re.compile(r"(?i)\b(?:paras?|paragraphs?)\.?[ \t]*$")
 _CLASSIFIED_BY_ANY: Final = re.compile(r"(?i)(?<![a-z])classified\s+by\s*:?\s*(.+)")
@@ -206,7 +219,7 @@ def _name_id(c: Cable, name: str) -> None:
 def _drop_sipdis_lines(text: str) -> str:
     """Lines that hold only SIPDIS go, the line alone: the blank lines around it stay, so
     that the paragraphs on either side stay apart."""
-    j = text.find("SIPDIS")
+    j = scan.find(text, "SIPDIS", 0, len(text))
     if j < 0:
         return text
     out: list[str] = []
@@ -218,7 +231,7 @@ def _drop_sipdis_lines(text: str) -> str:
         if start >= done and not text[start:j].strip(" \t") and not text[j + 6 : end].strip(" \t"):
             out.append(text[done:start])
             done = min(end + 1, len(text))
-        j = text.find("SIPDIS", max(end, j + 1))
+        j = scan.find(text, "SIPDIS", max(end, j + 1), len(text))
     if not out:
         return text
     out.append(text[done:])
@@ -230,13 +243,16 @@ def _split_glued_paragraphs(text: str) -> str:
     However") or onto the Classified By line ("...(b) and (d). 1. (C) The") starts a
     block of its own. Only a number with a portion marking is taken, and not after
     "para" ("see para 6. (C)" is a citation). Tried from each ". (" that has a number
-    after a space before it (_NUMBER_MARK: the regex engine finds the literal quicker than
-    str.find, whose skips stall on the spaces of the text, and tests what stands before it
-    without a step per paragraph here)."""
+    after a space before it (_NUMBER_MARK, whose lookbehinds test what stands before it
+    without a step per paragraph here; in C where the build made it)."""
     out: list[str] = []
     done = 0
-    for at in _NUMBER_MARK.finditer(text):
-        i = at.start()
+    marks = (
+        _NUMBER_MARKS(text)
+        if _NUMBER_MARKS is not None
+        else [m.start() for m in _NUMBER_MARK.finditer(text)]
+    )
+    for i in marks:
         k = i
         while k > i - 3 and k > 0 and text[k - 1].isdigit():
             k -= 1

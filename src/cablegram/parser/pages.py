@@ -14,6 +14,7 @@ shape alone (zero-padded serial, ``NNN OF NNN``), which prose does not take.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Final
 
 from cablegram import reference
@@ -26,8 +27,6 @@ _LINE_HEADER: Final = re.compile(
     r"\n(?:[ \t\\]*\n)*[ \t\\]*[A-Z][A-Z .'\-]{1,30}[ \t]+0{2,}\d{1,8}[ \t]+\d{3}(?:\.\d)?"
     r"[ \t]+OF[ \t]+\d{3}[ \t\\]*(?:\n[ \t\\]*)*(?=\n|$)"
 )
-# " OF \d{2}" is in every page header, old or new; in few other cables.
-_PAGE_MARK: Final = re.compile(r"OF \d{2}")
 # Old printouts: "PAGE 02 HARARE 06677 01 OF 03 291400Z", the class line above it (or
 # glued at the end of the line before: "...A  CONFIDENTIAL\nPAGE 04 ...").
 _OLD_PAGE: Final = re.compile(
@@ -47,43 +46,86 @@ _WORDS_BEFORE: Final = re.compile(r"(?:[A-Z][A-Z.'\-]*[ \t]+){1,4}$")
 _NOT_LETTERS: Final = re.compile(r"[^A-Z]")
 
 
-# What every page header holds, new or old form: a literal the regex engine jumps to (a
-# quicker scan than str.find's for a needle with a space in it). The headers are tried
-# only from where it stands, instead of at every line or position.
+# What every page header holds, new or old form ("OF 003", "OF 03"): the headers are tried
+# only from where it stands, instead of at every line or position. Found once a text,
+# with one pass of the regex engine, which jumps to the literal (quicker than str.find of
+# " OF ", whose skip table stalls on the spaces of the text); its matches cannot overlap
+# (none holds an "O" after its first letter), so they are every place it matches.
+_OF_COUNT: Final = re.compile(r"OF[ \t]+\d{2}")
+# The same with a three-digit page count: the new form's.
 _OF_PAGES: Final = re.compile(r"OF[ \t]+\d{3}")
+# " OF NN": a text without it has no page header to remove.
+_PAGE_MARK: Final = re.compile(r"OF \d{2}")
+
+
+def _load_of_marks() -> Callable[[str], list[int]] | None:
+    # The places of _OF_COUNT in C (_pagescan.c: "OF" found 16 places at a time), when
+    # the build made it.
+    try:
+        from cablegram.parser._pagescan import of_marks
+    except ImportError:
+        return None
+    return of_marks
+
+
+_OF_MARKS: Final = _load_of_marks()
 
 
 def strip_page_headers(text: str, defects: list[Defect], origin: str = "", serial: str = "") -> str:
     """``text`` without its page headers. ``origin`` and ``serial`` are the banner's
     ("NEW DELHI", "9876"): with them, headers glued into a line go too."""
     n = 0
-    if _has_page_mark(text):
-        text, n = _strip_line_headers(text)
-        if "PAGE " in text:
+    marks = (
+        _OF_MARKS(text) if _OF_MARKS is not None else [m.start() for m in _OF_COUNT.finditer(text)]
+    )
+    if _has_page_mark(text, marks):
+        # The places of "OF NNN", kept up to date as headers go (see _strip_line_headers).
+        pages = [i for i in marks if _OF_PAGES.match(text, i)]
+        old_form = _page_before(text, marks)
+        text, n, pages = _strip_line_headers(text, pages)
+        if old_form and "PAGE " in text:
             text, k = _strip_old_pages(text)
             n += k
-        if " OF " in text:
-            text, k = _strip_glued(text, origin, serial)
-            n += k
+            if k:
+                pages = [m.start() for m in _OF_PAGES.finditer(text)]
+        text, k = _strip_glued(text, origin, serial, pages)
+        n += k
     if n:
         defects.append(Defect("page-header", f"removed {n} page header(s) inside the text"))
     return text
 
 
-def _strip_line_headers(text: str) -> tuple[str, int]:
+def _page_before(text: str, marks: list[int]) -> bool:
+    """Whether "PAGE" stands before one of ``marks`` on its line, as in every old-form
+    header (_OLD_PAGE: "PAGE 02 HARARE 06677 01 OF 03", all on one line). Removing the
+    headers of the new form takes whole lines: the lines left were all in ``text``."""
+    return any(text.rfind("PAGE", text.rfind("\n", 0, i) + 1, i) >= 0 for i in marks)
+
+
+def _has_page_mark(text: str, marks: list[int]) -> bool:
+    """Whether " OF NN" stands in the text (each of its matches is one of ``marks``)."""
+    return any(i and text[i - 1] == " " and _PAGE_MARK.match(text, i) for i in marks)
+
+
+def _strip_line_headers(text: str, pages: list[int]) -> tuple[str, int, list[int]]:
     """Headers on a line of their own: what ``_LINE_HEADER.sub`` removes, each header and
     the blank lines around it leaving one line break (the page break was mid-sentence;
     joined into one block), or two before a numbered paragraph. Tried from each "OF NNN"
-    at the line break that opens the blank lines above its line, where a match holding it
-    starts (the leftmost such break after the last header removed)."""
+    (``pages``, where _OF_PAGES matches) at the line break that opens the blank lines
+    above its line, where a match holding it starts (the leftmost such break after the
+    last header removed). Also gives where _OF_PAGES matches in the text it returns: the
+    headers go with their whole lines, which no match crosses, so the others only move."""
     out: list[str] = []
     done = 0
     n = 0
-    m = _OF_PAGES.search(text)
-    while m is not None:
-        s = text.rfind("\n", done, m.start())  # (the header text holds no line break)
+    kept: list[int] = []
+    shift = 0  # how much shorter the text before done has become
+    for at in pages:
+        if at < done:
+            continue  # in a header removed
+        s = text.rfind("\n", done, at)  # (the header text holds no line break)
         if s < 0:
-            m = _OF_PAGES.search(text, m.end())
+            kept.append(at - shift)
             continue
         while True:  # up over the blank lines (line marks "\" and white space only)
             p = text.rfind("\n", done, s)
@@ -92,17 +134,18 @@ def _strip_line_headers(text: str) -> tuple[str, int]:
             s = p
         h = _LINE_HEADER.match(text, s)
         if h is None:
-            m = _OF_PAGES.search(text, m.end())
+            kept.append(at - shift)
             continue
         n += 1
         out.append(text[done:s])
-        out.append("\n" if _PARA_NEXT.match(text, h.end()) else "")
+        sep = "\n" if _PARA_NEXT.match(text, h.end()) else ""
+        out.append(sep)
+        shift += h.end() - s - len(sep)
         done = h.end()
-        m = _OF_PAGES.search(text, done)
     if not n:
-        return text, 0
+        return text, 0, pages
     out.append(text[done:])
-    return "".join(out), n
+    return "".join(out), n, kept
 
 
 def _strip_old_pages(text: str) -> tuple[str, int]:
@@ -132,7 +175,7 @@ def _strip_old_pages(text: str) -> tuple[str, int]:
     return "".join(out), n
 
 
-def _strip_glued(text: str, origin: str, serial: str) -> tuple[str, int]:
+def _strip_glued(text: str, origin: str, serial: str, pages: list[int]) -> tuple[str, int]:
     """Headers glued into a line. The serial must be the cable's (when the banner gave
     one) or zero-padded like a header's; the post words before it go when they are the
     cable's post as printed (a prefix of it: headers cut it to ten letters) or, with no
@@ -143,11 +186,9 @@ def _strip_glued(text: str, origin: str, serial: str) -> tuple[str, int]:
     done = 0
     n = 0
     # Each " OF " with a digit before it and a page count after it ("002 OF 003",
-    # "002.2 OF  005"), found from "OF NNN" (see _OF_PAGES).
-    of = _OF_PAGES.search(text)
-    while of is not None:
-        i = of.start() - 1
-        of = _OF_PAGES.search(text, of.end())
+    # "002.2 OF  005"), found from "OF NNN" (``pages``: where _OF_PAGES matches).
+    for at in pages:
+        i = at - 1
         if i < max(done, 1) or text[i] != " " or text[i + 3] != " " or not text[i - 1].isdigit():
             continue
         head = _GLUED_HEAD.search(text, max(done, i - 24), i + 1)
@@ -188,21 +229,10 @@ def _strip_glued(text: str, origin: str, serial: str) -> tuple[str, int]:
             sep = " "
         out.append(kept + sep)
         done = end
-        if of is not None and of.start() <= done:
-            of = _OF_PAGES.search(text, done)
     if not n:
         return text, 0
     out.append(text[done:])
     return "".join(out), n
-
-
-def _has_page_mark(text: str) -> bool:
-    m = _PAGE_MARK.search(text, 1)
-    while m:
-        if text[m.start() - 1] == " ":
-            return True
-        m = _PAGE_MARK.search(text, m.start() + 1)
-    return False
 
 
 # A page header anywhere in reader text (the bench and the tests look for what is left).

@@ -617,14 +617,14 @@ def _search_ref(text: str, folded: str | None, pos: int, endpos: int) -> re.Matc
     of at every position."""
     if folded is None:
         return _REF.search(text, pos, endpos)
-    j = folded.find("ref", pos, endpos)
+    j = scan.find(folded, "ref", pos, endpos)
     while j >= 0:
         start = j - 1 if j else 0
         if start >= pos:
             m = _REF.match(text, start, endpos)
             if m:
                 return m
-        j = folded.find("ref", j + 1, endpos)
+        j = scan.find(folded, "ref", j + 1, endpos)
     return None
 
 
