@@ -11,6 +11,12 @@ each query's total checked to be equal on both backends. All in one run:
     python bench/scale.py --cables 250000 --pg-url postgresql://u@db:5432/cables \\
         --scheduler tcp://scheduler:8786
     python bench/scale.py --cables 1000000 --backends postgres --ingest-only
+    python bench/scale.py --cables 250000 --search-only --sqlite-db synth-250k.db \\
+        --pg-url postgresql://u@db:5432/cables --rounds 2
+
+``--search-only`` ingests nothing: it times the 50 queries on two existing archives of the
+same cables (the SQLite file opened read-only), the backends taking turns query by query
+so that both see the same load, and checks that each query's total and hits agree.
 
 The corpus is ``bench/synth.py``'s (real paragraphs, real headers, unique ids), generated
 once in shards of ``--shard`` cables (``synth-SEED-FIRST-LAST.tar``; cable i is a function
@@ -202,6 +208,29 @@ def time_queries(target: str, rounds: int, queries: list[str]) -> dict:
                 per[q].append((time.perf_counter() - t0) * 1000)
     finally:
         store.close()
+    return _summary(per, totals)
+
+
+def _open_sqlite_read_only(path: str):
+    """A SQLite store on ``path`` opened with ``mode=ro``: nothing is written to the file
+    (a shared benchmark archive)."""
+    import sqlite3
+
+    from cablegram.store import sqlite as sqlite_store
+
+    real = sqlite3.connect
+
+    def read_only(target, *args, **kw):
+        return real(f"file:{target}?mode=ro", *args, uri=True, **kw)
+
+    sqlite_store.sqlite3.connect = read_only  # only while the store connects
+    try:
+        return sqlite_store.SQLiteStore(path, create=False)
+    finally:
+        sqlite_store.sqlite3.connect = real
+
+
+def _summary(per: dict[str, list[float]], totals: dict[str, int]) -> dict:
     every = [x for xs in per.values() for x in xs]
     return {
         "p50_ms": round(pct(every, 0.5), 1),
@@ -212,6 +241,38 @@ def time_queries(target: str, rounds: int, queries: list[str]) -> dict:
             for q, xs in per.items()
         },  # fmt: skip
     }
+
+
+def time_interleaved(sqlite_db: str, pg_url: str, rounds: int, queries: list[str]) -> dict:
+    """The queries on both archives, taking turns per query (the same load on both), after
+    a warm-up round that loads each backend's doc values and checks the answers agree."""
+    stores = {"sqlite": _open_sqlite_read_only(sqlite_db), "postgres": open_store(pg_url)}
+    per = {name: {q: [] for q in queries} for name in stores}
+    totals: dict[str, dict[str, int]] = {name: {} for name in stores}
+    differ = []
+    try:
+        t0 = time.perf_counter()
+        for q in queries:
+            got = {}
+            for name, store in stores.items():
+                res = store.search(q, per_page=20)
+                totals[name][q] = res.total
+                got[name] = (res.total, [h.id for h in res.hits])
+            if got["sqlite"] != got["postgres"]:
+                differ.append(q)
+        print(f"warm-up round: {time.perf_counter() - t0:.1f} s", flush=True)
+        for _ in range(rounds):
+            for q in queries:
+                for name, store in stores.items():
+                    t0 = time.perf_counter()
+                    store.search(q, per_page=20)
+                    per[name][q].append((time.perf_counter() - t0) * 1000)
+    finally:
+        for store in stores.values():
+            store.close()
+    return {"search_sqlite": _summary(per["sqlite"], totals["sqlite"]),
+            "search_postgres": _summary(per["postgres"], totals["postgres"]),
+            "answers_differ": differ}  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- projection
@@ -373,7 +434,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scheduler", default=None, help="Dask scheduler (default: LocalCluster)")
     ap.add_argument("--project", type=int, default=PROJECT,
                     help="project time and size to this many cables (default 2,300,000)")  # fmt: skip
+    ap.add_argument(
+        "--search-only",
+        action="store_true",
+        help="time the queries on --sqlite-db and --pg-url, ingesting nothing",
+    )
+    ap.add_argument("--sqlite-db", default=None, help="an existing SQLite archive (--search-only)")
     args = ap.parse_args(argv)
+    if args.search_only:
+        return search_only(args)
     backends = {b.strip() for b in args.backends.split(",") if b.strip()}
     if not backends <= {"sqlite", "postgres"}:
         ap.error("--backends: sqlite and/or postgres")
@@ -464,6 +533,33 @@ def main(argv: list[str] | None = None) -> int:
     (out / "scale-projection.json").write_text(json.dumps(proj, indent=2) + "\n")
     print_projection(proj)
     return status
+
+
+def search_only(args: argparse.Namespace) -> int:
+    if not (args.sqlite_db and args.pg_url):
+        print("--search-only needs --sqlite-db and --pg-url", file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    queries = query_mix(args.out, args.cables, args.seed)
+    load0 = os.getloadavg()
+    r = time_interleaved(args.sqlite_db, args.pg_url, args.rounds, queries)
+    a, b = r["search_sqlite"], r["search_postgres"]
+    print(f"{'query':40} {'total':>8} {'SQLite ms':>10} {'PG ms':>8}")
+    for q in queries:
+        print(f"{q[:40]:40} {a['queries'][q]['total']:>8} {a['queries'][q]['median_ms']:>10} "
+              f"{b['queries'][q]['median_ms']:>8}")  # fmt: skip
+    load1 = os.getloadavg()
+    print(
+        f"search p50/p95 over {args.rounds} rounds, interleaved: SQLite {a['p50_ms']}/"
+        f"{a['p95_ms']} ms, PostgreSQL {b['p50_ms']}/{b['p95_ms']} ms (p95 ratio "
+        f"{b['p95_ms'] / a['p95_ms']:.2f}); answers differ for: {r['answers_differ'] or 'none'}; "
+        f"load average {load0[0]:.1f} -> {load1[0]:.1f}"
+    )
+    r.update(command=" ".join([Path(sys.executable).name, *sys.argv]), cables=args.cables,
+             load=[load0, load1])  # fmt: skip
+    path = args.out / f"search-{args.cables}.json"
+    path.write_text(json.dumps(r, indent=2) + "\n")
+    return 1 if r["answers_differ"] else 0
 
 
 if __name__ == "__main__":

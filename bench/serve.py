@@ -10,7 +10,7 @@ the archive's own tags and origins; people repeat queries (shared links, paging 
 the server remembers results until the database changes. ``--unique`` makes every request
 a query never seen before (a harmless ``-zq<N>x`` term is added), which measures the search
 itself. Reports requests/s, latency percentiles and errors; the target is p95 <= 150 ms at
-20 clients. ``--json`` prints the figures as JSON.
+20 clients on SQLite, <= 300 ms on PostgreSQL (issue 20: a server shared over the network). ``--json`` prints the figures as JSON.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 
 TARGET_P95_MS = 150.0
+TARGET_P95_MS_POSTGRES = 300.0
 MAX_DURATION = 60.0
 WORDS = [
     "iran", "oil", "election", "minister", "nuclear", "trade", "military", "president",
@@ -275,14 +276,16 @@ def main(argv: list[str] | None = None) -> int:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+    target = (TARGET_P95_MS_POSTGRES if (args.db or "").startswith("postgres")
+              else TARGET_P95_MS)  # fmt: skip
     res.update(
         unique=args.unique,
         client=args.client,
         clients=args.clients,
         workers=args.workers if args.db else None,
         cables=stats.get("cables"),
-        target_p95_ms=TARGET_P95_MS,
-        meets_target=bool(res["p95_ms"] <= TARGET_P95_MS and not res["errors"]),
+        target_p95_ms=target,
+        meets_target=bool(res["p95_ms"] <= target and not res["errors"]),
     )
     if args.json:
         print(json.dumps(res, indent=2))
@@ -299,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
             + (" (--unique)" if args.unique else "")
         )
         verdict = "meets" if res["meets_target"] else "MISSES"
-        print(f"target p95 <= {TARGET_P95_MS:.0f} ms with no errors: {verdict}")
+        print(f"target p95 <= {res['target_p95_ms']:.0f} ms with no errors: {verdict}")
     return 0
 
 

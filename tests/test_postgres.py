@@ -72,6 +72,11 @@ QUERIES = [
     "president AND (russia OR iran)",
     "election observers",
     "nothingmatchesthis",
+    '"of the"',
+    '"prime minister"',
+    '"ministry of foreign affairs"',
+    '"the government of"*',
+    'subject:"naval ba"*',
 ]
 CLEARANCES = [
     None,

@@ -61,5 +61,8 @@ def migrate_command(db: str) -> None:
         raise click.ClickException("migrate is for postgresql:// databases")
     with open_archive(db, create=True) as arc:
         rows = arc.migrations()
+        applied_now = getattr(arc.store, "migrated", [])
+    for version, name, secs in applied_now:  # 0008 rebuilds an archive's postings
+        click.echo(f"applied {version:04d} {name} in {secs:.1f} s", err=True)
     for version, name, at in rows:
         click.echo(f"{version:04d} {name}\t{at}")

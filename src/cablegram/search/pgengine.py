@@ -10,8 +10,8 @@ PostgreSQL hands over rows and the process does the rest with the SQLite engine'
    database generation, inside the search's snapshot.
 2. A word's portions are its rows of ``term_postings`` (migration 0007: a few segments of
    portion ids as bytes), dead ids dropped by the portion map; a prefix reads every term
-   with it; a phrase intersects its words' portions and asks PostgreSQL which of those
-   few hold the phrase (``tsv @@ 'a' <-> 'b'`` on those rows only).
+   with it; a phrase reads its words' positions too (migration 0008) and checks the
+   order in the process (``_phrase``: PostgreSQL's ``<->`` on the same positions).
 3. Booleans, doc-value filters, a restricted reader's rights (``Visibility.allows`` over
    the portion map), BM25, the page order and the facets are ``search.sqlite``'s
    matcher, scoring, ordering and facet code, unchanged: the same numbers by construction.
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,7 @@ from cablegram.search.docvalues import Postings
 from cablegram.search.fields import entity_mentions, entity_tables, spec_for
 from cablegram.search.nodes import guarantees_visible
 from cablegram.search.pgdocvalues import PgDocValues, doc_values
-from cablegram.search.postgres import leaf_lexemes, ph, tsquery_of
+from cablegram.search.postgres import leaf_lexemes, ph
 from cablegram.search.query import Entity, Node, QueryError, Text, parse_query
 from cablegram.search.results import (
     FACETS,
@@ -50,13 +51,12 @@ from cablegram.search.results import (
 )
 from cablegram.search.visibility import Visibility
 
-__all__ = ["iter_ids", "search", "search_ids"]
+__all__ = ["Occurrences", "iter_ids", "search", "search_ids", "term_pids", "term_positions"]
 
 _EMPTY = np.zeros(0, dtype=np.int64)
-# A phrase's candidate portions (holding all its words) are checked by id up to this many,
-# else through the full-text index (bench/scale.py's phrases at 30,000 cables: 10,000
-# candidates took 750 ms by id and 120-250 ms by the index).
-PHRASE_BY_ID = 2000
+# Bits of a phrase key below the portion id: room for a position (14 bits) shifted by
+# the word's place in the phrase (the key is ``pid << 32 | pos - place + _SHIFT``).
+_SHIFT = 1 << 30
 
 
 def _like_prefix(prefix: str) -> str:
@@ -90,6 +90,89 @@ def _decode(parts: list[bytes]) -> np.ndarray:
     if len(pids) > 1 and np.any(pids[1:] < pids[:-1]):
         pids.sort()
     return pids
+
+
+@dataclass
+class Occurrences:
+    """Every position of a term (or of the terms with a prefix) in the portions that hold
+    it: portion ``pids[i]`` holds the term at word ``positions[i]``."""
+
+    pids: np.ndarray
+    positions: np.ndarray
+
+
+def _occurrences(rows: list[tuple[bytes, bytes]]) -> Occurrences:
+    """Segments of ``term_postings`` (``pids``, ``pos``) as occurrences. Concatenated in
+    any order they stay aligned: each segment holds as many first positions (bit 15
+    set) as ids."""
+    if not rows:
+        return Occurrences(_EMPTY, _EMPTY)
+    pids = np.frombuffer(b"".join(r[0] for r in rows), dtype=">i8").astype(np.int64)
+    raw = np.frombuffer(b"".join(r[1] for r in rows), dtype=">u2")
+    first = raw >= 0x8000
+    if int(np.count_nonzero(first)) != len(pids) or (len(raw) and not first[0]):
+        raise RuntimeError("term_postings: ids and positions do not match (migration 0008)")
+    group = np.cumsum(first) - 1
+    return Occurrences(pids[group], (raw & 0x7FFF).astype(np.int64))
+
+
+def term_positions(conn: Any, lexemes: list[str], prefix: bool = False) -> list[Occurrences]:
+    """The occurrences of each word of a phrase (the last one a prefix when ``prefix``),
+    live portions or not, read in one round trip."""
+    exact = sorted(set(lexemes[:-1] if prefix else lexemes))
+    got: dict[str, list[tuple[bytes, bytes]]] = {t: [] for t in exact}
+    with conn.pipeline():
+        cur = conn.execute(
+            "SELECT term, pids, pos FROM term_postings WHERE term = ANY(%s) ORDER BY term, seg",
+            (exact,),
+            binary=True,
+        )
+        pcur = prefix and conn.execute(
+            "SELECT pids, pos FROM term_postings WHERE term LIKE %s ESCAPE '\\' ORDER BY term, seg",
+            (_like_prefix(lexemes[-1]),),
+            binary=True,
+        )
+    for term, pids, pos in cur.fetchall():
+        got[term].append((pids, pos))
+    occ = {t: _occurrences(rows) for t, rows in got.items()}
+    out = [occ[lex] for lex in (lexemes[:-1] if prefix else lexemes)]
+    if pcur:
+        out.append(_occurrences([(r[0], r[1]) for r in pcur.fetchall()]))
+    return out
+
+
+def _keys(w: Occurrences, place: int) -> np.ndarray:
+    """The word's occurrences as sorted phrase keys: portion id, then its position minus
+    its place in the phrase (the position the phrase would start at)."""
+    k = (w.pids << 32) + (w.positions + (_SHIFT - place))
+    # Already in order when the segments hold ascending ids (a merged or rebuilt term, or
+    # segments written in id order): positions are ascending within a portion.
+    if len(k) > 1 and not bool(np.all(k[1:] > k[:-1])):
+        k = np.unique(k)
+    return k
+
+
+def _phrase(words: list[Occurrences], live: Any) -> np.ndarray:
+    """The live portions holding the words at consecutive positions: PostgreSQL's
+    ``'a' <-> 'b' <-> 'c'`` (a at p, b at p + 1, c at p + 2, for some p), on the
+    positions its tsvectors hold. ``live`` filters portion ids."""
+    keys: np.ndarray | None = None
+    # From the rarest word: each other word keeps the starts it also has (binary search).
+    for place, w in sorted(enumerate(words), key=lambda pw: len(pw[1].pids)):
+        k = _keys(w, place)
+        if keys is None:
+            keys = k
+        elif len(k):
+            at = np.minimum(np.searchsorted(k, keys), len(k) - 1)
+            keys = keys[k[at] == keys]
+        else:
+            return _EMPTY
+        if not len(keys):
+            return _EMPTY
+    assert keys is not None
+    pids = keys >> 32
+    pids = pids[np.concatenate(([True], pids[1:] != pids[:-1]))]  # sorted: each once
+    return pids[live(pids)]
 
 
 class _Matcher(engine._Matcher):
@@ -143,32 +226,9 @@ class _Matcher(engine._Matcher):
         if len(lexemes) == 1:
             pids = self._term(lexemes[0], node.prefix)
             return pids[pmap.live(pids)]
-        # A phrase: the portions holding every word, then PostgreSQL checks the order on
-        # those rows only (their positions are in the tsvector).
-        last = len(lexemes) - 1
-        cand: np.ndarray | None = None
-        for i, lex in sorted(enumerate(lexemes), key=lambda x: x[1]):
-            pids = self._term(lex, node.prefix and i == last)
-            cand = pids if cand is None else np.intersect1d(cand, pids, assume_unique=True)
-            if not len(cand):
-                return _EMPTY
-        assert cand is not None
-        cand = cand[pmap.live(cand)]
-        if not len(cand):
-            return _EMPTY
-        if len(cand) <= PHRASE_BY_ID:
-            sql = (
-                "SELECT portion_id FROM portions WHERE portion_id = ANY(%s) AND tsv @@ %s::tsquery"
-            )
-            params: tuple = (cand.tolist(), tsquery_of(node))
-        else:  # many: the GIN index's bitmap visits the heap in page order, not id by id
-            sql = "SELECT portion_id FROM portions WHERE tsv @@ %s::tsquery"
-            params = (tsquery_of(node),)
-        rows = self.conn.execute(
-            f"SELECT coalesce(array_agg(portion_id), '{{}}') FROM ({sql}) s", params, binary=True
-        ).fetchone()[0]
-        found = np.sort(np.array(rows, dtype=np.int64))
-        return found[pmap.live(found)]
+        # A phrase: the portions holding every word, then the word order checked from
+        # the positions stored with the postings (migration 0008), in the process.
+        return _phrase(term_positions(self.conn, lexemes, node.prefix), pmap.live)
 
     def _postings(self, node: Text) -> Postings:
         pmap = self.dv.pmap

@@ -24,6 +24,7 @@ import json
 import re
 import struct
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -183,6 +184,9 @@ class PostgresStore(VersionWrites, Store):
     # -- schema ----------------------------------------------------------------------------
     def _migrate(self, create: bool) -> None:
         c = self.conn
+        # (version, name, seconds) of the migrations this open applied (`cablegram migrate`
+        # prints them: 0008 rebuilds the postings of an existing archive).
+        self.migrated: list[tuple[int, str, float]] = []
         have = _value(c.execute("SELECT to_regclass('schema_migrations') IS NOT NULL"))
         applied: set[int] = set()
         if have:
@@ -206,7 +210,9 @@ class PostgresStore(VersionWrites, Store):
             for version, name, sql in migrations():
                 if version in applied:
                     continue
+                t0 = time.perf_counter()
                 c.execute(sql)  # our own files, never user text
+                self.migrated.append((version, name, time.perf_counter() - t0))
                 c.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (%s, %s, %s)",
                     (version, name, _now()),
@@ -306,19 +312,21 @@ class PostgresStore(VersionWrites, Store):
             return True
 
     def merge_postings(self, most: int = POSTINGS_SEGMENTS) -> int:
-        """Merge the segments of every term that has more than ``most`` into one (migration
-        0007): each write appends a segment per term it wrote, and a word's postings
-        are read as all its segments. Returns how many terms were merged."""
+        """Merge the segments of every term that has more than ``most`` into one (migrations
+        0007, 0008): each write appends a segment per term it wrote, and a word's postings
+        are read as all its segments. Ids and positions are concatenated in the same
+        ``seg`` order, so they stay aligned. Returns how many terms were merged."""
         c = self.conn
         with self._lock, c.transaction():
             c.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
             cur = c.execute(
                 "WITH many AS (SELECT term FROM term_postings GROUP BY term HAVING count(*) > %s), "
                 "moved AS (DELETE FROM term_postings t USING many WHERE t.term = many.term "
-                "RETURNING t.term, t.seg, t.pids) "
-                "INSERT INTO term_postings (term, seg, pids) "
+                "RETURNING t.term, t.seg, t.pids, t.pos) "
+                "INSERT INTO term_postings (term, seg, pids, pos) "
                 "SELECT term, nextval('term_postings_seg'), "
-                "string_agg(pids, ''::bytea ORDER BY seg) FROM moved GROUP BY term",
+                "string_agg(pids, ''::bytea ORDER BY seg), string_agg(pos, ''::bytea ORDER BY seg) "
+                "FROM moved GROUP BY term",
                 (most,),
             )
             return cur.rowcount
