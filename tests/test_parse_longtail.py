@@ -370,6 +370,27 @@ def test_paragraph_glued_onto_the_classified_by_line():
     assert [(p.number, p.text) for p in c.paragraphs] == [(1, "The minister said."), (2, "Two.")]
 
 
+def test_unnumbered_body_run_on_after_the_classified_by_reason():
+    # 09CAIRO142 as released: the whole body on the Classified By line, after its reason.
+    c = parse(
+        "CONFIDENTIAL\n\nSUBJECT: AYMAN NOUR LETTER TO PRESIDENT OBAMA\n\n"
+        "Classified By: Minister-Counselor William R. Stewart for reason 1.4 (b). (C) The wife"
+        " of imprisoned Al Ghad Party leader Ayman Nour passed to us a handwritten letter.\n"
+    )
+    assert c.classified_by is not None and c.classified_by.name.endswith("Stewart")
+    assert c.reasons == ["1.4(b)"]
+    texts = [p.text for p in c.paragraphs]
+    assert len(texts) == 1 and "handwritten letter" in texts[0]
+    # A Classified By line whose reason ends the line, or is followed by no marking, is
+    # left as it was.
+    c = parse(
+        "CONFIDENTIAL\n\nSUBJECT: X Y\n\nClassified By: Amb X for reasons 1.4 (b) and (d) "
+        "(as amended).\n\n(C) The minister said.\n"
+    )
+    assert c.classified_by is not None and c.classified_by.name == "Amb X"
+    assert [p.text for p in c.paragraphs] == ["(C) The minister said."]
+
+
 def test_markings_nc_noforn_mixed_case_sbu_nf():
     c = parse(cable("1. (NC) Text one.\n\n2. (S/Noforn) Text two.\n\n3. (SBU/NF) Text three.\n"))
     assert [(p.number, p.marking) for p in c.paragraphs] == [

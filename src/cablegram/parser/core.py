@@ -73,6 +73,14 @@ _NUMBER_MARKS: Final = _load_number_marks()
 _SENTENCE_END: Final = ".!?\"')"
 _PARA_WORD: Final = re.compile(r"(?i)\b(?:paras?|paragraphs?)\.?[ \t]*$")
 _CLASSIFIED_BY_ANY: Final = re.compile(r"(?i)(?<![a-z])classified\s+by\s*:?\s*(.+)")
+# The body run on after the Classified By line's reason, on the same line ("...for reason
+# 1.4 (b). (C) The wife of ..."): a rendering that lost its line breaks. Only a portion
+# marking after the E.O. reason is taken as the body's start (group 1 is the marking).
+_CB_RUNON: Final = re.compile(
+    r"(?i)classified\s+by\b[^\n]{0,400}?\b1\s?\.\s?[4-6]\s*(?:\(\s*[a-h]\s*\)|[a-h]\b)"
+    r"(?:\s*(?:,|and|&|/)\s*(?:\(\s*[a-h]\s*\)|[a-h]\b))*\s*[.;]?[ \t]+"
+    r"(?=\(([A-Za-z/ ]{1,14})\)[ \t]+[A-Z\"])"
+)
 _ARCHIVE_CLASS_SPLIT: Final = re.compile(r"//|/(?=[A-Z]{4})")
 _NOT_LETTERS: Final = re.compile(r"[^A-Z]")
 _CAVEAT_CODES: Final = dict(CAVEAT_SPELLINGS)
@@ -162,7 +170,7 @@ def build(prep: Prepared, defects: list[Defect]) -> Cable:
         c.dtg, _ = find_dtg(header_text + "\n" + text[:600], defects)
     year = _year(c.dtg, prep.meta, extra_date)
 
-    tele = _split_glued_paragraphs(tele)
+    tele = _split_classified_by_runon(_split_glued_paragraphs(tele))
     pre = parse_preamble(tele, year, defects)
     c.eo, c.declassify_on, c.reasons = pre.eo, pre.declassify_on, pre.reasons
     c.classified_by = pre.classified_by
@@ -274,6 +282,32 @@ def _split_glued_paragraphs(text: str) -> str:
         return text
     out.append(text[done:])
     return "".join(out)
+
+
+def _split_classified_by_runon(text: str) -> str:
+    """The body glued onto the Classified By line after its reason, unnumbered ("...for
+    reason 1.4 (b). (C) The wife of imprisoned..."), starts a block of its own; without
+    this the whole body is read as the Classified By line and lost."""
+    if "lassified" not in text and "LASSIFIED" not in text:
+        return text
+    folded = scan.fold(text)
+    if folded is None:  # no same-offset lower-case copy: the regex scans the text
+        m0 = _CB_RUNON.search(text)
+        i = -1 if m0 is None else m0.start()
+        folded = ""
+    else:
+        i = scan.find(folded, "classified", 0, len(text))
+    n = len(text)
+    while i >= 0:
+        nl = text.find("\n", i)
+        nl = n if nl < 0 else nl
+        # A run-on line is long; a Classified By line seldom is, so the regex rarely runs.
+        if nl - i > 100:
+            m = _CB_RUNON.match(text, i, nl)
+            if m is not None and body_mod.portion_marking(m[1]) is not None:
+                return text[: m.end()].rstrip(" \t") + "\n\n" + text[m.end() :]
+        i = scan.find(folded, "classified", nl, n) if folded else -1
+    return text
 
 
 def _leading_date(text: str) -> str:
