@@ -60,16 +60,8 @@ _NUMBER_MARK: Final = re.compile(
 )
 
 
-def _load_number_marks() -> Callable[[str], list[int]] | None:
-    # The places of _NUMBER_MARK in C (_pagescan.c), when the build made it.
-    try:
-        from cablegram.parser._pagescan import number_marks
-    except ImportError:
-        return None
-    return number_marks
-
-
-_NUMBER_MARKS: Final = _load_number_marks()
+# The places of _NUMBER_MARK in C, when the build made it.
+_NUMBER_MARKS: Final[Callable[[str], list[int]] | None] = scan.native("number_marks")
 _SENTENCE_END: Final = ".!?\"')"
 _PARA_WORD: Final = re.compile(r"(?i)\b(?:paras?|paragraphs?)\.?[ \t]*$")
 _CLASSIFIED_BY_ANY: Final = re.compile(r"(?i)(?<![a-z])classified\s+by\s*:?\s*(.+)")

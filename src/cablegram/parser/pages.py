@@ -19,6 +19,7 @@ from typing import Final
 
 from cablegram import reference
 from cablegram.model import Defect
+from cablegram.parser import scan
 
 # A header on a line of its own (line marks "\" and white space around it), with the
 # blank lines before and after: opens with the literal line break, so the engine jumps
@@ -58,17 +59,8 @@ _OF_PAGES: Final = re.compile(r"OF[ \t]+\d{3}")
 _PAGE_MARK: Final = re.compile(r"OF \d{2}")
 
 
-def _load_of_marks() -> Callable[[str], list[int]] | None:
-    # The places of _OF_COUNT in C (_pagescan.c: "OF" found 16 places at a time), when
-    # the build made it.
-    try:
-        from cablegram.parser._pagescan import of_marks
-    except ImportError:
-        return None
-    return of_marks
-
-
-_OF_MARKS: Final = _load_of_marks()
+# The places of _OF_COUNT in C ("OF" found 16 places at a time), when the build made it.
+_OF_MARKS: Final[Callable[[str], list[int]] | None] = scan.native("of_marks")
 
 
 def strip_page_headers(text: str, defects: list[Defect], origin: str = "", serial: str = "") -> str:

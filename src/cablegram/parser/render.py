@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from cablegram.model import ArchiveMeta, Defect
+from cablegram.parser import scan
 
 RENDERINGS: Final = ("cablegate-html", "html", "markdown", "csv-row", "json", "telegram")
 
@@ -92,16 +93,8 @@ _SCRIPT_OR_BREAK: Final = re.compile(
 _TAG: Final = re.compile(r"<[^>]+>")
 
 
-def _load_pre_text() -> Callable[[str], str | None] | None:
-    # _html_to_text in C for the common case, when the build made it (_pagescan.c).
-    try:
-        from cablegram.parser._pagescan import pre_text
-    except ImportError:
-        return None
-    return pre_text
-
-
-_PRE_TEXT: Final = _load_pre_text()
+# _html_to_text in C for the common case, when the build made it.
+_PRE_TEXT: Final[Callable[[str], str | None] | None] = scan.native("pre_text")
 
 
 def _clean_text(text: str) -> str:
@@ -216,16 +209,8 @@ _PAGE_TAG: Final = re.compile(r"<(?:(?P<td>td)|(?P<h3>h3)|(?P<pre>code><pre))>",
 _PRE_END: Final = re.compile(r"</pre></code>", re.I)
 
 
-def _load_tag_starts() -> Callable[[str], list[int]] | None:
-    # The same scan in C (_pagescan.c: 16 characters at a time), when the build made it.
-    try:
-        from cablegram.parser._pagescan import tag_starts
-    except ImportError:
-        return None
-    return tag_starts
-
-
-_TAG_STARTS: Final = _load_tag_starts()
+# The same scan in C (16 characters at a time), when the build made it.
+_TAG_STARTS: Final[Callable[[str], list[int]] | None] = scan.native("tag_starts")
 
 
 def _page_tags(text: str) -> dict[str, list[int]]:

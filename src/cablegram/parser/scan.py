@@ -13,24 +13,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from typing import Final
+from typing import Any, Final
 
 _Find = Callable[[str, str, int, int], int]
 _Lower = Callable[[str], str | None]
 
 
-def _load_c() -> tuple[_Find | None, _Lower | None]:
-    # str.find and the folding of one-byte text in C (_pagescan.c), when the build made
-    # them: CPython's str.find takes ~0.5 ns a character of cable text, and text is
-    # searched end to end many times a cable.
+def native(name: str) -> Any:
+    """The scan ``name`` written in C (_pagescan.c), or None when the build did not make
+    it (no compiler, ``CABLEGRAM_PURE=1``): the caller then runs its Python twin."""
     try:
-        from cablegram.parser._pagescan import find, lower_ascii
+        import cablegram.parser._pagescan as c
     except ImportError:
-        return None, None
-    return find, lower_ascii
+        return None
+    return getattr(c, name, None)
 
 
-_FIND, _LOWER = _load_c()
+# str.find and the folding of one-byte text in C: CPython's str.find takes ~0.5 ns a
+# character of cable text, and text is searched end to end many times a cable.
+_FIND: Final[_Find | None] = native("find")
+_LOWER: Final[_Lower | None] = native("lower_ascii")
 
 
 def find(text: str, sub: str, start: int, end: int) -> int:
