@@ -68,8 +68,9 @@ _CLASSIFIED_BY_ANY: Final = re.compile(r"(?i)(?<![a-z])classified\s+by\s*:?\s*(.
 # The body run on after the Classified By line's reason, on the same line ("...for reason
 # 1.4 (b). (C) The wife of ..."): a rendering that lost its line breaks. Only a portion
 # marking after the E.O. reason is taken as the body's start (group 1 is the marking).
+# The lookahead rejects at once the usual short line: the regex rarely runs further.
 _CB_RUNON: Final = re.compile(
-    r"(?i)classified\s+by\b[^\n]{0,400}?\b1\s?\.\s?[4-6]\s*(?:\(\s*[a-h]\s*\)|[a-h]\b)"
+    r"(?i)classified(?=[^\n]{100})\s+by\b[^\n]{0,400}?\b1\s?\.\s?[4-6]\s*(?:\(\s*[a-h]\s*\)|[a-h]\b)"
     r"(?:\s*(?:,|and|&|/)\s*(?:\(\s*[a-h]\s*\)|[a-h]\b))*\s*[.;]?[ \t]+"
     r"(?=\(([A-Za-z/ ]{1,14})\)[ \t]+[A-Z\"])"
 )
@@ -282,24 +283,10 @@ def _split_classified_by_runon(text: str) -> str:
     this the whole body is read as the Classified By line and lost."""
     if "lassified" not in text and "LASSIFIED" not in text:
         return text
-    folded = scan.fold(text)
-    if folded is None:  # no same-offset lower-case copy: the regex scans the text
-        m0 = _CB_RUNON.search(text)
-        i = -1 if m0 is None else m0.start()
-        folded = ""
-    else:
-        i = scan.find(folded, "classified", 0, len(text))
-    n = len(text)
-    while i >= 0:
-        nl = text.find("\n", i)
-        nl = n if nl < 0 else nl
-        # A run-on line is long; a Classified By line seldom is, so the regex rarely runs.
-        if nl - i > 100:
-            m = _CB_RUNON.match(text, i, nl)
-            if m is not None and body_mod.portion_marking(m[1]) is not None:
-                return text[: m.end()].rstrip(" \t") + "\n\n" + text[m.end() :]
-        i = scan.find(folded, "classified", nl, n) if folded else -1
-    return text
+    m = scan.search_ci(_CB_RUNON, text, scan.fold(text), "classified")
+    if m is None or body_mod.portion_marking(m[1]) is None:
+        return text
+    return text[: m.end()].rstrip(" \t") + "\n\n" + text[m.end() :]
 
 
 def _leading_date(text: str) -> str:
